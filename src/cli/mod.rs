@@ -1,0 +1,361 @@
+//! `palisade check | decide | explain | tools | import`.
+
+mod request;
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use palisade::{Diagnostic, LoadError, Policy};
+
+#[derive(Parser)]
+#[command(name = "palisade", version, about = "Policy engine for AI-agent runtimes")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate policies (.pal DSL or OpenClaw .json) and run their `test` blocks.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Decide requests: one JSON decision per request.
+    Decide {
+        file: PathBuf,
+        /// One request as JSON.
+        #[arg(long, conflicts_with = "requests", required_unless_present = "requests")]
+        request: Option<String>,
+        /// A JSONL file of requests, one per line (`-` for stdin).
+        #[arg(long)]
+        requests: Option<PathBuf>,
+    },
+    /// Explain a decision: every layer in order, what it did and why.
+    Explain {
+        file: PathBuf,
+        #[arg(long)]
+        request: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// List the tools an agent may call in a context.
+    Tools {
+        file: PathBuf,
+        #[arg(long)]
+        agent: String,
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        session: Option<String>,
+        #[arg(long)]
+        sender: Option<String>,
+        #[arg(long)]
+        subagent: bool,
+        #[arg(long)]
+        non_owner: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Print the DSL equivalent of an OpenClaw JSON configuration.
+    Import { file: PathBuf },
+}
+
+/// Exit codes: 0 ok, 1 policy invalid or a test failed, 2 bad usage or request.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { files, format } => check(&files, format),
+        Command::Decide { file, request, requests } => with_policy(&file, |policy| decide(policy, request, requests)),
+        Command::Explain { file, request, format } => with_policy(&file, |policy| explain(policy, &request, format)),
+        Command::Tools { file, agent, provider, session, sender, subagent, non_owner, format } => {
+            with_policy(&file, |policy| {
+                let request = palisade::ToolRequest {
+                    agent: &agent,
+                    tool: "",
+                    provider: provider.as_deref(),
+                    session: session.as_deref(),
+                    subagent,
+                    owner: !non_owner,
+                    sender: sender.as_deref(),
+                };
+                tools(policy, &request, format)
+            })
+        }
+        Command::Import { file } => import(&file),
+    }
+}
+
+fn render(diagnostic: &Diagnostic) -> String {
+    let theme = if std::io::stderr().is_terminal() {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    let mut out = String::new();
+    match handler.render_report(&mut out, diagnostic) {
+        Ok(()) => out,
+        Err(_) => diagnostic.short(),
+    }
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    let mut err = std::io::stderr().lock();
+    for d in diagnostics {
+        let _ = writeln!(err, "{}", render(d));
+    }
+}
+
+fn load(path: &Path) -> Result<Policy, LoadError> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|source| LoadError::Io { path: "-".into(), source })?;
+        return Ok(Policy::from_dsl("<stdin>", &text)?);
+    }
+    Policy::load(path)
+}
+
+/// Loads a policy for a command that needs a valid one; diagnostics go to stderr.
+fn with_policy(path: &Path, run: impl FnOnce(&Policy) -> ExitCode) -> ExitCode {
+    match load(path) {
+        Ok(policy) => {
+            print_diagnostics(policy.warnings());
+            run(&policy)
+        }
+        Err(LoadError::Policy(error)) => {
+            print_diagnostics(&error.diagnostics);
+            eprintln!("{error}");
+            ExitCode::from(1)
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn check(files: &[PathBuf], format: Format) -> ExitCode {
+    let mut failed = false;
+    let mut json = Vec::new();
+    for file in files {
+        let (diagnostics, summary) = match load(file) {
+            Ok(policy) => {
+                let engine = policy.engine();
+                let tests: usize = policy.ast().tests.iter().map(|t| t.expectations.len()).sum();
+                let summary = format!(
+                    "ok: {} ({} agents, {} tools, {tests} test expectations passed, {} warnings)",
+                    file.display(),
+                    engine.agent_ids().count(),
+                    engine.tool_names().len(),
+                    policy.warnings().len()
+                );
+                (policy.warnings().to_vec(), Some(summary))
+            }
+            Err(LoadError::Policy(error)) => {
+                failed = true;
+                (error.diagnostics, None)
+            }
+            Err(error) => {
+                failed = true;
+                if format == Format::Json {
+                    json.push(serde_json::json!({"file": file.display().to_string(), "severity": "error",
+                        "code": "palisade::io", "message": error.to_string()}));
+                } else {
+                    eprintln!("error: {error}");
+                }
+                continue;
+            }
+        };
+        match format {
+            Format::Json => json.extend(diagnostics.iter().map(Diagnostic::to_json)),
+            Format::Text => {
+                print_diagnostics(&diagnostics);
+                match summary {
+                    Some(s) => println!("{s}"),
+                    None => {
+                        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+                        eprintln!("{}: {errors} error(s)", file.display());
+                    }
+                }
+            }
+        }
+    }
+    if format == Format::Json {
+        let out = serde_json::json!({"ok": !failed, "diagnostics": json});
+        println!("{out}");
+    }
+    ExitCode::from(u8::from(failed))
+}
+
+fn decide(policy: &Policy, request: Option<String>, requests: Option<PathBuf>) -> ExitCode {
+    let engine = policy.engine();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if let Some(text) = request {
+        return match request::parse(&text) {
+            Ok(req) => {
+                let _ = writeln!(out, "{}", request::decision_json(engine, &req.as_request()));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: bad request: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let Some(path) = requests else { return ExitCode::from(2) };
+    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        match std::fs::File::open(&path) {
+            Ok(f) => Box::new(std::io::BufReader::new(f)),
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    };
+    let mut bad = 0usize;
+    for (index, line) in request::bounded_lines(reader).enumerate() {
+        let line_no = index + 1;
+        let result = line.map_err(|e| e.to_string()).and_then(|l| {
+            if l.trim().is_empty() {
+                Ok(None)
+            } else {
+                request::parse(&l).map(Some)
+            }
+        });
+        match result {
+            Ok(None) => {}
+            Ok(Some(req)) => {
+                let _ = writeln!(out, "{}", request::decision_json(engine, &req.as_request()));
+            }
+            Err(e) => {
+                bad += 1;
+                let message = format!("{}:{line_no}: bad request: {e}", path.display());
+                eprintln!("error: {message}");
+                // Keep one output line per request so callers can zip them.
+                let _ = writeln!(out, "{}", serde_json::json!({"error": message, "line": line_no}));
+            }
+        }
+    }
+    let _ = out.flush();
+    if bad > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn explain(policy: &Policy, text: &str, format: Format) -> ExitCode {
+    let req = match request::parse(text) {
+        Ok(req) => req,
+        Err(e) => {
+            eprintln!("error: bad request: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let explanation = policy.engine().explain(&req.as_request());
+    match format {
+        Format::Json => match serde_json::to_string(&explanation) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Format::Text => {
+            let verdict = if explanation.allowed { "ALLOW" } else { "DENY" };
+            println!("{verdict} {} for {}: {}", explanation.tool, req.agent, explanation.reason);
+            if let Some(at) = &explanation.at {
+                println!("  decided at {at}");
+            }
+            for (i, layer) in explanation.layers.iter().enumerate() {
+                let mark = match layer.outcome {
+                    palisade::engine::Outcome::Pass => "pass",
+                    palisade::engine::Outcome::Denied => "DENY",
+                    palisade::engine::Outcome::NotAllowed => "MISS",
+                };
+                let at = layer.at.as_deref().map(|a| format!("  [{a}]")).unwrap_or_default();
+                println!("  {:>2}. {mark:<4} {:<40} {}{at}", i + 1, layer.name, layer.why);
+            }
+            if explanation.layers.is_empty() {
+                println!("  (no layer ran)");
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn tools(policy: &Policy, request: &palisade::ToolRequest<'_>, format: Format) -> ExitCode {
+    let engine = policy.engine();
+    let context = match engine.context(request) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let tools = engine.effective_tools(context);
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::json!({"agent": request.agent, "sandboxed": context.sandboxed(), "subagent": context.subagent(),
+                "owner": context.owner(), "tools": tools})
+        ),
+        Format::Text => {
+            println!(
+                "# agent {} ({}sandboxed{}{})",
+                request.agent.to_lowercase(),
+                if context.sandboxed() { "" } else { "not " },
+                if context.subagent() { ", sub-agent" } else { "" },
+                if context.owner() { "" } else { ", non-owner" }
+            );
+            for tool in tools {
+                println!("{tool}");
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn import(path: &Path) -> ExitCode {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let source = std::sync::Arc::new(palisade::SourceFile::new(path.display().to_string(), text));
+    match palisade::openclaw::lower(source) {
+        Ok((ast, warnings)) => {
+            print_diagnostics(&warnings);
+            // Refuse to print a policy that would not compile.
+            if let Err(error) = palisade::compile::compile(&ast) {
+                print_diagnostics(&error.diagnostics);
+                eprintln!("{error}");
+                return ExitCode::from(1);
+            }
+            print!("{}", palisade::print::to_dsl(&ast, &warnings));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            print_diagnostics(&error.diagnostics);
+            eprintln!("{error}");
+            ExitCode::from(1)
+        }
+    }
+}

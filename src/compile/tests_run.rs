@@ -1,0 +1,49 @@
+//! `test` blocks: each expectation is decided by the compiled engine and a
+//! mismatch is an error at the expectation, so `palisade check` fails.
+
+use crate::ast::Policy;
+use crate::diagnostic::{Diagnostic, Sink};
+use crate::engine::{Engine, ToolRequest};
+
+pub(super) fn run(policy: &Policy, engine: &Engine, sink: &mut Sink) {
+    for test in &policy.tests {
+        for e in &test.expectations {
+            let agent = e.agent.value.to_lowercase();
+            if !engine.agent_ids().any(|a| a == agent) {
+                let known: Vec<&str> = engine.agent_ids().collect();
+                let hint = crate::diagnostic::suggest(&agent, known.iter().copied());
+                let mut d = Diagnostic::error("palisade::unknown-agent", &policy.source, e.agent.span, format!("unknown agent `{agent}`"));
+                d.help = Some(match hint {
+                    Some(h) => format!("did you mean `{h}`?"),
+                    None => format!("agents: {}", known.join(", ")),
+                });
+                sink.push(d);
+                continue;
+            }
+            let request = ToolRequest {
+                agent: &agent,
+                tool: &e.tool.text,
+                provider: e.provider.as_deref(),
+                session: e.session.as_deref(),
+                subagent: e.subagent,
+                owner: !e.non_owner,
+                sender: e.sender.as_deref(),
+            };
+            let explanation = engine.explain(&request);
+            if explanation.allowed != e.allow {
+                let (want, got) = if e.allow { ("allow", "deny") } else { ("deny", "allow") };
+                let mut d = Diagnostic::error(
+                    "palisade::test-failed",
+                    &policy.source,
+                    e.span,
+                    format!("test `{}` failed: expected {want}, the policy says {got}", test.name.value),
+                );
+                d.help = Some(match &explanation.at {
+                    Some(at) => format!("{} ({at})", explanation.reason),
+                    None => explanation.reason.clone(),
+                });
+                sink.push(d);
+            }
+        }
+    }
+}

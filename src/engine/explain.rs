@@ -1,0 +1,142 @@
+//! Explanations: every layer of a context in order, what it did and why.
+//! Computed on demand from the layers' rule entries; the decision it reports
+//! is checked against the fast path's bit.
+
+use serde::Serialize;
+
+use super::{Engine, Layer, LayerKind, ToolRequest};
+use crate::builtins::normalize_tool;
+use crate::source::Location;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The tool passed this layer.
+    Pass,
+    /// A deny entry matched.
+    Denied,
+    /// The layer has an allow list and the tool is not on it.
+    NotAllowed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerTrace {
+    pub layer: LayerKind,
+    pub name: String,
+    pub outcome: Outcome,
+    pub why: String,
+    pub at: Option<String>,
+}
+
+/// A decision with its reason: which layer and which source line decided.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub allowed: bool,
+    pub tool: String,
+    pub reason: String,
+    pub at: Option<String>,
+    pub layers: Vec<LayerTrace>,
+}
+
+fn at(location: Option<&Location>) -> Option<String> {
+    location.map(ToString::to_string)
+}
+
+fn trace(layer: &Layer, tool: &str) -> LayerTrace {
+    if let Some(entry) = layer.deny.find(tool) {
+        let why = match &layer.deny_reason {
+            Some(reason) => reason.clone(),
+            None if entry.written == tool => format!("`{tool}` is on the {} deny list", layer.name),
+            None => format!("`{}` on the {} deny list matches `{tool}`", entry.written, layer.name),
+        };
+        return LayerTrace {
+            layer: layer.kind,
+            name: layer.name.clone(),
+            outcome: Outcome::Denied,
+            why,
+            at: at(entry.at.as_ref().or(layer.deny.at.as_ref())),
+        };
+    }
+    match &layer.allow {
+        None => LayerTrace {
+            layer: layer.kind,
+            name: layer.name.clone(),
+            outcome: Outcome::Pass,
+            why: "no allow list here, and no deny entry matches".into(),
+            at: None,
+        },
+        Some(allow) => match allow.find(tool) {
+            Some(entry) => LayerTrace {
+                layer: layer.kind,
+                name: layer.name.clone(),
+                outcome: Outcome::Pass,
+                why: if entry.written == tool {
+                    format!("`{tool}` is on the {} allow list", layer.name)
+                } else {
+                    format!("`{}` on the {} allow list matches `{tool}`", entry.written, layer.name)
+                },
+                at: at(entry.at.as_ref().or(allow.at.as_ref())),
+            },
+            None => LayerTrace {
+                layer: layer.kind,
+                name: layer.name.clone(),
+                outcome: Outcome::NotAllowed,
+                why: format!("`{tool}` is not on the {} allow list", layer.name),
+                at: at(allow.at.as_ref()),
+            },
+        },
+    }
+}
+
+impl Engine {
+    /// Explains a request: each layer in order, the deciding one, and where
+    /// in the policy it was written. Agrees with [`Engine::decide`].
+    pub fn explain(&self, request: &ToolRequest<'_>) -> Explanation {
+        let tool = normalize_tool(request.tool);
+        let context = match self.context(request) {
+            Ok(context) => context,
+            Err(error) => {
+                return Explanation { allowed: false, tool, reason: error.to_string(), at: None, layers: Vec::new() };
+            }
+        };
+        if tool.is_empty() {
+            return Explanation {
+                allowed: false,
+                tool,
+                reason: "empty tool name".into(),
+                at: None,
+                layers: Vec::new(),
+            };
+        }
+        let layers: Vec<LayerTrace> = self.layers_of(context).map(|layer| trace(layer, &tool)).collect();
+        let allowed = self.allows_name(context, &tool);
+        let blocking = layers.iter().find(|l| l.outcome != Outcome::Pass);
+        let (reason, at) = match blocking {
+            Some(l) if l.outcome == Outcome::Denied => {
+                let layer = self.layers_of(context).find(|x| x.kind == l.layer && x.name == l.name);
+                let reason = match layer.and_then(|x| x.deny_reason.clone()) {
+                    Some(reason) => reason,
+                    None => format!("denied by {} deny list", l.name),
+                };
+                (reason, l.at.clone())
+            }
+            Some(l) => (format!("not in {} allow list", l.name), l.at.clone()),
+            None => {
+                // The most specific allow list that named the tool is the grant.
+                let grant = layers.iter().rev().find(|l| l.at.is_some());
+                match grant {
+                    Some(l) => (format!("allowed by {} allow list", l.name), l.at.clone()),
+                    None => ("allowed: no layer restricts it".to_string(), None),
+                }
+            }
+        };
+        // The explanation must never disagree with the bit; if it does, the
+        // bit wins and the mismatch is reported rather than hidden.
+        let reason = if allowed == blocking.is_none() {
+            reason
+        } else {
+            format!("internal inconsistency: explanation says {reason}, decision is {allowed}")
+        };
+        Explanation { allowed, tool, reason, at, layers }
+    }
+}

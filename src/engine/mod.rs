@@ -1,0 +1,357 @@
+//! The compiled decision engine. Knows only the compiled form: no AST, no
+//! text. Every decision context (agent, provider class, sender class,
+//! sandboxed, subagent, owner) owns one bitset over the interned tools, so a
+//! decision is one name lookup plus one bit test. Explanations re-walk the
+//! layers, off the fast path.
+
+mod explain;
+mod request;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::ast::{SandboxMode, SandboxScope, WorkspaceAccess};
+use crate::source::Location;
+
+pub use explain::{Explanation, LayerTrace, Outcome};
+pub use request::{RequestError, ToolRequest};
+
+pub(crate) type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+pub(crate) type Set<K> = HashSet<K, foldhash::fast::FixedState>;
+
+/// A tool name interned at compile time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ToolId(pub(crate) u32);
+
+impl ToolId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A resolved decision context: where its bitset starts plus the keys the
+/// slow paths need. Cheap to copy; resolve once per session, decide many times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Context {
+    offset: usize,
+    pub(crate) agent: u32,
+    pub(crate) provider: u32,
+    pub(crate) sender: u32,
+    pub(crate) flags: u8,
+}
+
+pub(crate) const SANDBOXED: u8 = 1;
+pub(crate) const SUBAGENT: u8 = 2;
+pub(crate) const OWNER: u8 = 4;
+pub(crate) const FLAG_COMBINATIONS: usize = 8;
+
+impl Context {
+    pub fn sandboxed(&self) -> bool {
+        self.flags & SANDBOXED != 0
+    }
+    pub fn subagent(&self) -> bool {
+        self.flags & SUBAGENT != 0
+    }
+    pub fn owner(&self) -> bool {
+        self.flags & OWNER != 0
+    }
+}
+
+/// How a rule entry matches a normalised tool name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Matcher {
+    Exact(String),
+    Glob(String),
+}
+
+impl Matcher {
+    pub(crate) fn matches(&self, name: &str) -> bool {
+        match self {
+            Matcher::Exact(exact) => exact == name,
+            Matcher::Glob(pattern) => crate::builtins::glob_match(pattern, name),
+        }
+    }
+}
+
+/// One entry of an allow or deny list, with what was written and where.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub matcher: Matcher,
+    pub written: String,
+    pub at: Option<Location>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RuleSet {
+    pub entries: Vec<Entry>,
+    pub at: Option<Location>,
+}
+
+impl RuleSet {
+    pub(crate) fn find(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.matcher.matches(name))
+    }
+}
+
+/// Which of the layers of BRIEF §2 a layer is; the order of the variants is
+/// the order of evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerKind {
+    Profile,
+    ProviderProfile,
+    Global,
+    GlobalProvider,
+    Agent,
+    AgentProvider,
+    Sandbox,
+    SandboxWorkspace,
+    SubagentFixed,
+    Subagent,
+    Sender,
+    OwnerOnly,
+}
+
+/// One allow/deny layer: a tool passes when no deny entry matches it and the
+/// allow list is absent or matches it.
+#[derive(Debug, Clone)]
+pub(crate) struct Layer {
+    pub kind: LayerKind,
+    /// "agent family", "global provider openai", "default sandbox policy".
+    pub name: String,
+    pub allow: Option<RuleSet>,
+    pub deny: RuleSet,
+    /// Why a deny hit blocks, when the generic "denied by NAME deny list" says too little.
+    pub deny_reason: Option<String>,
+    /// Interned tools that pass this layer.
+    pub pass: Vec<u64>,
+}
+
+impl Layer {
+    /// Pattern evaluation, for names that were not interned and for explanations.
+    pub(crate) fn passes(&self, name: &str) -> bool {
+        self.deny.find(name).is_none() && self.allow.as_ref().is_none_or(|a| a.find(name).is_some())
+    }
+}
+
+pub(crate) type LayerId = u32;
+
+/// The resolved sandbox settings of one agent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SandboxConfig {
+    pub mode: SandboxMode,
+    pub scope: SandboxScope,
+    pub workspace: WorkspaceAccess,
+    pub docker: DockerConfig,
+}
+
+/// Container hardening; every field defaults to the hardened choice.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DockerConfig {
+    pub image: String,
+    pub prefix: String,
+    pub network: String,
+    pub read_only_root: bool,
+    pub cap_drop: Vec<String>,
+    pub no_new_privileges: bool,
+    pub init: bool,
+    pub memory_bytes: u64,
+    pub pids: u64,
+    /// Millionths of a CPU.
+    pub cpus_micro: u64,
+    pub user: String,
+    pub binds: Vec<String>,
+}
+
+impl Default for DockerConfig {
+    fn default() -> Self {
+        DockerConfig {
+            image: "palisade-sandbox:latest".into(),
+            prefix: "palisade-sbx-".into(),
+            network: "none".into(),
+            read_only_root: true,
+            cap_drop: vec!["ALL".into()],
+            no_new_privileges: true,
+            init: true,
+            memory_bytes: 512 * 1024 * 1024,
+            pids: 256,
+            cpus_micro: 1_000_000,
+            user: "65534:65534".into(),
+            binds: Vec::new(),
+        }
+    }
+}
+
+/// Per-agent compiled data.
+#[derive(Debug, Clone)]
+pub(crate) struct AgentEntry {
+    pub id: String,
+    pub name: Option<String>,
+    pub main_key: String,
+    pub sandbox: SandboxConfig,
+    pub profile: Option<LayerId>,
+    /// Indexed by provider class.
+    pub provider_profile: Vec<Option<LayerId>>,
+    pub rules: Option<LayerId>,
+    pub provider_rules: Vec<Option<LayerId>>,
+    pub sandbox_tools: LayerId,
+    pub workspace_ro: Option<LayerId>,
+    pub subagent: Option<LayerId>,
+    /// Indexed by sender class.
+    pub sender: Vec<Option<LayerId>>,
+}
+
+/// Layers that do not belong to one agent.
+#[derive(Debug, Clone)]
+pub(crate) struct GlobalLayers {
+    pub rules: Option<LayerId>,
+    pub provider_rules: Vec<Option<LayerId>>,
+    pub subagent_fixed: LayerId,
+    pub subagent: Option<LayerId>,
+    pub sender: Vec<Option<LayerId>>,
+    pub owner_only: LayerId,
+}
+
+/// The compiled policy. Immutable, `Send + Sync`, no reference counts.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub(crate) file: String,
+    pub(crate) tool_names: Vec<String>,
+    pub(crate) tool_index: Map<Box<str>, ToolId>,
+    pub(crate) words: usize,
+    pub(crate) agents: Vec<AgentEntry>,
+    pub(crate) agent_index: Map<Box<str>, u32>,
+    pub(crate) default_agent: u32,
+    pub(crate) provider_index: Map<Box<str>, u32>,
+    pub(crate) provider_names: Vec<String>,
+    pub(crate) sender_index: Map<Box<str>, u32>,
+    pub(crate) sender_names: Vec<String>,
+    pub(crate) owners: Set<Box<str>>,
+    pub(crate) layers: Vec<Layer>,
+    pub(crate) global: GlobalLayers,
+    pub(crate) contexts: Box<[u64]>,
+}
+
+impl Engine {
+    /// The file the policy came from, as explanations cite it.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Every interned tool name, in id order.
+    pub fn tool_names(&self) -> &[String] {
+        &self.tool_names
+    }
+
+    pub fn tool_name(&self, id: ToolId) -> Option<&str> {
+        self.tool_names.get(id.index()).map(String::as_str)
+    }
+
+    /// Agent ids in definition order.
+    pub fn agent_ids(&self) -> impl Iterator<Item = &str> {
+        self.agents.iter().map(|a| a.id.as_str())
+    }
+
+    /// The agent marked default, else the first.
+    pub fn default_agent(&self) -> &str {
+        self.agents.get(self.default_agent as usize).map_or("", |a| a.id.as_str())
+    }
+
+    pub fn agent_display_name(&self, agent: &str) -> Option<&str> {
+        let index = request::with_lowercase(agent.trim(), |a| self.agent_index.get(a).copied())?;
+        self.agents.get(index as usize)?.name.as_deref()
+    }
+
+    /// The resolved sandbox settings of an agent.
+    pub fn sandbox(&self, agent: &str) -> Option<&SandboxConfig> {
+        let index = request::with_lowercase(agent.trim(), |a| self.agent_index.get(a).copied())?;
+        self.agents.get(index as usize).map(|a| &a.sandbox)
+    }
+
+    /// Interned id of a tool name (trimmed, case-folded, aliases applied).
+    #[inline]
+    pub fn tool_id(&self, name: &str) -> Option<ToolId> {
+        request::with_lowercase(name.trim(), |lower| self.tool_index.get(lower).copied())
+    }
+
+    /// The fast path: one bit test.
+    #[inline]
+    pub fn allows(&self, context: Context, tool: ToolId) -> bool {
+        let word = context.offset + (tool.0 as usize >> 6);
+        self.contexts.get(word).is_some_and(|w| (w >> (tool.0 & 63)) & 1 == 1)
+    }
+
+    /// Decides a tool given by name in a resolved context. A name that was not
+    /// interned (a plugin tool the policy never named) is matched against the
+    /// layers' wildcard patterns.
+    #[inline]
+    pub fn allows_name(&self, context: Context, tool: &str) -> bool {
+        match self.tool_id(tool) {
+            Some(id) => self.allows(context, id),
+            None => self.allows_uninterned(context, &crate::builtins::normalize_tool(tool)),
+        }
+    }
+
+    #[cold]
+    fn allows_uninterned(&self, context: Context, normalized: &str) -> bool {
+        !normalized.is_empty() && self.layers_of(context).all(|layer| layer.passes(normalized))
+    }
+
+    /// Decides one request end to end. Unknown agents and malformed requests
+    /// are denied (fail closed).
+    #[inline]
+    pub fn decide(&self, request: &ToolRequest<'_>) -> bool {
+        match self.context(request) {
+            Ok(context) => self.allows_name(context, request.tool),
+            Err(_) => false,
+        }
+    }
+
+    /// The tools an agent may call in a context, in id order (interned tools only).
+    pub fn effective_tools(&self, context: Context) -> Vec<&str> {
+        self.tool_names
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.allows(context, ToolId(*i as u32)))
+            .map(|(_, n)| n.as_str())
+            .collect()
+    }
+
+    /// The layers that apply in a context, in evaluation order.
+    pub(crate) fn layers_of(&self, context: Context) -> impl Iterator<Item = &Layer> {
+        let ids = layer_ids(&self.global, self.agents.get(context.agent as usize), context);
+        ids.into_iter().flatten().filter_map(|id| self.layers.get(id as usize))
+    }
+
+    pub(crate) fn context_at(&self, agent: u32, provider: u32, sender: u32, flags: u8) -> Context {
+        let providers = self.provider_names.len() + 1;
+        let senders = self.sender_names.len() + 1;
+        let index = ((agent as usize * providers + provider as usize) * senders + sender as usize) * FLAG_COMBINATIONS
+            + flags as usize;
+        Context { offset: index * self.words, agent, provider, sender, flags }
+    }
+}
+
+/// The layer ids of a context in evaluation order; shared by the compiler's
+/// fold and by explanations, so both see the same layers.
+pub(crate) fn layer_ids(global: &GlobalLayers, agent: Option<&AgentEntry>, context: Context) -> [Option<LayerId>; 14] {
+    let Some(agent) = agent else { return [None; 14] };
+    let p = context.provider as usize;
+    let s = context.sender as usize;
+    let when = |cond: bool, id: Option<LayerId>| if cond { id } else { None };
+    [
+        agent.profile,
+        agent.provider_profile.get(p).copied().flatten(),
+        global.rules,
+        global.provider_rules.get(p).copied().flatten(),
+        agent.rules,
+        agent.provider_rules.get(p).copied().flatten(),
+        when(context.sandboxed(), Some(agent.sandbox_tools)),
+        when(context.sandboxed(), agent.workspace_ro),
+        when(context.subagent(), Some(global.subagent_fixed)),
+        when(context.subagent(), global.subagent),
+        when(context.subagent(), agent.subagent),
+        global.sender.get(s).copied().flatten(),
+        agent.sender.get(s).copied().flatten(),
+        when(!context.owner(), Some(global.owner_only)),
+    ]
+}

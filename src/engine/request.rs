@@ -1,0 +1,128 @@
+//! Requests and their resolution into a [`Context`]. Allocation-free for
+//! ASCII names up to 128 bytes: lowercasing goes through a stack buffer.
+
+use super::{Context, Engine, OWNER, SANDBOXED, SUBAGENT};
+use crate::ast::SandboxMode;
+
+/// A tool request. Only `agent` and `tool` are required; the defaults are no
+/// provider, the agent's main session, not a sub-agent, an owner, no sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToolRequest<'a> {
+    pub agent: &'a str,
+    pub tool: &'a str,
+    /// `provider` or `provider/model`.
+    pub provider: Option<&'a str>,
+    pub session: Option<&'a str>,
+    pub subagent: bool,
+    pub owner: bool,
+    /// `channel:id`, e.g. `telegram:123`.
+    pub sender: Option<&'a str>,
+}
+
+impl<'a> ToolRequest<'a> {
+    pub fn new(agent: &'a str, tool: &'a str) -> Self {
+        ToolRequest { agent, tool, provider: None, session: None, subagent: false, owner: true, sender: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+pub enum RequestError {
+    #[error("unknown agent `{0}`")]
+    #[diagnostic(code(palisade::unknown_agent), help("the policy defines the agents that `palisade tools` lists"))]
+    UnknownAgent(String),
+}
+
+const STACK: usize = 128;
+
+/// Runs `f` on the ASCII-lowercased `s` without allocating when `s` is short
+/// ASCII; otherwise on a Unicode-lowercased copy.
+#[inline]
+pub(crate) fn with_lowercase<R>(s: &str, f: impl FnOnce(&str) -> R) -> R {
+    let bytes = s.as_bytes();
+    if !bytes.iter().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        return f(s);
+    }
+    if bytes.len() <= STACK && bytes.is_ascii() {
+        let mut buf = [0u8; STACK];
+        if let Some(dst) = buf.get_mut(..bytes.len()) {
+            dst.copy_from_slice(bytes);
+            dst.make_ascii_lowercase();
+            if let Ok(lower) = std::str::from_utf8(dst) {
+                return f(lower);
+            }
+        }
+    }
+    f(&s.to_lowercase())
+}
+
+impl Engine {
+    /// Resolves the context of a request: which bitset decides it.
+    pub fn context(&self, request: &ToolRequest<'_>) -> Result<Context, RequestError> {
+        let agent_index = with_lowercase(request.agent.trim(), |a| self.agent_index.get(a).copied())
+            .ok_or_else(|| RequestError::UnknownAgent(request.agent.to_string()))?;
+        let agent = self.agents.get(agent_index as usize).ok_or_else(|| RequestError::UnknownAgent(request.agent.to_string()))?;
+        let provider = request.provider.map_or(0, |p| self.provider_class(p.trim()));
+        let sender = request.sender.map_or(0, |s| with_lowercase(s.trim(), |s| self.sender_index.get(s).copied().unwrap_or(0)));
+
+        let mut flags = 0;
+        if request.subagent {
+            flags |= SUBAGENT;
+        }
+        if self.is_owner(request) {
+            flags |= OWNER;
+        }
+        let sandboxed = match agent.sandbox.mode {
+            SandboxMode::Off => false,
+            SandboxMode::All => true,
+            // A sub-agent never runs in the main session, whatever key it claims.
+            SandboxMode::NonMain => {
+                request.subagent
+                    || request.session.is_some_and(|s| !s.trim().eq_ignore_ascii_case(&agent.main_key))
+            }
+        };
+        if sandboxed {
+            flags |= SANDBOXED;
+        }
+        Ok(self.context_at(agent_index, provider, sender, flags))
+    }
+
+    /// The most specific provider class: `provider/model` when the policy names
+    /// it, else `provider`, else none (0).
+    fn provider_class(&self, provider: &str) -> u32 {
+        with_lowercase(provider, |p| {
+            if let Some(class) = self.provider_index.get(p) {
+                return *class;
+            }
+            let head = p.split('/').next().unwrap_or(p);
+            self.provider_index.get(head).copied().unwrap_or(0)
+        })
+    }
+
+    /// A request is from an owner when it says so and, if the policy lists
+    /// owners and the request names a sender, that sender is listed.
+    fn is_owner(&self, request: &ToolRequest<'_>) -> bool {
+        if !request.owner {
+            return false;
+        }
+        match request.sender {
+            Some(sender) if !self.owners.is_empty() => {
+                with_lowercase(sender.trim(), |s| self.owners.contains(s))
+            }
+            _ => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_lowercase;
+
+    #[test]
+    fn lowercases_without_changing_meaning() {
+        assert_eq!(with_lowercase("ExEc", str::to_string), "exec");
+        assert_eq!(with_lowercase("exec", str::to_string), "exec");
+        assert_eq!(with_lowercase("ÄB", str::to_string), "äb");
+        let long = "A".repeat(300);
+        assert_eq!(with_lowercase(&long, str::to_string), "a".repeat(300));
+    }
+}

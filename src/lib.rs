@@ -1,0 +1,119 @@
+//! Palisade: a policy engine for AI-agent runtimes.
+//!
+//! Text goes through [`syntax`] (or [`openclaw`] for JSON configurations)
+//! into an [`ast::Policy`], [`compile`] validates and lowers it into an
+//! [`Engine`], and the engine answers tool requests in nanoseconds and
+//! explains each answer on demand.
+//!
+//! ```
+//! let policy = palisade::Policy::from_dsl("example.pal", r#"
+//!     agent family { tools { allow read  deny exec } }
+//! "#).unwrap();
+//! let engine = policy.engine();
+//! assert!(engine.decide(&palisade::ToolRequest::new("family", "read")));
+//! assert!(!engine.decide(&palisade::ToolRequest::new("family", "exec")));
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod builtins;
+pub mod compile;
+pub mod diagnostic;
+pub mod engine;
+pub mod openclaw;
+pub mod print;
+pub mod source;
+pub mod syntax;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use diagnostic::{Diagnostic, PolicyError, Severity};
+pub use engine::{Context, Engine, Explanation, RequestError, ToolId, ToolRequest};
+pub use source::{Location, SourceFile};
+pub use syntax::ast;
+
+/// A compiled policy with the AST it came from and the warnings it produced.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    ast: ast::Policy,
+    engine: Engine,
+    warnings: Vec<Diagnostic>,
+}
+
+/// Loading a policy from disk: I/O or policy errors.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    #[diagnostic(code(palisade::io))]
+    Io { path: String, source: std::io::Error },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Policy(#[from] PolicyError),
+}
+
+impl Policy {
+    /// Parses and compiles DSL text.
+    pub fn from_dsl(name: &str, text: &str) -> Result<Policy, PolicyError> {
+        let source = Arc::new(SourceFile::new(name, text));
+        let (ast, mut warnings) = syntax::parse(source)?;
+        Self::from_ast(ast, std::mem::take(&mut warnings))
+    }
+
+    /// Reads and compiles an OpenClaw JSON configuration.
+    pub fn from_openclaw_json(name: &str, text: &str) -> Result<Policy, PolicyError> {
+        let source = Arc::new(SourceFile::new(name, text));
+        let (ast, warnings) = openclaw::lower(source)?;
+        Self::from_ast(ast, warnings)
+    }
+
+    /// Reads a file: `.json` is an OpenClaw configuration, anything else DSL.
+    pub fn load(path: &Path) -> Result<Policy, LoadError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| LoadError::Io { path: path.display().to_string(), source })?;
+        let name = path.display().to_string();
+        Ok(if is_json(path) { Self::from_openclaw_json(&name, &text)? } else { Self::from_dsl(&name, &text)? })
+    }
+
+    /// Compiles an AST, keeping the front end's warnings in front.
+    pub fn from_ast(ast: ast::Policy, mut warnings: Vec<Diagnostic>) -> Result<Policy, PolicyError> {
+        match compile::compile(&ast) {
+            Ok((engine, more)) => {
+                warnings.extend(more);
+                Ok(Policy { ast, engine, warnings })
+            }
+            Err(mut error) => {
+                warnings.append(&mut error.diagnostics);
+                Err(PolicyError { diagnostics: warnings })
+            }
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn into_engine(self) -> Engine {
+        self.engine
+    }
+
+    pub fn ast(&self) -> &ast::Policy {
+        &self.ast
+    }
+
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+}
+
+pub fn is_json(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("json5"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<super::Engine>();
+    }
+}

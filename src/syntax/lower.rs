@@ -1,0 +1,472 @@
+//! Parse tree -> AST. Runs right after pest, so nothing borrowed from the
+//! text outlives this module.
+
+use std::sync::Arc;
+
+use pest::iterators::{Pair, Pairs};
+
+use super::ast::*;
+use super::Rule;
+use crate::diagnostic::{Diagnostic, Sink};
+use crate::source::{SourceFile, Span};
+
+struct Lowerer<'s> {
+    source: Arc<SourceFile>,
+    sink: &'s mut Sink,
+}
+
+pub(super) fn lower(pairs: Pairs<'_, Rule>, source: Arc<SourceFile>, sink: &mut Sink) -> Policy {
+    let mut policy = Policy::empty(Arc::clone(&source));
+    let mut lowerer = Lowerer { source, sink };
+    for pair in pairs.filter(|p| p.as_rule() == Rule::policy) {
+        lowerer.item(pair, &mut policy);
+    }
+    policy
+}
+
+/// The pair's span without the whitespace pest lets trail into it.
+fn span(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    let trimmed = pair.as_str().trim_end().len();
+    Span::new(s.start(), s.start() + trimmed)
+}
+
+impl Lowerer<'_> {
+    fn error(&mut self, code: &'static str, span: Span, message: impl Into<String>) -> &mut Diagnostic {
+        self.sink.push(Diagnostic::error(code, &self.source, span, message));
+        #[allow(clippy::unwrap_used)] // just pushed
+        self.sink.diagnostics.last_mut().unwrap()
+    }
+
+    fn item(&mut self, policy_pair: Pair<'_, Rule>, policy: &mut Policy) {
+        for pair in policy_pair.into_inner() {
+            match pair.as_rule() {
+                Rule::group_def => {
+                    let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::kw_group);
+                    if let (Some(name), Some(list)) = (inner.next(), inner.next()) {
+                        policy.groups.push(GroupDef {
+                            name: Spanned::new(name.as_str().to_string(), span(&name)),
+                            members: self.tool_list(list).entries,
+                        });
+                    }
+                }
+                Rule::plugin_tools => {
+                    for list in pair.into_inner().filter(|p| p.as_rule() == Rule::tool_list) {
+                        policy.plugin_tools.extend(self.tool_list(list).entries);
+                    }
+                }
+                Rule::owners => {
+                    for list in pair.into_inner().filter(|p| p.as_rule() == Rule::key_list) {
+                        for key in list.into_inner() {
+                            let key = self.key(key);
+                            policy.owners.push(key);
+                        }
+                    }
+                }
+                Rule::tools_block => {
+                    let rules = self.tools_block(pair);
+                    if let Some(first) = &policy.tools {
+                        let first = first.span;
+                        self.error("palisade::duplicate", rules.span, "a second global `tools` block")
+                            .related_spans
+                            .push((first, "first one here".into()));
+                    } else {
+                        policy.tools = Some(rules);
+                    }
+                }
+                Rule::sandbox_defaults => {
+                    let whole = span(&pair);
+                    let body = pair.into_inner().find(|p| p.as_rule() == Rule::sandbox_body);
+                    let settings = body.map(|b| self.sandbox_body(b, whole)).unwrap_or_default();
+                    if let Some(first) = &policy.sandbox_defaults {
+                        let first = first.span;
+                        self.error("palisade::duplicate", whole, "a second `sandbox defaults` block")
+                            .related_spans
+                            .push((first, "first one here".into()));
+                    } else {
+                        policy.sandbox_defaults = Some(settings);
+                    }
+                }
+                Rule::agent_def => {
+                    let agent = self.agent(pair);
+                    policy.agents.push(agent);
+                }
+                Rule::test_def => {
+                    let test = self.test(pair);
+                    policy.tests.push(test);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn string(&mut self, pair: Pair<'_, Rule>) -> Spanned<String> {
+        let whole = span(&pair);
+        let raw = pair.into_inner().next().map(|p| p.as_str()).unwrap_or("");
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('"') => out.push('"'),
+                Some('\\') => out.push('\\'),
+                other => {
+                    let shown = other.map(String::from).unwrap_or_default();
+                    self.error("palisade::syntax", whole, format!("unknown escape `\\{shown}` in string"))
+                        .help = Some("strings support \\\", \\\\, \\n and \\t".into());
+                }
+            }
+        }
+        Spanned::new(out, whole)
+    }
+
+    fn key(&mut self, pair: Pair<'_, Rule>) -> Spanned<String> {
+        let whole = span(&pair);
+        match pair.into_inner().next() {
+            Some(p) if p.as_rule() == Rule::string => self.string(p),
+            Some(p) => Spanned::new(p.as_str().to_string(), whole),
+            None => Spanned::new(String::new(), whole),
+        }
+    }
+
+    fn tool_list(&mut self, pair: Pair<'_, Rule>) -> ToolList {
+        let whole = span(&pair);
+        let mut entries = Vec::new();
+        for tool_ref in pair.into_inner() {
+            if let Some(t) = self.tool_ref(tool_ref) {
+                entries.push(t);
+            }
+        }
+        ToolList { entries, span: whole }
+    }
+
+    fn tool_ref(&mut self, pair: Pair<'_, Rule>) -> Option<ToolRef> {
+        let inner = pair.into_inner().next()?;
+        if inner.as_rule() == Rule::string {
+            let s = self.string(inner);
+            return Some(ToolRef { text: s.value, span: s.span });
+        }
+        Some(ToolRef { text: inner.as_str().to_string(), span: span(&inner) })
+    }
+
+    fn tools_block(&mut self, pair: Pair<'_, Rule>) -> Rules {
+        let whole = span(&pair);
+        match pair.into_inner().find(|p| p.as_rule() == Rule::rules_body) {
+            Some(body) => self.rules_body(body, RulesKind::Scope, whole),
+            None => Rules::new(RulesKind::Scope, whole),
+        }
+    }
+
+    fn rules_body(&mut self, body: Pair<'_, Rule>, kind: RulesKind, whole: Span) -> Rules {
+        let mut rules = Rules::new(kind, whole);
+        let where_ = match kind {
+            RulesKind::Scope => "a tools block",
+            RulesKind::Provider => "a provider block",
+            RulesKind::Sandbox => "a sandbox tool policy",
+            RulesKind::Subagents => "a subagent tool policy",
+            RulesKind::Sender => "a sender block",
+        };
+        for stmt in body.into_inner() {
+            let stmt_span = span(&stmt);
+            let rule = stmt.as_rule();
+            let allowed = match rule {
+                Rule::profile_stmt | Rule::also_allow_stmt => matches!(kind, RulesKind::Scope | RulesKind::Provider),
+                Rule::allow_stmt | Rule::deny_stmt => true,
+                Rule::provider_rules | Rule::sandbox_rules | Rule::subagents_rules | Rule::sender_rules => {
+                    kind == RulesKind::Scope
+                }
+                _ => false,
+            };
+            let keyword = stmt.as_str().split_whitespace().next().unwrap_or("").to_string();
+            if !allowed {
+                let help = match kind {
+                    RulesKind::Sandbox | RulesKind::Subagents | RulesKind::Sender => {
+                        "this block may hold only `allow` and `deny`"
+                    }
+                    RulesKind::Provider => "a provider block may hold `profile`, `allow`, `also_allow` and `deny`",
+                    RulesKind::Scope => "",
+                };
+                self.error("palisade::misplaced", stmt_span, format!("`{keyword}` is not allowed in {where_}"))
+                    .help = Some(help.to_string());
+                continue;
+            }
+            let mut inner = stmt.into_inner().filter(|p| !is_keyword(p.as_rule()));
+            match rule {
+                Rule::profile_stmt => {
+                    if let Some(name) = inner.next() {
+                        let value = Spanned::new(name.as_str().to_string(), span(&name));
+                        self.set_once(&mut rules.profile, value, stmt_span, "profile");
+                    }
+                }
+                Rule::allow_stmt | Rule::also_allow_stmt | Rule::deny_stmt => {
+                    let Some(list) = inner.next() else { continue };
+                    let list = self.tool_list(list);
+                    let slot = match rule {
+                        Rule::allow_stmt => &mut rules.allow,
+                        Rule::also_allow_stmt => &mut rules.also_allow,
+                        _ => &mut rules.deny,
+                    };
+                    // Repeated statements add up: `deny exec` then `deny write`
+                    // deny both. An empty list stays visible to validation.
+                    match slot {
+                        Some(existing) if !list.entries.is_empty() && !existing.entries.is_empty() => {
+                            existing.entries.extend(list.entries)
+                        }
+                        Some(existing) if list.entries.is_empty() => existing.span = list.span,
+                        _ => *slot = Some(list),
+                    }
+                }
+                Rule::provider_rules | Rule::sender_rules => {
+                    let (Some(key), Some(body)) = (inner.next(), inner.next()) else { continue };
+                    let key = self.key(key);
+                    let sub_kind = if rule == Rule::provider_rules { RulesKind::Provider } else { RulesKind::Sender };
+                    let sub = self.rules_body(body, sub_kind, stmt_span);
+                    let list = if rule == Rule::provider_rules { &mut rules.providers } else { &mut rules.senders };
+                    if let Some(first) = list.iter().find(|k| k.key.value.eq_ignore_ascii_case(&key.value)) {
+                        let first = first.key.span;
+                        self.error("palisade::duplicate", key.span, format!("`{}` has a block already in this scope", key.value))
+                            .related_spans
+                            .push((first, "first one here".into()));
+                        continue;
+                    }
+                    list.push(Keyed { key, rules: sub });
+                }
+                Rule::sandbox_rules | Rule::subagents_rules => {
+                    let Some(body) = inner.next() else { continue };
+                    let sub_kind = if rule == Rule::sandbox_rules { RulesKind::Sandbox } else { RulesKind::Subagents };
+                    let sub = self.rules_body(body, sub_kind, stmt_span);
+                    let slot = if rule == Rule::sandbox_rules { &mut rules.sandbox } else { &mut rules.subagents };
+                    if let Some(first) = slot {
+                        let first = first.span;
+                        self.error("palisade::duplicate", stmt_span, format!("a second `{keyword}` block in this scope"))
+                            .related_spans
+                            .push((first, "first one here".into()));
+                        continue;
+                    }
+                    *slot = Some(Box::new(sub));
+                }
+                _ => {}
+            }
+        }
+        rules
+    }
+
+    fn set_once<T>(&mut self, slot: &mut Option<Spanned<T>>, value: Spanned<T>, at: Span, what: &str) {
+        if let Some(first) = slot {
+            let first = first.span;
+            self.error("palisade::duplicate", at, format!("`{what}` is given twice"))
+                .related_spans
+                .push((first, "first given here".into()));
+        } else {
+            *slot = Some(value);
+        }
+    }
+
+    fn sandbox_body(&mut self, body: Pair<'_, Rule>, whole: Span) -> SandboxSettings {
+        let mut settings = SandboxSettings { span: whole, ..SandboxSettings::default() };
+        for setting in body.into_inner() {
+            let at = span(&setting);
+            let rule = setting.as_rule();
+            let value_pair = setting.clone().into_inner().find(|p| !is_keyword(p.as_rule()));
+            match rule {
+                Rule::mode_setting => {
+                    let Some(v) = value_pair else { continue };
+                    let mode = match v.as_str() {
+                        "off" => SandboxMode::Off,
+                        "all" => SandboxMode::All,
+                        _ => SandboxMode::NonMain,
+                    };
+                    self.set_once(&mut settings.mode, Spanned::new(mode, span(&v)), at, "mode");
+                }
+                Rule::scope_setting => {
+                    let Some(v) = value_pair else { continue };
+                    let scope = match v.as_str() {
+                        "session" => SandboxScope::Session,
+                        "agent" => SandboxScope::Agent,
+                        "shared" => SandboxScope::Shared,
+                        other => {
+                            self.error("palisade::bad-value", span(&v), format!("unknown sandbox scope `{other}`"))
+                                .help = Some("scope is one of: session, agent, shared".into());
+                            continue;
+                        }
+                    };
+                    self.set_once(&mut settings.scope, Spanned::new(scope, span(&v)), at, "scope");
+                }
+                Rule::workspace_setting => {
+                    let Some(v) = value_pair else { continue };
+                    let access = match v.as_str() {
+                        "none" => WorkspaceAccess::None,
+                        "ro" => WorkspaceAccess::ReadOnly,
+                        "rw" => WorkspaceAccess::ReadWrite,
+                        other => {
+                            self.error("palisade::bad-value", span(&v), format!("unknown workspace access `{other}`"))
+                                .help = Some("workspace is one of: none, ro, rw".into());
+                            continue;
+                        }
+                    };
+                    self.set_once(&mut settings.workspace, Spanned::new(access, span(&v)), at, "workspace");
+                }
+                Rule::docker_block => {
+                    for knob in setting.into_inner().filter(|p| p.as_rule() == Rule::docker_setting) {
+                        let mut parts = knob.into_inner();
+                        let Some(key) = parts.next() else { continue };
+                        let key = Spanned::new(key.as_str().to_string(), span(&key));
+                        let mut values = Vec::new();
+                        for v in parts {
+                            let value = if v.as_rule() == Rule::string {
+                                self.string(v)
+                            } else {
+                                Spanned::new(v.as_str().to_string(), span(&v))
+                            };
+                            values.push(value);
+                        }
+                        if let Some(first) = settings.docker.iter().find(|d| d.key.value == key.value && key.value != "bind") {
+                            let first = first.key.span;
+                            self.error("palisade::duplicate", key.span, format!("`{}` is given twice", key.value))
+                                .related_spans
+                                .push((first, "first given here".into()));
+                            continue;
+                        }
+                        settings.docker.push(DockerSetting { key, values });
+                    }
+                }
+                _ => {}
+            }
+        }
+        settings
+    }
+
+    fn agent(&mut self, pair: Pair<'_, Rule>) -> Agent {
+        let whole = span(&pair);
+        let mut id = Spanned::new(String::new(), whole);
+        let mut agent = Agent { id: id.clone(), name: None, default: None, sandbox: None, tools: None, span: whole };
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::ident => id = Spanned::new(part.as_str().to_string(), span(&part)),
+                Rule::string => agent.name = Some(self.string(part)),
+                Rule::default_flag => {
+                    if let Some(first) = agent.default {
+                        self.error("palisade::duplicate", span(&part), "`default` is given twice")
+                            .related_spans
+                            .push((first, "first given here".into()));
+                    }
+                    agent.default = Some(span(&part));
+                }
+                Rule::agent_sandbox => {
+                    let at = span(&part);
+                    let Some(body) = part.into_inner().find(|p| p.as_rule() == Rule::sandbox_body) else { continue };
+                    let settings = self.sandbox_body(body, at);
+                    if let Some(first) = &agent.sandbox {
+                        let first = first.span;
+                        self.error("palisade::duplicate", at, "a second `sandbox` in this agent")
+                            .related_spans
+                            .push((first, "first one here".into()));
+                    } else {
+                        agent.sandbox = Some(settings);
+                    }
+                }
+                Rule::tools_block => {
+                    let rules = self.tools_block(part);
+                    if let Some(first) = &agent.tools {
+                        let first = first.span;
+                        self.error("palisade::duplicate", rules.span, "a second `tools` block in this agent")
+                            .related_spans
+                            .push((first, "first one here".into()));
+                    } else {
+                        agent.tools = Some(rules);
+                    }
+                }
+                _ => {}
+            }
+        }
+        agent.id = id;
+        agent
+    }
+
+    fn test(&mut self, pair: Pair<'_, Rule>) -> TestCase {
+        let whole = span(&pair);
+        let mut name = Spanned::new(String::new(), whole);
+        let mut expectations = Vec::new();
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::string => name = self.string(part),
+                Rule::expectation => {
+                    if let Some(e) = self.expectation(part) {
+                        expectations.push(e);
+                    }
+                }
+                _ => {}
+            }
+        }
+        TestCase { name, expectations }
+    }
+
+    fn expectation(&mut self, pair: Pair<'_, Rule>) -> Option<Expectation> {
+        let whole = span(&pair);
+        let mut parts = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
+        let verdict = parts.next()?;
+        let allow = verdict.as_str().starts_with("allow");
+        let tool = self.tool_ref(parts.next()?)?;
+        let agent = parts.next()?;
+        let mut e = Expectation {
+            allow,
+            tool,
+            agent: Spanned::new(agent.as_str().to_string(), span(&agent)),
+            provider: None,
+            session: None,
+            sender: None,
+            subagent: false,
+            non_owner: false,
+            span: whole,
+        };
+        for m in parts {
+            let rule = m.as_rule();
+            let value = m.into_inner().find(|p| p.as_rule() == Rule::key).map(|k| self.key(k).value);
+            match rule {
+                Rule::provider_mod => e.provider = value,
+                Rule::session_mod => e.session = value,
+                Rule::sender_mod => e.sender = value,
+                Rule::subagent_mod => e.subagent = true,
+                Rule::non_owner_mod => e.non_owner = true,
+                _ => {}
+            }
+        }
+        Some(e)
+    }
+}
+
+fn is_keyword(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::kw_group
+            | Rule::kw_plugin_tools
+            | Rule::kw_owners
+            | Rule::kw_tools
+            | Rule::kw_profile
+            | Rule::kw_allow
+            | Rule::kw_also_allow
+            | Rule::kw_deny
+            | Rule::kw_provider
+            | Rule::kw_sandbox
+            | Rule::kw_subagents
+            | Rule::kw_sender
+            | Rule::kw_defaults
+            | Rule::kw_mode
+            | Rule::kw_scope
+            | Rule::kw_workspace
+            | Rule::kw_docker
+            | Rule::kw_agent
+            | Rule::kw_default
+            | Rule::kw_test
+            | Rule::kw_tool
+            | Rule::kw_for
+            | Rule::kw_session
+            | Rule::kw_subagent
+            | Rule::kw_non_owner
+    )
+}

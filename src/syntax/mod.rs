@@ -1,0 +1,107 @@
+//! Text -> owned AST. `grammar/palisade.pest` gives the parse tree; `lower`
+//! turns it into [`ast::Policy`] at once and reports what the grammar alone
+//! cannot (a statement in the wrong block, a setting given twice).
+
+pub mod ast;
+mod lower;
+
+use std::sync::Arc;
+
+use pest::Parser as _;
+
+use crate::diagnostic::{Diagnostic, PolicyError, Sink};
+use crate::source::{SourceFile, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/palisade.pest"]
+pub(crate) struct PalisadeParser;
+
+/// Parses one policy file into the AST. Syntax errors stop at the first one
+/// (the grammar cannot resynchronise); lowering errors all come out at once.
+pub fn parse(source: Arc<SourceFile>) -> Result<(ast::Policy, Vec<Diagnostic>), PolicyError> {
+    let pairs = match PalisadeParser::parse(Rule::policy, &source.text) {
+        Ok(pairs) => pairs,
+        Err(error) => return Err(PolicyError { diagnostics: vec![syntax_error(&source, &error)] }),
+    };
+    let mut sink = Sink::default();
+    let policy = lower::lower(pairs, Arc::clone(&source), &mut sink);
+    sink.finish(policy)
+}
+
+fn syntax_error(source: &SourceFile, error: &pest::error::Error<Rule>) -> Diagnostic {
+    use pest::error::{ErrorVariant, InputLocation};
+    let at = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let found = found_token(&source.text, at);
+    let span = Span::new(at, at + found.len().max(usize::from(at < source.text.len())));
+    let message = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut expected: Vec<&str> = positives.iter().map(|r| describe(*r)).collect();
+            expected.sort_unstable();
+            expected.dedup();
+            let found = if found.is_empty() { "end of file".to_string() } else { format!("`{found}`") };
+            match expected.as_slice() {
+                [] => format!("unexpected {found}"),
+                [one] => format!("expected {one}, found {found}"),
+                [rest @ .., last] => format!("expected {} or {last}, found {found}", rest.join(", ")),
+            }
+        }
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    Diagnostic::error("palisade::syntax", source, span, message).with_label("here")
+}
+
+fn found_token(text: &str, at: usize) -> &str {
+    let rest = text.get(at..).unwrap_or("");
+    let end = rest
+        .char_indices()
+        .find(|(i, c)| c.is_whitespace() || (*i > 0 && matches!(c, '{' | '}' | '[' | ']' | ',' | '"')))
+        .map_or(rest.len(), |(i, _)| if i == 0 { rest.chars().next().map_or(0, char::len_utf8) } else { i });
+    rest.get(..end.min(40)).unwrap_or("")
+}
+
+fn describe(rule: Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::group_def | Rule::kw_group => "`group`",
+        Rule::plugin_tools | Rule::kw_plugin_tools => "`plugin_tools`",
+        Rule::owners | Rule::kw_owners => "`owners`",
+        Rule::tools_block | Rule::kw_tools => "`tools`",
+        Rule::sandbox_defaults | Rule::agent_sandbox | Rule::sandbox_rules | Rule::kw_sandbox => "`sandbox`",
+        Rule::agent_def | Rule::kw_agent => "`agent`",
+        Rule::test_def | Rule::kw_test => "`test`",
+        Rule::tool_list | Rule::tool_ref | Rule::tool_word => "a tool name",
+        Rule::group_ref => "a group (`group:name`)",
+        Rule::rules_body => "`{`",
+        Rule::profile_stmt | Rule::kw_profile => "`profile`",
+        Rule::allow_stmt | Rule::kw_allow => "`allow`",
+        Rule::also_allow_stmt | Rule::kw_also_allow => "`also_allow`",
+        Rule::deny_stmt | Rule::kw_deny => "`deny`",
+        Rule::provider_rules | Rule::provider_mod | Rule::kw_provider => "`provider`",
+        Rule::subagents_rules | Rule::kw_subagents => "`subagents`",
+        Rule::sender_rules | Rule::sender_mod | Rule::kw_sender => "`sender`",
+        Rule::kw_defaults => "`defaults`",
+        Rule::sandbox_body => "sandbox settings",
+        Rule::mode_setting | Rule::mode_value | Rule::kw_mode => "a sandbox mode (off, non-main, all)",
+        Rule::scope_setting | Rule::kw_scope => "`scope`",
+        Rule::workspace_setting | Rule::kw_workspace => "`workspace`",
+        Rule::docker_block | Rule::kw_docker => "`docker`",
+        Rule::docker_setting | Rule::docker_key => {
+            "a docker setting (image, network, read_only_root, cap_drop, memory, pids, cpus, user, bind, prefix, no_new_privileges, init)"
+        }
+        Rule::atom => "a value",
+        Rule::default_flag | Rule::kw_default => "`default`",
+        Rule::expectation | Rule::verdict => "`allow` or `deny`",
+        Rule::kw_tool => "`tool`",
+        Rule::kw_for => "`for`",
+        Rule::session_mod | Rule::kw_session => "`session`",
+        Rule::subagent_mod | Rule::kw_subagent => "`subagent`",
+        Rule::non_owner_mod | Rule::kw_non_owner => "`non_owner`",
+        Rule::ident => "a name",
+        Rule::key | Rule::bare_key | Rule::key_list => "a key (a name or a string)",
+        Rule::string | Rule::string_inner => "a string",
+        _ => "something else",
+    }
+}
