@@ -22,6 +22,11 @@ impl Span {
     pub fn is_empty(self) -> bool {
         self.start == self.end
     }
+
+    /// An empty span at this span's start.
+    pub fn start_only(self) -> Span {
+        Span { start: self.start, end: self.start }
+    }
 }
 
 impl From<Span> for miette::SourceSpan {

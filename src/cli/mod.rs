@@ -1,5 +1,16 @@
 //! `palisade check | decide | explain | tools | import`.
 
+/// `println!` that ends the process quietly when stdout is closed (a pipe
+/// into `head`), instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        let mut stdout = std::io::stdout().lock();
+        if writeln!(stdout, $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 mod request;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -69,6 +80,42 @@ enum Command {
     },
     /// Print the DSL equivalent of an OpenClaw JSON configuration.
     Import { file: PathBuf },
+    /// Check the bundled example policy and decide a few requests with it.
+    Demo,
+}
+
+/// The bundled example, so that `palisade demo` works with no files at all.
+const DEMO_POLICY: &str = include_str!("../../examples/multi-agent.pal");
+const DEMO_REQUESTS: &[&str] = &[
+    r#"{"kind":"tool","agent":"main","tool":"exec"}"#,
+    r#"{"kind":"tool","agent":"main","tool":"exec","provider":"openai/gpt-5"}"#,
+    r#"{"kind":"tool","agent":"main","tool":"cron","sender":"telegram:999"}"#,
+    r#"{"kind":"tool","agent":"family","tool":"read"}"#,
+    r#"{"kind":"tool","agent":"family","tool":"exec"}"#,
+    r#"{"kind":"tool","agent":"public","tool":"sessions_send","session":"agent:public:telegram:direct:42"}"#,
+    r#"{"kind":"tool","agent":"public","tool":"web_fetch"}"#,
+    r#"{"kind":"tool","agent":"main","tool":"sessions_spawn","subagent":true}"#,
+];
+
+fn demo() -> ExitCode {
+    let policy = match Policy::from_dsl("examples/multi-agent.pal", DEMO_POLICY) {
+        Ok(p) => p,
+        Err(error) => {
+            print_diagnostics(&error.diagnostics);
+            return ExitCode::from(1);
+        }
+    };
+    let tests: usize = policy.ast().tests.iter().map(|t| t.expectations.len()).sum();
+    outln!("bundled policy examples/multi-agent.pal: {} agents, {tests} test expectations pass", policy.engine().agent_ids().count());
+    outln!();
+    for text in DEMO_REQUESTS {
+        outln!("$ palisade explain examples/multi-agent.pal --request '{text}'");
+        if explain(&policy, text, Format::Text) != ExitCode::SUCCESS {
+            return ExitCode::from(2);
+        }
+        outln!();
+    }
+    ExitCode::SUCCESS
 }
 
 /// Exit codes: 0 ok, 1 policy invalid or a test failed, 2 bad usage or request.
@@ -93,6 +140,7 @@ pub fn main() -> ExitCode {
             })
         }
         Command::Import { file } => import(&file),
+        Command::Demo => demo(),
     }
 }
 
@@ -136,11 +184,11 @@ fn with_policy(path: &Path, run: impl FnOnce(&Policy) -> ExitCode) -> ExitCode {
         }
         Err(LoadError::Policy(error)) => {
             print_diagnostics(&error.diagnostics);
-            eprintln!("{error}");
+            eoutln!("{error}");
             ExitCode::from(1)
         }
         Err(error) => {
-            eprintln!("error: {error}");
+            eoutln!("error: {error}");
             ExitCode::from(2)
         }
     }
@@ -173,7 +221,7 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
                     json.push(serde_json::json!({"file": file.display().to_string(), "severity": "error",
                         "code": "palisade::io", "message": error.to_string()}));
                 } else {
-                    eprintln!("error: {error}");
+                    eoutln!("error: {error}");
                 }
                 continue;
             }
@@ -183,10 +231,10 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
             Format::Text => {
                 print_diagnostics(&diagnostics);
                 match summary {
-                    Some(s) => println!("{s}"),
+                    Some(s) => outln!("{s}"),
                     None => {
                         let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-                        eprintln!("{}: {errors} error(s)", file.display());
+                        eoutln!("{}: {errors} error(s)", file.display());
                     }
                 }
             }
@@ -194,7 +242,7 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
     }
     if format == Format::Json {
         let out = serde_json::json!({"ok": !failed, "diagnostics": json});
-        println!("{out}");
+        outln!("{out}");
     }
     ExitCode::from(u8::from(failed))
 }
@@ -210,7 +258,7 @@ fn decide(policy: &Policy, request: Option<String>, requests: Option<PathBuf>) -
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("error: bad request: {e}");
+                eoutln!("error: bad request: {e}");
                 ExitCode::from(2)
             }
         };
@@ -222,7 +270,7 @@ fn decide(policy: &Policy, request: Option<String>, requests: Option<PathBuf>) -
         match std::fs::File::open(&path) {
             Ok(f) => Box::new(std::io::BufReader::new(f)),
             Err(e) => {
-                eprintln!("error: cannot read {}: {e}", path.display());
+                eoutln!("error: cannot read {}: {e}", path.display());
                 return ExitCode::from(2);
             }
         }
@@ -245,7 +293,7 @@ fn decide(policy: &Policy, request: Option<String>, requests: Option<PathBuf>) -
             Err(e) => {
                 bad += 1;
                 let message = format!("{}:{line_no}: bad request: {e}", path.display());
-                eprintln!("error: {message}");
+                eoutln!("error: {message}");
                 // Keep one output line per request so callers can zip them.
                 let _ = writeln!(out, "{}", serde_json::json!({"error": message, "line": line_no}));
             }
@@ -263,24 +311,24 @@ fn explain(policy: &Policy, text: &str, format: Format) -> ExitCode {
     let req = match request::parse(text) {
         Ok(req) => req,
         Err(e) => {
-            eprintln!("error: bad request: {e}");
+            eoutln!("error: bad request: {e}");
             return ExitCode::from(2);
         }
     };
     let explanation = policy.engine().explain(&req.as_request());
     match format {
         Format::Json => match serde_json::to_string(&explanation) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => outln!("{s}"),
             Err(e) => {
-                eprintln!("error: {e}");
+                eoutln!("error: {e}");
                 return ExitCode::from(2);
             }
         },
         Format::Text => {
             let verdict = if explanation.allowed { "ALLOW" } else { "DENY" };
-            println!("{verdict} {} for {}: {}", explanation.tool, req.agent, explanation.reason);
+            outln!("{verdict} {} for {}: {}", explanation.tool, req.agent.to_lowercase(), explanation.reason);
             if let Some(at) = &explanation.at {
-                println!("  decided at {at}");
+                outln!("  decided at {at}");
             }
             for (i, layer) in explanation.layers.iter().enumerate() {
                 let mark = match layer.outcome {
@@ -289,10 +337,10 @@ fn explain(policy: &Policy, text: &str, format: Format) -> ExitCode {
                     palisade::engine::Outcome::NotAllowed => "MISS",
                 };
                 let at = layer.at.as_deref().map(|a| format!("  [{a}]")).unwrap_or_default();
-                println!("  {:>2}. {mark:<4} {:<40} {}{at}", i + 1, layer.name, layer.why);
+                outln!("  {:>2}. {mark:<4} {:<40} {}{at}", i + 1, layer.name, layer.why);
             }
             if explanation.layers.is_empty() {
-                println!("  (no layer ran)");
+                outln!("  (no layer ran)");
             }
         }
     }
@@ -304,19 +352,19 @@ fn tools(policy: &Policy, request: &palisade::ToolRequest<'_>, format: Format) -
     let context = match engine.context(request) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            eoutln!("error: {e}");
             return ExitCode::from(2);
         }
     };
     let tools = engine.effective_tools(context);
     match format {
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::json!({"agent": request.agent, "sandboxed": context.sandboxed(), "subagent": context.subagent(),
                 "owner": context.owner(), "tools": tools})
         ),
         Format::Text => {
-            println!(
+            outln!(
                 "# agent {} ({}sandboxed{}{})",
                 request.agent.to_lowercase(),
                 if context.sandboxed() { "" } else { "not " },
@@ -324,7 +372,7 @@ fn tools(policy: &Policy, request: &palisade::ToolRequest<'_>, format: Format) -
                 if context.owner() { "" } else { ", non-owner" }
             );
             for tool in tools {
-                println!("{tool}");
+                outln!("{tool}");
             }
         }
     }
@@ -335,7 +383,7 @@ fn import(path: &Path) -> ExitCode {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: cannot read {}: {e}", path.display());
+            eoutln!("error: cannot read {}: {e}", path.display());
             return ExitCode::from(2);
         }
     };
@@ -346,7 +394,7 @@ fn import(path: &Path) -> ExitCode {
             // Refuse to print a policy that would not compile.
             if let Err(error) = palisade::compile::compile(&ast) {
                 print_diagnostics(&error.diagnostics);
-                eprintln!("{error}");
+                eoutln!("{error}");
                 return ExitCode::from(1);
             }
             print!("{}", palisade::print::to_dsl(&ast, &warnings));
@@ -354,7 +402,7 @@ fn import(path: &Path) -> ExitCode {
         }
         Err(error) => {
             print_diagnostics(&error.diagnostics);
-            eprintln!("{error}");
+            eoutln!("{error}");
             ExitCode::from(1)
         }
     }

@@ -45,7 +45,7 @@ fn at(location: Option<&Location>) -> Option<String> {
 fn trace(layer: &Layer, tool: &str) -> LayerTrace {
     if let Some(entry) = layer.deny.find(tool) {
         let why = match &layer.deny_reason {
-            Some(reason) => reason.clone(),
+            Some(reason) => reason.replace("{tool}", tool),
             None if entry.written == tool => format!("`{tool}` is on the {} deny list", layer.name),
             None => format!("`{}` on the {} deny list matches `{tool}`", entry.written, layer.name),
         };
@@ -114,8 +114,8 @@ impl Engine {
         let (reason, at) = match blocking {
             Some(l) if l.outcome == Outcome::Denied => {
                 let layer = self.layers_of(context).find(|x| x.kind == l.layer && x.name == l.name);
-                let reason = match layer.and_then(|x| x.deny_reason.clone()) {
-                    Some(reason) => reason,
+                let reason = match layer.and_then(|x| x.deny_reason.as_ref()) {
+                    Some(reason) => reason.replace("{tool}", &tool),
                     None => format!("denied by {} deny list", l.name),
                 };
                 (reason, l.at.clone())

@@ -1,0 +1,447 @@
+//! The second front end: an OpenClaw JSON configuration lowered into the
+//! same AST as the DSL. Keys Palisade does not understand are warnings with
+//! their JSON path; nothing is dropped silently.
+
+pub mod json;
+
+use std::sync::Arc;
+
+use json::{Key, Node, Value};
+
+use crate::ast::*;
+use crate::builtins;
+use crate::diagnostic::{suggest, Diagnostic, PolicyError, Sink};
+use crate::source::{SourceFile, Span};
+
+/// Lowers an OpenClaw configuration. Returns the AST and the warnings.
+pub fn lower(source: Arc<SourceFile>) -> Result<(Policy, Vec<Diagnostic>), PolicyError> {
+    let root = match json::parse(&source.text) {
+        Ok(root) => root,
+        Err(e) => {
+            let d = Diagnostic::error("palisade::json", &source, e.span, e.message).with_label("here");
+            return Err(PolicyError { diagnostics: vec![d] });
+        }
+    };
+    let mut lowerer = Lowerer { source: Arc::clone(&source), sink: Sink::default(), policy: Policy::empty(source) };
+    lowerer.root(&root);
+    let Lowerer { sink, policy, .. } = lowerer;
+    sink.finish(policy)
+}
+
+struct Lowerer {
+    source: Arc<SourceFile>,
+    sink: Sink,
+    policy: Policy,
+}
+
+/// Top-level sections that belong to later Palisade features or to OpenClaw
+/// settings with no policy meaning; each is reported, never dropped silently.
+const NOT_YET: &[(&str, &str)] = &[
+    ("channels", "ingress gating is not imported yet"),
+    ("session", "session routing is not imported yet"),
+    ("bindings", "bindings are not imported yet"),
+    ("gateway", "gateway settings are not imported yet"),
+    ("messages", "message settings are not imported yet"),
+];
+
+impl Lowerer {
+    fn error(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
+        self.sink.push(Diagnostic::error("palisade::json", &self.source, span, message));
+        let last = self.sink.diagnostics.len() - 1;
+        #[allow(clippy::indexing_slicing)] // just pushed
+        &mut self.sink.diagnostics[last]
+    }
+
+    fn ignored(&mut self, key: &Key, path: &str, why: &str) {
+        self.sink.push(
+            Diagnostic::warning("palisade::ignored-key", &self.source, key.span, format!("`{path}` ignored: {why}"))
+                .with_label("not imported"),
+        );
+    }
+
+    fn unknown(&mut self, key: &Key, path: &str, known: &[&str]) {
+        let hint = suggest(&key.name, known.iter().copied());
+        let mut d = Diagnostic::warning(
+            "palisade::unknown-key",
+            &self.source,
+            key.span,
+            format!("unknown key `{path}` ignored"),
+        )
+        .with_label("not understood by Palisade");
+        d.help = Some(match hint {
+            Some(h) => format!("did you mean `{h}`?"),
+            None => format!("known here: {}", known.join(", ")),
+        });
+        self.sink.push(d);
+    }
+
+    fn object<'n>(&mut self, node: &'n Node, path: &str) -> Option<&'n [(Key, Node)]> {
+        match &node.value {
+            Value::Object(members) => Some(members),
+            _ => {
+                let kind = node.kind();
+                self.error(node.span, format!("`{path}` must be an object, found {kind}"));
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, node: &Node, path: &str) -> Option<Spanned<String>> {
+        match &node.value {
+            Value::String(s) => Some(Spanned::new(s.clone(), node.span)),
+            _ => {
+                let kind = node.kind();
+                self.error(node.span, format!("`{path}` must be a string, found {kind}"));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, node: &Node, path: &str) -> Option<bool> {
+        match &node.value {
+            Value::Bool(b) => Some(*b),
+            _ => {
+                let kind = node.kind();
+                self.error(node.span, format!("`{path}` must be true or false, found {kind}"));
+                None
+            }
+        }
+    }
+
+    /// A scalar Docker value as text: strings, numbers and booleans.
+    fn scalar(&mut self, node: &Node, path: &str) -> Option<Spanned<String>> {
+        match &node.value {
+            Value::String(s) => Some(Spanned::new(s.clone(), node.span)),
+            Value::Number(n) => Some(Spanned::new(n.clone(), node.span)),
+            Value::Bool(b) => Some(Spanned::new(b.to_string(), node.span)),
+            _ => {
+                let kind = node.kind();
+                self.error(node.span, format!("`{path}` must be a string or number, found {kind}"));
+                None
+            }
+        }
+    }
+
+    fn root(&mut self, root: &Node) {
+        let Some(members) = self.object(root, "$") else { return };
+        let mut saw_mode = false;
+        for (key, value) in members {
+            let path = format!("$.{}", key.name);
+            match key.name.as_str() {
+                "tools" => {
+                    self.policy.tools = self.rules(value, &path, RulesKind::Scope);
+                }
+                "agents" => saw_mode |= self.agents(value, &path),
+                "$schema" | "meta" => {}
+                name => match NOT_YET.iter().find(|(k, _)| *k == name) {
+                    Some((_, why)) => self.ignored(key, &path, why),
+                    None => self.ignored(key, &path, "no tool-policy meaning in Palisade"),
+                },
+            }
+        }
+        if !saw_mode {
+            // OpenClaw runs unsandboxed unless told otherwise; say so out loud
+            // instead of silently changing what the configuration means.
+            let defaults = self.policy.sandbox_defaults.get_or_insert_with(SandboxSettings::default);
+            defaults.mode = Some(Spanned::new(SandboxMode::Off, Span::default()));
+            self.sink.push(
+                Diagnostic::warning(
+                    "palisade::sandbox-off",
+                    &self.source,
+                    root.span.start_only(),
+                    "no `agents.defaults.sandbox.mode`: OpenClaw's default is `off`, so no agent is sandboxed",
+                )
+                .with_help("set `agents.defaults.sandbox.mode` to \"non-main\" or \"all\" to sandbox untrusted sessions"),
+            );
+        }
+    }
+
+    /// Returns whether a default sandbox mode was given.
+    fn agents(&mut self, node: &Node, path: &str) -> bool {
+        let Some(members) = self.object(node, path) else { return false };
+        let mut saw_mode = false;
+        for (key, value) in members {
+            let sub = format!("{path}.{}", key.name);
+            match key.name.as_str() {
+                "defaults" => {
+                    let Some(defaults) = self.object(value, &sub) else { continue };
+                    for (k, v) in defaults {
+                        let p = format!("{sub}.{}", k.name);
+                        match k.name.as_str() {
+                            "sandbox" => {
+                                let settings = self.sandbox(v, &p);
+                                saw_mode |= settings.as_ref().is_some_and(|s| s.mode.is_some());
+                                self.policy.sandbox_defaults = settings;
+                            }
+                            _ => self.ignored(k, &p, "agent defaults other than `sandbox` have no tool-policy meaning"),
+                        }
+                    }
+                }
+                "list" => match &value.value {
+                    Value::Array(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            self.agent(item, &format!("{sub}[{i}]"), None);
+                        }
+                    }
+                    _ => {
+                        let kind = value.kind();
+                        self.error(value.span, format!("`{sub}` must be an array, found {kind}"));
+                    }
+                },
+                "entries" => {
+                    let Some(entries) = self.object(value, &sub) else { continue };
+                    for (id, item) in entries {
+                        self.agent(item, &format!("{sub}.{}", id.name), Some(id));
+                    }
+                }
+                _ => self.unknown(key, &sub, &["defaults", "list", "entries"]),
+            }
+        }
+        saw_mode
+    }
+
+    fn agent(&mut self, node: &Node, path: &str, entry_id: Option<&Key>) {
+        let Some(members) = self.object(node, path) else { return };
+        let mut agent = Agent {
+            id: Spanned::new(String::new(), node.span),
+            name: None,
+            default: None,
+            sandbox: None,
+            tools: None,
+            span: node.span,
+        };
+        let mut id = entry_id.map(|k| Spanned::new(k.name.clone(), k.span));
+        for (key, value) in members {
+            let p = format!("{path}.{}", key.name);
+            match key.name.as_str() {
+                "id" => {
+                    let Some(given) = self.string(value, &p) else { continue };
+                    if let Some(entry) = &id {
+                        if !entry.value.eq_ignore_ascii_case(&given.value) {
+                            self.error(given.span, format!("`{p}` is `{}` but the entry key is `{}`", given.value, entry.value));
+                            continue;
+                        }
+                    }
+                    id = Some(given);
+                }
+                "name" => agent.name = self.string(value, &p),
+                "default" => {
+                    if self.boolean(value, &p) == Some(true) {
+                        agent.default = Some(value.span);
+                    }
+                }
+                "sandbox" => agent.sandbox = self.sandbox(value, &p),
+                "tools" => agent.tools = self.rules(value, &p, RulesKind::Scope),
+                _ => self.ignored(key, &p, "agent settings other than id, name, default, sandbox and tools have no tool-policy meaning"),
+            }
+        }
+        let Some(id) = id else {
+            self.error(node.span, format!("`{path}` has no `id`"));
+            return;
+        };
+        let valid = id.value.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && id.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            self.error(id.span, format!("agent id `{}` must be letters, digits, `_` and `-`, starting with a letter", id.value));
+            return;
+        }
+        agent.id = id;
+        self.policy.agents.push(agent);
+    }
+
+    fn sandbox(&mut self, node: &Node, path: &str) -> Option<SandboxSettings> {
+        let members = self.object(node, path)?;
+        let mut settings = SandboxSettings { span: node.span, ..SandboxSettings::default() };
+        for (key, value) in members {
+            let p = format!("{path}.{}", key.name);
+            match key.name.as_str() {
+                "mode" => {
+                    let Some(v) = self.string(value, &p) else { continue };
+                    let mode = match v.value.as_str() {
+                        "off" => SandboxMode::Off,
+                        "non-main" => SandboxMode::NonMain,
+                        "all" => SandboxMode::All,
+                        other => {
+                            self.error(v.span, format!("unknown sandbox mode `{other}`")).help =
+                                Some("mode is one of: off, non-main, all".into());
+                            continue;
+                        }
+                    };
+                    settings.mode = Some(Spanned::new(mode, v.span));
+                }
+                "scope" => {
+                    let Some(v) = self.string(value, &p) else { continue };
+                    let scope = match v.value.as_str() {
+                        "session" => SandboxScope::Session,
+                        "agent" => SandboxScope::Agent,
+                        "shared" => SandboxScope::Shared,
+                        other => {
+                            self.error(v.span, format!("unknown sandbox scope `{other}`")).help =
+                                Some("scope is one of: session, agent, shared".into());
+                            continue;
+                        }
+                    };
+                    settings.scope = Some(Spanned::new(scope, v.span));
+                }
+                "perSession" => {
+                    // Legacy flag: true meant one container per session.
+                    if let Some(b) = self.boolean(value, &p) {
+                        if settings.scope.is_none() {
+                            let scope = if b { SandboxScope::Session } else { SandboxScope::Shared };
+                            settings.scope = Some(Spanned::new(scope, value.span));
+                        }
+                    }
+                }
+                "workspaceAccess" => {
+                    let Some(v) = self.string(value, &p) else { continue };
+                    let access = match v.value.as_str() {
+                        "none" => WorkspaceAccess::None,
+                        "ro" => WorkspaceAccess::ReadOnly,
+                        "rw" => WorkspaceAccess::ReadWrite,
+                        other => {
+                            self.error(v.span, format!("unknown workspace access `{other}`")).help =
+                                Some("workspaceAccess is one of: none, ro, rw".into());
+                            continue;
+                        }
+                    };
+                    settings.workspace = Some(Spanned::new(access, v.span));
+                }
+                "docker" => self.docker(value, &p, &mut settings),
+                _ => self.ignored(key, &p, "sandbox settings other than mode, scope, workspaceAccess and docker are not imported"),
+            }
+        }
+        Some(settings)
+    }
+
+    fn docker(&mut self, node: &Node, path: &str, settings: &mut SandboxSettings) {
+        let Some(members) = self.object(node, path) else { return };
+        for (key, value) in members {
+            let p = format!("{path}.{}", key.name);
+            let dsl_key = match key.name.as_str() {
+                "image" => "image",
+                "containerPrefix" => "prefix",
+                "network" => "network",
+                "readOnlyRoot" => "read_only_root",
+                "capDrop" => "cap_drop",
+                "memory" => "memory",
+                "pidsLimit" => "pids",
+                "cpus" => "cpus",
+                "user" => "user",
+                "binds" => "bind",
+                _ => {
+                    self.ignored(key, &p, "this Docker setting is not imported; Palisade's hardened default applies");
+                    continue;
+                }
+            };
+            let values = match &value.value {
+                Value::Array(items) => items.iter().enumerate().filter_map(|(i, v)| self.scalar(v, &format!("{p}[{i}]"))).collect(),
+                _ => self.scalar(value, &p).into_iter().collect(),
+            };
+            settings.docker.push(DockerSetting { key: Spanned::new(dsl_key.to_string(), key.span), values });
+        }
+    }
+
+    fn tool_list(&mut self, node: &Node, path: &str) -> Option<ToolList> {
+        let Value::Array(items) = &node.value else {
+            let kind = node.kind();
+            self.error(node.span, format!("`{path}` must be an array of tool names, found {kind}"));
+            return None;
+        };
+        let mut entries = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let Some(name) = self.string(item, &format!("{path}[{i}]")) else { continue };
+            self.declare_if_plugin(&name);
+            entries.push(ToolRef { text: name.value, span: name.span });
+        }
+        Some(ToolList { entries, span: node.span })
+    }
+
+    /// JSON has no way to declare plugin tools, so an unknown name becomes one,
+    /// with a warning; a name one typo away from a known tool stays unknown and
+    /// the compiler reports it (a typo in a deny list must not pass quietly).
+    fn declare_if_plugin(&mut self, name: &Spanned<String>) {
+        let normalized = builtins::normalize_tool(&name.value);
+        if normalized.starts_with("group:") || normalized.contains('*') || normalized.is_empty() {
+            return;
+        }
+        if builtins::TOOLS.contains(&normalized.as_str()) {
+            return;
+        }
+        if suggest(&normalized, builtins::TOOLS.iter().copied()).is_some() {
+            return;
+        }
+        if self.policy.plugin_tools.iter().any(|t| builtins::normalize_tool(&t.text) == normalized) {
+            return;
+        }
+        self.sink.push(
+            Diagnostic::warning(
+                "palisade::plugin-tool",
+                &self.source,
+                name.span,
+                format!("`{normalized}` is not a built-in tool; imported as a plugin tool"),
+            )
+            .with_help("check the spelling: a misspelt tool in a deny list denies nothing"),
+        );
+        self.policy.plugin_tools.push(ToolRef { text: normalized, span: name.span });
+    }
+
+    fn rules(&mut self, node: &Node, path: &str, kind: RulesKind) -> Option<Rules> {
+        let members = self.object(node, path)?;
+        let mut rules = Rules::new(kind, node.span);
+        let known: &[&str] = match kind {
+            RulesKind::Scope => &["profile", "allow", "alsoAllow", "deny", "byProvider", "sandbox", "subagents"],
+            RulesKind::Provider => &["profile", "allow", "alsoAllow", "deny"],
+            _ => &["allow", "deny"],
+        };
+        for (key, value) in members {
+            let p = format!("{path}.{}", key.name);
+            if !known.contains(&key.name.as_str()) {
+                if kind == RulesKind::Scope {
+                    self.ignored(key, &p, "tool settings other than profile, allow, alsoAllow, deny, byProvider, sandbox.tools and subagents.tools have no tool-policy meaning in Palisade");
+                } else {
+                    self.unknown(key, &p, known);
+                }
+                continue;
+            }
+            match key.name.as_str() {
+                "profile" => rules.profile = self.string(value, &p),
+                "allow" => rules.allow = self.tool_list(value, &p),
+                "alsoAllow" => rules.also_allow = self.tool_list(value, &p),
+                "deny" => rules.deny = self.tool_list(value, &p),
+                "byProvider" => {
+                    let Some(entries) = self.object(value, &p) else { continue };
+                    for (provider, body) in entries {
+                        let pp = format!("{p}.{}", provider.name);
+                        if let Some(sub) = self.rules(body, &pp, RulesKind::Provider) {
+                            let dup = rules.providers.iter().any(|k| k.key.value.eq_ignore_ascii_case(&provider.name));
+                            if dup {
+                                self.error(provider.span, format!("`{pp}`: provider `{}` is given twice (keys are case-insensitive)", provider.name));
+                                continue;
+                            }
+                            rules.providers.push(Keyed { key: Spanned::new(provider.name.clone(), provider.span), rules: sub });
+                        }
+                    }
+                }
+                "sandbox" | "subagents" => {
+                    let Some(inner) = self.object(value, &p) else { continue };
+                    for (k, v) in inner {
+                        let kp = format!("{p}.{}", k.name);
+                        if k.name == "tools" {
+                            let sub_kind = if key.name == "sandbox" { RulesKind::Sandbox } else { RulesKind::Subagents };
+                            let sub = self.rules(v, &kp, sub_kind).map(Box::new);
+                            if key.name == "sandbox" {
+                                rules.sandbox = sub;
+                            } else {
+                                rules.subagents = sub;
+                            }
+                        } else {
+                            self.ignored(k, &kp, "only `tools` is imported here");
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(rules)
+    }
+}
