@@ -184,11 +184,11 @@ fn with_policy(path: &Path, run: impl FnOnce(&Policy) -> ExitCode) -> ExitCode {
         }
         Err(LoadError::Policy(error)) => {
             print_diagnostics(&error.diagnostics);
-            eoutln!("{error}");
+            eprintln!("{error}");
             ExitCode::from(1)
         }
         Err(error) => {
-            eoutln!("error: {error}");
+            eprintln!("error: {error}");
             ExitCode::from(2)
         }
     }
@@ -221,7 +221,7 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
                     json.push(serde_json::json!({"file": file.display().to_string(), "severity": "error",
                         "code": "palisade::io", "message": error.to_string()}));
                 } else {
-                    eoutln!("error: {error}");
+                    eprintln!("error: {error}");
                 }
                 continue;
             }
@@ -234,7 +234,7 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
                     Some(s) => outln!("{s}"),
                     None => {
                         let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-                        eoutln!("{}: {errors} error(s)", file.display());
+                        eprintln!("{}: {errors} error(s)", file.display());
                     }
                 }
             }
@@ -258,7 +258,7 @@ fn decide(policy: &Policy, request: Option<String>, requests: Option<PathBuf>) -
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eoutln!("error: bad request: {e}");
+                eprintln!("error: bad request: {e}");
                 ExitCode::from(2)
             }
         };
@@ -270,7 +270,7 @@ fn decide(policy: &Policy, request: Option<String>, requests: Option<PathBuf>) -
         match std::fs::File::open(&path) {
             Ok(f) => Box::new(std::io::BufReader::new(f)),
             Err(e) => {
-                eoutln!("error: cannot read {}: {e}", path.display());
+                eprintln!("error: cannot read {}: {e}", path.display());
                 return ExitCode::from(2);
             }
         }
@@ -293,7 +293,7 @@ fn decide(policy: &Policy, request: Option<String>, requests: Option<PathBuf>) -
             Err(e) => {
                 bad += 1;
                 let message = format!("{}:{line_no}: bad request: {e}", path.display());
-                eoutln!("error: {message}");
+                eprintln!("error: {message}");
                 // Keep one output line per request so callers can zip them.
                 let _ = writeln!(out, "{}", serde_json::json!({"error": message, "line": line_no}));
             }
@@ -311,7 +311,7 @@ fn explain(policy: &Policy, text: &str, format: Format) -> ExitCode {
     let req = match request::parse(text) {
         Ok(req) => req,
         Err(e) => {
-            eoutln!("error: bad request: {e}");
+            eprintln!("error: bad request: {e}");
             return ExitCode::from(2);
         }
     };
@@ -320,7 +320,7 @@ fn explain(policy: &Policy, text: &str, format: Format) -> ExitCode {
         Format::Json => match serde_json::to_string(&explanation) {
             Ok(s) => outln!("{s}"),
             Err(e) => {
-                eoutln!("error: {e}");
+                eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
         },
@@ -352,7 +352,7 @@ fn tools(policy: &Policy, request: &palisade::ToolRequest<'_>, format: Format) -
     let context = match engine.context(request) {
         Ok(c) => c,
         Err(e) => {
-            eoutln!("error: {e}");
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
@@ -383,7 +383,7 @@ fn import(path: &Path) -> ExitCode {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            eoutln!("error: cannot read {}: {e}", path.display());
+            eprintln!("error: cannot read {}: {e}", path.display());
             return ExitCode::from(2);
         }
     };
@@ -394,7 +394,7 @@ fn import(path: &Path) -> ExitCode {
             // Refuse to print a policy that would not compile.
             if let Err(error) = palisade::compile::compile(&ast) {
                 print_diagnostics(&error.diagnostics);
-                eoutln!("{error}");
+                eprintln!("{error}");
                 return ExitCode::from(1);
             }
             print!("{}", palisade::print::to_dsl(&ast, &warnings));
@@ -402,7 +402,7 @@ fn import(path: &Path) -> ExitCode {
         }
         Err(error) => {
             print_diagnostics(&error.diagnostics);
-            eoutln!("{error}");
+            eprintln!("{error}");
             ExitCode::from(1)
         }
     }
