@@ -195,7 +195,7 @@ impl Sink {
 /// The closest candidate by edit distance, for "did you mean" help.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word = word.to_ascii_lowercase();
-    let limit = (word.len() / 3).clamp(1, 3);
+    let limit = (word.len() / 2).clamp(1, 3);
     candidates
         .into_iter()
         .map(|c| (edit_distance(&word, c), c))

@@ -181,13 +181,6 @@ impl<'p> Compiler<'p> {
             builtins::OWNER_ONLY,
             "`{tool}` is owner-only and the sender is not an owner",
         );
-        let default_sandbox = self.default_sandbox_layer();
-        let global_sandbox = self.rules_layer(
-            global.rules.and_then(|r| r.sandbox.as_deref()),
-            LayerKind::Sandbox,
-            "global sandbox tool policy".into(),
-        );
-
         // Agents.
         let mut agents = Vec::new();
         for (index, id) in agent_ids.iter().enumerate() {
@@ -237,12 +230,7 @@ impl<'p> Compiler<'p> {
                 ));
             }
             let rules = self.rules_layer(agent_rules, LayerKind::Agent, label.clone());
-            let own_sandbox = self.rules_layer(
-                agent_rules.and_then(|r| r.sandbox.as_deref()),
-                LayerKind::Sandbox,
-                format!("{label} sandbox tool policy"),
-            );
-            let sandbox_tools = own_sandbox.or(global_sandbox).unwrap_or(default_sandbox);
+            let sandbox_tools = self.sandbox_layer(agent_rules.and_then(|r| r.sandbox.as_deref()), global.rules.and_then(|r| r.sandbox.as_deref()), &label);
             let workspace_ro = (sandbox.workspace == WorkspaceAccess::ReadOnly).then(|| {
                 self.fixed_layer(
                     LayerKind::SandboxWorkspace,
@@ -535,17 +523,46 @@ impl<'p> Compiler<'p> {
         self.push_layer(kind, name.to_string(), None, deny, Some(reason.to_string()))
     }
 
-    fn default_sandbox_layer(&mut self) -> LayerId {
-        let set = |names: &[&str]| RuleSet {
+    /// The sandbox tool policy, field by field as OpenClaw resolves it: the
+    /// agent's allow list, else the global one, else the default; the same for
+    /// deny. A sandbox block that gives only `deny` keeps the default allow
+    /// list, which is the reading that fails closed.
+    fn sandbox_layer(&mut self, agent: Option<&Rules>, global: Option<&Rules>, label: &str) -> LayerId {
+        let fixed = |names: &[&str]| RuleSet {
             entries: names
                 .iter()
                 .map(|t| Entry { matcher: Matcher::Exact((*t).to_string()), written: (*t).to_string(), at: None })
                 .collect(),
             at: None,
         };
-        let allow = set(builtins::DEFAULT_SANDBOX_ALLOW);
-        let deny = set(builtins::DEFAULT_SANDBOX_DENY);
-        self.push_layer(LayerKind::Sandbox, "default sandbox policy".into(), Some(allow), deny, None)
+        let pick = |field: fn(&Rules) -> Option<&ToolList>| -> (Option<&ToolList>, &str) {
+            match (agent.and_then(field), global.and_then(field)) {
+                (Some(list), _) => (Some(list), "agent"),
+                (None, Some(list)) => (Some(list), "global"),
+                (None, None) => (None, "default"),
+            }
+        };
+        let (allow_list, allow_from) = pick(|r| r.allow.as_ref().filter(|a| !a.entries.is_empty()));
+        let (deny_list, deny_from) = pick(|r| r.deny.as_ref());
+        let allow = match allow_list {
+            Some(list) => self.entries(list),
+            None => fixed(builtins::DEFAULT_SANDBOX_ALLOW),
+        };
+        let deny = match deny_list {
+            Some(list) => self.entries(list),
+            None => fixed(builtins::DEFAULT_SANDBOX_DENY),
+        };
+        let source = |from: &str| match from {
+            "agent" => format!("{label} sandbox tool policy"),
+            "global" => "global sandbox tool policy".to_string(),
+            _ => "default sandbox policy".to_string(),
+        };
+        let name = if allow_from == deny_from {
+            source(allow_from)
+        } else {
+            format!("sandbox tool policy (allow: {}, deny: {})", source(allow_from), source(deny_from))
+        };
+        self.push_layer(LayerKind::Sandbox, name, Some(allow), deny, None)
     }
 
     /// The profile layer: the agent's profile replaces the global one;

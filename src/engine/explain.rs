@@ -26,6 +26,8 @@ pub struct LayerTrace {
     pub outcome: Outcome,
     pub why: String,
     pub at: Option<String>,
+    /// The tool passed because this layer's allow list names it.
+    pub granted: bool,
 }
 
 /// A decision with its reason: which layer and which source line decided.
@@ -55,6 +57,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
             outcome: Outcome::Denied,
             why,
             at: at(entry.at.as_ref().or(layer.deny.at.as_ref())),
+            granted: false,
         };
     }
     match &layer.allow {
@@ -64,6 +67,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
             outcome: Outcome::Pass,
             why: "no allow list here, and no deny entry matches".into(),
             at: None,
+            granted: false,
         },
         Some(allow) => match allow.find(tool) {
             Some(entry) => LayerTrace {
@@ -76,6 +80,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
                     format!("`{}` on the {} allow list matches `{tool}`", entry.written, layer.name)
                 },
                 at: at(entry.at.as_ref().or(allow.at.as_ref())),
+                granted: true,
             },
             None => LayerTrace {
                 layer: layer.kind,
@@ -83,6 +88,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
                 outcome: Outcome::NotAllowed,
                 why: format!("`{tool}` is not on the {} allow list", layer.name),
                 at: at(allow.at.as_ref()),
+                granted: false,
             },
         },
     }
@@ -123,7 +129,7 @@ impl Engine {
             Some(l) => (format!("not in {} allow list", l.name), l.at.clone()),
             None => {
                 // The most specific allow list that named the tool is the grant.
-                let grant = layers.iter().rev().find(|l| l.at.is_some());
+                let grant = layers.iter().rev().find(|l| l.granted);
                 match grant {
                     Some(l) => (format!("allowed by {} allow list", l.name), l.at.clone()),
                     None => ("allowed: no layer restricts it".to_string(), None),

@@ -1,0 +1,164 @@
+//! The `palisade` binary, run as a user would.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn palisade(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_palisade")).args(args).current_dir(crate::root()).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn check_valid_and_invalid() {
+    let ok = palisade(&["check", "examples/multi-agent.pal", "examples/openclaw.json"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("ok: examples/multi-agent.pal"));
+
+    let bad = palisade(&["check", "tests/malformed/unknown-tool.pal"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = stderr(&bad);
+    assert!(err.contains("tests/malformed/unknown-tool.pal:2:27"), "{err}");
+    assert!(err.contains("agent main { tools { deny exce } }"), "{err}");
+
+    let missing = palisade(&["check", "no/such/file.pal"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("cannot read no/such/file.pal"));
+}
+
+#[test]
+fn check_json_format() {
+    let out = palisade(&["check", "--format", "json", "tests/malformed/empty-allow.pal"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(v["ok"], false);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "palisade::empty-allow");
+    assert_eq!(d["line"], 2);
+    assert_eq!(d["col"], 28);
+    assert_eq!(d["at"], "tests/malformed/empty-allow.pal:2:28");
+}
+
+#[test]
+fn decide_one_request() {
+    let out = palisade(&[
+        "decide",
+        "examples/multi-agent.pal",
+        "--request",
+        r#"{"kind":"tool","agent":"family","tool":"exec"}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["tool"], "exec");
+    assert_eq!(v["reason"], "denied by agent family deny list");
+    assert_eq!(v["at"], "examples/multi-agent.pal:37:10");
+}
+
+#[test]
+fn decide_jsonl_keeps_one_line_per_request_and_names_bad_lines() {
+    let dir = std::env::temp_dir().join(format!("palisade-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("requests.jsonl");
+    let mut f = std::fs::File::create(&path).unwrap();
+    writeln!(f, r#"{{"kind":"tool","agent":"main","tool":"exec"}}"#).unwrap();
+    writeln!(f, r#"{{"kind":"tool","agent":"main"}}"#).unwrap();
+    writeln!(f, "not json").unwrap();
+    writeln!(f, r#"{{"kind":"tool","agent":"family","tool":"read","provider":"openai/gpt-5","session":"agent:family:main","subagent":false,"owner":true,"sender":"telegram:123"}}"#).unwrap();
+    writeln!(f, r#"{{"kind":"tool","agent":"main","tool":"exec","extra":1}}"#).unwrap();
+    drop(f);
+    let out = palisade(&["decide", "examples/multi-agent.pal", "--requests", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[0]["allowed"], true);
+    assert_eq!(lines[1]["line"], 2);
+    assert!(lines[1]["error"].as_str().unwrap().contains("missing field `tool`"));
+    assert_eq!(lines[2]["line"], 3);
+    assert_eq!(lines[3]["allowed"], true);
+    assert!(lines[4]["error"].as_str().unwrap().contains("unknown field `extra`"));
+    let err = stderr(&out);
+    assert!(err.contains("requests.jsonl:2: bad request"), "{err}");
+    assert!(err.contains("requests.jsonl:3: bad request"), "{err}");
+}
+
+#[test]
+fn decide_from_stdin_and_oversized_lines() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["decide", "examples/multi-agent.pal", "--requests", "-"])
+        .current_dir(crate::root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let huge = format!("{{\"kind\":\"tool\",\"agent\":\"{}\",\"tool\":\"exec\"}}\n", "a".repeat(2 << 20));
+    stdin.write_all(huge.as_bytes()).unwrap();
+    stdin.write_all(b"{\"kind\":\"tool\",\"agent\":\"main\",\"tool\":\"exec\"}\n").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].contains("line over"));
+    assert!(lines[1].contains("\"allowed\":true"));
+}
+
+#[test]
+fn explain_lists_every_layer() {
+    let out = palisade(&[
+        "explain",
+        "examples/multi-agent.pal",
+        "--request",
+        r#"{"kind":"tool","agent":"family","tool":"exec","subagent":true}"#,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let layers: Vec<&str> = v["layers"].as_array().unwrap().iter().map(|l| l["layer"].as_str().unwrap()).collect();
+    assert_eq!(layers, ["profile", "global", "agent", "sandbox", "sandbox_workspace", "subagent_fixed", "subagent"]);
+    let text = palisade(&["explain", "examples/multi-agent.pal", "--request", r#"{"kind":"tool","agent":"family","tool":"exec"}"#]);
+    assert!(stdout(&text).starts_with("DENY exec for family: denied by agent family deny list"));
+}
+
+#[test]
+fn tools_lists_effective_tools() {
+    let out = palisade(&["tools", "examples/multi-agent.pal", "--agent", "public"]);
+    assert_eq!(stdout(&out), "# agent public (sandboxed)\nsessions_send\n");
+    let out = palisade(&["tools", "examples/multi-agent.pal", "--agent", "main", "--subagent", "--non-owner"]);
+    let s = stdout(&out);
+    assert!(s.contains("exec") && !s.contains("cron") && !s.contains("sessions_spawn") && !s.contains("browser"), "{s}");
+    let unknown = palisade(&["tools", "examples/multi-agent.pal", "--agent", "nobody"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn import_prints_dsl_that_checks() {
+    let out = palisade(&["import", "examples/openclaw.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dsl = stdout(&out);
+    assert!(dsl.contains("agent family \"Family Bot\""), "{dsl}");
+    assert!(dsl.contains("// examples/openclaw.json:12:5: warning[palisade::ignored-key]"), "{dsl}");
+    palisade::Policy::from_dsl("imported.pal", &dsl).unwrap();
+}
+
+#[test]
+fn demo_runs_on_the_bundled_policy() {
+    let out = palisade(&["demo"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("DENY exec for family: denied by agent family deny list"));
+}
+
+#[test]
+fn bad_request_json() {
+    let out = palisade(&["decide", "examples/multi-agent.pal", "--request", r#"{"kind":"ingress"}"#]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unsupported request kind `ingress`"));
+}

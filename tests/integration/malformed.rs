@@ -1,0 +1,76 @@
+//! Malformed policies: each file's first line says which error it must
+//! produce, where, and with what message (`| help` optional).
+
+#[test]
+fn malformed_policies() {
+    let dir = crate::root().join("tests/malformed");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    let mut failures = Vec::new();
+    for path in &paths {
+        let text = std::fs::read_to_string(path).unwrap();
+        let header = text.lines().next().unwrap();
+        let spec = header.strip_prefix("// expect: ").unwrap_or_else(|| panic!("{}: no expect header", path.display()));
+        let (code, rest) = spec.split_once(" @ ").unwrap();
+        let (pos, message) = rest.split_once(' ').unwrap();
+        let (message, help) = match message.split_once(" | ") {
+            Some((m, h)) => (m, Some(h)),
+            None => (message, None),
+        };
+        let name = path.display().to_string();
+        let result = std::panic::catch_unwind(|| {
+            if palisade::is_json(path) {
+                // The header is a JSON5 comment, so the file stays valid input.
+                palisade::Policy::from_openclaw_json(&name, &text)
+            } else {
+                palisade::Policy::from_dsl(&name, &text)
+            }
+        });
+        let Ok(result) = result else {
+            failures.push(format!("{name}: panicked"));
+            continue;
+        };
+        let Err(error) = result else {
+            failures.push(format!("{name}: compiled, expected {code}"));
+            continue;
+        };
+        let wanted_at = format!("{name}:{pos}");
+        let found = error.diagnostics.iter().find(|d| {
+            d.is_error()
+                && d.code == code
+                && d.location.to_string() == wanted_at
+                && d.message.contains(message)
+                && help.is_none_or(|h| d.help.as_deref().is_some_and(|got| got.contains(h)))
+        });
+        if found.is_none() {
+            let got: Vec<String> =
+                error.diagnostics.iter().map(|d| format!("  {} (help: {:?})", d.short(), d.help)).collect();
+            failures.push(format!("{name}: wanted {code} at {pos} `{message}`, got:\n{}", got.join("\n")));
+        }
+    }
+    assert!(paths.len() >= 30, "only {} malformed policies", paths.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn several_errors_come_out_at_once() {
+    let text = "agent a { tools { deny exce } }\nagent b { tools { allow [] } }\ntools { profile nope }\n";
+    let error = palisade::Policy::from_dsl("multi.pal", text).unwrap_err();
+    let codes: Vec<&str> = error.errors().map(|d| d.code).collect();
+    assert!(codes.contains(&"palisade::unknown-tool"), "{codes:?}");
+    assert!(codes.contains(&"palisade::empty-allow"), "{codes:?}");
+    assert!(codes.contains(&"palisade::unknown-profile"), "{codes:?}");
+}
+
+#[test]
+fn rendered_errors_show_the_line() {
+    let error = palisade::Policy::from_dsl("show.pal", "agent main {\n  tools { deny exce }\n}\n").unwrap_err();
+    let d = error.errors().next().unwrap();
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .render_report(&mut out, d)
+        .unwrap();
+    assert!(out.contains("show.pal:2:16"), "{out}");
+    assert!(out.contains("tools { deny exce }"), "{out}");
+    assert!(out.contains("did you mean `exec`?"), "{out}");
+}

@@ -1,0 +1,89 @@
+//! The OpenClaw JSON front end: both agent forms, warnings with JSON paths,
+//! and `import` output that compiles to the same decisions.
+
+use palisade::{Policy, ToolRequest};
+
+const TOOLS: &[&str] = &[
+    "read", "write", "edit", "apply_patch", "exec", "process", "web_search", "web_fetch", "browser", "canvas",
+    "nodes", "cron", "gateway", "message", "image", "sessions_list", "sessions_send", "sessions_spawn",
+    "session_status", "memory_get", "agents_list", "jira_search",
+];
+
+/// Every agent x tool x context decided by both policies must agree.
+fn assert_same_decisions(a: &Policy, b: &Policy) {
+    let agents: Vec<String> = a.engine().agent_ids().map(String::from).collect();
+    assert_eq!(agents, b.engine().agent_ids().map(String::from).collect::<Vec<_>>());
+    let mut compared = 0;
+    for agent in &agents {
+        let other_session = format!("agent:{agent}:direct:someone");
+        for tool in TOOLS {
+            for provider in [None, Some("openai"), Some("openai/gpt-5-mini"), Some("anthropic/claude")] {
+                for session in [None, Some(other_session.as_str())] {
+                    for (subagent, owner) in [(false, true), (true, true), (false, false)] {
+                        let r = ToolRequest { agent, tool, provider, session, subagent, owner, sender: None };
+                        assert_eq!(a.engine().decide(&r), b.engine().decide(&r), "{r:?}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 500);
+}
+
+fn import_roundtrip(path: &std::path::Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let json = Policy::from_openclaw_json("config.json", &text).unwrap();
+    let dsl_text = palisade::print::to_dsl(json.ast(), json.warnings());
+    let dsl = Policy::from_dsl("imported.pal", &dsl_text).unwrap_or_else(|e| panic!("{dsl_text}\n{e:?}"));
+    assert_same_decisions(&json, &dsl);
+}
+
+#[test]
+fn import_prints_dsl_with_the_same_decisions() {
+    import_roundtrip(&crate::root().join("examples/openclaw.json"));
+    import_roundtrip(&crate::root().join("tests/corpus/openclaw/policy.json"));
+}
+
+#[test]
+fn entries_form_equals_list_form() {
+    let list = r#"{ "agents": { "defaults": { "sandbox": { "mode": "non-main" } },
+        "list": [ { "id": "main", "default": true }, { "id": "ops", "tools": { "deny": ["exec"], "byProvider": { "openai": { "deny": ["read"] } } } } ] } }"#;
+    let entries = r#"{ "agents": { "defaults": { "sandbox": { "mode": "non-main" } },
+        "entries": { "main": { "default": true }, "ops": { "tools": { "deny": ["exec"], "byProvider": { "openai": { "deny": ["read"] } } } } } } }"#;
+    let a = Policy::from_openclaw_json("list.json", list).unwrap();
+    let b = Policy::from_openclaw_json("entries.json", entries).unwrap();
+    assert_same_decisions(&a, &b);
+    assert!(!b.engine().decide(&ToolRequest::new("ops", "exec")));
+}
+
+#[test]
+fn unknown_keys_are_warnings_with_their_path() {
+    let text = r#"{ "tools": { "profile": "coding", "exec": { "timeoutSec": 5 }, "sandbox": { "tools": { "allow": ["read"] }, "prune": {} } },
+        "agents": { "list": [ { "id": "main", "workspace": "~/w", "sandbox": { "mode": "all", "docker": { "setupCommand": "x" } } } ] },
+        "channels": {}, "whatever": 1 }"#;
+    let policy = Policy::from_openclaw_json("c.json", text).unwrap();
+    let messages: Vec<String> = policy.warnings().iter().map(|w| w.message.clone()).collect();
+    for path in ["$.tools.exec", "$.tools.sandbox.prune", "$.agents.list[0].workspace", "$.agents.list[0].sandbox.docker.setupCommand", "$.channels", "$.whatever"] {
+        assert!(messages.iter().any(|m| m.contains(&format!("`{path}`"))), "no warning for {path}: {messages:#?}");
+    }
+    for w in policy.warnings() {
+        assert!(w.location.line >= 1 && w.location.file == "c.json");
+    }
+}
+
+#[test]
+fn openclaw_defaults_to_no_sandbox_and_says_so() {
+    let policy = Policy::from_openclaw_json("c.json", r#"{ "agents": { "list": [ { "id": "main" } ] } }"#).unwrap();
+    assert!(policy.warnings().iter().any(|w| w.code == "palisade::sandbox-off"));
+    let r = ToolRequest { session: Some("agent:main:direct:x"), ..ToolRequest::new("main", "browser") };
+    assert!(policy.engine().decide(&r));
+}
+
+#[test]
+fn unknown_json_tools_become_plugins_but_typos_fail() {
+    let ok = Policy::from_openclaw_json("c.json", r#"{ "tools": { "deny": ["jira_delete"] } }"#).unwrap();
+    assert!(ok.warnings().iter().any(|w| w.code == "palisade::plugin-tool"));
+    assert!(!ok.engine().decide(&ToolRequest::new("main", "jira_delete")));
+    assert!(Policy::from_openclaw_json("c.json", r#"{ "tools": { "deny": ["brwser"] } }"#).is_err());
+}
