@@ -680,7 +680,7 @@ impl<'p> Compiler<'p> {
         let mut all = vec![u64::MAX; words];
         let n = self.tool_names.len();
         if let Some(last) = all.last_mut() {
-            if n % 64 != 0 {
+            if !n.is_multiple_of(64) {
                 *last = (1u64 << (n % 64)) - 1;
             }
         }

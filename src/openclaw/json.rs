@@ -276,7 +276,7 @@ mod tests {
     #[test]
     fn json5_conveniences() {
         let node = parse("{ // c\n a: [1, 'x',], /* b */ \"b\": {\"c\": null,}, }").ok();
-        let Some(Node { value: Value::Object(members), .. }) = node else { return assert!(false, "parse failed") };
+        let Some(Node { value: Value::Object(members), .. }) = node else { panic!("parse failed") };
         assert_eq!(members.len(), 2);
     }
 

@@ -105,3 +105,4 @@ fn describe(rule: Rule) -> &'static str {
         _ => "something else",
     }
 }
+
