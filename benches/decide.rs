@@ -68,6 +68,8 @@ fn compile(c: &mut Criterion) {
             palisade::syntax::parse(source).unwrap()
         })
     });
+    let ast = palisade::syntax::parse(std::sync::Arc::new(palisade::SourceFile::new("fifty.pal", fifty.as_str()))).unwrap().0;
+    group.bench_function("lower_only_50_agents", |b| b.iter(|| palisade::compile::compile(black_box(&ast)).unwrap()));
     group.bench_function("generated_50_agents", |b| b.iter(|| Policy::from_dsl("fifty.pal", black_box(&fifty)).unwrap()));
     group.finish();
 }
