@@ -728,7 +728,6 @@ impl<'p> Compiler<'p> {
             }
         }
         engine.contexts = contexts.into_boxed_slice();
-        all.clear();
         Some(engine)
     }
 

@@ -108,6 +108,20 @@ impl Lowerer {
         }
     }
 
+    /// A string that must be one of a fixed set of names.
+    fn one_of<T: Copy>(&mut self, node: &Node, path: &str, what: &str, choices: &[(&str, T)]) -> Option<Spanned<T>> {
+        let v = self.string(node, path)?;
+        match choices.iter().find(|(name, _)| *name == v.value) {
+            Some((_, value)) => Some(Spanned::new(*value, v.span)),
+            None => {
+                let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+                self.error(v.span, format!("unknown {what} `{}`", v.value)).help =
+                    Some(format!("`{}` is one of: {}", path.rsplit('.').next().unwrap_or(path), names.join(", ")));
+                None
+            }
+        }
+    }
+
     /// A scalar Docker value as text: strings, numbers and booleans.
     fn scalar(&mut self, node: &Node, path: &str) -> Option<Spanned<String>> {
         match &node.value {
@@ -256,32 +270,13 @@ impl Lowerer {
             let p = format!("{path}.{}", key.name);
             match key.name.as_str() {
                 "mode" => {
-                    let Some(v) = self.string(value, &p) else { continue };
-                    let mode = match v.value.as_str() {
-                        "off" => SandboxMode::Off,
-                        "non-main" => SandboxMode::NonMain,
-                        "all" => SandboxMode::All,
-                        other => {
-                            self.error(v.span, format!("unknown sandbox mode `{other}`")).help =
-                                Some("mode is one of: off, non-main, all".into());
-                            continue;
-                        }
-                    };
-                    settings.mode = Some(Spanned::new(mode, v.span));
+                    let modes = [("off", SandboxMode::Off), ("non-main", SandboxMode::NonMain), ("all", SandboxMode::All)];
+                    settings.mode = self.one_of(value, &p, "sandbox mode", &modes);
                 }
                 "scope" => {
-                    let Some(v) = self.string(value, &p) else { continue };
-                    let scope = match v.value.as_str() {
-                        "session" => SandboxScope::Session,
-                        "agent" => SandboxScope::Agent,
-                        "shared" => SandboxScope::Shared,
-                        other => {
-                            self.error(v.span, format!("unknown sandbox scope `{other}`")).help =
-                                Some("scope is one of: session, agent, shared".into());
-                            continue;
-                        }
-                    };
-                    settings.scope = Some(Spanned::new(scope, v.span));
+                    let scopes =
+                        [("session", SandboxScope::Session), ("agent", SandboxScope::Agent), ("shared", SandboxScope::Shared)];
+                    settings.scope = self.one_of(value, &p, "sandbox scope", &scopes);
                 }
                 "perSession" => {
                     // Legacy flag: true meant one container per session.
@@ -293,18 +288,9 @@ impl Lowerer {
                     }
                 }
                 "workspaceAccess" => {
-                    let Some(v) = self.string(value, &p) else { continue };
-                    let access = match v.value.as_str() {
-                        "none" => WorkspaceAccess::None,
-                        "ro" => WorkspaceAccess::ReadOnly,
-                        "rw" => WorkspaceAccess::ReadWrite,
-                        other => {
-                            self.error(v.span, format!("unknown workspace access `{other}`")).help =
-                                Some("workspaceAccess is one of: none, ro, rw".into());
-                            continue;
-                        }
-                    };
-                    settings.workspace = Some(Spanned::new(access, v.span));
+                    let access =
+                        [("none", WorkspaceAccess::None), ("ro", WorkspaceAccess::ReadOnly), ("rw", WorkspaceAccess::ReadWrite)];
+                    settings.workspace = self.one_of(value, &p, "workspace access", &access);
                 }
                 "docker" => self.docker(value, &p, &mut settings),
                 _ => self.ignored(key, &p, "sandbox settings other than mode, scope, workspaceAccess and docker are not imported"),
