@@ -146,7 +146,7 @@ pub struct PolicyError {
 fn summary(diagnostics: &[Diagnostic]) -> String {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
-    let first = diagnostics.iter().find(|d| d.is_error()).map(|d| d.location.file.as_str()).unwrap_or("policy");
+    let first = diagnostics.iter().find(|d| d.is_error()).map(|d| &*d.location.file).unwrap_or("policy");
     let plural = |n: usize, word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };
     format!("{first}: {} and {}", plural(errors, "error"), plural(warnings, "warning"))
 }

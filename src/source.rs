@@ -1,6 +1,7 @@
 //! Source text, spans and line:column positions.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A byte range into one [`SourceFile`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -38,13 +39,13 @@ impl From<Span> for miette::SourceSpan {
 /// The text of one policy file and its name, shared by the AST and diagnostics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
-    pub name: String,
+    pub name: Arc<str>,
     pub text: String,
     line_starts: Vec<u32>,
 }
 
 impl SourceFile {
-    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<Arc<str>>, text: impl Into<String>) -> Self {
         let text = text.into();
         let mut line_starts = vec![0];
         for (i, b) in text.bytes().enumerate() {
@@ -87,7 +88,7 @@ pub struct Position {
 /// `file:line:col`, as every diagnostic and explanation prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Location {
-    pub file: String,
+    pub file: Arc<str>,
     pub line: u32,
     pub col: u32,
 }

@@ -5,6 +5,7 @@ mod sandbox;
 mod tests_run;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 pub use sandbox::{check_bind, lexical_normalize, parse_size, REFUSED_BIND_PARTS, REFUSED_BIND_PREFIXES};
 
@@ -48,10 +49,26 @@ struct Compiler<'p> {
     policy: &'p Policy,
     source: &'p SourceFile,
     sink: Sink,
-    tool_names: Vec<String>,
+    tool_names: Vec<Arc<str>>,
     tool_index: Map<String, u32>,
     groups: Map<String, Vec<Matcher>>,
     layers: Vec<Layer>,
+    /// Layers already built from the same source text: agents that inherit
+    /// the global profile or sandbox policy share one layer instead of 50 copies.
+    shared_layers: Map<SharedLayerKey, LayerId>,
+}
+
+/// What a shared layer is built from: its kind, its name, and which AST
+/// nodes (by address: the AST is borrowed, unmoved, for the whole compile).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct SharedLayerKey {
+    kind: LayerKind,
+    name: String,
+    sources: Vec<usize>,
+}
+
+fn node_address<T>(node: Option<&T>) -> usize {
+    node.map_or(0, |n| std::ptr::from_ref(n) as usize)
 }
 
 fn provider_head(key: &str) -> &str {
@@ -68,6 +85,7 @@ impl<'p> Compiler<'p> {
             tool_index: Map::default(),
             groups: Map::default(),
             layers: Vec::new(),
+            shared_layers: Map::default(),
         }
     }
 
@@ -288,10 +306,16 @@ impl<'p> Compiler<'p> {
 
     // ---- names ---------------------------------------------------------------
 
+    /// The matcher of an interned name, sharing the interned string.
+    fn exact(&self, name: &str) -> Option<Matcher> {
+        let id = *self.tool_index.get(name)?;
+        self.tool_names.get(id as usize).map(|n| Matcher::Exact(n.clone()))
+    }
+
     fn intern(&mut self, name: &str) {
         if !self.tool_index.contains_key(name) {
             self.tool_index.insert(name.to_string(), self.tool_names.len() as u32);
-            self.tool_names.push(name.to_string());
+            self.tool_names.push(Arc::from(name));
         }
     }
 
@@ -352,7 +376,7 @@ impl<'p> Compiler<'p> {
         visiting.push(name.to_string());
         let mut out = Vec::new();
         for member in &group.members {
-            out.extend(self.resolve_ref(member, visiting).into_iter().map(|(m, _)| m));
+            out.extend(self.resolve_ref(member, visiting));
         }
         visiting.pop();
         self.groups.insert(name.to_string(), out.clone());
@@ -360,18 +384,18 @@ impl<'p> Compiler<'p> {
     }
 
     /// One tool reference -> matchers, reporting unknown names.
-    fn resolve_ref(&mut self, tool: &ToolRef, visiting: &mut Vec<String>) -> Vec<(Matcher, String)> {
+    fn resolve_ref(&mut self, tool: &ToolRef, visiting: &mut Vec<String>) -> Vec<Matcher> {
         let text = tool.text.trim().to_lowercase();
         if let Some(group) = text.strip_prefix("group:") {
             if let Some(members) = builtins::group(group) {
-                return members.iter().map(|m| (Matcher::Exact((*m).to_string()), tool.text.clone())).collect();
+                return members.iter().filter_map(|m| self.exact(m)).collect();
             }
             if let Some(members) = self.groups.get(group) {
-                return members.iter().map(|m| (m.clone(), tool.text.clone())).collect();
+                return members.clone();
             }
             let user = self.policy.groups.iter().position(|g| g.name.value.eq_ignore_ascii_case(group));
             if let Some(i) = user {
-                return self.expand_user_group(group, i, visiting).into_iter().map(|m| (m, tool.text.clone())).collect();
+                return self.expand_user_group(group, i, visiting);
             }
             let mut candidates: Vec<String> = builtins::GROUPS.iter().map(|(g, _)| (*g).to_string()).collect();
             candidates.extend(self.policy.groups.iter().map(|g| g.name.value.to_lowercase()));
@@ -387,13 +411,13 @@ impl<'p> Compiler<'p> {
                 self.warning("palisade::pattern-matches-nothing", tool.span, format!("`{pattern}` matches no known tool"))
                     .help = Some("it will still match plugin tools at run time".into());
             }
-            return vec![(Matcher::Glob(pattern), tool.text.clone())];
+            return vec![Matcher::Glob(pattern.into())];
         }
         let name = builtins::normalize_tool(&text);
-        if self.tool_index.contains_key(&name) {
-            return vec![(Matcher::Exact(name), tool.text.clone())];
+        if let Some(exact) = self.exact(&name) {
+            return vec![exact];
         }
-        let names: Vec<&str> = self.tool_names.iter().map(String::as_str).chain(builtins::ALIASES.iter().map(|(a, _)| *a)).collect();
+        let names: Vec<&str> = self.tool_names.iter().map(|n| &**n).chain(builtins::ALIASES.iter().map(|(a, _)| *a)).collect();
         let hint = suggest(&name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));
         let diagnostic = self.error("palisade::unknown-tool", tool.span, format!("unknown tool `{}`", tool.text));
         diagnostic.label = Some("not a built-in or declared tool".into());
@@ -406,8 +430,9 @@ impl<'p> Compiler<'p> {
         let mut entries = Vec::new();
         for tool in &list.entries {
             let at = Some(self.source.location(tool.span));
-            for (matcher, written) in self.resolve_ref(tool, &mut Vec::new()) {
-                entries.push(Entry { matcher, written, at: at.clone() });
+            let written: Arc<str> = Arc::from(tool.text.as_str());
+            for matcher in self.resolve_ref(tool, &mut Vec::new()) {
+                entries.push(Entry { matcher, written: written.clone(), at: at.clone() });
             }
         }
         RuleSet { entries, at: Some(self.source.location(list.span)) }
@@ -487,18 +512,46 @@ impl<'p> Compiler<'p> {
 
     fn push_layer(&mut self, kind: LayerKind, name: String, allow: Option<RuleSet>, deny: RuleSet, deny_reason: Option<String>) -> LayerId {
         let words = self.tool_names.len().div_ceil(64);
-        let mut pass = vec![0u64; words];
-        for (i, tool) in self.tool_names.iter().enumerate() {
-            let denied = deny.find(tool).is_some();
-            let allowed = allow.as_ref().is_none_or(|a| a.find(tool).is_some());
-            if !denied && allowed {
-                if let Some(word) = pass.get_mut(i / 64) {
-                    *word |= 1 << (i % 64);
-                }
-            }
+        let mut pass = match &allow {
+            Some(allow) => self.matching_bits(allow),
+            None => vec![u64::MAX; words],
+        };
+        for (p, d) in pass.iter_mut().zip(self.matching_bits(&deny)) {
+            *p &= !d;
+        }
+        let tail = self.tool_names.len() % 64;
+        if let (Some(last), true) = (pass.last_mut(), tail != 0) {
+            *last &= (1u64 << tail) - 1;
         }
         self.layers.push(Layer { kind, name, allow, deny, deny_reason, pass });
         (self.layers.len() - 1) as LayerId
+    }
+
+    /// The interned tools some entry of `rules` matches.
+    fn matching_bits(&self, rules: &RuleSet) -> Vec<u64> {
+        let mut bits = vec![0u64; self.tool_names.len().div_ceil(64)];
+        let mut set = |i: usize| {
+            if let Some(word) = bits.get_mut(i / 64) {
+                *word |= 1 << (i % 64);
+            }
+        };
+        for entry in &rules.entries {
+            match &entry.matcher {
+                Matcher::Exact(name) => {
+                    if let Some(id) = self.tool_index.get(&**name) {
+                        set(*id as usize);
+                    }
+                }
+                Matcher::Glob(pattern) => {
+                    for (i, tool) in self.tool_names.iter().enumerate() {
+                        if builtins::glob_match(pattern, tool) {
+                            set(i);
+                        }
+                    }
+                }
+            }
+        }
+        bits
     }
 
     /// An allow/deny layer from a rules block, or none when it restricts nothing.
@@ -512,14 +565,20 @@ impl<'p> Compiler<'p> {
         Some(self.push_layer(kind, name, allow, deny, None))
     }
 
+    /// A built-in list of plain tool names (never groups or patterns).
+    fn fixed_rules(&self, names: &[&str]) -> RuleSet {
+        let entries = names
+            .iter()
+            .map(|t| {
+                let matcher = self.exact(t).unwrap_or_else(|| Matcher::Exact(Arc::from(*t)));
+                Entry { matcher, written: Arc::from(*t), at: None }
+            })
+            .collect();
+        RuleSet { entries, at: None }
+    }
+
     fn fixed_layer(&mut self, kind: LayerKind, name: &str, deny: &[&str], reason: &str) -> LayerId {
-        let deny = RuleSet {
-            entries: deny
-                .iter()
-                .map(|t| Entry { matcher: Matcher::Exact((*t).to_string()), written: (*t).to_string(), at: None })
-                .collect(),
-            at: None,
-        };
+        let deny = self.fixed_rules(deny);
         self.push_layer(kind, name.to_string(), None, deny, Some(reason.to_string()))
     }
 
@@ -528,13 +587,6 @@ impl<'p> Compiler<'p> {
     /// deny. A sandbox block that gives only `deny` keeps the default allow
     /// list, which is the reading that fails closed.
     fn sandbox_layer(&mut self, agent: Option<&Rules>, global: Option<&Rules>, label: &str) -> LayerId {
-        let fixed = |names: &[&str]| RuleSet {
-            entries: names
-                .iter()
-                .map(|t| Entry { matcher: Matcher::Exact((*t).to_string()), written: (*t).to_string(), at: None })
-                .collect(),
-            at: None,
-        };
         let pick = |field: fn(&Rules) -> Option<&ToolList>| -> (Option<&ToolList>, &str) {
             match (agent.and_then(field), global.and_then(field)) {
                 (Some(list), _) => (Some(list), "agent"),
@@ -544,14 +596,6 @@ impl<'p> Compiler<'p> {
         };
         let (allow_list, allow_from) = pick(|r| r.allow.as_ref().filter(|a| !a.entries.is_empty()));
         let (deny_list, deny_from) = pick(|r| r.deny.as_ref());
-        let allow = match allow_list {
-            Some(list) => self.entries(list),
-            None => fixed(builtins::DEFAULT_SANDBOX_ALLOW),
-        };
-        let deny = match deny_list {
-            Some(list) => self.entries(list),
-            None => fixed(builtins::DEFAULT_SANDBOX_DENY),
-        };
         let source = |from: &str| match from {
             "agent" => format!("{label} sandbox tool policy"),
             "global" => "global sandbox tool policy".to_string(),
@@ -562,7 +606,25 @@ impl<'p> Compiler<'p> {
         } else {
             format!("sandbox tool policy (allow: {}, deny: {})", source(allow_from), source(deny_from))
         };
-        self.push_layer(LayerKind::Sandbox, name, Some(allow), deny, None)
+        let key = SharedLayerKey {
+            kind: LayerKind::Sandbox,
+            name: name.clone(),
+            sources: vec![node_address(allow_list), node_address(deny_list)],
+        };
+        if let Some(id) = self.shared_layers.get(&key) {
+            return *id;
+        }
+        let allow = match allow_list {
+            Some(list) => self.entries(list),
+            None => self.fixed_rules(builtins::DEFAULT_SANDBOX_ALLOW),
+        };
+        let deny = match deny_list {
+            Some(list) => self.entries(list),
+            None => self.fixed_rules(builtins::DEFAULT_SANDBOX_DENY),
+        };
+        let id = self.push_layer(LayerKind::Sandbox, name, Some(allow), deny, None);
+        self.shared_layers.insert(key, id);
+        id
     }
 
     /// The profile layer: the agent's profile replaces the global one;
@@ -610,20 +672,32 @@ impl<'p> Compiler<'p> {
             return None;
         };
         let profile = profile?;
-        let profile_name = profile.value.to_lowercase();
+        let profile_name: Arc<str> = Arc::from(profile.value.to_lowercase());
+        let name = match kind {
+            LayerKind::Profile => format!("profile {profile_name} ({owner_label})"),
+            _ => format!("{what} {profile_name} ({owner_label})"),
+        };
+        let key = SharedLayerKey {
+            kind,
+            name: name.clone(),
+            sources: std::iter::once(node_address(Some(profile))).chain(also.iter().map(|l| node_address(Some(*l)))).collect(),
+        };
+        if let Some(id) = self.shared_layers.get(&key) {
+            return Some(*id);
+        }
         let mut allow = RuleSet { entries: Vec::new(), at: Some(self.source.location(profile.span)) };
         let at = Some(self.source.location(profile.span));
         for member in members {
             let refs = self.resolve_ref(&ToolRef { text: (*member).to_string(), span: profile.span }, &mut Vec::new());
-            allow.entries.extend(refs.into_iter().map(|(matcher, _)| Entry { matcher, written: profile_name.clone(), at: at.clone() }));
+            allow.entries.extend(refs.into_iter().map(|matcher| Entry { matcher, written: profile_name.clone(), at: at.clone() }));
         }
         for list in also {
             let extra = self.entries(list);
             allow.entries.extend(extra.entries);
         }
-        let name = format!("{what} {profile_name} ({owner_label})");
-        let name = if kind == LayerKind::Profile { name.replacen("profile profile", "profile", 1) } else { name };
-        Some(self.push_layer(kind, name, Some(allow), RuleSet::default(), None))
+        let id = self.push_layer(kind, name, Some(allow), RuleSet::default(), None);
+        self.shared_layers.insert(key, id);
+        Some(id)
     }
 
     fn provider_entry<'r>(rules: Option<&'r Rules>, key: &str) -> Option<&'r Keyed> {
@@ -716,13 +790,14 @@ impl<'p> Compiler<'p> {
                 for sender in 0..senders as u32 {
                     for flags in 0..FLAG_COMBINATIONS as u8 {
                         let context = engine.context_at(agent, provider, sender, flags);
-                        let mut bits = all.clone();
+                        let start = contexts.len();
+                        contexts.extend_from_slice(&all);
+                        let bits = contexts.get_mut(start..).unwrap_or_default();
                         for layer in engine.layers_of(context) {
                             for (b, p) in bits.iter_mut().zip(&layer.pass) {
                                 *b &= p;
                             }
                         }
-                        contexts.extend_from_slice(&bits);
                     }
                 }
             }

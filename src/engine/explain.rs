@@ -48,7 +48,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
     if let Some(entry) = layer.deny.find(tool) {
         let why = match &layer.deny_reason {
             Some(reason) => reason.replace("{tool}", tool),
-            None if entry.written == tool => format!("`{tool}` is on the {} deny list", layer.name),
+            None if *entry.written == *tool => format!("`{tool}` is on the {} deny list", layer.name),
             None => format!("`{}` on the {} deny list matches `{tool}`", entry.written, layer.name),
         };
         return LayerTrace {
@@ -74,7 +74,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
                 layer: layer.kind,
                 name: layer.name.clone(),
                 outcome: Outcome::Pass,
-                why: if entry.written == tool {
+                why: if *entry.written == *tool {
                     format!("`{tool}` is on the {} allow list", layer.name)
                 } else {
                     format!("`{}` on the {} allow list matches `{tool}`", entry.written, layer.name)

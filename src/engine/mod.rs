@@ -8,6 +8,7 @@ mod explain;
 mod request;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::ast::{SandboxMode, SandboxScope, WorkspaceAccess};
 use crate::source::Location;
@@ -59,14 +60,14 @@ impl Context {
 /// How a rule entry matches a normalised tool name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Matcher {
-    Exact(String),
-    Glob(String),
+    Exact(Arc<str>),
+    Glob(Box<str>),
 }
 
 impl Matcher {
     pub(crate) fn matches(&self, name: &str) -> bool {
         match self {
-            Matcher::Exact(exact) => exact == name,
+            Matcher::Exact(exact) => **exact == *name,
             Matcher::Glob(pattern) => crate::builtins::glob_match(pattern, name),
         }
     }
@@ -76,7 +77,7 @@ impl Matcher {
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub matcher: Matcher,
-    pub written: String,
+    pub written: Arc<str>,
     pub at: Option<Location>,
 }
 
@@ -94,7 +95,7 @@ impl RuleSet {
 
 /// Which of the layers of BRIEF §2 a layer is; the order of the variants is
 /// the order of evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LayerKind {
     Profile,
@@ -214,8 +215,8 @@ pub(crate) struct GlobalLayers {
 /// The compiled policy. Immutable, `Send + Sync`, no reference counts.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    pub(crate) file: String,
-    pub(crate) tool_names: Vec<String>,
+    pub(crate) file: Arc<str>,
+    pub(crate) tool_names: Vec<Arc<str>>,
     pub(crate) tool_index: Map<Box<str>, ToolId>,
     pub(crate) words: usize,
     pub(crate) agents: Vec<AgentEntry>,
@@ -238,12 +239,12 @@ impl Engine {
     }
 
     /// Every interned tool name, in id order.
-    pub fn tool_names(&self) -> &[String] {
+    pub fn tool_names(&self) -> &[Arc<str>] {
         &self.tool_names
     }
 
     pub fn tool_name(&self, id: ToolId) -> Option<&str> {
-        self.tool_names.get(id.index()).map(String::as_str)
+        self.tool_names.get(id.index()).map(|n| &**n)
     }
 
     /// Agent ids in definition order.
@@ -312,7 +313,7 @@ impl Engine {
             .iter()
             .enumerate()
             .filter(|(i, _)| self.allows(context, ToolId(*i as u32)))
-            .map(|(_, n)| n.as_str())
+            .map(|(_, n)| &**n)
             .collect()
     }
 
