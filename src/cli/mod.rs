@@ -254,7 +254,7 @@ fn decide(policy: &Policy, request: Option<String>, requests: Option<PathBuf>) -
     if let Some(text) = request {
         return match request::parse(&text) {
             Ok(req) => {
-                let _ = writeln!(out, "{}", request::decision_json(engine, &req.as_request()));
+                let _ = writeln!(out, "{}", request::decision_json(engine, &req));
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -288,7 +288,7 @@ fn decide(policy: &Policy, request: Option<String>, requests: Option<PathBuf>) -
         match result {
             Ok(None) => {}
             Ok(Some(req)) => {
-                let _ = writeln!(out, "{}", request::decision_json(engine, &req.as_request()));
+                let _ = writeln!(out, "{}", request::decision_json(engine, &req));
             }
             Err(e) => {
                 bad += 1;
@@ -314,6 +314,10 @@ fn explain(policy: &Policy, text: &str, format: Format) -> ExitCode {
             eprintln!("error: bad request: {e}");
             return ExitCode::from(2);
         }
+    };
+    let req = match req {
+        request::AnyRequest::Tool(req) => req,
+        other => return explain_inbound(policy.engine(), &other, format),
     };
     let explanation = policy.engine().explain(&req.as_request());
     match format {
@@ -342,6 +346,30 @@ fn explain(policy: &Policy, text: &str, format: Format) -> ExitCode {
             if explanation.layers.is_empty() {
                 outln!("  (no layer ran)");
             }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Ingress and route decisions: the decision, then the rule that gave it.
+fn explain_inbound(engine: &palisade::Engine, req: &request::AnyRequest, format: Format) -> ExitCode {
+    let json = request::decision_json(engine, req);
+    if let Format::Json = format {
+        outln!("{json}");
+        return ExitCode::SUCCESS;
+    }
+    let field = |k: &str| json.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let at = json.get("at").and_then(|v| v.as_str()).map(|a| format!("\n  decided at {a}")).unwrap_or_default();
+    match req {
+        request::AnyRequest::Ingress(_) => outln!("{}: {}{at}", field("outcome").to_uppercase(), field("reason")),
+        _ if json.get("error").is_some() => {
+            eprintln!("error: {}", field("error"));
+            return ExitCode::from(2);
+        }
+        _ => {
+            let sandboxed = json.get("sandboxed").and_then(serde_json::Value::as_bool).unwrap_or(false);
+            outln!("ROUTE to agent {} by {}", field("agent"), field("matched_by"));
+            outln!("  session {}{}{at}", field("session_key"), if sandboxed { " (sandboxed)" } else { "" });
         }
     }
     ExitCode::SUCCESS

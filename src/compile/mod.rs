@@ -1,6 +1,7 @@
 //! AST -> engine: validate, resolve names and groups, build the layers of
 //! BRIEF §2, and fold every decision context into a bitset.
 
+mod ingress;
 mod sandbox;
 mod tests_run;
 
@@ -263,7 +264,7 @@ impl<'p> Compiler<'p> {
             agents.push(AgentEntry {
                 id: id.clone(),
                 name: ast_agent.and_then(|a| a.name.as_ref()).map(|n| n.value.clone()),
-                main_key: format!("agent:{id}:main"),
+                main_key: crate::engine::route::main_session_key(id),
                 sandbox,
                 profile,
                 provider_profile,
@@ -287,11 +288,14 @@ impl<'p> Compiler<'p> {
             }
         }
 
+        let ingress = self.ingress();
+        let router = self.router(&agent_ids);
+
         if self.sink.has_errors() {
             return None;
         }
 
-        let engine = self.fold(agents, default_agent.unwrap_or(0) as u32, provider_names, sender_names, owners, GlobalLayers {
+        let mut engine = self.fold(agents, default_agent.unwrap_or(0) as u32, provider_names, sender_names, owners, GlobalLayers {
             rules: global_rules,
             provider_rules: global_provider_rules,
             subagent_fixed,
@@ -299,6 +303,8 @@ impl<'p> Compiler<'p> {
             sender: global_sender,
             owner_only,
         })?;
+        engine.ingress = ingress;
+        engine.router = router;
         self.check_leaves_tools(&engine);
         tests_run::run(policy, &engine, &mut self.sink);
         Some(engine)
@@ -783,6 +789,8 @@ impl<'p> Compiler<'p> {
             layers: std::mem::take(&mut self.layers),
             global,
             contexts: Box::new([]),
+            ingress: Default::default(),
+            router: Default::default(),
         };
         let mut contexts = Vec::with_capacity(total);
         for agent in 0..engine.agents.len() as u32 {

@@ -5,7 +5,9 @@
 //! layers, off the fast path.
 
 mod explain;
+pub(crate) mod ingress;
 mod request;
+pub(crate) mod route;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -14,7 +16,9 @@ use crate::ast::{SandboxMode, SandboxScope, WorkspaceAccess};
 use crate::source::Location;
 
 pub use explain::{Explanation, LayerTrace, Outcome};
+pub use ingress::{Inbound, IngressDecision, IngressOutcome};
 pub use request::{RequestError, ToolRequest};
+pub use route::{MatchedBy, Route, RouteError, Tier};
 
 pub(crate) type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 pub(crate) type Set<K> = HashSet<K, foldhash::fast::FixedState>;
@@ -230,9 +234,16 @@ pub struct Engine {
     pub(crate) layers: Vec<Layer>,
     pub(crate) global: GlobalLayers,
     pub(crate) contexts: Box<[u64]>,
+    pub(crate) ingress: ingress::Ingress,
+    pub(crate) router: route::Router,
 }
 
 impl Engine {
+    /// May this inbound message reach an agent? Allocates nothing.
+    pub fn gate(&self, inbound: &Inbound<'_>) -> IngressDecision<'_> {
+        self.ingress.gate(inbound)
+    }
+
     /// The file the policy came from, as explanations cite it.
     pub fn file(&self) -> &str {
         &self.file

@@ -29,6 +29,9 @@ pub struct Policy {
     pub tools: Option<Rules>,
     pub sandbox_defaults: Option<SandboxSettings>,
     pub agents: Vec<Agent>,
+    pub channels: Vec<Channel>,
+    pub sessions: Option<Sessions>,
+    pub bindings: Vec<Binding>,
     pub tests: Vec<TestCase>,
 }
 
@@ -42,6 +45,9 @@ impl Policy {
             tools: None,
             sandbox_defaults: None,
             agents: Vec::new(),
+            channels: Vec::new(),
+            sessions: None,
+            bindings: Vec::new(),
             tests: Vec::new(),
         }
     }
@@ -81,6 +87,8 @@ pub enum RulesKind {
     Subagents,
     /// `sender "telegram:123" { }`
     Sender,
+    /// `group "-100" tools { }` in a channel.
+    Group,
 }
 
 /// A rules block: `tools { ... }` and every nested block.
@@ -193,5 +201,175 @@ pub struct Expectation {
     pub sender: Option<String>,
     pub subagent: bool,
     pub non_owner: bool,
+    pub span: Span,
+}
+
+/// Names of a closed set of values, shared by both front ends: the DSL
+/// writes `per_channel_peer`, OpenClaw JSON `per-channel-peer`; both parse.
+pub trait Named: Sized + Copy + 'static {
+    const NAMES: &'static [(&'static str, Self)];
+    fn from_name(name: &str) -> Option<Self> {
+        let name = name.trim().to_ascii_lowercase().replace('-', "_");
+        Self::NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+    fn name(self) -> &'static str
+    where
+        Self: PartialEq,
+    {
+        Self::NAMES.iter().find(|(_, v)| *v == self).map_or("?", |(n, _)| *n)
+    }
+    fn choices() -> String {
+        Self::NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DmPolicy {
+    Pairing,
+    Allowlist,
+    Open,
+    Disabled,
+}
+
+impl Named for DmPolicy {
+    const NAMES: &'static [(&'static str, Self)] =
+        &[("pairing", Self::Pairing), ("allowlist", Self::Allowlist), ("open", Self::Open), ("disabled", Self::Disabled)];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupPolicy {
+    Allowlist,
+    Open,
+    Disabled,
+}
+
+impl Named for GroupPolicy {
+    const NAMES: &'static [(&'static str, Self)] = &[("allowlist", Self::Allowlist), ("open", Self::Open), ("disabled", Self::Disabled)];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DmScope {
+    Main,
+    PerPeer,
+    PerChannelPeer,
+    PerAccountChannelPeer,
+}
+
+impl Named for DmScope {
+    const NAMES: &'static [(&'static str, Self)] = &[
+        ("main", Self::Main),
+        ("per_peer", Self::PerPeer),
+        ("per_channel_peer", Self::PerChannelPeer),
+        ("per_account_channel_peer", Self::PerAccountChannelPeer),
+    ];
+}
+
+/// OpenClaw's `session.scope`: `per_sender` keys follow the dm scope and
+/// give every group its own session; `global` puts everything an agent
+/// hears into one session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionScope {
+    PerSender,
+    Global,
+}
+
+impl Named for SessionScope {
+    const NAMES: &'static [(&'static str, Self)] = &[("per_sender", Self::PerSender), ("global", Self::Global)];
+}
+
+/// What kind of chat a peer is: a direct chat, a group, or a room/channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatKind {
+    Direct,
+    Group,
+    Channel,
+}
+
+impl Named for ChatKind {
+    const NAMES: &'static [(&'static str, Self)] =
+        &[("direct", Self::Direct), ("dm", Self::Direct), ("group", Self::Group), ("channel", Self::Channel)];
+}
+
+/// `channel telegram { ... }` / `channels.telegram`.
+#[derive(Debug, Clone)]
+pub struct Channel {
+    pub name: Spanned<String>,
+    pub span: Span,
+    pub dm: Option<Spanned<DmPolicy>>,
+    pub allow_from: Option<KeyList>,
+    pub group_policy: Option<Spanned<GroupPolicy>>,
+    pub group_allow_from: Option<KeyList>,
+    pub groups: Vec<GroupEntry>,
+    pub mention_patterns: Vec<Spanned<String>>,
+    pub text_commands: Option<Spanned<bool>>,
+    pub command_allow_from: Option<KeyList>,
+}
+
+impl Channel {
+    pub fn new(name: Spanned<String>, span: Span) -> Self {
+        Channel {
+            name,
+            span,
+            dm: None,
+            allow_from: None,
+            group_policy: None,
+            group_allow_from: None,
+            groups: Vec::new(),
+            mention_patterns: Vec::new(),
+            text_commands: None,
+            command_allow_from: None,
+        }
+    }
+}
+
+/// A list of sender or peer ids with the span of the whole statement.
+#[derive(Debug, Clone)]
+pub struct KeyList {
+    pub entries: Vec<Spanned<String>>,
+    pub span: Span,
+}
+
+/// `group "-100" require_mention` / `groups."-100": { requireMention }`.
+#[derive(Debug, Clone)]
+pub struct GroupEntry {
+    pub id: Spanned<String>,
+    pub require_mention: Option<Spanned<bool>>,
+    pub tools: Option<Rules>,
+    pub span: Span,
+}
+
+/// `sessions { dm_scope per_channel_peer  link alice = telegram:111 }`.
+#[derive(Debug, Clone, Default)]
+pub struct Sessions {
+    pub span: Span,
+    pub dm_scope: Option<Spanned<DmScope>>,
+    pub scope: Option<Spanned<SessionScope>>,
+    pub links: Vec<IdentityLink>,
+}
+
+/// `link alice = telegram:111, discord:222`
+#[derive(Debug, Clone)]
+pub struct IdentityLink {
+    pub canonical: Spanned<String>,
+    pub peers: Vec<Spanned<String>>,
+}
+
+/// One entry of `route { }` / `bindings[]`: every field it names must match.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub agent: Spanned<String>,
+    pub channel: Spanned<String>,
+    /// None: the default account; `*`: any account.
+    pub account: Option<Spanned<String>>,
+    /// The peer kind and id; the id may be `*`.
+    pub peer: Option<(ChatKind, Spanned<String>)>,
+    pub guild: Option<Spanned<String>>,
+    pub team: Option<Spanned<String>>,
+    pub roles: Vec<Spanned<String>>,
     pub span: Span,
 }

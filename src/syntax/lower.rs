@@ -95,6 +95,35 @@ impl Lowerer<'_> {
                     let test = self.test(pair);
                     policy.tests.push(test);
                 }
+                Rule::channel_def => {
+                    let channel = self.channel(pair);
+                    if let Some(first) = policy.channels.iter().find(|c| c.name.value.eq_ignore_ascii_case(&channel.name.value)) {
+                        let first = first.name.span;
+                        self.error("palisade::duplicate", channel.name.span, format!("channel `{}` is defined twice", channel.name.value))
+                            .related_spans
+                            .push((first, "first one here".into()));
+                    } else {
+                        policy.channels.push(channel);
+                    }
+                }
+                Rule::sessions_def => {
+                    let sessions = self.sessions(pair);
+                    if let Some(first) = &policy.sessions {
+                        let first = first.span;
+                        self.error("palisade::duplicate", sessions.span, "a second `sessions` block")
+                            .related_spans
+                            .push((first, "first one here".into()));
+                    } else {
+                        policy.sessions = Some(sessions);
+                    }
+                }
+                Rule::route_def => {
+                    for binding in pair.into_inner().filter(|p| p.as_rule() == Rule::binding) {
+                        if let Some(b) = self.binding(binding) {
+                            policy.bindings.push(b);
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -170,6 +199,7 @@ impl Lowerer<'_> {
             RulesKind::Sandbox => "a sandbox tool policy",
             RulesKind::Subagents => "a subagent tool policy",
             RulesKind::Sender => "a sender block",
+            RulesKind::Group => "a group's tools block",
         };
         for stmt in body.into_inner() {
             let stmt_span = span(&stmt);
@@ -185,7 +215,7 @@ impl Lowerer<'_> {
             let keyword = stmt.as_str().split_whitespace().next().unwrap_or("").to_string();
             if !allowed {
                 let help = match kind {
-                    RulesKind::Sandbox | RulesKind::Subagents | RulesKind::Sender => {
+                    RulesKind::Sandbox | RulesKind::Subagents | RulesKind::Sender | RulesKind::Group => {
                         "this block may hold only `allow` and `deny`"
                     }
                     RulesKind::Provider => "a provider block may hold `profile`, `allow`, `also_allow` and `deny`",
@@ -388,6 +418,225 @@ impl Lowerer<'_> {
         agent
     }
 
+    fn named<T: Named + PartialEq>(&mut self, pair: &Pair<'_, Rule>, what: &str) -> Option<Spanned<T>> {
+        match T::from_name(pair.as_str()) {
+            Some(v) => Some(Spanned::new(v, span(pair))),
+            None => {
+                self.error("palisade::bad-value", span(pair), format!("unknown {what} `{}`", pair.as_str()))
+                    .help = Some(format!("{what} is one of: {}", T::choices()));
+                None
+            }
+        }
+    }
+
+    fn key_list(&mut self, pair: Pair<'_, Rule>) -> KeyList {
+        let whole = span(&pair);
+        let entries = pair.into_inner().filter(|p| p.as_rule() == Rule::key).map(|k| self.key(k)).collect();
+        KeyList { entries, span: whole }
+    }
+
+    /// A repeated list statement adds to the first one.
+    fn extend_list(slot: &mut Option<KeyList>, list: KeyList) {
+        match slot {
+            Some(existing) => existing.entries.extend(list.entries),
+            None => *slot = Some(list),
+        }
+    }
+
+    fn channel(&mut self, pair: Pair<'_, Rule>) -> Channel {
+        let whole = span(&pair);
+        let mut parts = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
+        let name = parts.next().map(|k| self.key(k)).unwrap_or_else(|| Spanned::new(String::new(), whole));
+        let mut channel = Channel::new(name, whole);
+        for stmt in parts {
+            let at = span(&stmt);
+            let rule = stmt.as_rule();
+            let mut inner = stmt.into_inner().filter(|p| !is_keyword(p.as_rule()));
+            match rule {
+                Rule::dm_stmt => {
+                    if let Some(v) = inner.next().and_then(|v| self.named::<DmPolicy>(&v, "dm policy")) {
+                        self.set_once(&mut channel.dm, v, at, "dm");
+                    }
+                }
+                Rule::allow_from_stmt | Rule::group_allow_from_stmt => {
+                    let Some(list) = inner.next() else { continue };
+                    let list = self.key_list(list);
+                    let slot = if rule == Rule::allow_from_stmt { &mut channel.allow_from } else { &mut channel.group_allow_from };
+                    Self::extend_list(slot, list);
+                }
+                Rule::groups_block => {
+                    for part in inner {
+                        match part.as_rule() {
+                            Rule::ident => {
+                                if let Some(v) = self.named::<GroupPolicy>(&part, "group policy") {
+                                    self.set_once(&mut channel.group_policy, v, at, "groups policy");
+                                }
+                            }
+                            Rule::group_entry => {
+                                if let Some(entry) = self.group_entry(part) {
+                                    if let Some(first) = channel.groups.iter().find(|g| g.id.value == entry.id.value) {
+                                        let first = first.id.span;
+                                        self.error("palisade::duplicate", entry.id.span, format!("group `{}` is listed twice", entry.id.value))
+                                            .related_spans
+                                            .push((first, "first listed here".into()));
+                                    } else {
+                                        channel.groups.push(entry);
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Rule::mention_stmt => {
+                    for pattern in inner.filter(|p| p.as_rule() == Rule::string) {
+                        let pattern = self.string(pattern);
+                        channel.mention_patterns.push(pattern);
+                    }
+                }
+                Rule::commands_block => {
+                    for setting in inner {
+                        let at = span(&setting);
+                        let rule = setting.as_rule();
+                        let Some(value) = setting.into_inner().find(|p| !is_keyword(p.as_rule())) else { continue };
+                        if rule == Rule::text_commands {
+                            let on = Spanned::new(value.as_str() == "on", span(&value));
+                            self.set_once(&mut channel.text_commands, on, at, "text");
+                        } else {
+                            let list = self.key_list(value);
+                            Self::extend_list(&mut channel.command_allow_from, list);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        channel
+    }
+
+    fn group_entry(&mut self, pair: Pair<'_, Rule>) -> Option<GroupEntry> {
+        let whole = span(&pair);
+        let mut parts = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
+        let id = self.key(parts.next()?);
+        let mut entry = GroupEntry { id, require_mention: None, tools: None, span: whole };
+        for part in parts {
+            let at = span(&part);
+            match part.as_rule() {
+                Rule::require_mention | Rule::no_mention => {
+                    let on = Spanned::new(part.as_rule() == Rule::require_mention, at);
+                    self.set_once(&mut entry.require_mention, on, at, "mention gating");
+                }
+                Rule::tools_block => {
+                    let Some(body) = part.into_inner().find(|p| p.as_rule() == Rule::rules_body) else { continue };
+                    let rules = self.rules_body(body, RulesKind::Group, at);
+                    if entry.tools.is_some() {
+                        self.error("palisade::duplicate", at, "a second `tools` block for this group");
+                    } else {
+                        entry.tools = Some(rules);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(entry)
+    }
+
+    fn sessions(&mut self, pair: Pair<'_, Rule>) -> Sessions {
+        let mut sessions = Sessions { span: span(&pair), ..Sessions::default() };
+        for stmt in pair.into_inner().filter(|p| !is_keyword(p.as_rule())) {
+            let at = span(&stmt);
+            let rule = stmt.as_rule();
+            let mut inner = stmt.into_inner().filter(|p| !is_keyword(p.as_rule()));
+            match rule {
+                Rule::dm_scope_stmt => {
+                    if let Some(v) = inner.next().and_then(|v| self.named::<DmScope>(&v, "dm scope")) {
+                        self.set_once(&mut sessions.dm_scope, v, at, "dm_scope");
+                    }
+                }
+                Rule::scope_setting => {
+                    if let Some(v) = inner.next().and_then(|v| self.named::<SessionScope>(&v, "session scope")) {
+                        self.set_once(&mut sessions.scope, v, at, "scope");
+                    }
+                }
+                Rule::link_stmt => {
+                    let (Some(canonical), Some(list)) = (inner.next(), inner.next()) else { continue };
+                    let canonical = self.key(canonical);
+                    let peers = self.key_list(list).entries;
+                    sessions.links.push(IdentityLink { canonical, peers });
+                }
+                _ => {}
+            }
+        }
+        sessions
+    }
+
+    fn binding(&mut self, pair: Pair<'_, Rule>) -> Option<Binding> {
+        let whole = span(&pair);
+        let mut parts = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
+        let channel = self.key(parts.next()?);
+        let mut binding = Binding {
+            agent: Spanned::new(String::new(), whole),
+            channel,
+            account: None,
+            peer: None,
+            guild: None,
+            team: None,
+            roles: Vec::new(),
+            span: whole,
+        };
+        for part in parts {
+            let at = span(&part);
+            let rule = part.as_rule();
+            if rule == Rule::ident {
+                binding.agent = Spanned::new(part.as_str().to_string(), at);
+                continue;
+            }
+            let mut inner = part.into_inner().filter(|p| !is_keyword(p.as_rule()));
+            let value = |this: &mut Self, p: Pair<'_, Rule>| {
+                if p.as_rule() == Rule::star {
+                    Spanned::new("*".to_string(), span(&p))
+                } else {
+                    this.key(p)
+                }
+            };
+            match rule {
+                Rule::account_match => {
+                    let Some(v) = inner.next() else { continue };
+                    let v = value(self, v);
+                    self.set_once(&mut binding.account, v, at, "account");
+                }
+                Rule::peer_match => {
+                    let Some(first) = inner.next() else { continue };
+                    let (kind, id) = if first.as_rule() == Rule::peer_kind {
+                        let kind = ChatKind::from_name(first.as_str()).unwrap_or(ChatKind::Direct);
+                        let Some(id) = inner.next() else { continue };
+                        (kind, value(self, id))
+                    } else {
+                        (ChatKind::Direct, value(self, first))
+                    };
+                    if binding.peer.is_some() {
+                        self.error("palisade::duplicate", at, "`peer` is given twice");
+                    } else {
+                        binding.peer = Some((kind, id));
+                    }
+                }
+                Rule::guild_match | Rule::team_match => {
+                    let Some(v) = inner.next() else { continue };
+                    let v = self.key(v);
+                    let (slot, what) = if rule == Rule::guild_match { (&mut binding.guild, "guild") } else { (&mut binding.team, "team") };
+                    self.set_once(slot, v, at, what);
+                }
+                Rule::roles_match => {
+                    let Some(list) = inner.next() else { continue };
+                    let list = self.key_list(list);
+                    binding.roles.extend(list.entries);
+                }
+                _ => {}
+            }
+        }
+        Some(binding)
+    }
+
     fn test(&mut self, pair: Pair<'_, Rule>) -> TestCase {
         let whole = span(&pair);
         let mut name = Spanned::new(String::new(), whole);
@@ -468,5 +717,24 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_session
             | Rule::kw_subagent
             | Rule::kw_non_owner
+            | Rule::kw_channel
+            | Rule::kw_dm
+            | Rule::kw_allow_from
+            | Rule::kw_group_allow_from
+            | Rule::kw_groups
+            | Rule::kw_require_mention
+            | Rule::kw_no_mention
+            | Rule::kw_mention_patterns
+            | Rule::kw_commands
+            | Rule::kw_text
+            | Rule::kw_sessions
+            | Rule::kw_dm_scope
+            | Rule::kw_link
+            | Rule::kw_route
+            | Rule::kw_account
+            | Rule::kw_peer
+            | Rule::kw_guild
+            | Rule::kw_team
+            | Rule::kw_roles
     )
 }

@@ -158,7 +158,34 @@ fn demo_runs_on_the_bundled_policy() {
 
 #[test]
 fn bad_request_json() {
+    let out = palisade(&["decide", "examples/multi-agent.pal", "--request", r#"{"kind":"webhook"}"#]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unsupported request kind `webhook`"));
     let out = palisade(&["decide", "examples/multi-agent.pal", "--request", r#"{"kind":"ingress"}"#]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("unsupported request kind `ingress`"));
+    assert!(stderr(&out).contains("missing field `channel`"), "{}", stderr(&out));
+    let out = palisade(&["decide", "examples/multi-agent.pal", "--request", r#"{"kind":"route","channel":"x","sendr":"1"}"#]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown field `sendr`"), "{}", stderr(&out));
+}
+
+#[test]
+fn decide_ingress_and_route() {
+    let ingress = r#"{"kind":"ingress","channel":"telegram","chat":"group","chat_id":"-1001","sender":"333","text":"hey bot, hi"}"#;
+    let out = palisade(&["decide", "examples/multi-agent.pal", "--request", ingress]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["outcome"], "accept");
+    assert!(v["at"].as_str().unwrap().starts_with("examples/multi-agent.pal:"));
+    let route = r#"{"kind":"route","channel":"telegram","chat":"direct","sender":"333"}"#;
+    let out = palisade(&["decide", "examples/multi-agent.pal", "--request", route]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["agent"], "family");
+    assert_eq!(v["session_key"], "agent:family:telegram:direct:333");
+    assert_eq!(v["sandboxed"], true);
+    assert_eq!(v["matched_by"], "binding 1 (exact peer)");
+    let out = palisade(&["explain", "examples/multi-agent.pal", "--request", route]);
+    assert!(stdout(&out).contains("ROUTE to agent family by binding 1 (exact peer)"), "{}", stdout(&out));
+    let out = palisade(&["explain", "examples/multi-agent.pal", "--request", ingress]);
+    assert!(stdout(&out).starts_with("ACCEPT: the message mentions the agent"), "{}", stdout(&out));
 }

@@ -1,7 +1,9 @@
 //! The data-driven corpus: `tests/corpus/*/policy.{pal,json}` with a
 //! `cases.jsonl` table of requests and expected decisions.
 
-use palisade::ToolRequest;
+use palisade::ast::{ChatKind, Named};
+use palisade::engine::Inbound;
+use palisade::{Engine, ToolRequest};
 use serde_json::Value;
 
 #[test]
@@ -21,6 +23,17 @@ fn corpus() {
             let where_ = format!("{}:{}", case_dir.join("cases.jsonl").display(), i + 1);
             let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{where_}: {e}"));
             let s = |k: &str| v.get(k).and_then(Value::as_str);
+            match s("kind") {
+                Some("ingress") => {
+                    failures.extend(ingress_case(engine, &v, &where_));
+                    continue;
+                }
+                Some("route") => {
+                    failures.extend(route_case(engine, &v, &where_));
+                    continue;
+                }
+                _ => {}
+            }
             let request = ToolRequest {
                 agent: s("agent").unwrap(),
                 tool: s("tool").unwrap(),
@@ -56,6 +69,70 @@ fn corpus() {
     }
     assert!(failures.is_empty(), "{} of {cases} corpus cases failed:\n{}", failures.len(), failures.join("\n"));
     assert!(cases >= 90, "corpus shrank to {cases} cases");
+}
+
+/// Runs `f` on the inbound message a corpus line describes.
+fn with_inbound<R>(v: &Value, f: impl FnOnce(&Inbound<'_>) -> R) -> R {
+    let s = |k: &str| v.get(k).and_then(Value::as_str);
+    let roles: Vec<&str> = v.get("roles").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let chat = s("chat").map_or(ChatKind::Direct, |c| ChatKind::from_name(c).unwrap());
+    let sender = s("sender").unwrap_or("");
+    let inbound = Inbound {
+        channel: s("channel").unwrap(),
+        account: s("account"),
+        chat,
+        chat_id: s("chat_id").unwrap_or(sender),
+        sender,
+        text: s("text").unwrap_or(""),
+        mentioned: v.get("mentioned").and_then(Value::as_bool),
+        command: v.get("command").and_then(Value::as_bool).unwrap_or(false),
+        paired: v.get("paired").and_then(Value::as_bool).unwrap_or(false),
+        thread: s("thread"),
+        topic: s("topic"),
+        parent: s("parent"),
+        guild: s("guild"),
+        team: s("team"),
+        roles: &roles,
+    };
+    f(&inbound)
+}
+
+fn ingress_case(engine: &Engine, v: &Value, where_: &str) -> Vec<String> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str);
+    let d = with_inbound(v, |i| engine.gate(i));
+    let outcome = serde_json::to_value(d.outcome).unwrap();
+    let mut failures = Vec::new();
+    if Some(outcome.as_str().unwrap()) != s("expect") {
+        failures.push(format!("{where_}: expected {:?}, got {outcome} ({})", s("expect"), d.reason));
+    }
+    if let Some(reason) = s("reason").filter(|r| !d.reason.contains(r)) {
+        failures.push(format!("{where_}: reason `{}` does not contain `{reason}`", d.reason));
+    }
+    if let Some(at) = s("at") {
+        let got = d.at.map(ToString::to_string).unwrap_or_default();
+        if !got.ends_with(&format!(":{at}")) {
+            failures.push(format!("{where_}: at `{got}`, expected line:col {at}"));
+        }
+    }
+    failures
+}
+
+fn route_case(engine: &Engine, v: &Value, where_: &str) -> Vec<String> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str);
+    let route = with_inbound(v, |i| engine.route(i).map(|r| (r.agent.to_string(), r.session_key, r.sandboxed, r.matched_by.to_string())));
+    let Ok((agent, key, sandboxed, matched_by)) = route else {
+        return vec![format!("{where_}: route failed: {route:?}")];
+    };
+    let mut failures = Vec::new();
+    for (field, got) in [("agent", agent.as_str()), ("session_key", key.as_str()), ("matched_by", matched_by.as_str())] {
+        if let Some(want) = s(field).filter(|w| *w != got) {
+            failures.push(format!("{where_}: {field} `{got}`, expected `{want}`"));
+        }
+    }
+    if let Some(want) = v.get("sandboxed").and_then(Value::as_bool).filter(|w| *w != sandboxed) {
+        failures.push(format!("{where_}: sandboxed {sandboxed}, expected {want}"));
+    }
+    failures
 }
 
 #[test]

@@ -1,0 +1,239 @@
+//! The ingress gate: may an inbound message reach an agent at all? Built
+//! once by `compile`; `gate` allocates nothing.
+//!
+//! Order (BRIEF §2): DM policy, or group policy -> group allow lists ->
+//! mention gating. Every path that is not an explicit accept drops.
+
+use super::request::with_lowercase;
+use super::{Map, Set};
+use crate::ast::{ChatKind, DmPolicy, GroupPolicy};
+use crate::source::Location;
+
+/// One inbound message, as a channel adapter sees it. Ids are compared
+/// case-insensitively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inbound<'a> {
+    pub channel: &'a str,
+    /// The channel account that received it; `None` is the default account.
+    pub account: Option<&'a str>,
+    pub chat: ChatKind,
+    /// The group or room id; for direct chats, the peer (usually the sender).
+    pub chat_id: &'a str,
+    pub sender: &'a str,
+    pub text: &'a str,
+    /// The platform's own mention flag; `None` when it cannot tell.
+    pub mentioned: Option<bool>,
+    /// The adapter parsed the text as a control command (`/reset`, ...).
+    pub command: bool,
+    /// The sender was approved through pairing on this channel. Counts for
+    /// direct chats under `dm pairing` only: DM approvals never grant groups.
+    pub paired: bool,
+    pub thread: Option<&'a str>,
+    /// Telegram forum topic.
+    pub topic: Option<&'a str>,
+    /// The parent peer of a thread, for bindings that name the parent.
+    pub parent: Option<&'a str>,
+    pub guild: Option<&'a str>,
+    pub team: Option<&'a str>,
+    pub roles: &'a [&'a str],
+}
+
+impl<'a> Inbound<'a> {
+    pub fn direct(channel: &'a str, sender: &'a str, text: &'a str) -> Self {
+        Inbound {
+            channel,
+            account: None,
+            chat: ChatKind::Direct,
+            chat_id: sender,
+            sender,
+            text,
+            mentioned: None,
+            command: false,
+            paired: false,
+            thread: None,
+            topic: None,
+            parent: None,
+            guild: None,
+            team: None,
+            roles: &[],
+        }
+    }
+
+    pub fn group(channel: &'a str, chat_id: &'a str, sender: &'a str, text: &'a str) -> Self {
+        Inbound { chat: ChatKind::Group, chat_id, ..Inbound::direct(channel, sender, text) }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IngressOutcome {
+    /// The message reaches the agent.
+    Accept,
+    /// Nothing reaches the agent.
+    Drop,
+    /// Nothing reaches the agent; the sender gets a pairing code.
+    Pair,
+}
+
+/// The gate's verdict, the rule that gave it and where that rule is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngressDecision<'e> {
+    pub outcome: IngressOutcome,
+    pub reason: &'static str,
+    pub at: Option<&'e Location>,
+}
+
+/// A compiled allow-from list: ids lowercased, `*` kept apart.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SenderList {
+    pub any: bool,
+    pub ids: Set<Box<str>>,
+    pub at: Option<Location>,
+}
+
+impl SenderList {
+    pub(crate) fn admits(&self, sender: &str) -> bool {
+        self.any || with_lowercase(sender, |s| self.ids.contains(s))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct GroupRule {
+    pub require_mention: bool,
+    pub at: Option<Location>,
+}
+
+/// Everything the gate knows about one channel.
+#[derive(Debug, Clone)]
+pub(crate) struct ChannelGate {
+    pub at: Option<Location>,
+    pub dm: DmPolicy,
+    pub dm_at: Option<Location>,
+    pub allow_from: SenderList,
+    pub group_policy: GroupPolicy,
+    pub group_policy_at: Option<Location>,
+    /// `group_allow_from`, else `allow_from`; `None` when neither is written.
+    pub group_senders: Option<SenderList>,
+    /// `group_senders` came from `group_allow_from`, not the DM list.
+    pub explicit_group_senders: bool,
+    pub groups: Map<Box<str>, GroupRule>,
+    pub star_group: Option<GroupRule>,
+    /// All mention patterns of the channel as one case-insensitive automaton.
+    pub mentions: Option<regex::Regex>,
+    pub mentions_at: Option<Location>,
+    pub text_commands: bool,
+    /// `commands { allow_from }`, else the group sender list.
+    pub command_senders: Option<SenderList>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ingress {
+    pub channels: Map<Box<str>, ChannelGate>,
+}
+
+fn decision<'e>(outcome: IngressOutcome, reason: &'static str, at: Option<&'e Location>) -> IngressDecision<'e> {
+    IngressDecision { outcome, reason, at }
+}
+
+impl Ingress {
+    pub(crate) fn gate<'e>(&'e self, inbound: &Inbound<'_>) -> IngressDecision<'e> {
+        use IngressOutcome::{Accept, Drop, Pair};
+        let Some(channel) = with_lowercase(inbound.channel, |c| self.channels.get(c)) else {
+            return decision(Drop, "no channel block for this channel: messages are dropped", None);
+        };
+        if inbound.sender.trim().is_empty() {
+            return decision(Drop, "the message has no sender id", channel.at.as_ref());
+        }
+        if inbound.chat == ChatKind::Direct {
+            return match channel.dm {
+                DmPolicy::Disabled => decision(Drop, "direct messages are disabled on this channel", channel.dm_at.as_ref()),
+                _ if channel.allow_from.admits(inbound.sender) => {
+                    decision(Accept, "the sender is on the channel's allow_from list", channel.allow_from.at.as_ref())
+                }
+                DmPolicy::Pairing if inbound.paired => {
+                    decision(Accept, "the sender was approved through pairing", channel.dm_at.as_ref())
+                }
+                DmPolicy::Pairing => decision(
+                    Pair,
+                    "unknown sender under `dm pairing`: a pairing code is sent, nothing reaches the agent",
+                    channel.dm_at.as_ref(),
+                ),
+                // `open` without `*` is a compile error, so an open channel
+                // that gets here has no `*`: fail closed.
+                DmPolicy::Allowlist | DmPolicy::Open => {
+                    decision(Drop, "the sender is not on the channel's allow_from list", channel.allow_from.at.as_ref())
+                }
+            };
+        }
+
+        // Groups, rooms and channels.
+        let group = with_lowercase(inbound.chat_id, |id| channel.groups.get(id));
+        let rule = group.or(channel.star_group.as_ref());
+        match channel.group_policy {
+            GroupPolicy::Disabled => {
+                return decision(Drop, "group messages are disabled on this channel", channel.group_policy_at.as_ref());
+            }
+            // `open` admits every group; an explicit `group_allow_from` still
+            // binds (the reading that fails closed), the DM list does not.
+            GroupPolicy::Open => {
+                if let Some(senders) = channel.explicit_group_senders.then_some(()).and(channel.group_senders.as_ref()) {
+                    if !senders.admits(inbound.sender) {
+                        return decision(Drop, "the sender is not on the group sender list", senders.at.as_ref());
+                    }
+                }
+            }
+            GroupPolicy::Allowlist => {
+                let Some(rule) = rule else {
+                    return decision(
+                        Drop,
+                        "the group is not listed and there is no `*` group entry",
+                        channel.group_policy_at.as_ref().or(channel.at.as_ref()),
+                    );
+                };
+                match &channel.group_senders {
+                    Some(senders) if !senders.admits(inbound.sender) => {
+                        return decision(Drop, "the sender is not on the group sender list", senders.at.as_ref());
+                    }
+                    Some(_) => {}
+                    None if group.is_none() => {
+                        return decision(
+                            Drop,
+                            "the group matches only the `*` entry and no group sender list is set: nobody is admitted",
+                            rule.at.as_ref(),
+                        );
+                    }
+                    None => {}
+                }
+            }
+        }
+
+        // Mention gating: on by default.
+        let require_mention = rule.is_none_or(|r| r.require_mention);
+        if !require_mention {
+            return decision(Accept, "the group does not require a mention", rule.and_then(|r| r.at.as_ref()));
+        }
+        let native = inbound.mentioned;
+        let by_pattern = channel.mentions.as_ref().is_some_and(|m| m.is_match(inbound.text));
+        if native == Some(true) || by_pattern {
+            return decision(Accept, "the message mentions the agent", channel.mentions_at.as_ref());
+        }
+        if native.is_none() && channel.mentions.is_none() {
+            return decision(
+                Accept,
+                "mentions cannot be detected here (no native flag, no mention patterns), so mention gating does not drop",
+                rule.and_then(|r| r.at.as_ref()),
+            );
+        }
+        if inbound.command && channel.text_commands {
+            if channel.command_senders.as_ref().is_some_and(|c| c.admits(inbound.sender)) {
+                return decision(Accept, "an authorised control command bypasses mention gating", channel.at.as_ref());
+            }
+            return decision(
+                Drop,
+                "a control command from a sender not authorised for commands does not bypass mention gating",
+                channel.command_senders.as_ref().and_then(|c| c.at.as_ref()),
+            );
+        }
+        decision(Drop, "the group requires a mention and the message has none", rule.and_then(|r| r.at.as_ref()))
+    }
+}
