@@ -241,7 +241,6 @@ impl Router {
                     return key;
                 }
                 let linked = self.linked(inbound.channel, inbound.sender);
-                let peer = linked.unwrap_or(inbound.sender);
                 match self.dm_scope {
                     DmScope::Main | DmScope::PerPeer => {}
                     DmScope::PerChannelPeer => {
@@ -256,7 +255,15 @@ impl Router {
                     }
                 }
                 key.push_str(":direct:");
-                push_component(&mut key, peer);
+                // A raw `:` never occurs in an escaped id, so `link:<name>`
+                // cannot be forged by a stranger whose id is `<name>`.
+                match linked {
+                    Some(canonical) => {
+                        key.push_str("link:");
+                        push_component(&mut key, canonical);
+                    }
+                    None => push_component(&mut key, inbound.sender),
+                }
             }
             ChatKind::Group | ChatKind::Channel => {
                 key.push(':');
