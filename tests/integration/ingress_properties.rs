@@ -22,8 +22,11 @@ struct GenRouting {
     scope: usize,
     /// Identity links: canonical name -> (channel, id) members; each identity at most once.
     links: Vec<Vec<(usize, usize)>>,
-    bindings: Vec<(usize, Option<usize>, Option<(usize, usize)>, usize)>,
+    bindings: Vec<GenBinding>,
 }
+
+/// Channel, account (`*` or `biz`), peer (kind, id), agent.
+type GenBinding = (usize, Option<usize>, Option<(usize, usize)>, usize);
 
 fn routing() -> impl Strategy<Value = GenRouting> {
     let identities = proptest::sample::subsequence((0..CHANNELS.len()).flat_map(|c| (0..IDS.len()).map(move |i| (c, i))).collect::<Vec<_>>(), 0..8);
