@@ -1,5 +1,6 @@
 //! Malformed policies: each file's first line says which error it must
-//! produce, where, and with what message (`| help` optional).
+//! produce, where, and with what message (`| help` optional). A `// warn:`
+//! header instead names a warning of a policy that must still compile.
 
 #[test]
 fn malformed_policies() {
@@ -10,7 +11,11 @@ fn malformed_policies() {
     for path in &paths {
         let text = std::fs::read_to_string(path).unwrap();
         let header = text.lines().next().unwrap();
-        let spec = header.strip_prefix("// expect: ").unwrap_or_else(|| panic!("{}: no expect header", path.display()));
+        let (spec, warning) = match (header.strip_prefix("// expect: "), header.strip_prefix("// warn: ")) {
+            (Some(spec), _) => (spec, false),
+            (None, Some(spec)) => (spec, true),
+            _ => panic!("{}: no expect or warn header", path.display()),
+        };
         let (code, rest) = spec.split_once(" @ ").unwrap();
         let (pos, message) = rest.split_once(' ').unwrap();
         let (message, help) = match message.split_once(" | ") {
@@ -30,13 +35,21 @@ fn malformed_policies() {
             failures.push(format!("{name}: panicked"));
             continue;
         };
-        let Err(error) = result else {
-            failures.push(format!("{name}: compiled, expected {code}"));
-            continue;
+        let diagnostics = match (result, warning) {
+            (Err(error), false) => error.diagnostics,
+            (Ok(policy), true) => policy.warnings().to_vec(),
+            (Ok(_), false) => {
+                failures.push(format!("{name}: compiled, expected {code}"));
+                continue;
+            }
+            (Err(error), true) => {
+                failures.push(format!("{name}: expected a warning, got errors: {:?}", error.errors().map(|d| d.short()).collect::<Vec<_>>()));
+                continue;
+            }
         };
         let wanted_at = format!("{name}:{pos}");
-        let found = error.diagnostics.iter().find(|d| {
-            d.is_error()
+        let found = diagnostics.iter().find(|d| {
+            d.is_error() != warning
                 && d.code == code
                 && d.location.to_string() == wanted_at
                 && d.message.contains(message)
@@ -44,7 +57,7 @@ fn malformed_policies() {
         });
         if found.is_none() {
             let got: Vec<String> =
-                error.diagnostics.iter().map(|d| format!("  {} (help: {:?})", d.short(), d.help)).collect();
+                diagnostics.iter().map(|d| format!("  {} (help: {:?})", d.short(), d.help)).collect();
             failures.push(format!("{name}: wanted {code} at {pos} `{message}`, got:\n{}", got.join("\n")));
         }
     }
