@@ -74,5 +74,55 @@ fn compile(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decide, compile);
+/// Three mention patterns, twenty bindings over four channels: the shapes
+/// the ingress targets of issue 3 name.
+const INGRESS_POLICY: &str = r#"
+agent main { default sandbox off }
+agent family { sandbox all }
+agent work { sandbox non-main }
+channel telegram {
+  dm pairing  allow_from "111", "333"
+  groups allowlist { group "-1001" require_mention  group "*" require_mention }
+  group_allow_from "111", "333", "444"
+  mention_patterns "@palbot\\b", "hey bot", "^!ask\\s"
+  commands { text on  allow_from "111" }
+}
+sessions { dm_scope per_account_channel_peer  link alice = telegram:111, discord:222 }
+route {
+  telegram peer "1" -> family    telegram peer "2" -> work     telegram peer "3" -> family
+  telegram peer "4" -> work      telegram peer "5" -> family   telegram peer group "-1" -> work
+  telegram peer group "-2" -> family   telegram peer group "-3" -> work
+  discord guild "g1" roles "admin" -> work   discord guild "g1" -> family
+  discord guild "g2" -> work     discord peer channel "c1" -> family
+  msteams team "t1" -> work      msteams team "t2" -> family
+  slack account "biz" -> work    slack account "ops" -> family
+  slack peer "u1" -> family      slack account * -> work
+  telegram account "support" -> work   telegram peer "333" -> family
+}
+"#;
+
+fn ingress(c: &mut Criterion) {
+    let policy = Policy::from_dsl("ingress.pal", INGRESS_POLICY).unwrap();
+    let engine = policy.engine();
+    // 200 bytes, the mention near the end: the automaton scans most of it.
+    let text = "so I was thinking about the plan for the weekend and whether we should move the meeting to sunday afternoon because the weather looks better then, what do you all think? also @PalBot please remind me!";
+    assert_eq!(text.len(), 200);
+    let message = palisade::engine::Inbound::group("telegram", "-1001", "333", text);
+    assert_eq!(engine.gate(&message).outcome, palisade::engine::IngressOutcome::Accept);
+    let no_mention = palisade::engine::Inbound { text: &text[..150], ..message };
+    assert_eq!(engine.gate(&no_mention).outcome, palisade::engine::IngressOutcome::Drop);
+    // Matched by exact peer; the binding is the last of twenty in the file.
+    let dm = palisade::engine::Inbound::direct("telegram", "333", "hi");
+    let route = engine.route(&dm).unwrap();
+    assert_eq!(route.matched_by.binding, Some(20));
+    assert_eq!(route.session_key, "agent:family:telegram:default:direct:333");
+
+    let mut group = c.benchmark_group("ingress");
+    group.bench_function("gate_group_200b_3_patterns", |b| b.iter(|| engine.gate(black_box(&message))));
+    group.bench_function("gate_group_no_mention", |b| b.iter(|| engine.gate(black_box(&no_mention))));
+    group.bench_function("route_20_bindings_with_key", |b| b.iter(|| engine.route(black_box(&dm))));
+    group.finish();
+}
+
+criterion_group!(benches, decide, compile, ingress);
 criterion_main!(benches);

@@ -4,6 +4,7 @@
 use crate::ast::{Binding, Channel, ChatKind, DmPolicy, DmScope, GroupPolicy, KeyList, SessionScope};
 use crate::diagnostic::suggest;
 use crate::engine::ingress::{ChannelGate, GroupRule, Ingress, SenderList};
+use crate::engine::mention::MentionMatcher;
 use crate::engine::route::{kind_index, AccountMatch, CompiledBinding, Router, Tier};
 use crate::engine::{Map, Set};
 use crate::source::Span;
@@ -98,7 +99,7 @@ impl super::Compiler<'_> {
 
     /// One case-insensitive automaton for all patterns of a channel; each
     /// pattern is also compiled alone first, so an error names its pattern.
-    fn mention_automaton(&mut self, channel: &Channel) -> Option<regex::Regex> {
+    fn mention_automaton(&mut self, channel: &Channel) -> Option<MentionMatcher> {
         let mut ok = Vec::new();
         for pattern in &channel.mention_patterns {
             let built = regex::RegexBuilder::new(&pattern.value)
@@ -110,7 +111,7 @@ impl super::Compiler<'_> {
                     self.error("palisade::bad-mention-pattern", pattern.span, "an empty mention pattern matches every message")
                         .help = Some("remove it, or use `no_mention` on the groups that need no mention".into());
                 }
-                Ok(_) => ok.push(format!("(?:{})", pattern.value)),
+                Ok(_) => ok.push(pattern.value.clone()),
                 Err(e) => {
                     let first_line = e.to_string().lines().last().unwrap_or("invalid regex").trim().to_string();
                     self.error("palisade::bad-mention-pattern", pattern.span, format!("mention pattern does not compile: {first_line}"))
@@ -121,7 +122,14 @@ impl super::Compiler<'_> {
         if ok.is_empty() {
             return None;
         }
-        regex::RegexBuilder::new(&ok.join("|")).case_insensitive(true).size_limit(MENTION_REGEX_SIZE_LIMIT * 4).build().ok()
+        match MentionMatcher::new(&ok, MENTION_REGEX_SIZE_LIMIT * 4) {
+            Ok(matcher) => Some(matcher),
+            Err(e) => {
+                let span = channel.mention_patterns.first().map(|p| p.span).unwrap_or_default();
+                self.error("palisade::bad-mention-pattern", span, format!("the mention patterns of this channel do not compile together: {e}"));
+                None
+            }
+        }
     }
 
     pub(super) fn router(&mut self, agent_ids: &[String]) -> Router {
@@ -174,11 +182,13 @@ impl super::Compiler<'_> {
         // Bindings.
         let channel_names: Set<String> = policy.channels.iter().map(|c| c.name.value.trim().to_lowercase()).collect();
         let mut channels_of: Vec<String> = Vec::new();
+        let mut warned_channels: Set<String> = Set::default();
         for (index, binding) in policy.bindings.iter().enumerate() {
             let Some(mut compiled) = self.binding(binding, agent_ids) else { continue };
             compiled.number = index + 1;
             let channel = binding.channel.value.trim().to_lowercase();
-            if !channel_names.contains(&channel) && !policy.channels.is_empty() {
+            if !channel_names.contains(&channel) && !policy.channels.is_empty() && !warned_channels.contains(&channel) {
+                warned_channels.insert(channel.clone());
                 self.warning("palisade::unknown-channel", binding.channel.span, format!("no channel block for `{channel}`"))
                     .help = Some("the gate drops every message of a channel without a block, so this binding only affects `route`".into());
             }

@@ -119,7 +119,7 @@ pub(crate) struct ChannelGate {
     pub groups: Map<Box<str>, GroupRule>,
     pub star_group: Option<GroupRule>,
     /// All mention patterns of the channel as one case-insensitive automaton.
-    pub mentions: Option<regex::Regex>,
+    pub mentions: Option<super::mention::MentionMatcher>,
     pub mentions_at: Option<Location>,
     pub text_commands: bool,
     /// `commands { allow_from }`, else the group sender list.
@@ -213,8 +213,7 @@ impl Ingress {
             return decision(Accept, "the group does not require a mention", rule.and_then(|r| r.at.as_ref()));
         }
         let native = inbound.mentioned;
-        let by_pattern = channel.mentions.as_ref().is_some_and(|m| m.is_match(inbound.text));
-        if native == Some(true) || by_pattern {
+        if native == Some(true) || channel.mentions.as_ref().is_some_and(|m| m.is_match(inbound.text)) {
             return decision(Accept, "the message mentions the agent", channel.mentions_at.as_ref());
         }
         if native.is_none() && channel.mentions.is_none() {

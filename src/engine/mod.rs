@@ -6,6 +6,7 @@
 
 mod explain;
 pub(crate) mod ingress;
+pub(crate) mod mention;
 mod request;
 pub(crate) mod route;
 

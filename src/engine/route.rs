@@ -173,6 +173,10 @@ impl CompiledBinding {
 /// Appends `part` lowercased, with `%` and `:` percent-encoded so that no id
 /// can forge another key's shape (`-100:thread:5` stays one component).
 fn push_component(key: &mut String, part: &str) {
+    if !part.bytes().any(|b| b == b'%' || b == b':' || b.is_ascii_uppercase() || !b.is_ascii()) {
+        key.push_str(part);
+        return;
+    }
     for c in part.chars() {
         match c {
             '%' => key.push_str("%25"),

@@ -1,0 +1,165 @@
+//! Mention detection: all patterns of a channel as one case-insensitive
+//! automaton. A case-insensitive regex loses the literal prefilter (`@bot`
+//! has 16 case variants), so the gate runs a case-*sensitive* twin on the
+//! ASCII-lowercased text instead; both give the same answer (see `fold`).
+
+use regex_syntax::hir::{Capture, Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Repetition};
+
+/// Texts up to this many bytes are lowercased on the stack (a short buffer
+/// first: zeroing it is part of the cost); longer ones use the
+/// case-insensitive automaton directly. No path allocates.
+const SHORT: usize = 256;
+const STACK: usize = 1024;
+
+#[derive(Debug, Clone)]
+pub(crate) struct MentionMatcher {
+    /// The patterns as written, case-insensitive.
+    general: regex::Regex,
+    /// The same language restricted to ASCII-lowercased haystacks; `None`
+    /// when a pattern turns case-insensitivity off (`(?-i:Exact)`).
+    folded: Option<regex::bytes::Regex>,
+}
+
+impl MentionMatcher {
+    /// One automaton for `patterns`, each already checked on its own.
+    pub(crate) fn new(patterns: &[String], size_limit: usize) -> Result<Self, String> {
+        let combined = patterns.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
+        let general = regex::RegexBuilder::new(&combined)
+            .case_insensitive(true)
+            .size_limit(size_limit)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let hir = regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(&combined).map_err(|e| e.to_string())?;
+        let folded = if ascii_case_closed(&hir) {
+            // Bytes API: the lowercased copy is valid UTF-8 but proving it
+            // would take `unsafe`; the bytes regex needs no proof.
+            let folded = regex::bytes::RegexBuilder::new(&fold(hir).to_string()).size_limit(size_limit).build();
+            Some(folded.map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
+        Ok(MentionMatcher { general, folded })
+    }
+
+    pub(crate) fn is_match(&self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        match &self.folded {
+            Some(folded) if bytes.len() <= SHORT => folded_match::<SHORT>(folded, bytes),
+            Some(folded) if bytes.len() <= STACK => folded_match::<STACK>(folded, bytes),
+            _ => self.general.is_match(text),
+        }
+    }
+}
+
+fn folded_match<const N: usize>(folded: &regex::bytes::Regex, bytes: &[u8]) -> bool {
+    let mut buf = [0u8; N];
+    match buf.get_mut(..bytes.len()) {
+        Some(dst) => {
+            dst.copy_from_slice(bytes);
+            dst.make_ascii_lowercase();
+            folded.is_match(dst)
+        }
+        None => false,
+    }
+}
+
+/// Does the HIR treat every ASCII letter and its capital alike? False
+/// when a pattern switches case-insensitivity off somewhere.
+fn ascii_case_closed(hir: &Hir) -> bool {
+    let pairs = || (b'a'..=b'z').map(|b| (b, b.to_ascii_uppercase()));
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(literal) => !literal.0.iter().any(u8::is_ascii_alphabetic),
+        HirKind::Class(Class::Unicode(class)) => {
+            let has = |b: u8| class.ranges().iter().any(|r| r.start() <= char::from(b) && char::from(b) <= r.end());
+            pairs().all(|(lower, upper)| has(lower) == has(upper))
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            let has = |b: u8| class.ranges().iter().any(|r| r.start() <= b && b <= r.end());
+            pairs().all(|(lower, upper)| has(lower) == has(upper))
+        }
+        HirKind::Repetition(rep) => ascii_case_closed(&rep.sub),
+        HirKind::Capture(cap) => ascii_case_closed(&cap.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts.iter().all(ascii_case_closed),
+    }
+}
+
+/// Rewrites a case-insensitive HIR for haystacks without ASCII capitals:
+/// every class drops `A-Z` and literals are lowercased. Sound because a
+/// case-insensitive HIR is closed under simple case folding, so whatever it
+/// matched through a capital it also matches through the lowercase letter
+/// the haystack now holds; non-ASCII text is left as it was, and so are the
+/// classes' non-ASCII members. Word boundaries do not change: lowercasing
+/// never turns a word character into a non-word one.
+fn fold(hir: Hir) -> Hir {
+    match hir.into_kind() {
+        HirKind::Empty => Hir::empty(),
+        HirKind::Literal(literal) => Hir::literal(literal.0.to_ascii_lowercase()),
+        HirKind::Class(Class::Unicode(mut class)) => {
+            class.difference(&ClassUnicode::new([ClassUnicodeRange::new('A', 'Z')]));
+            Hir::class(Class::Unicode(class))
+        }
+        HirKind::Class(Class::Bytes(mut class)) => {
+            class.difference(&ClassBytes::new([ClassBytesRange::new(b'A', b'Z')]));
+            Hir::class(Class::Bytes(class))
+        }
+        HirKind::Look(look) => Hir::look(look),
+        HirKind::Repetition(rep) => Hir::repetition(Repetition { sub: Box::new(fold(*rep.sub)), ..rep }),
+        HirKind::Capture(cap) => Hir::capture(Capture { sub: Box::new(fold(*cap.sub)), ..cap }),
+        HirKind::Concat(parts) => Hir::concat(parts.into_iter().map(fold).collect()),
+        HirKind::Alternation(parts) => Hir::alternation(parts.into_iter().map(fold).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PATTERNS: &[&str] = &[
+        r"@palbot\b", "hey bot", r"^!ask\s", "[A-Z]+bot", r"\bBOT\b", "[^a-z]k", "ß", "straße", "Ω+", r"\w+@\w+", "(?-i:Exact)",
+        "[[:upper:]]x", r"\p{Lu}y", "é|É", "K", "(a|B)c",
+    ];
+    const PIECES: &[&str] = &[
+        "@PalBot", "@palbot", "@palbotx", "hey", " ", "BOT", "bot", "!ask ", "!ASK\t", "k", "K", "\u{212A}", "ß", "STRASSE", "Straße",
+        "ω", "Ω", "x", "X", "exact", "Exact", "EXACT", "é", "É", "ac", "AC", "bC", "Y", "y", "a@b", "-", "\n",
+    ];
+
+    proptest! {
+        /// The folded automaton on lowercased text answers exactly as the
+        /// case-insensitive one on the text as written, short or long.
+        #[test]
+        fn folded_matcher_agrees_with_case_insensitive_regex(
+            patterns in proptest::sample::subsequence(PATTERNS.to_vec(), 1..4),
+            pieces in proptest::collection::vec(proptest::sample::select(PIECES.to_vec()), 0..12),
+            filler in prop_oneof![Just(0usize), Just(40), Just(200)],
+        ) {
+            let patterns: Vec<String> = patterns.iter().map(|p| (*p).to_string()).collect();
+            let matcher = MentionMatcher::new(&patterns, 1 << 22).unwrap();
+            let mut text = pieces.concat();
+            // 0, 280 and 1400 bytes of filler: the short buffer, the long
+            // buffer and the case-insensitive automaton all get their turn.
+            text = format!("{}{text}", "filler ".repeat(filler));
+            prop_assert_eq!(matcher.is_match(&text), matcher.general.is_match(&text), "{:?} on {:?}", patterns, text);
+        }
+    }
+
+    #[test]
+    fn ordinary_patterns_take_the_folded_path() {
+        let patterns = [r"@palbot\b".to_string(), "hey bot".to_string(), r"^!ask\s".to_string()];
+        let matcher = MentionMatcher::new(&patterns, 1 << 22).unwrap();
+        assert!(matcher.folded.is_some());
+        assert!(matcher.is_match("so, HEY Bot: status?"));
+        assert!(!matcher.is_match("@palbots are great"));
+    }
+
+    #[test]
+    fn inline_case_sensitive_groups_stay_case_sensitive() {
+        let matcher = MentionMatcher::new(&["(?-i:Exact)".to_string()], 1 << 22).unwrap();
+        assert!(matcher.general.is_match("say Exact"));
+        assert!(!matcher.general.is_match("say exact"));
+        assert!(matcher.folded.is_none());
+        assert_eq!(matcher.is_match("say exact"), matcher.general.is_match("say exact"));
+        assert_eq!(matcher.is_match("say Exact"), matcher.general.is_match("say Exact"));
+    }
+}
