@@ -181,5 +181,98 @@ pub fn to_dsl(policy: &Policy, warnings: &[Diagnostic]) -> String {
         }
         let _ = writeln!(out, "}}\n");
     }
+    for c in &policy.channels {
+        channel(&mut out, c);
+    }
+    if let Some(s) = &policy.sessions {
+        let _ = writeln!(out, "sessions {{");
+        if let Some(d) = &s.dm_scope {
+            let _ = writeln!(out, "  dm_scope {}", d.value.name());
+        }
+        if let Some(sc) = &s.scope {
+            let _ = writeln!(out, "  scope {}", sc.value.name());
+        }
+        for link in &s.links {
+            let _ = writeln!(out, "  link {} = {}", quote(&link.canonical.value), quoted_list(&link.peers));
+        }
+        let _ = writeln!(out, "}}\n");
+    }
+    if !policy.bindings.is_empty() {
+        let _ = writeln!(out, "route {{");
+        for b in &policy.bindings {
+            let mut line = format!("  {}", quote(&b.channel.value));
+            if let Some(a) = &b.account {
+                line += &format!(" account {}", if a.value.trim() == "*" { "*".to_string() } else { quote(&a.value) });
+            }
+            if let Some((kind, id)) = &b.peer {
+                let id = if id.value.trim() == "*" { "*".to_string() } else { quote(&id.value) };
+                line += &format!(" peer {} {id}", kind.name());
+            }
+            if let Some(g) = &b.guild {
+                line += &format!(" guild {}", quote(&g.value));
+            }
+            if let Some(t) = &b.team {
+                line += &format!(" team {}", quote(&t.value));
+            }
+            if !b.roles.is_empty() {
+                line += &format!(" roles {}", quoted_list(&b.roles));
+            }
+            let _ = writeln!(out, "{line} -> {}", ident(&b.agent.value));
+        }
+        let _ = writeln!(out, "}}");
+    }
     out
+}
+
+/// `[ "a", "b" ]`: brackets keep an explicitly empty list (which admits
+/// nobody) apart from an absent one.
+fn quoted_list(items: &[Spanned<String>]) -> String {
+    format!("[{}]", items.iter().map(|i| quote(&i.value)).collect::<Vec<_>>().join(", "))
+}
+
+fn channel(out: &mut String, c: &Channel) {
+    let _ = writeln!(out, "channel {} {{", quote(&c.name.value));
+    if let Some(d) = &c.dm {
+        let _ = writeln!(out, "  dm {}", d.value.name());
+    }
+    if let Some(l) = &c.allow_from {
+        let _ = writeln!(out, "  allow_from {}", quoted_list(&l.entries));
+    }
+    if let Some(l) = &c.group_allow_from {
+        let _ = writeln!(out, "  group_allow_from {}", quoted_list(&l.entries));
+    }
+    if c.group_policy.is_some() || !c.groups.is_empty() {
+        let policy = c.group_policy.as_ref().map_or(GroupPolicy::Allowlist, |g| g.value).name();
+        let _ = writeln!(out, "  groups {policy} {{");
+        for g in &c.groups {
+            let mention = match g.require_mention.as_ref().map(|m| m.value) {
+                Some(true) => " require_mention",
+                Some(false) => " no_mention",
+                None => "",
+            };
+            let _ = write!(out, "    group {}{mention}", quote(&g.id.value));
+            if let Some(t) = &g.tools {
+                let _ = writeln!(out, " tools {{");
+                rules(out, t, 6);
+                let _ = write!(out, "    }}");
+            }
+            let _ = writeln!(out);
+        }
+        let _ = writeln!(out, "  }}");
+    }
+    if !c.mention_patterns.is_empty() {
+        let patterns: Vec<String> = c.mention_patterns.iter().map(|p| quote(&p.value)).collect();
+        let _ = writeln!(out, "  mention_patterns {}", patterns.join(", "));
+    }
+    if c.text_commands.is_some() || c.command_allow_from.is_some() {
+        let _ = write!(out, "  commands {{");
+        if let Some(t) = &c.text_commands {
+            let _ = write!(out, " text {}", if t.value { "on" } else { "off" });
+        }
+        if let Some(l) = &c.command_allow_from {
+            let _ = write!(out, " allow_from {}", quoted_list(&l.entries));
+        }
+        let _ = writeln!(out, " }}");
+    }
+    let _ = writeln!(out, "}}\n");
 }

@@ -22,7 +22,8 @@ pub fn lower(source: Arc<SourceFile>) -> Result<(Policy, Vec<Diagnostic>), Polic
             return Err(PolicyError { diagnostics: vec![d] });
         }
     };
-    let mut lowerer = Lowerer { source: Arc::clone(&source), sink: Sink::default(), policy: Policy::empty(source) };
+    let mut lowerer =
+        Lowerer { source: Arc::clone(&source), sink: Sink::default(), policy: Policy::empty(source), global_mentions: Vec::new() };
     lowerer.root(&root);
     let Lowerer { sink, policy, .. } = lowerer;
     sink.finish(policy)
@@ -32,17 +33,13 @@ struct Lowerer {
     source: Arc<SourceFile>,
     sink: Sink,
     policy: Policy,
+    /// `messages.groupChat.mentionPatterns`, applied once every channel is read.
+    global_mentions: Vec<Spanned<String>>,
 }
 
 /// Top-level sections that belong to later Palisade features or to OpenClaw
 /// settings with no policy meaning; each is reported, never dropped silently.
-const NOT_YET: &[(&str, &str)] = &[
-    ("channels", "ingress gating is not imported yet"),
-    ("session", "session routing is not imported yet"),
-    ("bindings", "bindings are not imported yet"),
-    ("gateway", "gateway settings are not imported yet"),
-    ("messages", "message settings are not imported yet"),
-];
+const NOT_YET: &[(&str, &str)] = &[("gateway", "gateway settings are not imported yet")];
 
 impl Lowerer {
     fn error(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
@@ -146,6 +143,10 @@ impl Lowerer {
                     self.policy.tools = self.rules(value, &path, RulesKind::Scope);
                 }
                 "agents" => saw_mode |= self.agents(value, &path),
+                "channels" => self.channels(value, &path),
+                "session" => self.session(value, &path),
+                "bindings" => self.bindings(value, &path),
+                "messages" => self.messages(value, &path),
                 "$schema" | "meta" => {}
                 name => match NOT_YET.iter().find(|(k, _)| *k == name) {
                     Some((_, why)) => self.ignored(key, &path, why),
@@ -153,6 +154,7 @@ impl Lowerer {
                 },
             }
         }
+        self.apply_global_mention_patterns();
         if !saw_mode {
             // OpenClaw runs unsandboxed unless told otherwise; say so out loud
             // instead of silently changing what the configuration means.
@@ -429,5 +431,231 @@ impl Lowerer {
             }
         }
         Some(rules)
+    }
+
+    // ---- ingress and routing --------------------------------------------------
+
+    /// A string that names a value of a closed set (`dmPolicy`, `dmScope`, ...).
+    fn named<T: Named + PartialEq>(&mut self, node: &Node, path: &str, what: &str) -> Option<Spanned<T>> {
+        let v = self.string(node, path)?;
+        match T::from_name(&v.value) {
+            Some(value) => Some(Spanned::new(value, v.span)),
+            None => {
+                self.error(v.span, format!("unknown {what} `{}`", v.value)).help = Some(format!("{what} is one of: {}", T::choices()));
+                None
+            }
+        }
+    }
+
+    /// An array of ids; numbers are accepted (Telegram ids are often written bare).
+    fn id_list(&mut self, node: &Node, path: &str) -> Option<KeyList> {
+        let Value::Array(items) = &node.value else {
+            let kind = node.kind();
+            self.error(node.span, format!("`{path}` must be an array of ids, found {kind}"));
+            return None;
+        };
+        let entries = items.iter().enumerate().filter_map(|(i, item)| self.scalar(item, &format!("{path}[{i}]"))).collect();
+        Some(KeyList { entries, span: node.span })
+    }
+
+    fn channels(&mut self, node: &Node, path: &str) {
+        let Some(members) = self.object(node, path) else { return };
+        for (name, body) in members {
+            let p = format!("{path}.{}", name.name);
+            let Some(fields) = self.object(body, &p) else { continue };
+            if self.policy.channels.iter().any(|c| c.name.value.eq_ignore_ascii_case(&name.name)) {
+                self.error(name.span, format!("`{p}`: channel `{}` is given twice (names are case-insensitive)", name.name));
+                continue;
+            }
+            let mut channel = Channel::new(Spanned::new(name.name.clone(), name.span), body.span);
+            for (key, value) in fields {
+                let kp = format!("{p}.{}", key.name);
+                match key.name.as_str() {
+                    "dmPolicy" => channel.dm = self.named(value, &kp, "dm policy"),
+                    "allowFrom" => channel.allow_from = self.id_list(value, &kp),
+                    "groupPolicy" => channel.group_policy = self.named(value, &kp, "group policy"),
+                    "groupAllowFrom" => channel.group_allow_from = self.id_list(value, &kp),
+                    "groups" => channel.groups = self.groups(value, &kp),
+                    "mentionPatterns" => channel.mention_patterns = self.patterns(value, &kp),
+                    "commands" => {
+                        let Some(settings) = self.object(value, &kp) else { continue };
+                        for (k, v) in settings {
+                            let cp = format!("{kp}.{}", k.name);
+                            match k.name.as_str() {
+                                "text" => channel.text_commands = self.boolean(v, &cp).map(|b| Spanned::new(b, v.span)),
+                                "allowFrom" => channel.command_allow_from = self.id_list(v, &cp),
+                                _ => self.unknown(k, &cp, &["text", "allowFrom"]),
+                            }
+                        }
+                    }
+                    _ => self.ignored(key, &kp, "channel settings other than dmPolicy, allowFrom, groupPolicy, groupAllowFrom, groups, mentionPatterns and commands have no gating meaning"),
+                }
+            }
+            self.policy.channels.push(channel);
+        }
+    }
+
+    fn groups(&mut self, node: &Node, path: &str) -> Vec<GroupEntry> {
+        let Some(members) = self.object(node, path) else { return Vec::new() };
+        let mut groups = Vec::new();
+        for (id, body) in members {
+            let p = format!("{path}.{}", id.name);
+            let Some(fields) = self.object(body, &p) else { continue };
+            let mut entry = GroupEntry { id: Spanned::new(id.name.clone(), id.span), require_mention: None, tools: None, span: id.span };
+            for (key, value) in fields {
+                let kp = format!("{p}.{}", key.name);
+                match key.name.as_str() {
+                    "requireMention" => entry.require_mention = self.boolean(value, &kp).map(|b| Spanned::new(b, value.span)),
+                    "tools" => entry.tools = self.rules(value, &kp, RulesKind::Group),
+                    _ => self.ignored(key, &kp, "group settings other than requireMention and tools have no gating meaning"),
+                }
+            }
+            groups.push(entry);
+        }
+        groups
+    }
+
+    fn patterns(&mut self, node: &Node, path: &str) -> Vec<Spanned<String>> {
+        let Value::Array(items) = &node.value else {
+            let kind = node.kind();
+            self.error(node.span, format!("`{path}` must be an array of regexes, found {kind}"));
+            return Vec::new();
+        };
+        items.iter().enumerate().filter_map(|(i, item)| self.string(item, &format!("{path}[{i}]"))).collect()
+    }
+
+    /// `messages.groupChat.mentionPatterns`: the patterns of every channel
+    /// that gives none of its own.
+    fn messages(&mut self, node: &Node, path: &str) {
+        let Some(members) = self.object(node, path) else { return };
+        for (key, value) in members {
+            let p = format!("{path}.{}", key.name);
+            if key.name != "groupChat" {
+                self.ignored(key, &p, "message settings other than groupChat.mentionPatterns have no gating meaning");
+                continue;
+            }
+            let Some(fields) = self.object(value, &p) else { continue };
+            for (k, v) in fields {
+                let kp = format!("{p}.{}", k.name);
+                if k.name == "mentionPatterns" {
+                    self.global_mentions = self.patterns(v, &kp);
+                } else {
+                    self.ignored(k, &kp, "only mentionPatterns is imported here");
+                }
+            }
+        }
+    }
+
+    fn apply_global_mention_patterns(&mut self) {
+        if self.global_mentions.is_empty() {
+            return;
+        }
+        for channel in self.policy.channels.iter_mut().filter(|c| c.mention_patterns.is_empty()) {
+            channel.mention_patterns = self.global_mentions.clone();
+        }
+    }
+
+    fn session(&mut self, node: &Node, path: &str) {
+        let Some(members) = self.object(node, path) else { return };
+        let mut sessions = Sessions { span: node.span, ..Sessions::default() };
+        for (key, value) in members {
+            let p = format!("{path}.{}", key.name);
+            match key.name.as_str() {
+                "dmScope" => sessions.dm_scope = self.named(value, &p, "dm scope"),
+                "scope" => sessions.scope = self.named(value, &p, "session scope"),
+                "identityLinks" => {
+                    let Some(links) = self.object(value, &p) else { continue };
+                    for (canonical, ids) in links {
+                        let lp = format!("{p}.{}", canonical.name);
+                        let Some(list) = self.id_list(ids, &lp) else { continue };
+                        sessions.links.push(IdentityLink { canonical: Spanned::new(canonical.name.clone(), canonical.span), peers: list.entries });
+                    }
+                }
+                _ => self.ignored(key, &p, "session settings other than dmScope, scope and identityLinks have no routing meaning"),
+            }
+        }
+        self.policy.sessions = Some(sessions);
+    }
+
+    fn bindings(&mut self, node: &Node, path: &str) {
+        let Value::Array(items) = &node.value else {
+            let kind = node.kind();
+            self.error(node.span, format!("`{path}` must be an array, found {kind}"));
+            return;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            let Some(fields) = self.object(item, &p) else { continue };
+            let mut agent = None;
+            let mut binding = None;
+            for (key, value) in fields {
+                let kp = format!("{p}.{}", key.name);
+                match key.name.as_str() {
+                    "agentId" => agent = self.string(value, &kp),
+                    "match" => binding = self.binding_match(value, &kp),
+                    _ => self.unknown(key, &kp, &["agentId", "match"]),
+                }
+            }
+            match (agent, binding) {
+                (Some(agent), Some(mut binding)) => {
+                    binding.agent = agent;
+                    binding.span = item.span;
+                    self.policy.bindings.push(binding);
+                }
+                (None, _) => {
+                    self.error(item.span, format!("`{p}` has no `agentId`"));
+                }
+                (_, None) => {
+                    self.error(item.span, format!("`{p}` has no `match` with a `channel`"));
+                }
+            }
+        }
+    }
+
+    fn binding_match(&mut self, node: &Node, path: &str) -> Option<Binding> {
+        let fields = self.object(node, path)?;
+        let mut channel = None;
+        let mut binding = Binding {
+            agent: Spanned::new(String::new(), node.span),
+            channel: Spanned::new(String::new(), node.span),
+            account: None,
+            peer: None,
+            guild: None,
+            team: None,
+            roles: Vec::new(),
+            span: node.span,
+        };
+        for (key, value) in fields {
+            let p = format!("{path}.{}", key.name);
+            match key.name.as_str() {
+                "channel" => channel = self.string(value, &p),
+                "accountId" => binding.account = self.scalar(value, &p),
+                "guildId" => binding.guild = self.scalar(value, &p),
+                "teamId" => binding.team = self.scalar(value, &p),
+                "roles" => binding.roles = self.id_list(value, &p).map(|l| l.entries).unwrap_or_default(),
+                "peer" => {
+                    let Some(peer) = self.object(value, &p) else { continue };
+                    let mut kind = ChatKind::Direct;
+                    let mut id = None;
+                    for (k, v) in peer {
+                        let pp = format!("{p}.{}", k.name);
+                        match k.name.as_str() {
+                            "kind" => kind = self.named(v, &pp, "peer kind").map_or(kind, |k| k.value),
+                            "id" => id = self.scalar(v, &pp),
+                            _ => self.unknown(k, &pp, &["kind", "id"]),
+                        }
+                    }
+                    match id {
+                        Some(id) => binding.peer = Some((kind, id)),
+                        None => {
+                            self.error(value.span, format!("`{p}` has no `id`"));
+                        }
+                    }
+                }
+                _ => self.unknown(key, &p, &["channel", "accountId", "peer", "guildId", "teamId", "roles"]),
+            }
+        }
+        binding.channel = channel?;
+        Some(binding)
     }
 }
