@@ -6,13 +6,36 @@ use crate::diagnostic::suggest;
 use crate::engine::ingress::{ChannelGate, GroupRule, Ingress, SenderList};
 use crate::engine::mention::MentionMatcher;
 use crate::engine::route::{kind_index, AccountMatch, CompiledBinding, Router, Tier};
-use crate::engine::{Map, Set};
+use crate::engine::{LayerId, LayerKind, Map, Set};
 use crate::source::Span;
 
 /// Mention patterns are operator-written regexes; bound what one may cost.
 const MENTION_REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 impl super::Compiler<'_> {
+    /// One tool layer per channel group with a `tools` block, and the index
+    /// from a session key's (channel, group id) to that layer's class.
+    pub(super) fn group_layers(&mut self) -> (Map<Box<str>, Map<Box<str>, u32>>, Vec<String>, Vec<Option<LayerId>>) {
+        let mut index: Map<Box<str>, Map<Box<str>, u32>> = Map::default();
+        let mut names = Vec::new();
+        let mut layers = vec![None];
+        for channel in &self.policy.channels {
+            let channel_key = crate::engine::route::escaped(&channel.name.value.trim().to_lowercase());
+            for group in &channel.groups {
+                let Some(tools) = &group.tools else { continue };
+                let id = group.id.value.trim().to_lowercase();
+                let label = format!("channel {} group {}", channel.name.value.trim(), group.id.value.trim());
+                self.check_scope(tools, &label);
+                let layer = self.rules_layer(Some(tools), LayerKind::Group, format!("{label} policy"));
+                let key = if id == "*" { id.clone() } else { crate::engine::route::escaped(&id) };
+                index.entry(channel_key.clone().into_boxed_str()).or_default().insert(key.into_boxed_str(), names.len() as u32 + 1);
+                names.push(label);
+                layers.push(layer);
+            }
+        }
+        (index, names, layers)
+    }
+
     pub(super) fn ingress(&mut self) -> Ingress {
         let mut ingress = Ingress::default();
         for channel in &self.policy.channels {
@@ -62,10 +85,6 @@ impl super::Compiler<'_> {
                 require_mention: group.require_mention.as_ref().is_none_or(|r| r.value),
                 at: loc(self, group.span),
             };
-            if let Some(tools) = &group.tools {
-                self.error("palisade::unsupported", tools.span, "per-group tool policies are not enforced yet")
-                    .help = Some("remove this block and restrict the tools of the agent that serves the group; a policy that is read but not enforced would fail open".into());
-            }
             let id = group.id.value.trim().to_lowercase();
             if id == "*" {
                 star_group = Some(rule);

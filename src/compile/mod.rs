@@ -40,6 +40,14 @@ pub fn compile(policy: &Policy) -> Result<(Engine, Vec<Diagnostic>), PolicyError
     }
 }
 
+/// The class dimensions of the context table besides agents and flags.
+struct Classes {
+    provider_names: Vec<String>,
+    sender_names: Vec<String>,
+    group_names: Vec<String>,
+    group_index: Map<Box<str>, Map<Box<str>, u32>>,
+}
+
 /// Global scope and agent scopes, seen through one shape.
 struct Scope<'p> {
     rules: Option<&'p Rules>,
@@ -172,6 +180,7 @@ impl<'p> Compiler<'p> {
         }
         let provider_names: Vec<String> = provider_keys.into_iter().collect();
         let sender_names: Vec<String> = sender_keys.into_iter().collect();
+        let (group_index, group_names, global_group) = self.group_layers();
 
         // Global layers.
         let global_rules = self.rules_layer(global.rules, LayerKind::Global, "global".into());
@@ -295,12 +304,14 @@ impl<'p> Compiler<'p> {
             return None;
         }
 
-        let mut engine = self.fold(agents, default_agent.unwrap_or(0) as u32, provider_names, sender_names, owners, GlobalLayers {
+        let classes = Classes { provider_names, sender_names, group_names, group_index };
+        let mut engine = self.fold(agents, default_agent.unwrap_or(0) as u32, classes, owners, GlobalLayers {
             rules: global_rules,
             provider_rules: global_provider_rules,
             subagent_fixed,
             subagent,
             sender: global_sender,
+            group: global_group,
             owner_only,
         })?;
         engine.ingress = ingress;
@@ -737,21 +748,28 @@ impl<'p> Compiler<'p> {
         &mut self,
         agents: Vec<AgentEntry>,
         default_agent: u32,
-        provider_names: Vec<String>,
-        sender_names: Vec<String>,
+        classes: Classes,
         owners: Set<Box<str>>,
         global: GlobalLayers,
     ) -> Option<Engine> {
+        let Classes { provider_names, sender_names, group_names, group_index } = classes;
         let words = self.tool_names.len().div_ceil(64).max(1);
         let providers = provider_names.len() + 1;
         let senders = sender_names.len() + 1;
-        let total = agents.len().checked_mul(providers)?.checked_mul(senders)?.checked_mul(FLAG_COMBINATIONS)?.checked_mul(words);
+        let groups = group_names.len() + 1;
+        let total = agents
+            .len()
+            .checked_mul(providers)?
+            .checked_mul(senders)?
+            .checked_mul(groups)?
+            .checked_mul(FLAG_COMBINATIONS)?
+            .checked_mul(words);
         let Some(total) = total.filter(|t| *t <= MAX_CONTEXT_WORDS) else {
             self.error(
                 "palisade::too-large",
                 Span::default(),
                 format!(
-                    "{} agents x {providers} provider classes x {senders} sender classes is too many decision contexts",
+                    "{} agents x {providers} provider classes x {senders} sender classes x {groups} group classes is too many decision contexts",
                     agents.len()
                 ),
             );
@@ -785,6 +803,8 @@ impl<'p> Compiler<'p> {
             provider_names,
             sender_index: sender_names.iter().enumerate().map(|(i, s)| (s.clone().into_boxed_str(), i as u32 + 1)).collect(),
             sender_names,
+            group_index,
+            group_names,
             owners,
             layers: std::mem::take(&mut self.layers),
             global,
@@ -796,14 +816,16 @@ impl<'p> Compiler<'p> {
         for agent in 0..engine.agents.len() as u32 {
             for provider in 0..providers as u32 {
                 for sender in 0..senders as u32 {
-                    for flags in 0..FLAG_COMBINATIONS as u8 {
-                        let context = engine.context_at(agent, provider, sender, flags);
-                        let start = contexts.len();
-                        contexts.extend_from_slice(&all);
-                        let bits = contexts.get_mut(start..).unwrap_or_default();
-                        for layer in engine.layers_of(context) {
-                            for (b, p) in bits.iter_mut().zip(&layer.pass) {
-                                *b &= p;
+                    for group in 0..groups as u32 {
+                        for flags in 0..FLAG_COMBINATIONS as u8 {
+                            let context = engine.context_at(agent, provider, sender, group, flags);
+                            let start = contexts.len();
+                            contexts.extend_from_slice(&all);
+                            let bits = contexts.get_mut(start..).unwrap_or_default();
+                            for layer in engine.layers_of(context) {
+                                for (b, p) in bits.iter_mut().zip(&layer.pass) {
+                                    *b &= p;
+                                }
                             }
                         }
                     }
@@ -820,7 +842,7 @@ impl<'p> Compiler<'p> {
         for (index, agent) in engine.agents.iter().enumerate() {
             let sandboxed = agent.sandbox.mode == SandboxMode::All;
             let flags = crate::engine::OWNER | if sandboxed { crate::engine::SANDBOXED } else { 0 };
-            let context = engine.context_at(index as u32, 0, 0, flags);
+            let context = engine.context_at(index as u32, 0, 0, 0, flags);
             if !engine.effective_tools(context).is_empty() {
                 continue;
             }

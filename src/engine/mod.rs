@@ -42,6 +42,8 @@ pub struct Context {
     pub(crate) agent: u32,
     pub(crate) provider: u32,
     pub(crate) sender: u32,
+    /// The channel group whose tool policy applies (0: none).
+    pub(crate) group: u32,
     pub(crate) flags: u8,
 }
 
@@ -114,6 +116,7 @@ pub enum LayerKind {
     SubagentFixed,
     Subagent,
     Sender,
+    Group,
     OwnerOnly,
 }
 
@@ -214,6 +217,8 @@ pub(crate) struct GlobalLayers {
     pub subagent_fixed: LayerId,
     pub subagent: Option<LayerId>,
     pub sender: Vec<Option<LayerId>>,
+    /// Indexed by group class.
+    pub group: Vec<Option<LayerId>>,
     pub owner_only: LayerId,
 }
 
@@ -231,6 +236,9 @@ pub struct Engine {
     pub(crate) provider_names: Vec<String>,
     pub(crate) sender_index: Map<Box<str>, u32>,
     pub(crate) sender_names: Vec<String>,
+    /// Group classes: channel -> escaped group id (or `*`) -> class.
+    pub(crate) group_index: Map<Box<str>, Map<Box<str>, u32>>,
+    pub(crate) group_names: Vec<String>,
     pub(crate) owners: Set<Box<str>>,
     pub(crate) layers: Vec<Layer>,
     pub(crate) global: GlobalLayers,
@@ -335,19 +343,21 @@ impl Engine {
         ids.into_iter().flatten().filter_map(|id| self.layers.get(id as usize))
     }
 
-    pub(crate) fn context_at(&self, agent: u32, provider: u32, sender: u32, flags: u8) -> Context {
+    pub(crate) fn context_at(&self, agent: u32, provider: u32, sender: u32, group: u32, flags: u8) -> Context {
         let providers = self.provider_names.len() + 1;
         let senders = self.sender_names.len() + 1;
-        let index = ((agent as usize * providers + provider as usize) * senders + sender as usize) * FLAG_COMBINATIONS
+        let groups = self.group_names.len() + 1;
+        let index = (((agent as usize * providers + provider as usize) * senders + sender as usize) * groups + group as usize)
+            * FLAG_COMBINATIONS
             + flags as usize;
-        Context { offset: index * self.words, agent, provider, sender, flags }
+        Context { offset: index * self.words, agent, provider, sender, group, flags }
     }
 }
 
 /// The layer ids of a context in evaluation order; shared by the compiler's
 /// fold and by explanations, so both see the same layers.
-pub(crate) fn layer_ids(global: &GlobalLayers, agent: Option<&AgentEntry>, context: Context) -> [Option<LayerId>; 14] {
-    let Some(agent) = agent else { return [None; 14] };
+pub(crate) fn layer_ids(global: &GlobalLayers, agent: Option<&AgentEntry>, context: Context) -> [Option<LayerId>; 15] {
+    let Some(agent) = agent else { return [None; 15] };
     let p = context.provider as usize;
     let s = context.sender as usize;
     let when = |cond: bool, id: Option<LayerId>| if cond { id } else { None };
@@ -365,6 +375,7 @@ pub(crate) fn layer_ids(global: &GlobalLayers, agent: Option<&AgentEntry>, conte
         when(context.subagent(), agent.subagent),
         global.sender.get(s).copied().flatten(),
         agent.sender.get(s).copied().flatten(),
+        global.group.get(context.group as usize).copied().flatten(),
         when(!context.owner(), Some(global.owner_only)),
     ]
 }

@@ -83,7 +83,33 @@ impl Engine {
         if sandboxed {
             flags |= SANDBOXED;
         }
-        Ok(self.context_at(agent_index, provider, sender, flags))
+        let group = request.session.map_or(0, |s| with_lowercase(s.trim(), |s| self.group_class(s)));
+        Ok(self.context_at(agent_index, provider, sender, group, flags))
+    }
+
+    /// The group class of a session key `agent:<id>:<channel>:group:<gid>`
+    /// (or `:channel:<gid>`, with `:thread:`/`:topic:` pairs after it): the
+    /// group's own entry, else the channel's `*` entry, else none. Key
+    /// components are escaped, so splitting on `:` is exact.
+    fn group_class(&self, key: &str) -> u32 {
+        let mut parts = key.split(':');
+        let (Some("agent"), Some(_), Some(channel), Some("group" | "channel"), Some(gid)) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return 0;
+        };
+        // The rest must be `thread`/`topic` pairs, or this is not a group key
+        // (a DM key of an account named `group` has other parts).
+        let mut rest = parts;
+        loop {
+            match (rest.next(), rest.next()) {
+                (None, _) => break,
+                (Some("thread" | "topic"), Some(_)) => {}
+                _ => return 0,
+            }
+        }
+        let Some(groups) = self.group_index.get(channel) else { return 0 };
+        groups.get(gid).or_else(|| groups.get("*")).copied().unwrap_or(0)
     }
 
     /// The most specific provider class: `provider/model` when the policy names

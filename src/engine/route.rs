@@ -187,6 +187,13 @@ fn push_component(key: &mut String, part: &str) {
     }
 }
 
+/// One key component as `push_component` writes it.
+pub(crate) fn escaped(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    push_component(&mut out, part);
+    out
+}
+
 /// `agent:<id>:main`, escaped like every key.
 pub(crate) fn main_session_key(agent: &str) -> String {
     let mut key = String::from("agent:");

@@ -16,9 +16,10 @@ fn assert_same_decisions(a: &Policy, b: &Policy) {
     let mut compared = 0;
     for agent in &agents {
         let other_session = format!("agent:{agent}:direct:someone");
+        let group_session = format!("agent:{agent}:telegram:group:-100");
         for tool in TOOLS {
             for provider in [None, Some("openai"), Some("openai/gpt-5-mini"), Some("anthropic/claude")] {
-                for session in [None, Some(other_session.as_str())] {
+                for session in [None, Some(other_session.as_str()), Some(group_session.as_str())] {
                     for (subagent, owner) in [(false, true), (true, true), (false, false)] {
                         let r = ToolRequest { agent, tool, provider, session, subagent, owner, sender: None };
                         assert_eq!(a.engine().decide(&r), b.engine().decide(&r), "{r:?}");
