@@ -6,7 +6,7 @@ use crate::diagnostic::suggest;
 use crate::engine::ingress::{ChannelGate, GroupRule, Ingress, SenderList};
 use crate::engine::mention::MentionMatcher;
 use crate::engine::route::{kind_index, AccountMatch, CompiledBinding, Router, Tier};
-use crate::engine::{LayerId, LayerKind, Map, Set};
+use crate::engine::{GroupIndex, LayerId, LayerKind, Map, Set};
 use crate::source::Span;
 
 /// Mention patterns are operator-written regexes; bound what one may cost.
@@ -15,8 +15,8 @@ const MENTION_REGEX_SIZE_LIMIT: usize = 1 << 20;
 impl super::Compiler<'_> {
     /// One tool layer per channel group with a `tools` block, and the index
     /// from a session key's (channel, group id) to that layer's class.
-    pub(super) fn group_layers(&mut self) -> (Map<Box<str>, Map<Box<str>, u32>>, Vec<String>, Vec<Option<LayerId>>) {
-        let mut index: Map<Box<str>, Map<Box<str>, u32>> = Map::default();
+    pub(super) fn group_layers(&mut self) -> (GroupIndex, Vec<String>, Vec<Option<LayerId>>) {
+        let mut index = GroupIndex::default();
         let mut names = Vec::new();
         let mut layers = vec![None];
         for channel in &self.policy.channels {

@@ -45,7 +45,7 @@ struct Classes {
     provider_names: Vec<String>,
     sender_names: Vec<String>,
     group_names: Vec<String>,
-    group_index: Map<Box<str>, Map<Box<str>, u32>>,
+    group_index: crate::engine::GroupIndex,
 }
 
 /// Global scope and agent scopes, seen through one shape.

@@ -24,6 +24,9 @@ pub use route::{MatchedBy, Route, RouteError, Tier};
 pub(crate) type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 pub(crate) type Set<K> = HashSet<K, foldhash::fast::FixedState>;
 
+/// Channel -> escaped group id (or `*`) -> group class.
+pub(crate) type GroupIndex = Map<Box<str>, Map<Box<str>, u32>>;
+
 /// A tool name interned at compile time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ToolId(pub(crate) u32);
@@ -237,7 +240,7 @@ pub struct Engine {
     pub(crate) sender_index: Map<Box<str>, u32>,
     pub(crate) sender_names: Vec<String>,
     /// Group classes: channel -> escaped group id (or `*`) -> class.
-    pub(crate) group_index: Map<Box<str>, Map<Box<str>, u32>>,
+    pub(crate) group_index: GroupIndex,
     pub(crate) group_names: Vec<String>,
     pub(crate) owners: Set<Box<str>>,
     pub(crate) layers: Vec<Layer>,
