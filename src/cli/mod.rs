@@ -95,6 +95,11 @@ const DEMO_REQUESTS: &[&str] = &[
     r#"{"kind":"tool","agent":"public","tool":"sessions_send","session":"agent:public:telegram:direct:42"}"#,
     r#"{"kind":"tool","agent":"public","tool":"web_fetch"}"#,
     r#"{"kind":"tool","agent":"main","tool":"sessions_spawn","subagent":true}"#,
+    r#"{"kind":"ingress","channel":"telegram","chat":"direct","sender":"999","text":"hello?"}"#,
+    r#"{"kind":"ingress","channel":"telegram","chat":"group","chat_id":"-1001","sender":"333","text":"what's the plan"}"#,
+    r#"{"kind":"ingress","channel":"telegram","chat":"group","chat_id":"-1001","sender":"333","text":"hey bot, what's the plan"}"#,
+    r#"{"kind":"route","channel":"telegram","chat":"direct","sender":"333"}"#,
+    r#"{"kind":"route","channel":"discord","chat":"direct","sender":"222"}"#,
 ];
 
 fn demo() -> ExitCode {
