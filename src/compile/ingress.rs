@@ -117,15 +117,14 @@ impl super::Compiler<'_> {
     }
 
     /// One case-insensitive automaton for all patterns of a channel; each
-    /// pattern is also compiled alone first, so an error names its pattern.
+    /// pattern is also parsed alone first, so an error names its pattern.
     fn mention_automaton(&mut self, channel: &Channel) -> Option<MentionMatcher> {
         let mut ok = Vec::new();
         for pattern in &channel.mention_patterns {
-            let built = regex::RegexBuilder::new(&pattern.value)
-                .case_insensitive(true)
-                .size_limit(MENTION_REGEX_SIZE_LIMIT)
-                .build();
-            match built {
+            // Parsing is enough to name the pattern at fault; compiling
+            // happens once, for all patterns together.
+            let parsed = regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(&pattern.value);
+            match parsed {
                 Ok(_) if pattern.value.is_empty() => {
                     self.error("palisade::bad-mention-pattern", pattern.span, "an empty mention pattern matches every message")
                         .help = Some("remove it, or use `no_mention` on the groups that need no mention".into());
@@ -141,7 +140,7 @@ impl super::Compiler<'_> {
         if ok.is_empty() {
             return None;
         }
-        match MentionMatcher::new(&ok, MENTION_REGEX_SIZE_LIMIT * 4) {
+        match MentionMatcher::new(&ok, MENTION_REGEX_SIZE_LIMIT) {
             Ok(matcher) => Some(matcher),
             Err(e) => {
                 let span = channel.mention_patterns.first().map(|p| p.span).unwrap_or_default();
