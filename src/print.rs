@@ -181,6 +181,28 @@ pub fn to_dsl(policy: &Policy, warnings: &[Diagnostic]) -> String {
         }
         let _ = writeln!(out, "}}\n");
     }
+    if let Some(g) = &policy.gateway {
+        let _ = writeln!(out, "gateway {{");
+        if let Some(b) = &g.bind {
+            let _ = writeln!(out, "  bind {}", quote(&b.value));
+        }
+        if let Some(p) = &g.port {
+            let _ = writeln!(out, "  port {}", p.value);
+        }
+        if let Some(a) = &g.auth {
+            let source = match &a.source {
+                Some(SecretSource::Env(v)) => format!(" from env {}", quote(&v.value)),
+                Some(SecretSource::File(v)) => format!(" from file {}", quote(&v.value)),
+                None => String::new(),
+            };
+            let _ = writeln!(out, "  auth {}{source}", a.mode.value.name());
+        }
+        if let Some(r) = &g.rate_limit {
+            let lockout = r.lockout.as_ref().map(|l| format!(" lockout {}", l.value)).unwrap_or_default();
+            let _ = writeln!(out, "  rate_limit {} per {}{lockout}", r.attempts.value, r.window.value);
+        }
+        let _ = writeln!(out, "}}\n");
+    }
     for c in &policy.channels {
         channel(&mut out, c);
     }

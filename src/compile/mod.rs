@@ -1,6 +1,7 @@
 //! AST -> engine: validate, resolve names and groups, build the layers of
 //! BRIEF §2, and fold every decision context into a bitset.
 
+mod gateway;
 mod ingress;
 mod sandbox;
 mod tests_run;
@@ -298,6 +299,7 @@ impl<'p> Compiler<'p> {
         }
 
         let ingress = self.ingress();
+        let gateway = self.gateway();
         let router = self.router(&agent_ids);
 
         if self.sink.has_errors() {
@@ -316,6 +318,7 @@ impl<'p> Compiler<'p> {
         })?;
         engine.ingress = ingress;
         engine.router = router;
+        engine.gateway = gateway;
         self.check_leaves_tools(&engine);
         tests_run::run(policy, &engine, &mut self.sink);
         Some(engine)
@@ -811,6 +814,7 @@ impl<'p> Compiler<'p> {
             contexts: Box::new([]),
             ingress: Default::default(),
             router: Default::default(),
+            gateway: Default::default(),
         };
         let mut contexts = Vec::with_capacity(total);
         for agent in 0..engine.agents.len() as u32 {

@@ -5,6 +5,7 @@
 //! layers, off the fast path.
 
 mod explain;
+pub mod gateway;
 pub(crate) mod ingress;
 pub(crate) mod mention;
 mod request;
@@ -248,9 +249,15 @@ pub struct Engine {
     pub(crate) contexts: Box<[u64]>,
     pub(crate) ingress: ingress::Ingress,
     pub(crate) router: route::Router,
+    pub(crate) gateway: gateway::GatewayConfig,
 }
 
 impl Engine {
+    /// The gateway settings the policy gives (defaults when it gives none).
+    pub fn gateway(&self) -> &gateway::GatewayConfig {
+        &self.gateway
+    }
+
     /// May this inbound message reach an agent? Allocates nothing.
     pub fn gate(&self, inbound: &Inbound<'_>) -> IngressDecision<'_> {
         self.ingress.gate(inbound)

@@ -32,6 +32,7 @@ pub struct Policy {
     pub channels: Vec<Channel>,
     pub sessions: Option<Sessions>,
     pub bindings: Vec<Binding>,
+    pub gateway: Option<GatewaySettings>,
     pub tests: Vec<TestCase>,
 }
 
@@ -48,6 +49,7 @@ impl Policy {
             channels: Vec::new(),
             sessions: None,
             bindings: Vec::new(),
+            gateway: None,
             tests: Vec::new(),
         }
     }
@@ -371,5 +373,51 @@ pub struct Binding {
     pub guild: Option<Spanned<String>>,
     pub team: Option<Spanned<String>>,
     pub roles: Vec<Spanned<String>>,
+    pub span: Span,
+}
+
+/// `gateway { bind ...  auth ...  rate_limit ... }` / OpenClaw's `gateway`.
+#[derive(Debug, Clone, Default)]
+pub struct GatewaySettings {
+    pub span: Span,
+    /// `loopback`, `lan`, or an address.
+    pub bind: Option<Spanned<String>>,
+    pub port: Option<Spanned<String>>,
+    pub auth: Option<AuthSettings>,
+    pub rate_limit: Option<RateLimitSettings>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMode {
+    None,
+    Token,
+    Password,
+}
+
+impl Named for AuthMode {
+    const NAMES: &'static [(&'static str, Self)] = &[("none", Self::None), ("token", Self::Token), ("password", Self::Password)];
+}
+
+/// Where the gateway secret comes from; never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    Env(Spanned<String>),
+    File(Spanned<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub mode: Spanned<AuthMode>,
+    pub source: Option<SecretSource>,
+    pub span: Span,
+}
+
+/// `rate_limit 10 per 1m lockout 5m`: durations as written, checked by `compile`.
+#[derive(Debug, Clone)]
+pub struct RateLimitSettings {
+    pub attempts: Spanned<String>,
+    pub window: Spanned<String>,
+    pub lockout: Option<Spanned<String>>,
     pub span: Span,
 }

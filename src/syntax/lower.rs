@@ -117,6 +117,17 @@ impl Lowerer<'_> {
                         policy.sessions = Some(sessions);
                     }
                 }
+                Rule::gateway_def => {
+                    let gateway = self.gateway(pair);
+                    if let Some(first) = &policy.gateway {
+                        let first = first.span;
+                        self.error("palisade::duplicate", gateway.span, "a second `gateway` block")
+                            .related_spans
+                            .push((first, "first one here".into()));
+                    } else {
+                        policy.gateway = Some(gateway);
+                    }
+                }
                 Rule::route_def => {
                     for binding in pair.into_inner().filter(|p| p.as_rule() == Rule::binding) {
                         if let Some(b) = self.binding(binding) {
@@ -637,6 +648,56 @@ impl Lowerer<'_> {
         Some(binding)
     }
 
+    fn gateway(&mut self, pair: Pair<'_, Rule>) -> GatewaySettings {
+        let mut gateway = GatewaySettings { span: span(&pair), ..GatewaySettings::default() };
+        for stmt in pair.into_inner().filter(|p| !is_keyword(p.as_rule())) {
+            let at = span(&stmt);
+            let rule = stmt.as_rule();
+            let parts: Vec<Pair<'_, Rule>> = stmt.into_inner().filter(|p| !is_keyword(p.as_rule())).collect();
+            let text = |this: &mut Self, p: &Pair<'_, Rule>| {
+                if p.as_rule() == Rule::string {
+                    this.string(p.clone())
+                } else {
+                    Spanned::new(p.as_str().to_string(), span(p))
+                }
+            };
+            match rule {
+                Rule::bind_stmt | Rule::port_stmt => {
+                    let Some(value) = parts.first() else { continue };
+                    let value = text(self, value);
+                    let (slot, what) = if rule == Rule::bind_stmt { (&mut gateway.bind, "bind") } else { (&mut gateway.port, "port") };
+                    self.set_once(slot, value, at, what);
+                }
+                Rule::auth_stmt => {
+                    let Some(mode) = parts.first().and_then(|m| self.named::<AuthMode>(m, "auth mode")) else { continue };
+                    let source = parts.get(1).and_then(|source| {
+                        let rule = source.as_rule();
+                        let value = source.clone().into_inner().find(|p| !is_keyword(p.as_rule()))?;
+                        let value = if value.as_rule() == Rule::key { self.key(value) } else { self.string(value) };
+                        Some(if rule == Rule::env_source { SecretSource::Env(value) } else { SecretSource::File(value) })
+                    });
+                    if gateway.auth.is_some() {
+                        self.error("palisade::duplicate", at, "`auth` is given twice");
+                    } else {
+                        gateway.auth = Some(AuthSettings { mode, source, span: at });
+                    }
+                }
+                Rule::rate_limit_stmt => {
+                    let mut values = parts.iter().map(|p| Spanned::new(p.as_str().to_string(), span(p)));
+                    let (Some(attempts), Some(window)) = (values.next(), values.next()) else { continue };
+                    let lockout = values.next();
+                    if gateway.rate_limit.is_some() {
+                        self.error("palisade::duplicate", at, "`rate_limit` is given twice");
+                    } else {
+                        gateway.rate_limit = Some(RateLimitSettings { attempts, window, lockout, span: at });
+                    }
+                }
+                _ => {}
+            }
+        }
+        gateway
+    }
+
     fn test(&mut self, pair: Pair<'_, Rule>) -> TestCase {
         let whole = span(&pair);
         let mut name = Spanned::new(String::new(), whole);
@@ -736,5 +797,15 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_guild
             | Rule::kw_team
             | Rule::kw_roles
+            | Rule::kw_gateway
+            | Rule::kw_bind
+            | Rule::kw_port
+            | Rule::kw_auth
+            | Rule::kw_from
+            | Rule::kw_env
+            | Rule::kw_file
+            | Rule::kw_rate_limit
+            | Rule::kw_per
+            | Rule::kw_lockout
     )
 }

@@ -106,10 +106,10 @@ fn unknown_keys_are_warnings_with_their_path() {
     let text = r#"{ "tools": { "profile": "coding", "exec": { "timeoutSec": 5 }, "sandbox": { "tools": { "allow": ["read"] }, "prune": {} } },
         "agents": { "list": [ { "id": "main", "workspace": "~/w", "sandbox": { "mode": "all", "docker": { "setupCommand": "x" } } } ] },
         "channels": { "telegram": { "dmPolicy": "pairing", "streamMode": "partial" } }, "session": { "reset": {} },
-        "gateway": { "port": 1 }, "whatever": 1 }"#;
+        "gateway": { "port": 18789, "tailscale": {} }, "whatever": 1 }"#;
     let policy = Policy::from_openclaw_json("c.json", text).unwrap();
     let messages: Vec<String> = policy.warnings().iter().map(|w| w.message.clone()).collect();
-    for path in ["$.tools.exec", "$.tools.sandbox.prune", "$.agents.list[0].workspace", "$.agents.list[0].sandbox.docker.setupCommand", "$.channels.telegram.streamMode", "$.session.reset", "$.gateway", "$.whatever"] {
+    for path in ["$.tools.exec", "$.tools.sandbox.prune", "$.agents.list[0].workspace", "$.agents.list[0].sandbox.docker.setupCommand", "$.channels.telegram.streamMode", "$.session.reset", "$.gateway.tailscale", "$.whatever"] {
         assert!(messages.iter().any(|m| m.contains(&format!("`{path}`"))), "no warning for {path}: {messages:#?}");
     }
     for w in policy.warnings() {

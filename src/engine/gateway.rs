@@ -1,0 +1,101 @@
+//! The gateway's compiled settings: where it listens, how clients prove who
+//! they are, and how hard a wrong secret is punished. Plain data; the server
+//! itself lives behind the `gateway` feature.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::ast::AuthMode;
+use crate::source::Location;
+
+pub const DEFAULT_PORT: u16 = 18789;
+pub const DEFAULT_TOKEN_ENV: &str = "PALISADE_GATEWAY_TOKEN";
+pub const DEFAULT_PASSWORD_ENV: &str = "PALISADE_GATEWAY_PASSWORD";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bind {
+    Loopback,
+    /// Every interface.
+    Lan,
+    Address(IpAddr),
+}
+
+impl Bind {
+    pub fn ip(self) -> IpAddr {
+        match self {
+            Bind::Loopback => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            Bind::Lan => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            Bind::Address(ip) => ip,
+        }
+    }
+
+    pub fn is_loopback(self) -> bool {
+        self.ip().is_loopback()
+    }
+}
+
+/// Where the secret is read from when the gateway starts; the secret itself
+/// never enters the policy, the engine, or a log line.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretRef {
+    Env(String),
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GatewayAuth {
+    pub mode: AuthMode,
+    /// `None` only for mode `none`.
+    pub secret: Option<SecretRef>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RateLimit {
+    /// Failed attempts allowed per client address within `window`.
+    pub attempts: u32,
+    pub window: Duration,
+    /// How long a client that went over the limit is refused.
+    pub lockout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GatewayConfig {
+    pub bind: Bind,
+    pub port: u16,
+    pub auth: GatewayAuth,
+    pub rate_limit: RateLimit,
+    /// The `gateway` block, when the policy has one.
+    pub at: Option<Location>,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            bind: Bind::Loopback,
+            port: DEFAULT_PORT,
+            auth: GatewayAuth { mode: AuthMode::Token, secret: Some(SecretRef::Env(DEFAULT_TOKEN_ENV.into())) },
+            rate_limit: RateLimit { attempts: 10, window: Duration::from_secs(60), lockout: Duration::from_secs(300) },
+            at: None,
+        }
+    }
+}
+
+/// `30s`, `5m`, `2h`, `1d`, `250ms`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (digits, unit) = (text.get(..split)?, text.get(split..)?);
+    let n: u64 = digits.parse().ok()?;
+    let millis = match unit {
+        "ms" => n,
+        "s" => n.checked_mul(1_000)?,
+        "m" => n.checked_mul(60_000)?,
+        "h" => n.checked_mul(3_600_000)?,
+        "d" => n.checked_mul(86_400_000)?,
+        _ => return None,
+    };
+    Some(Duration::from_millis(millis))
+}
