@@ -23,6 +23,9 @@ pub mod openclaw;
 pub mod print;
 pub mod source;
 pub mod syntax;
+pub mod wire;
+#[cfg(feature = "gateway")]
+pub mod gateway;
 
 use std::path::Path;
 use std::sync::Arc;

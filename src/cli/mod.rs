@@ -82,6 +82,42 @@ enum Command {
     Import { file: PathBuf },
     /// Check the bundled example policy and decide a few requests with it.
     Demo,
+    /// Run the gateway: authenticated HTTP API, decisions, Docker sandboxes.
+    #[cfg(feature = "gateway")]
+    Gateway {
+        /// The policy (.pal or OpenClaw .json).
+        #[arg(long)]
+        policy: PathBuf,
+        /// ADDR:PORT to listen on, overriding the policy's bind and port.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Where workspaces and scratch directories live.
+        #[arg(long, default_value = ".palisade")]
+        state_dir: PathBuf,
+        /// Seconds a tool run may take before it is killed.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
+    /// Operate on the Docker sandboxes.
+    #[cfg(feature = "gateway")]
+    Sandbox {
+        #[command(subcommand)]
+        command: SandboxCommand,
+    },
+}
+
+#[cfg(feature = "gateway")]
+#[derive(Subcommand)]
+enum SandboxCommand {
+    /// Build the minimal sandbox image from a static busybox (no registry needed).
+    Image {
+        #[arg(long, default_value = "palisade-sandbox:latest")]
+        name: String,
+        #[arg(long)]
+        busybox: Option<PathBuf>,
+    },
+    /// List the containers the gateway made, with their scope keys.
+    List,
 }
 
 /// The bundled example, so that `palisade demo` works with no files at all.
@@ -123,11 +159,90 @@ fn demo() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+#[cfg(feature = "gateway")]
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            None
+        }
+    }
+}
+
+#[cfg(feature = "gateway")]
+fn gateway(policy: &Policy, options: palisade::gateway::GatewayOptions) -> ExitCode {
+    let Some(rt) = runtime() else { return ExitCode::from(2) };
+    let engine = policy.engine().clone();
+    let served = rt.block_on(palisade::gateway::serve(engine, options, |addr| {
+        outln!("palisade gateway listening on http://{addr}");
+    }));
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", render(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(feature = "gateway")]
+fn sandbox(command: SandboxCommand) -> ExitCode {
+    use palisade::gateway::sandbox::Sandboxes;
+    let Some(rt) = runtime() else { return ExitCode::from(2) };
+    rt.block_on(async {
+        let sandboxes = match Sandboxes::connect(PathBuf::from(".palisade"), std::time::Duration::from_secs(30)).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{}", render(&e));
+                return ExitCode::from(2);
+            }
+        };
+        match command {
+            SandboxCommand::Image { name, busybox } => {
+                let busybox = busybox.or_else(|| ["/bin/busybox", "/usr/bin/busybox"].iter().map(PathBuf::from).find(|p| p.exists()));
+                let Some(busybox) = busybox else {
+                    eprintln!("error: no busybox found; install busybox-static or pass --busybox PATH");
+                    return ExitCode::from(2);
+                };
+                match sandboxes.build_image(&name, &busybox).await {
+                    Ok(()) => {
+                        outln!("built {name} from {}", busybox.display());
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("{}", render(&e));
+                        ExitCode::from(2)
+                    }
+                }
+            }
+            SandboxCommand::List => match sandboxes.list().await {
+                Ok(list) => {
+                    for (name, scope) in list {
+                        outln!("{name}\t{scope}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{}", render(&e));
+                    ExitCode::from(2)
+                }
+            },
+        }
+    })
+}
+
 /// Exit codes: 0 ok, 1 policy invalid or a test failed, 2 bad usage or request.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { files, format } => check(&files, format),
+        #[cfg(feature = "gateway")]
+        Command::Gateway { policy, listen, state_dir, timeout } => with_policy(&policy, |policy| {
+            gateway(policy, palisade::gateway::GatewayOptions { listen, state_dir, timeout: std::time::Duration::from_secs(timeout.max(1)) })
+        }),
+        #[cfg(feature = "gateway")]
+        Command::Sandbox { command } => sandbox(command),
         Command::Decide { file, request, requests } => with_policy(&file, |policy| decide(policy, request, requests)),
         Command::Explain { file, request, format } => with_policy(&file, |policy| explain(policy, &request, format)),
         Command::Tools { file, agent, provider, session, sender, subagent, non_owner, format } => {
@@ -149,7 +264,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn render(diagnostic: &Diagnostic) -> String {
+fn render(diagnostic: &dyn miette::Diagnostic) -> String {
     let theme = if std::io::stderr().is_terminal() {
         miette::GraphicalTheme::unicode()
     } else {
@@ -159,7 +274,7 @@ fn render(diagnostic: &Diagnostic) -> String {
     let mut out = String::new();
     match handler.render_report(&mut out, diagnostic) {
         Ok(()) => out,
-        Err(_) => diagnostic.short(),
+        Err(_) => diagnostic.to_string(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod cli;
 mod corpus;
+mod gateway;
 mod ingress_properties;
 mod malformed;
 mod openclaw;

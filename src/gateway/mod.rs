@@ -1,0 +1,293 @@
+//! The gateway: a small tokio/axum daemon that authenticates every client,
+//! decides every call with the compiled policy, and runs allowed calls in a
+//! hardened Docker sandbox (or on the host where the policy trusts the agent).
+//! Feature `gateway`.
+
+pub mod auth;
+pub mod sandbox;
+pub mod workspace;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::ast::AuthMode;
+use crate::engine::{Engine, ToolRequest};
+use auth::{Limiter, Secret, Verdict};
+use sandbox::{RunResult, Sandboxes};
+
+/// Largest request body; a larger one gets 413.
+pub const BODY_LIMIT: usize = 1 << 20;
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum GatewayError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Secret(#[from] auth::SecretError),
+    #[error("refusing to listen on {0} without authentication: a gateway beyond loopback must require a secret")]
+    #[diagnostic(code(palisade::exposed_gateway), help("set `auth token` in the gateway block, or listen on 127.0.0.1"))]
+    Exposed(SocketAddr),
+    #[error("cannot listen on {addr}: {reason}")]
+    #[diagnostic(code(palisade::listen))]
+    Listen { addr: SocketAddr, reason: String },
+    #[error("server error: {0}")]
+    #[diagnostic(code(palisade::serve))]
+    Serve(String),
+}
+
+/// How to run the gateway, beyond what the policy says.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    /// Overrides the policy's bind and port.
+    pub listen: Option<SocketAddr>,
+    /// Workspaces and scratch directories live here.
+    pub state_dir: PathBuf,
+    /// Longest a tool run may take before it is killed.
+    pub timeout: Duration,
+}
+
+struct AppState {
+    engine: Engine,
+    secret: Option<Secret>,
+    limiter: Limiter,
+    sandboxes: Option<Sandboxes>,
+    state_dir: PathBuf,
+    timeout: Duration,
+}
+
+/// Binds, then serves until ctrl-c. `on_listen` hears the bound address
+/// (useful with port 0).
+pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<(), GatewayError> {
+    let config = engine.gateway().clone();
+    let secret = auth::load_secret(&config.auth)?;
+    let addr = options.listen.unwrap_or_else(|| SocketAddr::new(config.bind.ip(), config.port));
+    if config.auth.mode == AuthMode::None && !addr.ip().is_loopback() {
+        return Err(GatewayError::Exposed(addr));
+    }
+    let sandboxes = match Sandboxes::connect(options.state_dir.clone(), options.timeout).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            // Decisions still work; sandboxed runs answer 503, never fall back to the host.
+            eprintln!("warning: {e}; sandboxed tool calls will be refused");
+            None
+        }
+    };
+    let state = Arc::new(AppState {
+        limiter: Limiter::new(config.rate_limit),
+        engine,
+        secret,
+        sandboxes,
+        state_dir: options.state_dir,
+        timeout: options.timeout,
+    });
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| GatewayError::Listen { addr, reason: e.to_string() })?;
+    let bound = listener.local_addr().map_err(|e| GatewayError::Listen { addr, reason: e.to_string() })?;
+    on_listen(bound);
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| GatewayError::Serve(e.to_string()))
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/v1/decide", post(decide))
+        .route("/v1/tools/invoke", post(invoke))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), authenticate));
+    Router::new().route("/healthz", get(healthz)).merge(api).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state)
+}
+
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (status, Json(json!({"error": {"code": code, "message": message.into()}}))).into_response()
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Bearer secret, compared in constant time; failures counted per address.
+async fn authenticate(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, request: Request, next: Next) -> Response {
+    let Some(secret) = &state.secret else { return next.run(request).await };
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let ok = !presented.is_empty() && secret.matches(presented);
+    match state.limiter.attempt(client_ip(peer), ok, Instant::now()) {
+        Verdict::Allowed => next.run(request).await,
+        Verdict::LockedOut => error(StatusCode::TOO_MANY_REQUESTS, "locked_out", "too many failed attempts from this address; try later"),
+        Verdict::Unauthorized if presented.is_empty() => error(StatusCode::UNAUTHORIZED, "missing_secret", "send `Authorization: Bearer <token>`"),
+        Verdict::Unauthorized => error(StatusCode::UNAUTHORIZED, "wrong_secret", "the secret does not match"),
+    }
+}
+
+/// IPv4-mapped IPv6 addresses count as their IPv4 address.
+fn client_ip(peer: SocketAddr) -> IpAddr {
+    match peer.ip() {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        ip => ip,
+    }
+}
+
+async fn decide(State(state): State<Arc<AppState>>, body: String) -> Response {
+    match crate::wire::parse(&body) {
+        Ok(request) => Json(crate::wire::decision_json(&state.engine, &request)).into_response(),
+        Err(e) => error(StatusCode::BAD_REQUEST, "bad_request", e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InvokeRequest {
+    agent: String,
+    #[serde(default)]
+    session: Option<String>,
+    tool: String,
+    #[serde(default)]
+    args: serde_json::Map<String, Value>,
+    #[serde(default)]
+    provider: Option<String>,
+    #[serde(default)]
+    sender: Option<String>,
+}
+
+async fn invoke(State(state): State<Arc<AppState>>, body: String) -> Response {
+    let request: InvokeRequest = match serde_json::from_str(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+    };
+    let engine = &state.engine;
+    let Some(sandbox) = engine.sandbox(&request.agent) else {
+        return error(StatusCode::NOT_FOUND, "unknown_agent", format!("unknown agent `{}`", request.agent));
+    };
+    let agent = request.agent.trim().to_lowercase();
+    let session = request.session.clone().unwrap_or_else(|| format!("agent:{agent}:main"));
+    let tool_request = ToolRequest {
+        agent: &agent,
+        tool: &request.tool,
+        provider: request.provider.as_deref(),
+        session: Some(&session),
+        subagent: false,
+        owner: true,
+        sender: request.sender.as_deref(),
+    };
+    let explanation = engine.explain(&tool_request);
+    let decision = json!({"allowed": explanation.allowed, "tool": explanation.tool, "reason": explanation.reason, "at": explanation.at});
+    if !explanation.allowed {
+        return (StatusCode::FORBIDDEN, Json(json!({"decision": decision}))).into_response();
+    }
+    let sandboxed = match engine.context(&tool_request) {
+        Ok(context) => context.sandboxed(),
+        Err(e) => return error(StatusCode::NOT_FOUND, "unknown_agent", e.to_string()),
+    };
+    let tool = explanation.tool.clone();
+    let arg = |name: &str| request.args.get(name).and_then(Value::as_str).map(str::to_string);
+    let result = if sandboxed {
+        let Some(sandboxes) = &state.sandboxes else {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "no_sandbox", "the Docker daemon is unavailable; sandboxed calls are refused");
+        };
+        let placement = sandbox::placement(sandbox, &state.state_dir, &agent, &session);
+        run_sandboxed(sandboxes, sandbox, &placement, &tool, arg).await
+    } else {
+        let root = sandbox::agent_workspace(&state.state_dir, &agent);
+        run_on_host(&root, &tool, arg, state.timeout).await
+    };
+    match result {
+        Ok(result) => Json(json!({"decision": decision, "result": result})).into_response(),
+        Err((status, code, message)) => (status, Json(json!({"decision": decision, "error": {"code": code, "message": message}}))).into_response(),
+    }
+}
+
+type ToolFailure = (StatusCode, &'static str, String);
+
+fn workspace_result(result: Result<String, workspace::PathError>) -> Result<RunResult, ToolFailure> {
+    match result {
+        Ok(stdout) => Ok(RunResult { exit_code: 0, stdout, stderr: String::new(), truncated: false, timed_out: false }),
+        Err(e @ workspace::PathError::Io(_)) => Err((StatusCode::UNPROCESSABLE_ENTITY, "io", e.to_string())),
+        Err(e) => Err((StatusCode::FORBIDDEN, "path_refused", e.to_string())),
+    }
+}
+
+fn file_tool(root: &std::path::Path, tool: &str, read_only: bool, arg: impl Fn(&str) -> Option<String>) -> Result<RunResult, ToolFailure> {
+    let Some(path) = arg("path") else { return Err((StatusCode::BAD_REQUEST, "bad_args", format!("`{tool}` needs args.path"))) };
+    match tool {
+        "read" => workspace_result(workspace::read(root, &path)),
+        _ if read_only => Err((StatusCode::FORBIDDEN, "read_only", "the workspace is mounted read-only".into())),
+        _ => {
+            let content = arg("content").unwrap_or_default();
+            workspace_result(workspace::write(root, &path, &content).map(|n| format!("wrote {n} bytes")))
+        }
+    }
+}
+
+async fn run_sandboxed(
+    sandboxes: &Sandboxes,
+    config: &crate::engine::SandboxConfig,
+    placement: &sandbox::Placement,
+    tool: &str,
+    arg: impl Fn(&str) -> Option<String>,
+) -> Result<RunResult, ToolFailure> {
+    let docker_error = |e: sandbox::SandboxError| (StatusCode::BAD_GATEWAY, "sandbox", e.to_string());
+    match tool {
+        "exec" => {
+            let Some(command) = arg("command") else { return Err((StatusCode::BAD_REQUEST, "bad_args", "`exec` needs args.command".into())) };
+            let container = sandboxes.ensure(config, placement).await.map_err(docker_error)?;
+            sandboxes.exec(&container, &config.docker.user, &command).await.map_err(docker_error)
+        }
+        "read" | "write" => {
+            // The container's workspace is this host directory; make sure it exists.
+            sandboxes.ensure(config, placement).await.map_err(docker_error)?;
+            file_tool(&placement.workspace, tool, placement.read_only, arg)
+        }
+        other => Err((StatusCode::NOT_IMPLEMENTED, "not_runnable", format!("the gateway does not run `{other}` (it runs exec, read and write)"))),
+    }
+}
+
+async fn run_on_host(root: &std::path::Path, tool: &str, arg: impl Fn(&str) -> Option<String>, timeout: Duration) -> Result<RunResult, ToolFailure> {
+    if let Err(e) = std::fs::create_dir_all(root) {
+        return Err((StatusCode::INTERNAL_SERVER_ERROR, "workspace", e.to_string()));
+    }
+    match tool {
+        "exec" => {
+            let Some(command) = arg("command") else { return Err((StatusCode::BAD_REQUEST, "bad_args", "`exec` needs args.command".into())) };
+            let child = tokio::process::Command::new("sh")
+                .arg("-c")
+                .arg(&command)
+                .current_dir(root)
+                .stdin(std::process::Stdio::null())
+                .kill_on_drop(true)
+                .output();
+            match tokio::time::timeout(timeout, child).await {
+                Ok(Ok(output)) => {
+                    let cap = |b: &[u8]| String::from_utf8_lossy(b.get(..sandbox::OUTPUT_CAP.min(b.len())).unwrap_or_default()).into_owned();
+                    Ok(RunResult {
+                        exit_code: i64::from(output.status.code().unwrap_or(-1)),
+                        truncated: output.stdout.len() > sandbox::OUTPUT_CAP || output.stderr.len() > sandbox::OUTPUT_CAP,
+                        stdout: cap(&output.stdout),
+                        stderr: cap(&output.stderr),
+                        timed_out: false,
+                    })
+                }
+                Ok(Err(e)) => Err((StatusCode::INTERNAL_SERVER_ERROR, "spawn", e.to_string())),
+                // Dropping the future kills the child (kill_on_drop).
+                Err(_) => Ok(RunResult { exit_code: 137, stdout: String::new(), stderr: String::new(), truncated: false, timed_out: true }),
+            }
+        }
+        "read" | "write" => file_tool(root, tool, false, arg),
+        other => Err((StatusCode::NOT_IMPLEMENTED, "not_runnable", format!("the gateway does not run `{other}` (it runs exec, read and write)"))),
+    }
+}

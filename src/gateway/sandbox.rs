@@ -1,0 +1,412 @@
+//! Docker sandboxes through bollard: one hardened container per scope key,
+//! reused while its configuration hash matches, recreated when it changes;
+//! commands run in it with a timeout and an output cap.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
+    RemoveContainerOptionsBuilder, StartContainerOptions,
+};
+use bollard::Docker;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+use crate::ast::{SandboxScope, WorkspaceAccess};
+use crate::engine::SandboxConfig;
+
+/// Bytes of stdout (and of stderr) kept per call; the rest is cut.
+pub const OUTPUT_CAP: usize = 1 << 20;
+pub const LABEL_SCOPE: &str = "palisade.scope";
+pub const LABEL_CONFIG: &str = "palisade.config";
+/// Where the workspace is mounted inside every sandbox.
+pub const WORKSPACE: &str = "/workspace";
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum SandboxError {
+    #[error("cannot reach the Docker daemon: {0}")]
+    #[diagnostic(code(palisade::docker), help("start dockerd and check /var/run/docker.sock"))]
+    Connect(String),
+    #[error("Docker refused: {0}")]
+    #[diagnostic(code(palisade::docker))]
+    Docker(String),
+    #[error("bind `{0}` is refused: it resolves into a protected path")]
+    #[diagnostic(code(palisade::refused_bind))]
+    RefusedBind(String),
+    #[error("workspace error: {0}")]
+    #[diagnostic(code(palisade::workspace))]
+    Workspace(String),
+}
+
+impl From<bollard::errors::Error> for SandboxError {
+    fn from(e: bollard::errors::Error) -> Self {
+        SandboxError::Docker(e.to_string())
+    }
+}
+
+/// The result of one command.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunResult {
+    pub exit_code: i64,
+    pub stdout: String,
+    pub stderr: String,
+    pub truncated: bool,
+    pub timed_out: bool,
+}
+
+/// Where a call runs: which container (by scope key) and which workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub scope_key: String,
+    pub container: String,
+    /// Host directory mounted at `/workspace`.
+    pub workspace: PathBuf,
+    pub read_only: bool,
+}
+
+/// `palisade-sbx-` + slug + 12 hex digits of SHA-256 of the scope key.
+pub fn container_name(prefix: &str, scope_key: &str) -> String {
+    let slug: String = scope_key
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let slug: String = slug.chars().take(40).collect();
+    let hash = hex(&Sha256::digest(scope_key.as_bytes()));
+    format!("{prefix}{slug}-{}", hash.get(..12).unwrap_or(&hash))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The scope key a call's container belongs to.
+pub fn scope_key(config: &SandboxConfig, agent: &str, session: &str) -> String {
+    match config.scope {
+        SandboxScope::Session => session.to_string(),
+        SandboxScope::Agent => format!("agent:{agent}"),
+        SandboxScope::Shared => "shared".to_string(),
+    }
+}
+
+/// Decides container and workspace for a sandboxed call.
+pub fn placement(config: &SandboxConfig, state_dir: &Path, agent: &str, session: &str) -> Placement {
+    let scope_key = scope_key(config, agent, session);
+    let container = container_name(&config.docker.prefix, &scope_key);
+    let (workspace, read_only) = match config.workspace {
+        // A private scratch directory per container.
+        WorkspaceAccess::None => (state_dir.join("scratch").join(&container), false),
+        WorkspaceAccess::ReadOnly => (agent_workspace(state_dir, agent), true),
+        WorkspaceAccess::ReadWrite => (agent_workspace(state_dir, agent), false),
+    };
+    Placement { scope_key, container, workspace, read_only }
+}
+
+pub fn agent_workspace(state_dir: &Path, agent: &str) -> PathBuf {
+    state_dir.join("workspaces").join(agent)
+}
+
+/// Host paths a bind may never come from, checked after resolving symlinks.
+const REFUSED_PREFIXES: &[&str] = &["/etc", "/proc", "/sys", "/dev", "/root", "/boot", "/run", "/var/run"];
+const REFUSED_PARTS: &[&str] = &["docker.sock", ".ssh", ".aws"];
+
+/// Re-checks a configured bind on the host, after resolving symlinks.
+pub fn check_bind(bind: &str) -> Result<String, SandboxError> {
+    let mut parts = bind.splitn(3, ':');
+    let host = parts.next().unwrap_or("");
+    let rest: Vec<&str> = parts.collect();
+    let resolved = std::fs::canonicalize(host).map_err(|e| SandboxError::Workspace(format!("bind source {host}: {e}")))?;
+    let text = resolved.to_string_lossy().to_string();
+    let refused = text == "/"
+        || REFUSED_PREFIXES.iter().any(|p| text == *p || text.starts_with(&format!("{p}/")))
+        || resolved.components().any(|c| REFUSED_PARTS.contains(&c.as_os_str().to_string_lossy().as_ref()));
+    if refused {
+        return Err(SandboxError::RefusedBind(bind.to_string()));
+    }
+    Ok(std::iter::once(text).chain(rest.iter().map(|s| (*s).to_string())).collect::<Vec<_>>().join(":"))
+}
+
+/// The container body for a placement; its hash names the configuration.
+pub fn container_body(config: &SandboxConfig, placement: &Placement) -> Result<ContainerCreateBody, SandboxError> {
+    let d = &config.docker;
+    let mode = if placement.read_only { "ro" } else { "rw" };
+    let mut binds = vec![format!("{}:{WORKSPACE}:{mode}", placement.workspace.display())];
+    for bind in &d.binds {
+        binds.push(check_bind(bind)?);
+    }
+    let tmpfs: HashMap<String, String> = ["/tmp", "/var/tmp", "/run"]
+        .iter()
+        .map(|p| ((*p).to_string(), "rw,noexec,nosuid,nodev,size=64m".to_string()))
+        .collect();
+    let mut security_opt = Vec::new();
+    if d.no_new_privileges {
+        security_opt.push("no-new-privileges".to_string());
+    }
+    let host_config = HostConfig {
+        network_mode: Some(d.network.clone()),
+        readonly_rootfs: Some(d.read_only_root),
+        tmpfs: Some(tmpfs),
+        cap_drop: Some(d.cap_drop.clone()),
+        security_opt: Some(security_opt),
+        init: Some(d.init),
+        pids_limit: Some(i64::try_from(d.pids).unwrap_or(i64::MAX)),
+        memory: Some(i64::try_from(d.memory_bytes).unwrap_or(i64::MAX)),
+        memory_swap: Some(i64::try_from(d.memory_bytes).unwrap_or(i64::MAX)),
+        nano_cpus: Some(i64::try_from(d.cpus_micro.saturating_mul(1000)).unwrap_or(i64::MAX)),
+        binds: Some(binds),
+        ..HostConfig::default()
+    };
+    let mut body = ContainerCreateBody {
+        image: Some(d.image.clone()),
+        // The container idles; commands come in through exec.
+        cmd: Some(vec!["sleep".into(), "2147483647".into()]),
+        user: Some(d.user.clone()),
+        working_dir: Some(WORKSPACE.into()),
+        network_disabled: Some(d.network == "none"),
+        host_config: Some(host_config),
+        ..ContainerCreateBody::default()
+    };
+    let hash = config_hash(&body);
+    body.labels = Some(HashMap::from([(LABEL_SCOPE.to_string(), placement.scope_key.clone()), (LABEL_CONFIG.to_string(), hash)]));
+    Ok(body)
+}
+
+fn config_hash(body: &ContainerCreateBody) -> String {
+    // serde_json of the body without labels; HashMap order is made stable by
+    // going through a Value (objects are sorted maps).
+    let value = serde_json::to_value(body).unwrap_or_default();
+    let text = value.to_string();
+    hex(&Sha256::digest(text.as_bytes())).chars().take(16).collect()
+}
+
+/// The Docker side of the gateway.
+#[derive(Debug, Clone)]
+pub struct Sandboxes {
+    docker: Docker,
+    state_dir: PathBuf,
+    /// Container user as `uid:gid`, to own the directories it writes to.
+    timeout: Duration,
+}
+
+impl Sandboxes {
+    pub async fn connect(state_dir: PathBuf, timeout: Duration) -> Result<Self, SandboxError> {
+        let docker = Docker::connect_with_local_defaults().map_err(|e| SandboxError::Connect(e.to_string()))?;
+        let docker = docker.negotiate_version().await.map_err(|e| SandboxError::Connect(e.to_string()))?;
+        Ok(Sandboxes { docker, state_dir, timeout })
+    }
+
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// Creates the workspace directory, owned by the container's user.
+    fn prepare_workspace(&self, dir: &Path, user: &str) -> Result<(), SandboxError> {
+        std::fs::create_dir_all(dir).map_err(|e| SandboxError::Workspace(format!("{}: {e}", dir.display())))?;
+        let mut ids = user.split(':').map(|p| p.parse::<u32>().ok());
+        if let (Some(Some(uid)), gid) = (ids.next(), ids.next().flatten()) {
+            // Only root may chown; elsewhere the directory stays the caller's.
+            let _ = std::os::unix::fs::chown(dir, Some(uid), gid.or(Some(uid)));
+        }
+        Ok(())
+    }
+
+    /// The running container for a placement: reused when its configuration
+    /// hash matches, recreated when it does not.
+    pub async fn ensure(&self, config: &SandboxConfig, placement: &Placement) -> Result<String, SandboxError> {
+        self.prepare_workspace(&placement.workspace, &config.docker.user)?;
+        let body = container_body(config, placement)?;
+        let wanted = body.labels.as_ref().and_then(|l| l.get(LABEL_CONFIG)).cloned().unwrap_or_default();
+        let name = placement.container.as_str();
+        match self.docker.inspect_container(name, None::<InspectContainerOptions>).await {
+            Ok(existing) => {
+                let current = existing.config.as_ref().and_then(|c| c.labels.as_ref()).and_then(|l| l.get(LABEL_CONFIG)).cloned();
+                if current.as_deref() == Some(wanted.as_str()) {
+                    let running = existing.state.as_ref().and_then(|s| s.running).unwrap_or(false);
+                    if !running {
+                        self.docker.start_container(name, None::<StartContainerOptions>).await?;
+                    }
+                    return Ok(name.to_string());
+                }
+                self.remove(name).await?;
+            }
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let options = CreateContainerOptionsBuilder::new().name(name).build();
+        self.docker.create_container(Some(options), body).await?;
+        self.docker.start_container(name, None::<StartContainerOptions>).await?;
+        Ok(name.to_string())
+    }
+
+    pub async fn remove(&self, name: &str) -> Result<(), SandboxError> {
+        let options = RemoveContainerOptionsBuilder::new().force(true).build();
+        match self.docker.remove_container(name, Some(options)).await {
+            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Runs `sh -c command` in the container, killed after the timeout.
+    pub async fn exec(&self, container: &str, user: &str, command: &str) -> Result<RunResult, SandboxError> {
+        let seconds = self.timeout.as_secs().max(1).to_string();
+        let cmd = vec!["timeout", "-s", "KILL", seconds.as_str(), "sh", "-c", command];
+        let options = CreateExecOptions {
+            cmd: Some(cmd),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            user: Some(user),
+            working_dir: Some(WORKSPACE),
+            ..CreateExecOptions::default()
+        };
+        let created = self.docker.create_exec(container, options).await?;
+        let mut out = Output::default();
+        // The in-container `timeout` kills the command; this bound only
+        // guards against a daemon that stops answering.
+        let guard = self.timeout + Duration::from_secs(10);
+        let streamed = tokio::time::timeout(guard, async {
+            if let StartExecResults::Attached { mut output, .. } = self.docker.start_exec(&created.id, None).await? {
+                while let Some(chunk) = output.next().await {
+                    match chunk? {
+                        bollard::container::LogOutput::StdOut { message } => out.push(false, &message),
+                        bollard::container::LogOutput::StdErr { message } => out.push(true, &message),
+                        _ => {}
+                    }
+                }
+            }
+            Ok::<(), SandboxError>(())
+        })
+        .await;
+        let timed_out = match streamed {
+            Ok(result) => {
+                result?;
+                false
+            }
+            Err(_) => true,
+        };
+        let inspected = self.docker.inspect_exec(&created.id).await?;
+        let exit_code = inspected.exit_code.unwrap_or(-1);
+        // busybox `timeout -s KILL` reports 137 (128 + SIGKILL).
+        let timed_out = timed_out || exit_code == 137;
+        Ok(out.finish(exit_code, timed_out))
+    }
+
+    /// Containers this gateway made, by name, with their scope keys.
+    pub async fn list(&self) -> Result<Vec<(String, String)>, SandboxError> {
+        let options = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&HashMap::from([("label".to_string(), vec![LABEL_SCOPE.to_string()])]))
+            .build();
+        let containers = self.docker.list_containers(Some(options)).await?;
+        Ok(containers
+            .into_iter()
+            .map(|c| {
+                let name = c.names.and_then(|n| n.into_iter().next()).unwrap_or_default().trim_start_matches('/').to_string();
+                let scope = c.labels.and_then(|l| l.get(LABEL_SCOPE).cloned()).unwrap_or_default();
+                (name, scope)
+            })
+            .collect())
+    }
+
+    /// Builds the sandbox image from a static busybox: no registry needed.
+    pub async fn build_image(&self, name: &str, busybox: &Path) -> Result<(), SandboxError> {
+        let tarball = rootfs_tar(busybox)?;
+        let (repo, tag) = name.rsplit_once(':').unwrap_or((name, "latest"));
+        let options = CreateImageOptionsBuilder::new().from_src("-").repo(repo).tag(tag).build();
+        let mut stream = self.docker.create_image(Some(options), Some(bollard::body_full(tarball.into())), None);
+        while let Some(progress) = stream.next().await {
+            progress?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Output {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    truncated: bool,
+}
+
+impl Output {
+    fn push(&mut self, err: bool, bytes: &[u8]) {
+        let buf = if err { &mut self.stderr } else { &mut self.stdout };
+        let room = OUTPUT_CAP.saturating_sub(buf.len());
+        if bytes.len() > room {
+            self.truncated = true;
+        }
+        buf.extend_from_slice(bytes.get(..room.min(bytes.len())).unwrap_or_default());
+    }
+
+    fn finish(self, exit_code: i64, timed_out: bool) -> RunResult {
+        RunResult {
+            exit_code,
+            stdout: String::from_utf8_lossy(&self.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&self.stderr).into_owned(),
+            truncated: self.truncated,
+            timed_out,
+        }
+    }
+}
+
+/// A root filesystem with busybox, its applet links, and the directories a
+/// read-only root needs to exist.
+fn rootfs_tar(busybox: &Path) -> Result<Vec<u8>, SandboxError> {
+    let io = |e: std::io::Error| SandboxError::Workspace(format!("building the image: {e}"));
+    let binary = std::fs::read(busybox).map_err(|e| SandboxError::Workspace(format!("{}: {e}", busybox.display())))?;
+    let list = std::process::Command::new(busybox).arg("--list").output().map_err(io)?;
+    let applets = String::from_utf8_lossy(&list.stdout).to_string();
+    let mut builder = tar::Builder::new(Vec::new());
+    for dir in ["bin", "tmp", "var", "var/tmp", "run", "workspace", "etc", "proc", "sys", "dev"] {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Directory);
+        header.set_mode(if dir.ends_with("tmp") { 0o1777 } else { 0o755 });
+        header.set_size(0);
+        builder.append_data(&mut header, format!("{dir}/"), std::io::empty()).map_err(io)?;
+    }
+    let mut header = tar::Header::new_gnu();
+    header.set_mode(0o755);
+    header.set_size(binary.len() as u64);
+    builder.append_data(&mut header, "bin/busybox", binary.as_slice()).map_err(io)?;
+    for applet in applets.lines().map(str::trim).filter(|a| !a.is_empty() && *a != "busybox" && !a.contains('/')) {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Symlink);
+        header.set_mode(0o777);
+        header.set_size(0);
+        builder.append_link(&mut header, format!("bin/{applet}"), "busybox").map_err(io)?;
+    }
+    let passwd = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/workspace:/bin/sh\n";
+    for (path, text) in [("etc/passwd", passwd), ("etc/group", "root:x:0:\nnogroup:x:65534:\n")] {
+        let mut header = tar::Header::new_gnu();
+        header.set_mode(0o644);
+        header.set_size(text.len() as u64);
+        builder.append_data(&mut header, path, text.as_bytes()).map_err(io)?;
+    }
+    builder.into_inner().map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_stable_slugged_and_distinct() {
+        let a = container_name("palisade-sbx-", "agent:family:telegram:direct:333");
+        assert_eq!(a, container_name("palisade-sbx-", "agent:family:telegram:direct:333"));
+        assert!(a.starts_with("palisade-sbx-agent-family-telegram-direct-333-"), "{a}");
+        assert_ne!(a, container_name("palisade-sbx-", "agent:family:telegram:direct:334"));
+        // Keys that slug alike still get different names through the hash.
+        assert_ne!(container_name("p-", "a:b"), container_name("p-", "a-b"));
+        assert!(container_name("p-", &"x".repeat(500)).len() < 80);
+    }
+}

@@ -1,0 +1,182 @@
+//! The JSON requests and decisions of `palisade decide` and the gateway's
+//! `/v1/decide`: one wire format for both.
+
+use crate::ast::ChatKind;
+use crate::engine::Inbound;
+use crate::{Engine, ToolRequest};
+use serde::Deserialize;
+
+/// Longest request line accepted; longer lines are an error, not a hang.
+pub const MAX_LINE: usize = 1 << 20;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnedRequest {
+    #[allow(dead_code)] // checked in `parse` before deserialising
+    pub kind: String,
+    pub agent: String,
+    pub tool: String,
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub session: Option<String>,
+    #[serde(default)]
+    pub subagent: bool,
+    #[serde(default = "yes")]
+    pub owner: bool,
+    #[serde(default)]
+    pub sender: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl OwnedRequest {
+    pub fn as_request(&self) -> ToolRequest<'_> {
+        ToolRequest {
+            agent: &self.agent,
+            tool: &self.tool,
+            provider: self.provider.as_deref(),
+            session: self.session.as_deref(),
+            subagent: self.subagent,
+            owner: self.owner,
+            sender: self.sender.as_deref(),
+        }
+    }
+}
+
+/// An inbound message, for `ingress` and `route` requests.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnedInbound {
+    #[allow(dead_code)] // checked in `parse` before deserialising
+    pub kind: String,
+    pub channel: String,
+    #[serde(default)]
+    pub account: Option<String>,
+    #[serde(default = "direct")]
+    pub chat: ChatKind,
+    /// Defaults to the sender for direct chats.
+    #[serde(default)]
+    pub chat_id: Option<String>,
+    #[serde(default)]
+    pub sender: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub mentioned: Option<bool>,
+    /// `false`: the platform cannot flag mentions (same as `mentioned: null`).
+    #[serde(default)]
+    pub can_detect_mention: Option<bool>,
+    #[serde(default)]
+    pub command: bool,
+    #[serde(default)]
+    pub paired: bool,
+    #[serde(default)]
+    pub thread: Option<String>,
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub guild: Option<String>,
+    #[serde(default)]
+    pub team: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+fn direct() -> ChatKind {
+    ChatKind::Direct
+}
+
+impl OwnedInbound {
+    /// Runs `f` on the borrowed form; the roles slice lives on this frame.
+    pub fn with_inbound<R>(&self, f: impl FnOnce(&Inbound<'_>) -> R) -> R {
+        let roles: Vec<&str> = self.roles.iter().map(String::as_str).collect();
+        let chat_id = match (&self.chat_id, self.chat) {
+            (Some(id), _) => id.as_str(),
+            (None, ChatKind::Direct) => self.sender.as_str(),
+            (None, _) => "",
+        };
+        let mentioned = if self.can_detect_mention == Some(false) { None } else { self.mentioned };
+        let inbound = Inbound {
+            channel: &self.channel,
+            account: self.account.as_deref(),
+            chat: self.chat,
+            chat_id,
+            sender: &self.sender,
+            text: &self.text,
+            mentioned,
+            command: self.command,
+            paired: self.paired,
+            thread: self.thread.as_deref(),
+            topic: self.topic.as_deref(),
+            parent: self.parent.as_deref(),
+            guild: self.guild.as_deref(),
+            team: self.team.as_deref(),
+            roles: &roles,
+        };
+        f(&inbound)
+    }
+}
+
+/// One line of `decide` input.
+#[derive(Debug)]
+pub enum AnyRequest {
+    Tool(OwnedRequest),
+    Ingress(OwnedInbound),
+    Route(OwnedInbound),
+}
+
+pub fn parse(text: &str) -> Result<AnyRequest, String> {
+    if text.len() > MAX_LINE {
+        return Err(format!("request of {} bytes is over the {MAX_LINE}-byte limit", text.len()));
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let kind = match value.get("kind").and_then(|k| k.as_str()) {
+        Some(kind @ ("tool" | "ingress" | "route")) => kind.to_string(),
+        Some(other) => return Err(format!("unsupported request kind `{other}` (supported: tool, ingress, route)")),
+        None => return Err("missing field `kind` (\"tool\", \"ingress\" or \"route\")".into()),
+    };
+    let err = |e: serde_json::Error| e.to_string();
+    Ok(match kind.as_str() {
+        "tool" => AnyRequest::Tool(serde_json::from_value(value).map_err(err)?),
+        "ingress" => AnyRequest::Ingress(serde_json::from_value(value).map_err(err)?),
+        _ => AnyRequest::Route(serde_json::from_value(value).map_err(err)?),
+    })
+}
+
+pub fn decision_json(engine: &Engine, request: &AnyRequest) -> serde_json::Value {
+    match request {
+        AnyRequest::Tool(req) => {
+            let explanation = engine.explain(&req.as_request());
+            serde_json::json!({
+                "allowed": explanation.allowed,
+                "tool": explanation.tool,
+                "reason": explanation.reason,
+                "at": explanation.at,
+            })
+        }
+        AnyRequest::Ingress(inbound) => inbound.with_inbound(|inbound| {
+            let decision = engine.gate(inbound);
+            serde_json::json!({
+                "outcome": decision.outcome,
+                "reason": decision.reason,
+                "at": decision.at.map(ToString::to_string),
+            })
+        }),
+        AnyRequest::Route(inbound) => inbound.with_inbound(|inbound| match engine.route(inbound) {
+            Ok(route) => serde_json::json!({
+                "agent": route.agent,
+                "session_key": route.session_key,
+                "sandboxed": route.sandboxed,
+                "matched_by": route.matched_by.to_string(),
+                "at": route.at.map(ToString::to_string),
+            }),
+            Err(e) => serde_json::json!({"error": e.to_string()}),
+        }),
+    }
+}
+
