@@ -79,6 +79,22 @@ impl super::Compiler<'_> {
                 }
             }
         }
+        if let Some(ttl) = &settings.pairing_ttl {
+            match parse_duration(&ttl.value) {
+                Some(d) if !d.is_zero() => config.pairing_ttl = d,
+                _ => {
+                    self.error("palisade::bad-duration", ttl.span, format!("`{}` is not a positive duration", ttl.value));
+                }
+            }
+        }
+        if let Some(cap) = &settings.pairing_cap {
+            match cap.value.parse::<usize>() {
+                Ok(n) if (1..=1000).contains(&n) => config.pairing_cap = n,
+                _ => {
+                    self.error("palisade::bad-pairing-cap", cap.span, "max_pending must be between 1 and 1000");
+                }
+            }
+        }
         if config.auth.mode == AuthMode::None {
             let span = settings.auth.as_ref().map_or(settings.span, |a| a.span);
             if config.bind.is_loopback() {

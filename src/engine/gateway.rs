@@ -67,6 +67,10 @@ pub struct GatewayConfig {
     pub port: u16,
     pub auth: GatewayAuth,
     pub rate_limit: RateLimit,
+    /// How long a pairing code stays valid.
+    pub pairing_ttl: Duration,
+    /// Live pending pairing requests per channel account.
+    pub pairing_cap: usize,
     /// The `gateway` block, when the policy has one.
     pub at: Option<Location>,
 }
@@ -78,6 +82,8 @@ impl Default for GatewayConfig {
             port: DEFAULT_PORT,
             auth: GatewayAuth { mode: AuthMode::Token, secret: Some(SecretRef::Env(DEFAULT_TOKEN_ENV.into())) },
             rate_limit: RateLimit { attempts: 10, window: Duration::from_secs(60), lockout: Duration::from_secs(300) },
+            pairing_ttl: Duration::from_secs(3600),
+            pairing_cap: 3,
             at: None,
         }
     }

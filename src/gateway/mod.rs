@@ -4,6 +4,7 @@
 //! Feature `gateway`.
 
 pub mod auth;
+pub mod pairing;
 pub mod sandbox;
 pub mod workspace;
 
@@ -61,6 +62,7 @@ struct AppState {
     secret: Option<Secret>,
     limiter: Limiter,
     sandboxes: Option<Sandboxes>,
+    pairing: pairing::PairingStore,
     state_dir: PathBuf,
     timeout: Duration,
 }
@@ -84,6 +86,7 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
     };
     let state = Arc::new(AppState {
         limiter: Limiter::new(config.rate_limit),
+        pairing: pairing::PairingStore::new(config.pairing_ttl, config.pairing_cap),
         engine,
         secret,
         sandboxes,
@@ -105,6 +108,9 @@ fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/v1/decide", post(decide))
         .route("/v1/tools/invoke", post(invoke))
+        .route("/v1/pairing", get(pairing_list))
+        .route("/v1/pairing/request", post(pairing_request))
+        .route("/v1/pairing/approve", post(pairing_approve))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), authenticate));
     Router::new().route("/healthz", get(healthz)).merge(api).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state)
 }
@@ -145,9 +151,83 @@ fn client_ip(peer: SocketAddr) -> IpAddr {
 
 async fn decide(State(state): State<Arc<AppState>>, body: String) -> Response {
     match crate::wire::parse(&body) {
-        Ok(request) => Json(crate::wire::decision_json(&state.engine, &request)).into_response(),
+        Ok(mut request) => {
+            // Whether a sender is paired is the gateway's knowledge, never the client's claim.
+            if let crate::wire::AnyRequest::Ingress(inbound) = &mut request {
+                inbound.paired = state.pairing.is_approved(&pairing::peer(&inbound.channel, inbound.account.as_deref(), &inbound.sender));
+            }
+            Json(crate::wire::decision_json(&state.engine, &request)).into_response()
+        }
         Err(e) => error(StatusCode::BAD_REQUEST, "bad_request", e),
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PairingRequest {
+    channel: String,
+    #[serde(default)]
+    account: Option<String>,
+    sender: String,
+}
+
+fn refused(refusal: pairing::Refusal) -> Response {
+    let status = match refusal {
+        pairing::Refusal::UnknownCode => StatusCode::NOT_FOUND,
+        pairing::Refusal::NoRandomness => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::CONFLICT,
+    };
+    (status, Json(json!({"error": {"code": refusal, "message": refusal.message()}}))).into_response()
+}
+
+async fn pairing_request(State(state): State<Arc<AppState>>, body: String) -> Response {
+    let request: PairingRequest = match serde_json::from_str(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+    };
+    // Only a sender the gate would answer with `pair` may get a code.
+    let mut probe = crate::engine::Inbound::direct(&request.channel, &request.sender, "");
+    probe.account = request.account.as_deref();
+    let gate = state.engine.gate(&probe);
+    if gate.outcome != crate::engine::IngressOutcome::Pair {
+        return error(StatusCode::CONFLICT, "not_pairable", format!("this sender is not pairable here: {}", gate.reason));
+    }
+    let peer = pairing::peer(&request.channel, request.account.as_deref(), &request.sender);
+    match state.pairing.request(peer, Instant::now()) {
+        Ok(code) => Json(json!({"code": code, "expires_in_s": state.engine.gateway().pairing_ttl.as_secs()})).into_response(),
+        Err(refusal) => refused(refusal),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PairingApproval {
+    channel: String,
+    code: String,
+}
+
+async fn pairing_approve(State(state): State<Arc<AppState>>, body: String) -> Response {
+    let approval: PairingApproval = match serde_json::from_str(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+    };
+    match state.pairing.approve(&approval.channel, &approval.code, Instant::now()) {
+        Ok((channel, account, sender)) => Json(json!({"approved": {"channel": channel, "account": account, "sender": sender}})).into_response(),
+        Err(refusal) => refused(refusal),
+    }
+}
+
+async fn pairing_list(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let (pending, approved) = state.pairing.snapshot(Instant::now());
+    let pending: Vec<Value> = pending
+        .into_iter()
+        .map(|((channel, account, sender), code, left)| {
+            json!({"channel": channel, "account": account, "sender": sender, "code": code, "expires_in_s": left.as_secs()})
+        })
+        .collect();
+    let approved: Vec<Value> =
+        approved.into_iter().map(|(channel, account, sender)| json!({"channel": channel, "account": account, "sender": sender})).collect();
+    Json(json!({"pending": pending, "approved": approved}))
 }
 
 #[derive(Debug, Deserialize)]

@@ -385,6 +385,9 @@ pub struct GatewaySettings {
     pub port: Option<Spanned<String>>,
     pub auth: Option<AuthSettings>,
     pub rate_limit: Option<RateLimitSettings>,
+    /// `pairing ttl 1h max_pending 3`
+    pub pairing_ttl: Option<Spanned<String>>,
+    pub pairing_cap: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

@@ -682,6 +682,19 @@ impl Lowerer<'_> {
                         gateway.auth = Some(AuthSettings { mode, source, span: at });
                     }
                 }
+                Rule::pairing_stmt => {
+                    for setting in parts {
+                        let rule = setting.as_rule();
+                        let Some(value) = setting.into_inner().find(|p| !is_keyword(p.as_rule())) else { continue };
+                        let value = Spanned::new(value.as_str().to_string(), span(&value));
+                        let (slot, what) = if rule == Rule::pairing_ttl {
+                            (&mut gateway.pairing_ttl, "pairing ttl")
+                        } else {
+                            (&mut gateway.pairing_cap, "max_pending")
+                        };
+                        self.set_once(slot, value, at, what);
+                    }
+                }
                 Rule::rate_limit_stmt => {
                     let mut values = parts.iter().map(|p| Spanned::new(p.as_str().to_string(), span(p)));
                     let (Some(attempts), Some(window)) = (values.next(), values.next()) else { continue };
@@ -807,5 +820,8 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_rate_limit
             | Rule::kw_per
             | Rule::kw_lockout
+            | Rule::kw_pairing
+            | Rule::kw_ttl
+            | Rule::kw_max_pending
     )
 }

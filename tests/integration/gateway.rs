@@ -310,3 +310,46 @@ fn containers_are_reused_until_their_configuration_changes() {
     assert_ne!(recreated, original, "a changed configuration recreates the container");
     assert_eq!(docker(&["inspect", "-f", "{{.HostConfig.Memory}}", &name]).1, (128 * 1024 * 1024).to_string());
 }
+
+#[test]
+fn pairing_codes_cap_ttl_and_what_an_approval_grants() {
+    let scratch = Scratch::new("pair");
+    let policy = "agent main { default sandbox off }\n\
+        channel telegram { dm pairing  allow_from \"111\"  groups { group \"-100\" no_mention } }\n\
+        sessions { dm_scope per_channel_peer }\n\
+        gateway { auth token  pairing ttl 2s max_pending 2 }\n";
+    let gw = scratch.start(policy);
+    let post = |path: &str, body: Value| http(gw.addr, "POST", path, Some(TOKEN), &body);
+    let ask = |sender: &str| post("/v1/pairing/request", json!({"channel": "telegram", "sender": sender}));
+
+    let (status, body) = ask("9");
+    assert_eq!(status, 200, "{body}");
+    let code = body["code"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 8);
+    assert!(code.bytes().all(|b| palisade::gateway::pairing::ALPHABET.contains(&b)), "{code}");
+    assert_eq!(ask("9").1["error"]["code"], "already_pending");
+    let (status, second) = ask("10");
+    assert_eq!(status, 200);
+    assert_eq!(ask("11").1["error"]["code"], "cap_reached");
+    assert_eq!(ask("111").1["error"]["code"], "not_pairable", "an allow-listed sender needs no code");
+    assert_eq!(http(gw.addr, "GET", "/v1/pairing", Some(TOKEN), &Value::Null).1["pending"].as_array().unwrap().len(), 2);
+
+    let dm = |sender: &str, paired: bool| {
+        post("/v1/decide", json!({"kind": "ingress", "channel": "telegram", "sender": sender, "text": "hi", "paired": paired})).1
+    };
+    assert_eq!(dm("9", false)["outcome"], "pair");
+    assert_eq!(post("/v1/pairing/approve", json!({"channel": "telegram", "code": code})).0, 200);
+    assert_eq!(dm("9", false)["outcome"], "accept");
+    assert_eq!(post("/v1/pairing/approve", json!({"channel": "telegram", "code": code})).0, 404, "codes are single-use");
+    // A client cannot claim pairing; the gateway's store decides.
+    assert_eq!(dm("10", true)["outcome"], "pair");
+    // A DM approval never opens a group.
+    let group = post("/v1/decide", json!({"kind": "ingress", "channel": "telegram", "chat": "group", "chat_id": "-100", "sender": "9", "text": "hi"})).1;
+    assert_eq!(group["outcome"], "drop", "{group}");
+
+    // Expiry is enforced when the code is approved.
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let late = post("/v1/pairing/approve", json!({"channel": "telegram", "code": second["code"]}));
+    assert_eq!((late.0, late.1["error"]["code"].as_str()), (409, Some("expired")));
+    assert_eq!(dm("10", false)["outcome"], "pair");
+}
