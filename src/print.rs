@@ -201,6 +201,9 @@ pub fn to_dsl(policy: &Policy, warnings: &[Diagnostic]) -> String {
             let lockout = r.lockout.as_ref().map(|l| format!(" lockout {}", l.value)).unwrap_or_default();
             let _ = writeln!(out, "  rate_limit {} per {}{lockout}", r.attempts.value, r.window.value);
         }
+        if let Some(skew) = &g.device_skew {
+            let _ = writeln!(out, "  device_skew {}", skew.value);
+        }
         if g.pairing_ttl.is_some() || g.pairing_cap.is_some() {
             let ttl = g.pairing_ttl.as_ref().map(|t| format!(" ttl {}", t.value)).unwrap_or_default();
             let cap = g.pairing_cap.as_ref().map(|c| format!(" max_pending {}", c.value)).unwrap_or_default();

@@ -87,6 +87,14 @@ impl super::Compiler<'_> {
                 }
             }
         }
+        if let Some(skew) = &settings.device_skew {
+            match parse_duration(&skew.value) {
+                Some(d) if !d.is_zero() => config.device_skew = d,
+                _ => {
+                    self.error("palisade::bad-duration", skew.span, format!("`{}` is not a positive duration", skew.value));
+                }
+            }
+        }
         if let Some(cap) = &settings.pairing_cap {
             match cap.value.parse::<usize>() {
                 Ok(n) if (1..=1000).contains(&n) => config.pairing_cap = n,

@@ -71,6 +71,8 @@ pub struct GatewayConfig {
     pub pairing_ttl: Duration,
     /// Live pending pairing requests per channel account.
     pub pairing_cap: usize,
+    /// How far a device's `signed_at` may be from the gateway's clock.
+    pub device_skew: Duration,
     /// The `gateway` block, when the policy has one.
     pub at: Option<Location>,
 }
@@ -84,6 +86,7 @@ impl Default for GatewayConfig {
             rate_limit: RateLimit { attempts: 10, window: Duration::from_secs(60), lockout: Duration::from_secs(300) },
             pairing_ttl: Duration::from_secs(3600),
             pairing_cap: 3,
+            device_skew: Duration::from_secs(120),
             at: None,
         }
     }

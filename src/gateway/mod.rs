@@ -4,8 +4,10 @@
 //! Feature `gateway`.
 
 pub mod auth;
+pub mod devices;
 pub mod pairing;
 pub mod sandbox;
+pub mod store;
 pub mod workspace;
 
 use std::net::{IpAddr, SocketAddr};
@@ -41,6 +43,9 @@ pub enum GatewayError {
     #[error("cannot listen on {addr}: {reason}")]
     #[diagnostic(code(palisade::listen))]
     Listen { addr: SocketAddr, reason: String },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Store(#[from] store::StoreError),
     #[error("server error: {0}")]
     #[diagnostic(code(palisade::serve))]
     Serve(String),
@@ -62,7 +67,8 @@ struct AppState {
     secret: Option<Secret>,
     limiter: Limiter,
     sandboxes: Option<Sandboxes>,
-    pairing: pairing::PairingStore,
+    store: store::Store,
+    challenges: devices::Challenges,
     state_dir: PathBuf,
     timeout: Duration,
 }
@@ -86,7 +92,8 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
     };
     let state = Arc::new(AppState {
         limiter: Limiter::new(config.rate_limit),
-        pairing: pairing::PairingStore::new(config.pairing_ttl, config.pairing_cap),
+        store: store::Store::open(&options.state_dir.join("palisade.db"))?,
+        challenges: devices::Challenges::new(config.device_skew),
         engine,
         secret,
         sandboxes,
@@ -111,6 +118,10 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/pairing", get(pairing_list))
         .route("/v1/pairing/request", post(pairing_request))
         .route("/v1/pairing/approve", post(pairing_approve))
+        .route("/v1/devices/challenge", post(device_challenge))
+        .route("/v1/devices/connect", post(device_connect))
+        .route("/v1/nodes/approve", post(node_approve))
+        .route("/v1/nodes/run", post(node_run))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), authenticate));
     Router::new().route("/healthz", get(healthz)).merge(api).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state)
 }
@@ -132,13 +143,20 @@ async fn authenticate(State(state): State<Arc<AppState>>, ConnectInfo(peer): Con
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    let ok = !presented.is_empty() && secret.matches(presented);
+    let ok = !presented.is_empty() && (secret.matches(presented) || is_device_token(&state, presented));
     match state.limiter.attempt(client_ip(peer), ok, Instant::now()) {
         Verdict::Allowed => next.run(request).await,
         Verdict::LockedOut => error(StatusCode::TOO_MANY_REQUESTS, "locked_out", "too many failed attempts from this address; try later"),
         Verdict::Unauthorized if presented.is_empty() => error(StatusCode::UNAUTHORIZED, "missing_secret", "send `Authorization: Bearer <token>`"),
         Verdict::Unauthorized => error(StatusCode::UNAUTHORIZED, "wrong_secret", "the secret does not match"),
     }
+}
+
+/// A token handed out by `/v1/devices/connect` (stored as its SHA-256).
+fn is_device_token(state: &AppState, presented: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let digest = devices::hex(&Sha256::digest(presented.as_bytes()));
+    matches!(state.store.device_by_token(&digest), Ok(Some(_)))
 }
 
 /// IPv4-mapped IPv6 addresses count as their IPv4 address.
@@ -154,7 +172,11 @@ async fn decide(State(state): State<Arc<AppState>>, body: String) -> Response {
         Ok(mut request) => {
             // Whether a sender is paired is the gateway's knowledge, never the client's claim.
             if let crate::wire::AnyRequest::Ingress(inbound) = &mut request {
-                inbound.paired = state.pairing.is_approved(&pairing::peer(&inbound.channel, inbound.account.as_deref(), &inbound.sender));
+                let peer = pairing::peer(&inbound.channel, inbound.account.as_deref(), &inbound.sender);
+                inbound.paired = match state.store.pairing_is_approved(&peer) {
+                    Ok(paired) => paired,
+                    Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+                };
             }
             Json(crate::wire::decision_json(&state.engine, &request)).into_response()
         }
@@ -171,10 +193,10 @@ struct PairingRequest {
     sender: String,
 }
 
-fn refused(refusal: pairing::Refusal) -> Response {
+fn refused(refusal: store::Refusal) -> Response {
     let status = match refusal {
-        pairing::Refusal::UnknownCode => StatusCode::NOT_FOUND,
-        pairing::Refusal::NoRandomness => StatusCode::INTERNAL_SERVER_ERROR,
+        store::Refusal::UnknownCode => StatusCode::NOT_FOUND,
+        store::Refusal::NoApproval | store::Refusal::ApprovalMismatch => StatusCode::FORBIDDEN,
         _ => StatusCode::CONFLICT,
     };
     (status, Json(json!({"error": {"code": refusal, "message": refusal.message()}}))).into_response()
@@ -193,10 +215,16 @@ async fn pairing_request(State(state): State<Arc<AppState>>, body: String) -> Re
         return error(StatusCode::CONFLICT, "not_pairable", format!("this sender is not pairable here: {}", gate.reason));
     }
     let peer = pairing::peer(&request.channel, request.account.as_deref(), &request.sender);
-    match state.pairing.request(peer, Instant::now()) {
-        Ok(code) => Json(json!({"code": code, "expires_in_s": state.engine.gateway().pairing_ttl.as_secs()})).into_response(),
-        Err(refusal) => refused(refusal),
+    match pairing_rules(&state).request(&peer, store::now_ms()) {
+        Ok(Ok(code)) => Json(json!({"code": code, "expires_in_s": state.engine.gateway().pairing_ttl.as_secs()})).into_response(),
+        Ok(Err(refusal)) => refused(refusal),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
     }
+}
+
+fn pairing_rules(state: &AppState) -> pairing::Pairing<'_> {
+    let config = state.engine.gateway();
+    pairing::Pairing { store: &state.store, ttl: config.pairing_ttl, cap: config.pairing_cap }
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,23 +239,135 @@ async fn pairing_approve(State(state): State<Arc<AppState>>, body: String) -> Re
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
     };
-    match state.pairing.approve(&approval.channel, &approval.code, Instant::now()) {
-        Ok((channel, account, sender)) => Json(json!({"approved": {"channel": channel, "account": account, "sender": sender}})).into_response(),
-        Err(refusal) => refused(refusal),
+    match pairing_rules(&state).approve(&approval.channel, &approval.code, store::now_ms()) {
+        Ok(Ok((channel, account, sender))) => Json(json!({"approved": {"channel": channel, "account": account, "sender": sender}})).into_response(),
+        Ok(Err(refusal)) => refused(refusal),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
     }
 }
 
-async fn pairing_list(State(state): State<Arc<AppState>>) -> Json<Value> {
-    let (pending, approved) = state.pairing.snapshot(Instant::now());
+async fn pairing_list(State(state): State<Arc<AppState>>) -> Response {
+    let (pending, approved) = match state.store.pairing_snapshot(store::now_ms(), state.engine.gateway().pairing_ttl) {
+        Ok(snapshot) => snapshot,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+    };
     let pending: Vec<Value> = pending
         .into_iter()
-        .map(|((channel, account, sender), code, left)| {
-            json!({"channel": channel, "account": account, "sender": sender, "code": code, "expires_in_s": left.as_secs()})
+        .map(|((channel, account, sender), code, left_ms)| {
+            json!({"channel": channel, "account": account, "sender": sender, "code": code, "expires_in_s": left_ms / 1000})
         })
         .collect();
     let approved: Vec<Value> =
         approved.into_iter().map(|(channel, account, sender)| json!({"channel": channel, "account": account, "sender": sender})).collect();
-    Json(json!({"pending": pending, "approved": approved}))
+    Json(json!({"pending": pending, "approved": approved})).into_response()
+}
+
+async fn device_challenge(State(state): State<Arc<AppState>>) -> Response {
+    let mut bytes = [0u8; 32];
+    if let Err(e) = pairing::random(&mut bytes) {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "random", e.to_string());
+    }
+    let nonce = devices::hex(&bytes);
+    let now = store::now_ms();
+    state.challenges.issue(nonce.clone(), now);
+    Json(json!({"nonce": nonce, "ts": now})).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceConnect {
+    device_id: String,
+    public_key: String,
+    signature: String,
+    #[serde(default)]
+    nonce: String,
+    signed_at: u64,
+}
+
+async fn device_connect(State(state): State<Arc<AppState>>, body: String) -> Response {
+    let request: DeviceConnect = match serde_json::from_str(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+    };
+    let check = devices::ConnectRequest {
+        device_id: &request.device_id,
+        public_key: &request.public_key,
+        signature: &request.signature,
+        nonce: &request.nonce,
+        signed_at: request.signed_at,
+    };
+    if let Err(e) = state.challenges.verify(&check, store::now_ms()) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": e, "message": e.message()}}))).into_response();
+    }
+    let mut bytes = [0u8; 32];
+    if let Err(e) = pairing::random(&mut bytes) {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "random", e.to_string());
+    }
+    let token = devices::hex(&bytes);
+    let digest = {
+        use sha2::{Digest, Sha256};
+        devices::hex(&Sha256::digest(token.as_bytes()))
+    };
+    let device_id = request.device_id.trim().to_ascii_lowercase();
+    match state.store.device_connect(&device_id, request.public_key.trim(), &digest, store::now_ms()) {
+        Ok(()) => Json(json!({"device_id": device_id, "token": token})).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+    }
+}
+
+fn command_digest(command: &str) -> String {
+    use sha2::{Digest, Sha256};
+    devices::hex(&Sha256::digest(command.as_bytes()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeApproval {
+    request_id: String,
+    command: String,
+}
+
+/// An approval names one request id and the exact command it allows.
+async fn node_approve(State(state): State<Arc<AppState>>, body: String) -> Response {
+    let approval: NodeApproval = match serde_json::from_str(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+    };
+    if approval.request_id.trim().is_empty() {
+        return error(StatusCode::BAD_REQUEST, "bad_request", "empty request_id");
+    }
+    match state.store.node_approve(approval.request_id.trim(), &command_digest(&approval.command), store::now_ms()) {
+        Ok(()) => Json(json!({"approved": approval.request_id.trim()})).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeRun {
+    request_id: String,
+    agent: String,
+    #[serde(default)]
+    session: Option<String>,
+    command: String,
+}
+
+/// Runs a node command: its approval is consumed first (single use), then
+/// the command goes through the same decision and sandbox as `exec`.
+async fn node_run(State(state): State<Arc<AppState>>, body: String) -> Response {
+    let run: NodeRun = match serde_json::from_str(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+    };
+    match state.store.node_consume(run.request_id.trim(), &command_digest(&run.command)) {
+        Ok(Ok(())) => {}
+        Ok(Err(refusal)) => return refused(refusal),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+    }
+    let mut args = serde_json::Map::new();
+    args.insert("command".into(), Value::String(run.command));
+    let request = InvokeRequest { agent: run.agent, session: run.session, tool: "exec".into(), args, provider: None, sender: None };
+    run_invoke(&state, request).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -250,6 +390,11 @@ async fn invoke(State(state): State<Arc<AppState>>, body: String) -> Response {
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
     };
+    run_invoke(&state, request).await
+}
+
+/// Decide, then run: 403 with the decision when denied.
+async fn run_invoke(state: &AppState, request: InvokeRequest) -> Response {
     let engine = &state.engine;
     let Some(sandbox) = engine.sandbox(&request.agent) else {
         return error(StatusCode::NOT_FOUND, "unknown_agent", format!("unknown agent `{}`", request.agent));

@@ -1,143 +1,60 @@
 //! DM pairing: an unknown sender under `dm pairing` gets a short code; an
-//! owner approves the code; from then on the sender's DMs are accepted. One
-//! mutex makes every check-and-insert atomic, so racing requests cannot push
-//! a channel account over its pending cap.
+//! owner approves the code; from then on the sender's DMs are accepted.
+//! The rules (TTL, pending cap per channel account, single use) are enforced
+//! inside one store transaction, so racing requests cannot break them.
 
-use std::collections::HashSet;
 use std::io::Read;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use super::store::{Peer, Refusal, Store, StoreError};
 
 /// No 0/O or 1/I: codes are read aloud and typed by people.
 pub const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 pub const CODE_LEN: usize = 8;
 
-/// (channel, account, sender), lowercased.
-pub type Peer = (String, String, String);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pending {
-    pub peer: Peer,
-    pub code: String,
-    pub created: Instant,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Refusal {
-    CapReached,
-    AlreadyPending,
-    AlreadyApproved,
-    UnknownCode,
-    Expired,
-    NoRandomness,
-}
-
-impl Refusal {
-    pub fn message(self) -> &'static str {
-        match self {
-            Refusal::CapReached => "this channel account has the maximum number of pending pairing requests",
-            Refusal::AlreadyPending => "this sender already has a pending pairing request",
-            Refusal::AlreadyApproved => "this sender is already paired",
-            Refusal::UnknownCode => "no pending pairing request has this code on this channel",
-            Refusal::Expired => "the pairing request expired before it was approved",
-            Refusal::NoRandomness => "the system random source is unavailable",
-        }
-    }
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    pending: Vec<Pending>,
-    approved: HashSet<Peer>,
-}
-
-#[derive(Debug)]
-pub struct PairingStore {
-    ttl: Duration,
-    cap: usize,
-    inner: Mutex<Inner>,
-}
-
 pub fn peer(channel: &str, account: Option<&str>, sender: &str) -> Peer {
     (channel.trim().to_lowercase(), account.unwrap_or("default").trim().to_lowercase(), sender.trim().to_lowercase())
 }
 
-fn new_code() -> Option<String> {
-    let mut bytes = [0u8; CODE_LEN];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).ok()?;
-    // 256 is a multiple of 32, so `% 32` has no bias.
-    Some(bytes.iter().filter_map(|b| ALPHABET.get(usize::from(*b) % ALPHABET.len()).map(|c| char::from(*c))).collect())
+/// Eight characters from `ALPHABET`, from the system's random source.
+/// Fills `bytes` from the system's random source.
+pub fn random(bytes: &mut [u8]) -> Result<(), StoreError> {
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(bytes))
+        .map_err(|e| StoreError::other(format!("random source: {e}")))
 }
 
-impl PairingStore {
-    pub fn new(ttl: Duration, cap: usize) -> Self {
-        PairingStore { ttl, cap, inner: Mutex::new(Inner::default()) }
-    }
+pub fn new_code() -> Result<String, StoreError> {
+    let mut bytes = [0u8; CODE_LEN];
+    random(&mut bytes)?;
+    // 256 is a multiple of 32, so `% 32` has no bias.
+    Ok(bytes.iter().filter_map(|b| ALPHABET.get(usize::from(*b) % ALPHABET.len()).map(|c| char::from(*c))).collect())
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // A poisoned lock still holds consistent data: every mutation below
-        // completes before anything can panic.
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
+#[derive(Debug)]
+pub struct Pairing<'s> {
+    pub store: &'s Store,
+    pub ttl: Duration,
+    pub cap: usize,
+}
 
-    /// A code for `peer`, or why there is none.
-    pub fn request(&self, peer: Peer, now: Instant) -> Result<String, Refusal> {
-        let mut inner = self.lock();
-        let ttl = self.ttl;
-        inner.pending.retain(|p| now.duration_since(p.created) < ttl);
-        if inner.approved.contains(&peer) {
-            return Err(Refusal::AlreadyApproved);
-        }
-        if inner.pending.iter().any(|p| p.peer == peer) {
-            return Err(Refusal::AlreadyPending);
-        }
-        let live = inner.pending.iter().filter(|p| p.peer.0 == peer.0 && p.peer.1 == peer.1).count();
-        if live >= self.cap {
-            return Err(Refusal::CapReached);
-        }
-        let code = loop {
-            let code = new_code().ok_or(Refusal::NoRandomness)?;
-            if !inner.pending.iter().any(|p| p.code == code) {
-                break code;
+impl Pairing<'_> {
+    pub fn request(&self, peer: &Peer, now: u64) -> Result<Result<String, Refusal>, StoreError> {
+        // A code collision on the channel is refused by the unique index;
+        // try again with a fresh code.
+        for _ in 0..8 {
+            let code = new_code()?;
+            match self.store.pairing_request(peer, &code, now, self.ttl, self.cap)? {
+                Ok(()) => return Ok(Ok(code)),
+                Err(Refusal::CodeTaken) => continue,
+                Err(refusal) => return Ok(Err(refusal)),
             }
-        };
-        inner.pending.push(Pending { peer, code: code.clone(), created: now });
-        Ok(code)
-    }
-
-    /// Approves a code; expiry is checked here, at approval time.
-    pub fn approve(&self, channel: &str, code: &str, now: Instant) -> Result<Peer, Refusal> {
-        let mut inner = self.lock();
-        let channel = channel.trim().to_lowercase();
-        let code = code.trim().to_ascii_uppercase();
-        let Some(index) = inner.pending.iter().position(|p| p.peer.0 == channel && p.code == code) else {
-            return Err(Refusal::UnknownCode);
-        };
-        let pending = inner.pending.remove(index);
-        if now.duration_since(pending.created) >= self.ttl {
-            return Err(Refusal::Expired);
         }
-        inner.approved.insert(pending.peer.clone());
-        Ok(pending.peer)
+        Err(StoreError::other("could not draw an unused pairing code"))
     }
 
-    pub fn is_approved(&self, peer: &Peer) -> bool {
-        self.lock().approved.contains(peer)
-    }
-
-    /// Live pending requests (codes included, for the owner) and approvals.
-    pub fn snapshot(&self, now: Instant) -> (Vec<(Peer, String, Duration)>, Vec<Peer>) {
-        let inner = self.lock();
-        let pending = inner
-            .pending
-            .iter()
-            .filter(|p| now.duration_since(p.created) < self.ttl)
-            .map(|p| (p.peer.clone(), p.code.clone(), self.ttl.saturating_sub(now.duration_since(p.created))))
-            .collect();
-        let mut approved: Vec<Peer> = inner.approved.iter().cloned().collect();
-        approved.sort();
-        (pending, approved)
+    pub fn approve(&self, channel: &str, code: &str, now: u64) -> Result<Result<Peer, Refusal>, StoreError> {
+        self.store.pairing_approve(&channel.trim().to_lowercase(), &code.trim().to_ascii_uppercase(), now, self.ttl)
     }
 }
 
@@ -147,40 +64,48 @@ mod tests {
 
     #[test]
     fn codes_ttl_cap_and_single_use() {
-        let store = PairingStore::new(Duration::from_secs(60), 3);
-        let t0 = Instant::now();
-        let code = store.request(peer("telegram", None, "1"), t0).unwrap();
+        let store = Store::in_memory().unwrap();
+        let pairing = Pairing { store: &store, ttl: Duration::from_secs(60), cap: 3 };
+        let t0 = 1_000_000;
+        let code = pairing.request(&peer("telegram", None, "1"), t0).unwrap().unwrap();
         assert_eq!(code.len(), CODE_LEN);
         assert!(code.bytes().all(|b| ALPHABET.contains(&b)), "{code}");
-        assert_eq!(store.request(peer("Telegram", Some("default"), "1"), t0), Err(Refusal::AlreadyPending));
-        store.request(peer("telegram", None, "2"), t0).unwrap();
-        store.request(peer("telegram", None, "3"), t0).unwrap();
-        assert_eq!(store.request(peer("telegram", None, "4"), t0), Err(Refusal::CapReached));
+        assert_eq!(pairing.request(&peer("Telegram", Some("default"), "1"), t0).unwrap(), Err(Refusal::AlreadyPending));
+        pairing.request(&peer("telegram", None, "2"), t0).unwrap().unwrap();
+        pairing.request(&peer("telegram", None, "3"), t0).unwrap().unwrap();
+        assert_eq!(pairing.request(&peer("telegram", None, "4"), t0).unwrap(), Err(Refusal::CapReached));
         // Another account has its own cap.
-        assert!(store.request(peer("telegram", Some("biz"), "4"), t0).is_ok());
-        assert_eq!(store.approve("telegram", &code.to_lowercase(), t0).unwrap(), peer("telegram", None, "1"));
-        assert!(store.is_approved(&peer("telegram", None, "1")));
-        assert_eq!(store.approve("telegram", &code, t0), Err(Refusal::UnknownCode), "codes are single-use");
-        // Expiry is enforced at approval time.
-        let late = store.request(peer("telegram", None, "5"), t0).unwrap();
-        assert_eq!(store.approve("telegram", &late, t0 + Duration::from_secs(61)), Err(Refusal::Expired));
-        assert!(!store.is_approved(&peer("telegram", None, "5")));
-        // Expired requests free their slot.
-        assert!(store.request(peer("telegram", None, "6"), t0 + Duration::from_secs(61)).is_ok());
+        assert!(pairing.request(&peer("telegram", Some("biz"), "4"), t0).unwrap().is_ok());
+        assert_eq!(pairing.approve("telegram", &code.to_lowercase(), t0).unwrap(), Ok(peer("telegram", None, "1")));
+        assert!(store.pairing_is_approved(&peer("telegram", None, "1")).unwrap());
+        assert_eq!(pairing.approve("telegram", &code, t0).unwrap(), Err(Refusal::UnknownCode), "codes are single-use");
+        // The approval freed a slot; the cap holds again after it is taken.
+        pairing.request(&peer("telegram", None, "5"), t0).unwrap().unwrap();
+        assert_eq!(pairing.request(&peer("telegram", None, "6"), t0).unwrap(), Err(Refusal::CapReached));
+        // Expired requests free their slots; expiry is enforced at approval time.
+        let after = t0 + 61_000;
+        let fresh = pairing.request(&peer("telegram", None, "6"), after).unwrap().unwrap();
+        assert_eq!(pairing.approve("telegram", &fresh, after + 61_000).unwrap(), Err(Refusal::Expired));
+        assert!(!store.pairing_is_approved(&peer("telegram", None, "6")).unwrap());
     }
 
     #[test]
     fn racing_requests_never_exceed_the_cap() {
-        let store = std::sync::Arc::new(PairingStore::new(Duration::from_secs(60), 3));
-        let t0 = Instant::now();
+        let path = std::env::temp_dir().join(format!("palisade-race-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let store = std::sync::Arc::new(Store::open(&path).unwrap());
         let handles: Vec<_> = (0..16)
             .map(|i| {
                 let store = std::sync::Arc::clone(&store);
-                std::thread::spawn(move || store.request(peer("signal", None, &i.to_string()), t0).is_ok())
+                std::thread::spawn(move || {
+                    let pairing = Pairing { store: &store, ttl: Duration::from_secs(60), cap: 3 };
+                    pairing.request(&peer("signal", None, &i.to_string()), 5_000).unwrap().is_ok()
+                })
             })
             .collect();
         let granted = handles.into_iter().map(|h| h.join().unwrap()).filter(|ok| *ok).count();
         assert_eq!(granted, 3);
-        assert_eq!(store.snapshot(t0).0.len(), 3);
+        assert_eq!(store.pairing_snapshot(5_000, Duration::from_secs(60)).unwrap().0.len(), 3);
+        let _ = std::fs::remove_file(&path);
     }
 }

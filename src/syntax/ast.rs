@@ -388,6 +388,8 @@ pub struct GatewaySettings {
     /// `pairing ttl 1h max_pending 3`
     pub pairing_ttl: Option<Spanned<String>>,
     pub pairing_cap: Option<Spanned<String>>,
+    /// `device_skew 2m`
+    pub device_skew: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

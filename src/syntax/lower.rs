@@ -682,6 +682,11 @@ impl Lowerer<'_> {
                         gateway.auth = Some(AuthSettings { mode, source, span: at });
                     }
                 }
+                Rule::skew_stmt => {
+                    let Some(value) = parts.first() else { continue };
+                    let value = Spanned::new(value.as_str().to_string(), span(value));
+                    self.set_once(&mut gateway.device_skew, value, at, "device_skew");
+                }
                 Rule::pairing_stmt => {
                     for setting in parts {
                         let rule = setting.as_rule();
@@ -821,6 +826,7 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_per
             | Rule::kw_lockout
             | Rule::kw_pairing
+            | Rule::kw_device_skew
             | Rule::kw_ttl
             | Rule::kw_max_pending
     )

@@ -135,6 +135,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::kw_lockout => "`lockout`",
         Rule::number => "a number",
         Rule::pairing_stmt | Rule::kw_pairing => "`pairing`",
+        Rule::skew_stmt | Rule::kw_device_skew => "`device_skew`",
         Rule::pairing_ttl | Rule::kw_ttl => "`ttl`",
         Rule::pairing_cap | Rule::kw_max_pending => "`max_pending`",
         Rule::duration => "a duration (`30s`, `1m`, `2h`)",

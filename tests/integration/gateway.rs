@@ -353,3 +353,91 @@ fn pairing_codes_cap_ttl_and_what_an_approval_grants() {
     assert_eq!((late.0, late.1["error"]["code"].as_str()), (409, Some("expired")));
     assert_eq!(dm("10", false)["outcome"], "pair");
 }
+
+fn sign_connect(gw: &Gateway, seed: u8, tamper: impl Fn(&mut Value)) -> (u16, Value) {
+    use ed25519_dalek::{Signer, SigningKey};
+    use palisade::gateway::devices::{fingerprint, hex, signed_message};
+    let (_, challenge) = http(gw.addr, "POST", "/v1/devices/challenge", Some(TOKEN), &Value::Null);
+    let nonce = challenge["nonce"].as_str().unwrap().to_string();
+    let signed_at = challenge["ts"].as_u64().unwrap();
+    let key = SigningKey::from_bytes(&[seed; 32]);
+    let public = key.verifying_key().to_bytes();
+    let id = fingerprint(&public);
+    let signature = key.sign(signed_message(&id, &nonce, signed_at).as_bytes());
+    let mut body =
+        json!({"device_id": id, "public_key": hex(&public), "signature": hex(&signature.to_bytes()), "nonce": nonce, "signed_at": signed_at});
+    tamper(&mut body);
+    http(gw.addr, "POST", "/v1/devices/connect", Some(TOKEN), &body)
+}
+
+#[test]
+fn devices_sign_challenges_and_state_survives_kill_9() {
+    let scratch = Scratch::new("dev");
+    let policy = "agent main { default sandbox off tools { profile full } }\n\
+        channel telegram { dm pairing }\n\
+        sessions { dm_scope per_channel_peer }\n\
+        gateway { auth token  device_skew 30s }\n";
+    let mut gw = scratch.start(policy);
+
+    // A good signature gets a device token that authenticates like the secret.
+    let (status, body) = sign_connect(&gw, 7, |_| {});
+    assert_eq!(status, 200, "{body}");
+    let device_token = body["token"].as_str().unwrap().to_string();
+    let probe = json!({"kind": "tool", "agent": "main", "tool": "read"});
+    assert_eq!(http(gw.addr, "POST", "/v1/decide", Some(&device_token), &probe).0, 200);
+
+    // Each failure has its own code.
+    let code = |r: (u16, Value)| (r.0, r.1["error"]["code"].as_str().unwrap_or("").to_string());
+    assert_eq!(code(sign_connect(&gw, 7, |b| b["nonce"] = json!(""))), (401, "nonce_missing".into()));
+    assert_eq!(code(sign_connect(&gw, 7, |b| b["nonce"] = json!("ab".repeat(32)))), (401, "nonce_mismatch".into()));
+    assert_eq!(code(sign_connect(&gw, 7, |b| b["signed_at"] = json!(b["signed_at"].as_u64().unwrap() - 60_000))), (401, "expired".into()));
+    assert_eq!(code(sign_connect(&gw, 7, |b| b["device_id"] = json!("00".repeat(32)))), (401, "device_id_mismatch".into()));
+    let flip = |b: &mut Value| {
+        let mut sig = b["signature"].as_str().unwrap().to_string();
+        let last = if sig.ends_with('0') { "1" } else { "0" };
+        sig.replace_range(sig.len() - 1.., last);
+        b["signature"] = json!(sig);
+    };
+    assert_eq!(code(sign_connect(&gw, 7, flip)), (401, "signature_invalid".into()));
+    // A replayed signature (same nonce) fails.
+    let (_, challenge) = http(gw.addr, "POST", "/v1/devices/challenge", Some(TOKEN), &Value::Null);
+    let replay = {
+        use ed25519_dalek::{Signer, SigningKey};
+        use palisade::gateway::devices::{fingerprint, hex, signed_message};
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let public = key.verifying_key().to_bytes();
+        let id = fingerprint(&public);
+        let (nonce, ts) = (challenge["nonce"].as_str().unwrap(), challenge["ts"].as_u64().unwrap());
+        json!({"device_id": id, "public_key": hex(&public), "signature": hex(&key.sign(signed_message(&id, nonce, ts).as_bytes()).to_bytes()),
+               "nonce": nonce, "signed_at": ts})
+    };
+    assert_eq!(http(gw.addr, "POST", "/v1/devices/connect", Some(TOKEN), &replay).0, 200);
+    assert_eq!(code(http(gw.addr, "POST", "/v1/devices/connect", Some(TOKEN), &replay)), (401, "nonce_mismatch".into()));
+
+    // Node commands: an approval is bound to its request id and command.
+    let post = |gw: &Gateway, path: &str, body: Value| http(gw.addr, "POST", path, Some(TOKEN), &body);
+    assert_eq!(post(&gw, "/v1/nodes/approve", json!({"request_id": "r1", "command": "echo one"})).0, 200);
+    assert_eq!(post(&gw, "/v1/nodes/approve", json!({"request_id": "r2", "command": "echo two"})).0, 200);
+    let run = |gw: &Gateway, id: &str, command: &str| post(gw, "/v1/nodes/run", json!({"request_id": id, "agent": "main", "command": command}));
+    assert_eq!(code(run(&gw, "r3", "echo one")), (403, "no_approval".into()), "an approval never authorises another request");
+    assert_eq!(code(run(&gw, "r1", "echo two")), (403, "approval_mismatch".into()));
+    let (status, body) = run(&gw, "r1", "echo one");
+    assert_eq!((status, body["result"]["stdout"].as_str()), (200, Some("one\n")), "{body}");
+    assert_eq!(code(run(&gw, "r1", "echo one")), (403, "no_approval".into()), "approvals are single-use");
+
+    // Pairing state, the device, and the unused approval survive kill -9.
+    let (_, pending) = post(&gw, "/v1/pairing/request", json!({"channel": "telegram", "sender": "55"}));
+    let code_55 = pending["code"].as_str().unwrap().to_string();
+    let (_, pending) = post(&gw, "/v1/pairing/request", json!({"channel": "telegram", "sender": "56"}));
+    assert_eq!(post(&gw, "/v1/pairing/approve", json!({"channel": "telegram", "code": pending["code"]})).0, 200);
+    let pid = gw.child.id().to_string();
+    assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
+    let _ = gw.child.wait();
+    gw = scratch.start(policy);
+    let dm = |gw: &Gateway, sender: &str| post(gw, "/v1/decide", json!({"kind": "ingress", "channel": "telegram", "sender": sender})).1["outcome"].clone();
+    assert_eq!(dm(&gw, "56"), "accept", "an approval survives");
+    assert_eq!(post(&gw, "/v1/pairing/approve", json!({"channel": "telegram", "code": code_55})).0, 200, "a pending code survives");
+    assert_eq!(http(gw.addr, "POST", "/v1/decide", Some(&device_token), &probe).0, 200, "a device token survives");
+    let (status, body) = run(&gw, "r2", "echo two");
+    assert_eq!((status, body["result"]["stdout"].as_str()), (200, Some("two\n")), "an approval survives: {body}");
+}

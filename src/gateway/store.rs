@@ -1,0 +1,278 @@
+//! State that must survive a restart (pairing requests and approvals, device
+//! records, node-command approvals) in an embedded SQLite database, WAL mode.
+//! Every check-and-write is one `BEGIN IMMEDIATE` transaction under one
+//! connection lock, so concurrent requests cannot race past a cap or reuse
+//! a single-use approval.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("state store: {0}")]
+#[diagnostic(code(palisade::store))]
+pub struct StoreError(String);
+
+impl StoreError {
+    pub fn other(message: impl Into<String>) -> Self {
+        StoreError(message.into())
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError(e.to_string())
+    }
+}
+
+/// Milliseconds since the Unix epoch: the clock persisted state is kept in.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn at(t: u64) -> i64 {
+    i64::try_from(t).unwrap_or(i64::MAX)
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS pairing_pending (
+  channel TEXT NOT NULL, account TEXT NOT NULL, sender TEXT NOT NULL,
+  code TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  PRIMARY KEY (channel, account, sender));
+CREATE UNIQUE INDEX IF NOT EXISTS pairing_code ON pairing_pending (channel, code);
+CREATE TABLE IF NOT EXISTS pairing_approved (
+  channel TEXT NOT NULL, account TEXT NOT NULL, sender TEXT NOT NULL, approved_ms INTEGER NOT NULL,
+  PRIMARY KEY (channel, account, sender));
+CREATE TABLE IF NOT EXISTS devices (
+  device_id TEXT PRIMARY KEY, public_key TEXT NOT NULL, token_digest TEXT NOT NULL, connected_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS node_approvals (
+  request_id TEXT PRIMARY KEY, command_digest TEXT NOT NULL, approved_ms INTEGER NOT NULL);
+";
+
+/// (channel, account, sender), lowercased.
+pub type Peer = (String, String, String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    CapReached,
+    AlreadyPending,
+    AlreadyApproved,
+    UnknownCode,
+    Expired,
+    NoApproval,
+    ApprovalMismatch,
+    /// Another live request on the channel has this code; the caller draws again.
+    CodeTaken,
+}
+
+impl Refusal {
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::CapReached => "this channel account has the maximum number of pending pairing requests",
+            Refusal::AlreadyPending => "this sender already has a pending pairing request",
+            Refusal::AlreadyApproved => "this sender is already paired",
+            Refusal::UnknownCode => "no pending pairing request has this code on this channel",
+            Refusal::Expired => "the pairing request expired before it was approved",
+            Refusal::NoApproval => "no approval exists for this request id",
+            Refusal::ApprovalMismatch => "the approval for this request id was given for a different command",
+            Refusal::CodeTaken => "a pairing code collided; try again",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError(format!("{}: {e}", dir.display())))?;
+        }
+        Self::setup(Connection::open(path)?)
+    }
+
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(conn: Connection) -> Result<Self, StoreError> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store { conn: Mutex::new(conn) })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // SQLite rolls back an unfinished transaction; the connection stays usable.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    // ---- pairing ---------------------------------------------------------
+
+    /// Stores `code` for `peer` unless a rule forbids it.
+    pub fn pairing_request(&self, peer: &Peer, code: &str, now: u64, ttl: Duration, cap: usize) -> Result<Result<(), Refusal>, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM pairing_pending WHERE created_ms <= ?1", params![at(now) - ms(ttl)])?;
+        let (channel, account, sender) = peer;
+        let approved: Option<i64> = tx
+            .query_row("SELECT 1 FROM pairing_approved WHERE channel=?1 AND account=?2 AND sender=?3", params![channel, account, sender], |r| r.get(0))
+            .optional()?;
+        if approved.is_some() {
+            return Ok(Err(Refusal::AlreadyApproved));
+        }
+        let pending: Option<i64> = tx
+            .query_row("SELECT 1 FROM pairing_pending WHERE channel=?1 AND account=?2 AND sender=?3", params![channel, account, sender], |r| r.get(0))
+            .optional()?;
+        if pending.is_some() {
+            return Ok(Err(Refusal::AlreadyPending));
+        }
+        let live: i64 = tx.query_row("SELECT COUNT(*) FROM pairing_pending WHERE channel=?1 AND account=?2", params![channel, account], |r| r.get(0))?;
+        if usize::try_from(live).unwrap_or(usize::MAX) >= cap {
+            return Ok(Err(Refusal::CapReached));
+        }
+        let taken: Option<i64> =
+            tx.query_row("SELECT 1 FROM pairing_pending WHERE channel=?1 AND code=?2", params![channel, code], |r| r.get(0)).optional()?;
+        if taken.is_some() {
+            return Ok(Err(Refusal::CodeTaken));
+        }
+        tx.execute(
+            "INSERT INTO pairing_pending (channel, account, sender, code, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![channel, account, sender, code, at(now)],
+        )?;
+        tx.commit()?;
+        Ok(Ok(()))
+    }
+
+    /// Consumes a code; expiry is checked at this moment.
+    pub fn pairing_approve(&self, channel: &str, code: &str, now: u64, ttl: Duration) -> Result<Result<Peer, Refusal>, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(String, String, i64)> = tx
+            .query_row("SELECT account, sender, created_ms FROM pairing_pending WHERE channel=?1 AND code=?2", params![channel, code], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        let Some((account, sender, created)) = row else { return Ok(Err(Refusal::UnknownCode)) };
+        tx.execute("DELETE FROM pairing_pending WHERE channel=?1 AND code=?2", params![channel, code])?;
+        if at(now) - created >= ms(ttl) {
+            tx.commit()?;
+            return Ok(Err(Refusal::Expired));
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO pairing_approved (channel, account, sender, approved_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![channel, account, sender, at(now)],
+        )?;
+        tx.commit()?;
+        Ok(Ok((channel.to_string(), account, sender)))
+    }
+
+    pub fn pairing_is_approved(&self, peer: &Peer) -> Result<bool, StoreError> {
+        let conn = self.lock();
+        let (channel, account, sender) = peer;
+        let found: Option<i64> = conn
+            .query_row("SELECT 1 FROM pairing_approved WHERE channel=?1 AND account=?2 AND sender=?3", params![channel, account, sender], |r| r.get(0))
+            .optional()?;
+        Ok(found.is_some())
+    }
+
+    /// Live pending requests with their codes and milliseconds left, and approvals.
+    #[allow(clippy::type_complexity)]
+    pub fn pairing_snapshot(&self, now: u64, ttl: Duration) -> Result<(Vec<(Peer, String, u64)>, Vec<Peer>), StoreError> {
+        let conn = self.lock();
+        let mut pending = Vec::new();
+        let mut stmt = conn.prepare("SELECT channel, account, sender, code, created_ms FROM pairing_pending WHERE created_ms > ?1 ORDER BY created_ms")?;
+        let rows = stmt.query_map(params![at(now) - ms(ttl)], |r| {
+            Ok(((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?), r.get::<_, String>(3)?, r.get::<_, i64>(4)?))
+        })?;
+        for row in rows {
+            let (peer, code, created) = row?;
+            let left = (created + ms(ttl) - at(now)).max(0);
+            pending.push((peer, code, u64::try_from(left).unwrap_or(0)));
+        }
+        let mut approved = Vec::new();
+        let mut stmt = conn.prepare("SELECT channel, account, sender FROM pairing_approved ORDER BY channel, account, sender")?;
+        for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+            approved.push(row?);
+        }
+        Ok((pending, approved))
+    }
+
+    // ---- devices -----------------------------------------------------------
+
+    pub fn device_connect(&self, device_id: &str, public_key: &str, token_digest: &str, now: u64) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT OR REPLACE INTO devices (device_id, public_key, token_digest, connected_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![device_id, public_key, token_digest, at(now)],
+        )?;
+        Ok(())
+    }
+
+    /// The device whose token hashes to `token_digest`, if any.
+    pub fn device_by_token(&self, token_digest: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.lock().query_row("SELECT device_id FROM devices WHERE token_digest=?1", params![token_digest], |r| r.get(0)).optional()?)
+    }
+
+    // ---- node commands ------------------------------------------------------
+
+    pub fn node_approve(&self, request_id: &str, command_digest: &str, now: u64) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT OR REPLACE INTO node_approvals (request_id, command_digest, approved_ms) VALUES (?1, ?2, ?3)",
+            params![request_id, command_digest, at(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Consumes the approval of `request_id` if it was given for this command.
+    pub fn node_consume(&self, request_id: &str, command_digest: &str) -> Result<Result<(), Refusal>, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let digest: Option<String> =
+            tx.query_row("SELECT command_digest FROM node_approvals WHERE request_id=?1", params![request_id], |r| r.get(0)).optional()?;
+        match digest {
+            None => Ok(Err(Refusal::NoApproval)),
+            Some(d) if d != command_digest => Ok(Err(Refusal::ApprovalMismatch)),
+            Some(_) => {
+                tx.execute("DELETE FROM node_approvals WHERE request_id=?1", params![request_id])?;
+                tx.commit()?;
+                Ok(Ok(()))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_survives_reopening() {
+        let path = std::env::temp_dir().join(format!("palisade-store-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let peer = ("telegram".to_string(), "default".to_string(), "9".to_string());
+        {
+            let store = Store::open(&path).unwrap();
+            store.pairing_request(&peer, "ABCDEFGH", 1_000, Duration::from_secs(60), 3).unwrap().unwrap();
+            store.node_approve("req-1", "d1", 1_000).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.pairing_approve("telegram", "ABCDEFGH", 2_000, Duration::from_secs(60)).unwrap(), Ok(peer.clone()));
+        assert!(store.pairing_is_approved(&peer).unwrap());
+        assert_eq!(store.node_consume("req-1", "other").unwrap(), Err(Refusal::ApprovalMismatch));
+        assert_eq!(store.node_consume("req-2", "d1").unwrap(), Err(Refusal::NoApproval));
+        assert_eq!(store.node_consume("req-1", "d1").unwrap(), Ok(()));
+        assert_eq!(store.node_consume("req-1", "d1").unwrap(), Err(Refusal::NoApproval), "single use");
+        let _ = std::fs::remove_file(&path);
+    }
+}
