@@ -3,6 +3,7 @@
 //! hardened Docker sandbox (or on the host where the policy trusts the agent).
 //! Feature `gateway`.
 
+pub mod audit;
 pub mod auth;
 pub mod devices;
 pub mod pairing;
@@ -69,6 +70,7 @@ struct AppState {
     sandboxes: Option<Sandboxes>,
     store: store::Store,
     challenges: devices::Challenges,
+    audit: audit::Audit,
     state_dir: PathBuf,
     timeout: Duration,
 }
@@ -94,6 +96,8 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
         limiter: Limiter::new(config.rate_limit),
         store: store::Store::open(&options.state_dir.join("palisade.db"))?,
         challenges: devices::Challenges::new(config.device_skew),
+        audit: audit::Audit::open(&options.state_dir.join("audit.jsonl"))
+            .map_err(|e| store::StoreError::other(format!("audit log: {e}")))?,
         engine,
         secret,
         sandboxes,
@@ -167,7 +171,7 @@ fn client_ip(peer: SocketAddr) -> IpAddr {
     }
 }
 
-async fn decide(State(state): State<Arc<AppState>>, body: String) -> Response {
+async fn decide(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, body: String) -> Response {
     match crate::wire::parse(&body) {
         Ok(mut request) => {
             // Whether a sender is paired is the gateway's knowledge, never the client's claim.
@@ -178,9 +182,20 @@ async fn decide(State(state): State<Arc<AppState>>, body: String) -> Response {
                     Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
                 };
             }
-            Json(crate::wire::decision_json(&state.engine, &request)).into_response()
+            let decision = crate::wire::decision_json(&state.engine, &request);
+            state.audit.record(json!({"event": "decide", "client": client_ip(peer).to_string(), "request": summary(&request), "decision": decision}));
+            Json(decision).into_response()
         }
         Err(e) => error(StatusCode::BAD_REQUEST, "bad_request", e),
+    }
+}
+
+/// What a decide request asked, without free text.
+fn summary(request: &crate::wire::AnyRequest) -> Value {
+    match request {
+        crate::wire::AnyRequest::Tool(t) => json!({"kind": "tool", "agent": t.agent, "tool": t.tool, "session": t.session}),
+        crate::wire::AnyRequest::Ingress(i) => json!({"kind": "ingress", "channel": i.channel, "chat_id": i.chat_id, "sender": i.sender}),
+        crate::wire::AnyRequest::Route(i) => json!({"kind": "route", "channel": i.channel, "chat_id": i.chat_id, "sender": i.sender}),
     }
 }
 
@@ -354,7 +369,7 @@ struct NodeRun {
 
 /// Runs a node command: its approval is consumed first (single use), then
 /// the command goes through the same decision and sandbox as `exec`.
-async fn node_run(State(state): State<Arc<AppState>>, body: String) -> Response {
+async fn node_run(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, body: String) -> Response {
     let run: NodeRun = match serde_json::from_str(&body) {
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
@@ -367,7 +382,7 @@ async fn node_run(State(state): State<Arc<AppState>>, body: String) -> Response 
     let mut args = serde_json::Map::new();
     args.insert("command".into(), Value::String(run.command));
     let request = InvokeRequest { agent: run.agent, session: run.session, tool: "exec".into(), args, provider: None, sender: None };
-    run_invoke(&state, request).await
+    run_invoke(&state, request, peer).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -385,16 +400,16 @@ struct InvokeRequest {
     sender: Option<String>,
 }
 
-async fn invoke(State(state): State<Arc<AppState>>, body: String) -> Response {
+async fn invoke(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, body: String) -> Response {
     let request: InvokeRequest = match serde_json::from_str(&body) {
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
     };
-    run_invoke(&state, request).await
+    run_invoke(&state, request, peer).await
 }
 
 /// Decide, then run: 403 with the decision when denied.
-async fn run_invoke(state: &AppState, request: InvokeRequest) -> Response {
+async fn run_invoke(state: &AppState, request: InvokeRequest, peer: SocketAddr) -> Response {
     let engine = &state.engine;
     let Some(sandbox) = engine.sandbox(&request.agent) else {
         return error(StatusCode::NOT_FOUND, "unknown_agent", format!("unknown agent `{}`", request.agent));
@@ -412,7 +427,13 @@ async fn run_invoke(state: &AppState, request: InvokeRequest) -> Response {
     };
     let explanation = engine.explain(&tool_request);
     let decision = json!({"allowed": explanation.allowed, "tool": explanation.tool, "reason": explanation.reason, "at": explanation.at});
+    let mut entry = json!({
+        "event": "tool", "client": client_ip(peer).to_string(), "agent": agent, "session": session, "tool": explanation.tool,
+        "command": request.args.get("command"), "path": request.args.get("path"),
+        "decision": if explanation.allowed { "allow" } else { "deny" }, "reason": explanation.reason,
+    });
     if !explanation.allowed {
+        state.audit.record(entry);
         return (StatusCode::FORBIDDEN, Json(json!({"decision": decision}))).into_response();
     }
     let sandboxed = match engine.context(&tool_request) {
@@ -431,6 +452,19 @@ async fn run_invoke(state: &AppState, request: InvokeRequest) -> Response {
         let root = sandbox::agent_workspace(&state.state_dir, &agent);
         run_on_host(&root, &tool, arg, state.timeout).await
     };
+    if let Some(map) = entry.as_object_mut() {
+        map.insert("sandboxed".into(), Value::Bool(sandboxed));
+        match &result {
+            Ok(r) => {
+                map.insert("exit_code".into(), Value::from(r.exit_code));
+                map.insert("timed_out".into(), Value::Bool(r.timed_out));
+            }
+            Err((_, code, _)) => {
+                map.insert("error".into(), Value::from(*code));
+            }
+        }
+    }
+    state.audit.record(entry);
     match result {
         Ok(result) => Json(json!({"decision": decision, "result": result})).into_response(),
         Err((status, code, message)) => (status, Json(json!({"decision": decision, "error": {"code": code, "message": message}}))).into_response(),

@@ -248,6 +248,15 @@ fn sandboxed_exec_runs_hardened_and_denied_calls_never_reach_docker() {
     let result = exec(&gw, "box", session, "sleep 60");
     assert_eq!(result["timed_out"], true, "{result}");
     assert!(started.elapsed().as_secs() < 20);
+
+    // Every decision and run is in the audit log, and no secret is.
+    let audit = std::fs::read_to_string(gw.dir.join("state/audit.jsonl")).unwrap();
+    let entries: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(entries.iter().any(|e| e["agent"] == "quiet" && e["decision"] == "deny" && e.get("exit_code").is_none()));
+    assert!(entries.iter().any(|e| e["agent"] == "box" && e["decision"] == "allow" && e["exit_code"] == 0 && e["sandboxed"] == true));
+    assert!(entries.iter().any(|e| e["timed_out"] == true));
+    assert!(entries.iter().all(|e| e["time_ms"].as_u64().is_some() && e["client"] == "127.0.0.1"));
+    assert!(!audit.contains(TOKEN));
 }
 
 #[test]
