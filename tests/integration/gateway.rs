@@ -250,7 +250,13 @@ fn sandboxed_exec_runs_hardened_and_denied_calls_never_reach_docker() {
     assert!(started.elapsed().as_secs() < 20);
 
     // Every decision and run is in the audit log, and no secret is.
-    let audit = std::fs::read_to_string(gw.dir.join("state/audit.jsonl")).unwrap();
+    // The writer batches for a few milliseconds; wait for the last run's line.
+    let read_audit = || std::fs::read_to_string(gw.dir.join("state/audit.jsonl")).unwrap_or_default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !read_audit().contains("\"timed_out\":true") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let audit = read_audit();
     let entries: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(entries.iter().any(|e| e["agent"] == "quiet" && e["decision"] == "deny" && e.get("exit_code").is_none()));
     assert!(entries.iter().any(|e| e["agent"] == "box" && e["decision"] == "allow" && e["exit_code"] == 0 && e["sandboxed"] == true));
