@@ -97,6 +97,12 @@ enum Command {
         /// Seconds a tool run may take before it is killed.
         #[arg(long, default_value_t = 30)]
         timeout: u64,
+        /// Remove containers unused this long (`30m`, `1h`).
+        #[arg(long, default_value = "1h", value_parser = duration)]
+        prune_idle: std::time::Duration,
+        /// Remove containers older than this.
+        #[arg(long, default_value = "24h", value_parser = duration)]
+        prune_max_age: std::time::Duration,
     },
     /// Operate on the Docker sandboxes.
     #[cfg(feature = "gateway")]
@@ -118,6 +124,41 @@ enum SandboxCommand {
     },
     /// List the containers the gateway made, with their scope keys.
     List,
+    /// Show where an agent's call would run: scope key, container, workspace, settings.
+    Explain {
+        #[arg(long)]
+        policy: PathBuf,
+        #[arg(long)]
+        agent: String,
+        #[arg(long)]
+        session: Option<String>,
+        #[arg(long, default_value = ".palisade")]
+        state_dir: PathBuf,
+    },
+    /// Remove containers so that their next use recreates them.
+    Recreate {
+        /// Container names (from `sandbox list`); `--all` for every one.
+        names: Vec<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Remove idle or old containers now.
+    Prune {
+        #[arg(long, default_value = "1h", value_parser = duration)]
+        idle: std::time::Duration,
+        #[arg(long, default_value = "24h", value_parser = duration)]
+        max_age: std::time::Duration,
+        #[arg(long, default_value = ".palisade")]
+        state_dir: PathBuf,
+        /// Only containers whose name starts with this.
+        #[arg(long, default_value = "")]
+        prefix: String,
+    },
+}
+
+#[cfg(feature = "gateway")]
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    palisade::engine::gateway::parse_duration(text).ok_or_else(|| format!("`{text}` is not a duration (30s, 5m, 1h, 1d)"))
 }
 
 /// The bundled example, so that `palisade demo` works with no files at all.
@@ -189,6 +230,9 @@ fn gateway(policy: &Policy, options: palisade::gateway::GatewayOptions) -> ExitC
 #[cfg(feature = "gateway")]
 fn sandbox(command: SandboxCommand) -> ExitCode {
     use palisade::gateway::sandbox::Sandboxes;
+    if let SandboxCommand::Explain { policy, agent, session, state_dir } = &command {
+        return with_policy(policy, |policy| sandbox_explain(policy, agent, session.as_deref(), state_dir));
+    }
     let Some(rt) = runtime() else { return ExitCode::from(2) };
     rt.block_on(async {
         let sandboxes = match Sandboxes::connect(PathBuf::from(".palisade"), std::time::Duration::from_secs(30)).await {
@@ -216,6 +260,50 @@ fn sandbox(command: SandboxCommand) -> ExitCode {
                     }
                 }
             }
+            SandboxCommand::Explain { .. } => ExitCode::from(2),
+            SandboxCommand::Recreate { names, all } => {
+                let names = if all {
+                    match sandboxes.list().await {
+                        Ok(list) => list.into_iter().map(|(name, _)| name).collect(),
+                        Err(e) => {
+                            eprintln!("{}", render(&e));
+                            return ExitCode::from(2);
+                        }
+                    }
+                } else {
+                    names
+                };
+                for name in names {
+                    if let Err(e) = sandboxes.remove(&name).await {
+                        eprintln!("{}", render(&e));
+                        return ExitCode::from(2);
+                    }
+                    outln!("removed {name}; its next use recreates it");
+                }
+                ExitCode::SUCCESS
+            }
+            SandboxCommand::Prune { idle, max_age, state_dir, prefix } => {
+                let store = match palisade::gateway::store::Store::open(&state_dir.join("palisade.db")) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("{}", render(&e));
+                        return ExitCode::from(2);
+                    }
+                };
+                match sandboxes.prune(&store, &prefix, idle, max_age, palisade::gateway::store::now_ms()).await {
+                    Ok(removed) => {
+                        for name in &removed {
+                            outln!("pruned {name}");
+                        }
+                        outln!("{} container(s) pruned", removed.len());
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("{}", render(&e));
+                        ExitCode::from(2)
+                    }
+                }
+            }
             SandboxCommand::List => match sandboxes.list().await {
                 Ok(list) => {
                     for (name, scope) in list {
@@ -232,14 +320,49 @@ fn sandbox(command: SandboxCommand) -> ExitCode {
     })
 }
 
+#[cfg(feature = "gateway")]
+fn sandbox_explain(policy: &Policy, agent: &str, session: Option<&str>, state_dir: &Path) -> ExitCode {
+    use palisade::gateway::sandbox;
+    let engine = policy.engine();
+    let Some(config) = engine.sandbox(agent) else {
+        eprintln!("error: unknown agent `{agent}`");
+        return ExitCode::from(2);
+    };
+    let agent = agent.trim().to_lowercase();
+    let session = session.map_or_else(|| format!("agent:{agent}:main"), str::to_string);
+    let request = palisade::ToolRequest { session: Some(&session), ..palisade::ToolRequest::new(&agent, "") };
+    let sandboxed = engine.context(&request).map(|c| c.sandboxed()).unwrap_or(true);
+    outln!("agent {agent}, session {session}: sandbox mode {:?}, {}", config.mode, if sandboxed { "runs sandboxed" } else { "runs on the host" });
+    if !sandboxed {
+        outln!("  workspace {}", sandbox::agent_workspace(state_dir, &agent).display());
+        return ExitCode::SUCCESS;
+    }
+    let placement = sandbox::placement(config, state_dir, &agent, &session);
+    outln!("  scope {:?}, scope key {}", config.scope, placement.scope_key);
+    outln!("  container {}", placement.container);
+    outln!("  workspace {} at /workspace ({})", placement.workspace.display(), if placement.read_only { "read-only" } else { "read-write" });
+    match sandbox::container_body(config, &placement) {
+        Ok(body) => match serde_json::to_string_pretty(&body) {
+            Ok(text) => outln!("{text}"),
+            Err(e) => eprintln!("error: {e}"),
+        },
+        Err(e) => {
+            eprintln!("{}", render(&e));
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 /// Exit codes: 0 ok, 1 policy invalid or a test failed, 2 bad usage or request.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { files, format } => check(&files, format),
         #[cfg(feature = "gateway")]
-        Command::Gateway { policy, listen, state_dir, timeout } => with_policy(&policy, |policy| {
-            gateway(policy, palisade::gateway::GatewayOptions { listen, state_dir, timeout: std::time::Duration::from_secs(timeout.max(1)) })
+        Command::Gateway { policy, listen, state_dir, timeout, prune_idle, prune_max_age } => with_policy(&policy, |policy| {
+            let timeout = std::time::Duration::from_secs(timeout.max(1));
+            gateway(policy, palisade::gateway::GatewayOptions { listen, state_dir, timeout, prune_idle, prune_max_age })
         }),
         #[cfg(feature = "gateway")]
         Command::Sandbox { command } => sandbox(command),

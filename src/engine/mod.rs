@@ -253,6 +253,19 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// The container name prefixes of the agents that can run sandboxed.
+    pub fn sandbox_prefixes(&self) -> Vec<String> {
+        let mut prefixes: Vec<String> = self
+            .agents
+            .iter()
+            .filter(|a| a.sandbox.mode != SandboxMode::Off)
+            .map(|a| a.sandbox.docker.prefix.clone())
+            .collect();
+        prefixes.sort();
+        prefixes.dedup();
+        prefixes
+    }
+
     /// The gateway settings the policy gives (defaults when it gives none).
     pub fn gateway(&self) -> &gateway::GatewayConfig {
         &self.gateway

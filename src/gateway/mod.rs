@@ -61,6 +61,10 @@ pub struct GatewayOptions {
     pub state_dir: PathBuf,
     /// Longest a tool run may take before it is killed.
     pub timeout: Duration,
+    /// Containers unused this long are removed.
+    pub prune_idle: Duration,
+    /// Containers older than this are removed (and recreated on next use).
+    pub prune_max_age: Duration,
 }
 
 struct AppState {
@@ -104,6 +108,7 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
         state_dir: options.state_dir,
         timeout: options.timeout,
     });
+    spawn_pruner(Arc::clone(&state), options.prune_idle, options.prune_max_age);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| GatewayError::Listen { addr, reason: e.to_string() })?;
     let bound = listener.local_addr().map_err(|e| GatewayError::Listen { addr, reason: e.to_string() })?;
     on_listen(bound);
@@ -113,6 +118,38 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
         })
         .await
         .map_err(|e| GatewayError::Serve(e.to_string()))
+}
+
+/// Removes idle and old containers in the background.
+fn spawn_pruner(state: Arc<AppState>, idle: Duration, max_age: Duration) {
+    let every = (idle.min(max_age) / 4).clamp(Duration::from_secs(1), Duration::from_secs(300));
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(sandboxes) = &state.sandboxes else { continue };
+            // Only this policy's containers: other gateways may share the daemon.
+            let mut removed_all = Vec::new();
+            let mut failure = None;
+            for prefix in state.engine.sandbox_prefixes() {
+                match sandboxes.prune(&state.store, &prefix, idle, max_age, store::now_ms()).await {
+                    Ok(removed) => removed_all.extend(removed),
+                    Err(e) => failure = Some(e),
+                }
+            }
+            let result = match failure {
+                Some(e) => Err(e),
+                None => Ok(removed_all),
+            };
+            match result {
+                Ok(removed) => {
+                    for name in removed {
+                        state.audit.record(json!({"event": "prune", "container": name}));
+                    }
+                }
+                Err(e) => eprintln!("warning: pruning sandboxes: {e}"),
+            }
+        }
+    });
 }
 
 fn router(state: Arc<AppState>) -> Router {
@@ -447,6 +484,9 @@ async fn run_invoke(state: &AppState, request: InvokeRequest, peer: SocketAddr) 
             return error(StatusCode::SERVICE_UNAVAILABLE, "no_sandbox", "the Docker daemon is unavailable; sandboxed calls are refused");
         };
         let placement = sandbox::placement(sandbox, &state.state_dir, &agent, &session);
+        if let Err(e) = state.store.sandbox_used(&placement.container, &placement.scope_key, store::now_ms()) {
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string());
+        }
         run_sandboxed(sandboxes, sandbox, &placement, &tool, arg).await
     } else {
         let root = sandbox::agent_workspace(&state.state_dir, &agent);

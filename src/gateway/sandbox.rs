@@ -301,6 +301,40 @@ impl Sandboxes {
         Ok(out.finish(exit_code, timed_out))
     }
 
+    /// Removes containers whose name starts with `prefix` and that are idle
+    /// longer than `idle` (by the store's last use, else their creation) or
+    /// older than `max_age`. Returns the names removed.
+    pub async fn prune(
+        &self,
+        store: &super::store::Store,
+        prefix: &str,
+        idle: Duration,
+        max_age: Duration,
+        now_ms: u64,
+    ) -> Result<Vec<String>, SandboxError> {
+        let options = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&HashMap::from([("label".to_string(), vec![LABEL_SCOPE.to_string()])]))
+            .build();
+        let mut removed = Vec::new();
+        for c in self.docker.list_containers(Some(options)).await? {
+            let name = c.names.and_then(|n| n.into_iter().next()).unwrap_or_default().trim_start_matches('/').to_string();
+            if !name.starts_with(prefix) {
+                continue;
+            }
+            let created_ms = u64::try_from(c.created.unwrap_or(0)).unwrap_or(0).saturating_mul(1000);
+            let last_used = store.sandbox_last_used(&name).map_err(|e| SandboxError::Workspace(e.to_string()))?.unwrap_or(created_ms);
+            let too_idle = now_ms.saturating_sub(last_used) > u64::try_from(idle.as_millis()).unwrap_or(u64::MAX);
+            let too_old = now_ms.saturating_sub(created_ms) > u64::try_from(max_age.as_millis()).unwrap_or(u64::MAX);
+            if too_idle || too_old {
+                self.remove(&name).await?;
+                store.sandbox_forget(&name).map_err(|e| SandboxError::Workspace(e.to_string()))?;
+                removed.push(name);
+            }
+        }
+        Ok(removed)
+    }
+
     /// Containers this gateway made, by name, with their scope keys.
     pub async fn list(&self) -> Result<Vec<(String, String)>, SandboxError> {
         let options = ListContainersOptionsBuilder::new()

@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS pairing_approved (
   PRIMARY KEY (channel, account, sender));
 CREATE TABLE IF NOT EXISTS devices (
   device_id TEXT PRIMARY KEY, public_key TEXT NOT NULL, token_digest TEXT NOT NULL, connected_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sandboxes (
+  name TEXT PRIMARY KEY, scope TEXT NOT NULL, last_used_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS node_approvals (
   request_id TEXT PRIMARY KEY, command_digest TEXT NOT NULL, approved_ms INTEGER NOT NULL);
 ";
@@ -222,6 +224,26 @@ impl Store {
     /// The device whose token hashes to `token_digest`, if any.
     pub fn device_by_token(&self, token_digest: &str) -> Result<Option<String>, StoreError> {
         Ok(self.lock().query_row("SELECT device_id FROM devices WHERE token_digest=?1", params![token_digest], |r| r.get(0)).optional()?)
+    }
+
+    // ---- sandboxes ------------------------------------------------------------
+
+    pub fn sandbox_used(&self, name: &str, scope: &str, now: u64) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT OR REPLACE INTO sandboxes (name, scope, last_used_ms) VALUES (?1, ?2, ?3)",
+            params![name, scope, at(now)],
+        )?;
+        Ok(())
+    }
+
+    pub fn sandbox_last_used(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        let t: Option<i64> = self.lock().query_row("SELECT last_used_ms FROM sandboxes WHERE name=?1", params![name], |r| r.get(0)).optional()?;
+        Ok(t.and_then(|t| u64::try_from(t).ok()))
+    }
+
+    pub fn sandbox_forget(&self, name: &str) -> Result<(), StoreError> {
+        self.lock().execute("DELETE FROM sandboxes WHERE name=?1", params![name])?;
+        Ok(())
     }
 
     // ---- node commands ------------------------------------------------------

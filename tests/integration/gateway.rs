@@ -456,3 +456,61 @@ fn devices_sign_challenges_and_state_survives_kill_9() {
     let (status, body) = run(&gw, "r2", "echo two");
     assert_eq!((status, body["result"]["stdout"].as_str()), (200, Some("two\n")), "an approval survives: {body}");
 }
+
+#[test]
+fn operators_explain_recreate_and_prune_sandboxes() {
+    if !docker_ready() {
+        return;
+    }
+    ensure_image();
+    let scratch = Scratch::new("ops");
+    let policy = scratch.policy("", "");
+    let gw = scratch.start(&policy);
+    let session = "agent:box:ops:1";
+    exec(&gw, "box", session, "true");
+    let name = container_of(&gw, session);
+    let state = gw.dir.join("state");
+    let run = |args: &[&str]| {
+        let out = palisade().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+
+    let explained = run(&["sandbox", "explain", "--policy", gw.dir.join("policy.pal").to_str().unwrap(), "--agent", "box", "--session", session,
+        "--state-dir", state.to_str().unwrap()]);
+    assert!(explained.contains(&format!("container {name}")), "{explained}");
+    assert!(explained.contains("\"NetworkMode\": \"none\""), "{explained}");
+    assert!(run(&["sandbox", "list"]).contains(&name));
+
+    let id = |n: &str| docker(&["inspect", "-f", "{{.Id}}", n]).1;
+    let before = id(&name);
+    assert!(run(&["sandbox", "recreate", &name]).contains("removed"));
+    assert!(!docker(&["inspect", &name]).0);
+    exec(&gw, "box", session, "true");
+    assert_ne!(id(&name), before, "the next use recreated it");
+
+    // Nothing is idle for an hour yet; everything is idle for more than 1 s.
+    let prune = |idle: &str| run(&["sandbox", "prune", "--idle", idle, "--prefix", &scratch.prefix, "--state-dir", state.to_str().unwrap()]);
+    assert!(prune("1h").contains("0 container(s) pruned"));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let pruned = prune("1s");
+    assert!(pruned.contains(&format!("pruned {name}")), "{pruned}");
+    assert!(!docker(&["inspect", &name]).0);
+}
+
+#[test]
+fn binds_are_checked_again_after_resolving_symlinks() {
+    if !docker_ready() {
+        return;
+    }
+    ensure_image();
+    let scratch = Scratch::new("bind");
+    let link = scratch.dir.join("innocent");
+    std::os::unix::fs::symlink("/etc", &link).unwrap();
+    // Lexically fine, so `palisade check` passes; the gateway resolves it and refuses.
+    let gw = scratch.start(&scratch.policy(&format!("bind \"{}:/data:ro\"", link.display()), ""));
+    let (status, body) = invoke(&gw, "box", "agent:box:b", "exec", json!({"command": "cat /data/hostname"}));
+    assert_eq!(status, 502, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("refused"), "{body}");
+    assert!(!docker(&["inspect", &container_of(&gw, "agent:box:b")]).0);
+}
