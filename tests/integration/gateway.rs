@@ -243,6 +243,11 @@ fn sandboxed_exec_runs_hardened_and_denied_calls_never_reach_docker() {
     }
     assert!(out.contains("TMP-OK"), "{result}");
 
+    // Output is capped at 1 MiB per stream, and says so.
+    let result = exec(&gw, "box", session, "yes 0123456789abcdef | head -c 3000000");
+    assert_eq!(result["truncated"], true, "{}", result["stderr"]);
+    assert_eq!(result["stdout"].as_str().unwrap().len(), palisade::gateway::sandbox::OUTPUT_CAP);
+
     // A runaway command is killed at the timeout (3 s here).
     let started = std::time::Instant::now();
     let result = exec(&gw, "box", session, "sleep 60");
