@@ -519,3 +519,42 @@ fn binds_are_checked_again_after_resolving_symlinks() {
     assert!(body["error"]["message"].as_str().unwrap().contains("refused"), "{body}");
     assert!(!docker(&["inspect", &container_of(&gw, "agent:box:b")]).0);
 }
+
+#[test]
+fn modes_and_scopes_choose_where_calls_run() {
+    if !docker_ready() {
+        return;
+    }
+    ensure_image();
+    let scratch = Scratch::new("modes");
+    let p = &scratch.prefix;
+    let policy = format!(
+        "agent main {{ default  sandbox off }}\n\
+         agent nm {{ sandbox non-main scope session docker {{ prefix \"{p}\" }} tools {{ allow exec }} }}\n\
+         agent sh {{ sandbox all scope shared docker {{ prefix \"{p}\" }} tools {{ allow exec }} }}\n\
+         gateway {{ auth token }}\n"
+    );
+    let gw = scratch.start(&policy);
+    // non-main: the main session runs on the host, any other session in a container.
+    let host = exec(&gw, "nm", "agent:nm:main", "test -d /usr/bin && echo host");
+    assert_eq!(host["stdout"], "host\n", "{host}");
+    assert!(!docker(&["inspect", &container_of(&gw, "agent:nm:main")]).0);
+    let boxed = exec(&gw, "nm", "agent:nm:telegram:direct:1", "test -d /usr/bin || echo sandboxed");
+    assert_eq!(boxed["stdout"], "sandboxed\n", "{boxed}");
+    assert!(docker(&["inspect", &container_of(&gw, "agent:nm:telegram:direct:1")]).0);
+    // shared: every session of every agent with that scope uses one container.
+    exec(&gw, "sh", "agent:sh:a", "echo from-a > /workspace/shared.txt");
+    assert_eq!(exec(&gw, "sh", "agent:sh:b", "cat /workspace/shared.txt")["stdout"], "from-a\n");
+    assert!(docker(&["inspect", &container_of(&gw, "shared")]).0);
+}
+
+#[test]
+fn an_exposed_listen_address_without_auth_is_refused_at_start() {
+    let scratch = Scratch::new("exposed");
+    let path = scratch.dir.join("policy.pal");
+    std::fs::write(&path, "agent main {}\ngateway { auth none }\n").unwrap();
+    let out = palisade().args(["gateway", "--listen", "0.0.0.0:0", "--policy"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refusing to listen on 0.0.0.0:0 without authentication"), "{stderr}");
+}
