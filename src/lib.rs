@@ -24,6 +24,8 @@ pub mod print;
 pub mod source;
 pub mod syntax;
 pub mod wire;
+#[cfg(feature = "seams")]
+pub mod seams;
 #[cfg(feature = "gateway")]
 pub mod gateway;
 

@@ -543,7 +543,25 @@ impl<'p> Compiler<'p> {
         if let (Some(last), true) = (pass.last_mut(), tail != 0) {
             *last &= (1u64 << tail) - 1;
         }
-        self.layers.push(Layer { kind, name, allow, deny, deny_reason, pass });
+        #[cfg(feature = "seams")]
+        let deny_for_seams = deny.clone();
+        #[cfg(feature = "seams")]
+        let allow_bits = match &allow {
+            Some(allow) => self.matching_bits(allow),
+            None => vec![u64::MAX; words],
+        };
+        self.layers.push(Layer {
+            kind,
+            name,
+            allow,
+            deny,
+            deny_reason,
+            pass,
+            #[cfg(feature = "seams")]
+            allow_bits,
+            #[cfg(feature = "seams")]
+            deny_bits: self.matching_bits(&deny_for_seams),
+        });
         (self.layers.len() - 1) as LayerId
     }
 
@@ -826,6 +844,11 @@ impl<'p> Compiler<'p> {
                             let start = contexts.len();
                             contexts.extend_from_slice(&all);
                             let bits = contexts.get_mut(start..).unwrap_or_default();
+                            #[cfg(feature = "seams")]
+                            if crate::seams::fold_bug() != crate::seams::FoldBug::None {
+                                seam_fold(bits, engine.layers_of(context));
+                                continue;
+                            }
                             for layer in engine.layers_of(context) {
                                 for (b, p) in bits.iter_mut().zip(&layer.pass) {
                                     *b &= p;
@@ -889,6 +912,39 @@ impl<'p> Compiler<'p> {
         let start = line_start + start;
         let end = self.source.text.get(start..).and_then(|r| r.find('\n')).map_or(self.source.text.len(), |e| start + e);
         Span::new(start, end)
+    }
+}
+
+/// The fold with the bug the models injected (feature `seams`).
+#[cfg(feature = "seams")]
+fn seam_fold<'l>(bits: &mut [u64], layers: impl Iterator<Item = &'l Layer>) {
+    use crate::seams::FoldBug;
+    let layers: Vec<&Layer> = layers.collect();
+    let bug = crate::seams::fold_bug();
+    for (w, b) in bits.iter_mut().enumerate() {
+        let word = |v: &Vec<u64>| v.get(w).copied().unwrap_or(0);
+        match bug {
+            FoldBug::AllowUnion => {
+                let mut not_denied = *b;
+                let mut allowed_somewhere = 0u64;
+                let mut any_allow = false;
+                for layer in &layers {
+                    not_denied &= !word(&layer.deny_bits);
+                    if layer.allow.is_some() {
+                        any_allow = true;
+                        allowed_somewhere |= word(&layer.allow_bits);
+                    }
+                }
+                *b = if any_allow { not_denied & allowed_somewhere } else { not_denied };
+            }
+            FoldBug::DenyOverride => {
+                for (i, layer) in layers.iter().enumerate() {
+                    let regrant = if i > 0 && layer.allow.is_some() { word(&layer.pass) } else { 0 };
+                    *b = (*b & word(&layer.pass)) | regrant;
+                }
+            }
+            FoldBug::None => {}
+        }
     }
 }
 

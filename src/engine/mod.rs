@@ -137,6 +137,13 @@ pub(crate) struct Layer {
     pub deny_reason: Option<String>,
     /// Interned tools that pass this layer.
     pub pass: Vec<u64>,
+    /// Interned tools its allow list names (all when it has none); only the
+    /// bug seams need it.
+    #[cfg(feature = "seams")]
+    pub allow_bits: Vec<u64>,
+    /// Interned tools its deny list names; only the bug seams need it.
+    #[cfg(feature = "seams")]
+    pub deny_bits: Vec<u64>,
 }
 
 impl Layer {

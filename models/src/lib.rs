@@ -1,0 +1,7 @@
+//! Palisade's formal models: each security claim as TLA+ specs in `tla/`
+//! (a positive spec that holds, negative specs that must fail) and as a
+//! stateright model here whose states are computed by the real engine.
+//! `verify` runs both and says whether every result is the expected one.
+
+pub mod tool_policy;
+pub mod verify;

@@ -1,0 +1,162 @@
+//! The verification table: every TLA+ spec through `tla --json`, every
+//! stateright model through its checker, each compared with what it must
+//! give (holds, or a counterexample for a named invariant).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use palisade::seams::FoldBug;
+use stateright::{Checker, Model};
+
+use crate::tool_policy::ToolPolicyModel;
+
+/// What a run must give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    Holds,
+    Violates(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Holds,
+    Counterexample { invariant: String, length: usize },
+    Error(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub claim: &'static str,
+    pub variant: &'static str,
+    pub checker: &'static str,
+    pub expect: Expect,
+    pub verdict: Verdict,
+    pub states: u64,
+    pub seconds: f64,
+}
+
+impl Row {
+    pub fn as_expected(&self) -> bool {
+        match (&self.expect, &self.verdict) {
+            (Expect::Holds, Verdict::Holds) => true,
+            (Expect::Violates(want), Verdict::Counterexample { invariant, .. }) => invariant == want,
+            _ => false,
+        }
+    }
+
+    pub fn verdict_text(&self) -> String {
+        let text = match &self.verdict {
+            Verdict::Holds => "holds".to_string(),
+            Verdict::Counterexample { invariant, .. } => format!("counterexample ({invariant})"),
+            Verdict::Error(e) => format!("error: {e}"),
+        };
+        if self.as_expected() {
+            match self.verdict {
+                Verdict::Counterexample { .. } => format!("{text}, as expected"),
+                _ => text,
+            }
+        } else {
+            format!("UNEXPECTED {text}")
+        }
+    }
+
+    pub fn trace_len(&self) -> Option<usize> {
+        match self.verdict {
+            Verdict::Counterexample { length, .. } => Some(length),
+            _ => None,
+        }
+    }
+}
+
+/// One TLA+ run: `tla SPEC.tla --json` (the cfg beside it is read automatically).
+pub fn run_tla(tla_dir: &Path, spec: &str) -> (Verdict, u64, f64) {
+    let started = Instant::now();
+    let output = Command::new("tla").arg(format!("{spec}.tla")).args(["--json", "--allow-deadlock"]).current_dir(tla_dir).output();
+    let seconds = started.elapsed().as_secs_f64();
+    let output = match output {
+        Ok(o) => o,
+        Err(e) => return (Verdict::Error(format!("cannot run `tla`: {e} (cargo install tla-checker --locked)")), 0, seconds),
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let Some(json) = stdout.lines().rev().find_map(|l| serde_json::from_str::<serde_json::Value>(l.trim()).ok()) else {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return (Verdict::Error(format!("no JSON result: {}", stderr.lines().last().unwrap_or(""))), 0, seconds);
+    };
+    let states = json.pointer("/stats/states_explored").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let verdict = match json.get("status").and_then(serde_json::Value::as_str) {
+        Some("ok") => Verdict::Holds,
+        Some("invariant_violation") => Verdict::Counterexample {
+            invariant: json.get("invariant_name").and_then(serde_json::Value::as_str).unwrap_or("?").to_string(),
+            length: json.get("trace").and_then(serde_json::Value::as_array).map_or(0, Vec::len),
+        },
+        other => Verdict::Error(format!("status {other:?}")),
+    };
+    (verdict, states, seconds)
+}
+
+/// One stateright run, breadth first, to completion.
+pub fn run_model<M>(model: M) -> (Verdict, u64, f64)
+where
+    M: Model + Send + Sync + 'static,
+    M::State: Send + Sync + std::hash::Hash + std::fmt::Debug + Clone + PartialEq,
+    M::Action: Send + Sync + std::fmt::Debug + Clone + PartialEq,
+{
+    let started = Instant::now();
+    let properties: Vec<&'static str> = model.properties().iter().map(|p| p.name).collect();
+    let checker = model.checker().spawn_bfs().join();
+    let seconds = started.elapsed().as_secs_f64();
+    let states = checker.unique_state_count() as u64;
+    for name in properties {
+        if let Some(path) = checker.discovery(name) {
+            return (Verdict::Counterexample { invariant: name.to_string(), length: path.into_states().len() }, states, seconds);
+        }
+    }
+    (Verdict::Holds, states, seconds)
+}
+
+/// Every claim built so far, both checkers, every variant.
+pub fn table(tla_dir: &Path) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let tla = [
+        ("ToolPolicy", "positive", "ToolPolicy", Expect::Holds),
+        ("ToolPolicy", "allow lists unioned", "ToolPolicy_BugAllowUnion", Expect::Violates("NoGrantBack")),
+        ("ToolPolicy", "later allow re-grants a deny", "ToolPolicy_BugDenyOverride", Expect::Violates("DenyWins")),
+    ];
+    for (claim, variant, spec, expect) in tla {
+        let (verdict, states, seconds) = run_tla(tla_dir, spec);
+        rows.push(Row { claim, variant, checker: "tla", expect, verdict, states, seconds });
+    }
+    let models = [
+        ("positive", FoldBug::None, Expect::Holds),
+        ("allow lists unioned", FoldBug::AllowUnion, Expect::Violates("NoGrantBack")),
+        ("later allow re-grants a deny", FoldBug::DenyOverride, Expect::Violates("DenyWins")),
+    ];
+    for (variant, bug, expect) in models {
+        let (verdict, states, seconds) = run_model(ToolPolicyModel { bug });
+        rows.push(Row { claim: "ToolPolicy", variant, checker: "stateright", expect, verdict, states, seconds });
+    }
+    rows
+}
+
+pub fn render(rows: &[Row]) -> String {
+    let mut out = format!(
+        "{:<12} {:<30} {:<11} {:<46} {:>9} {:>12} {:>6}\n",
+        "claim", "variant", "checker", "verdict", "states", "states/s", "trace"
+    );
+    for r in rows {
+        let rate = if r.seconds > 0.0 { format!("{:.0}", r.states as f64 / r.seconds) } else { "-".into() };
+        let trace = r.trace_len().map_or("-".to_string(), |n| n.to_string());
+        out += &format!(
+            "{:<12} {:<30} {:<11} {:<46} {:>9} {:>12} {:>6}\n",
+            r.claim,
+            r.variant,
+            r.checker,
+            r.verdict_text(),
+            r.states,
+            rate,
+            trace
+        );
+    }
+    out
+}
