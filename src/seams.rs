@@ -1,32 +1,38 @@
 //! Test seams for the formal models (feature `seams`, off by default): the
-//! models in `models/` inject a known bug into the *real* compiler through
-//! these switches and check that their properties catch it. Without the
-//! feature none of this is compiled.
+//! models in `models/` inject a known bug into the *real* code through this
+//! one switch and check that their properties catch it. Without the feature
+//! none of this is compiled.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-/// A bug the models can inject into the layer fold.
+/// A bug the models can inject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-pub enum FoldBug {
+pub enum Bug {
     None = 0,
-    /// Allow lists are unioned across layers instead of intersected.
-    AllowUnion = 1,
-    /// A later layer's explicit allow re-grants what an earlier layer denied.
-    DenyOverride = 2,
+    /// Claim 7: allow lists are unioned across layers instead of intersected.
+    FoldAllowUnion = 1,
+    /// Claim 7: a later layer's explicit allow re-grants what an earlier layer denied.
+    FoldDenyOverride = 2,
+    /// Claim 1: the validator forgets the bind when auth is `none`.
+    NoBindCheck = 3,
 }
 
-static FOLD_BUG: AtomicU8 = AtomicU8::new(0);
+const ALL: [Bug; 4] = [Bug::None, Bug::FoldAllowUnion, Bug::FoldDenyOverride, Bug::NoBindCheck];
 
-/// Process-wide: callers must not compile concurrently with different bugs.
-pub fn set_fold_bug(bug: FoldBug) {
-    FOLD_BUG.store(bug as u8, Ordering::SeqCst);
+static BUG: AtomicU8 = AtomicU8::new(0);
+
+/// Process-wide: callers must not run the affected code concurrently with
+/// different bugs.
+pub fn set_bug(bug: Bug) {
+    BUG.store(bug as u8, Ordering::SeqCst);
 }
 
-pub fn fold_bug() -> FoldBug {
-    match FOLD_BUG.load(Ordering::SeqCst) {
-        1 => FoldBug::AllowUnion,
-        2 => FoldBug::DenyOverride,
-        _ => FoldBug::None,
-    }
+pub fn bug() -> Bug {
+    let n = BUG.load(Ordering::SeqCst);
+    ALL.into_iter().find(|b| *b as u8 == n).unwrap_or(Bug::None)
+}
+
+pub fn active(bug: Bug) -> bool {
+    self::bug() == bug
 }

@@ -3,5 +3,6 @@
 //! stateright model here whose states are computed by the real engine.
 //! `verify` runs both and says whether every result is the expected one.
 
+pub mod exposure;
 pub mod tool_policy;
 pub mod verify;

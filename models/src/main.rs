@@ -17,7 +17,7 @@ fn main() -> ExitCode {
                 "ToolPolicy" => {
                     let address = "127.0.0.1:3000";
                     eprintln!("serving the stateright Explorer for {claim} on http://{address}");
-                    ToolPolicyModel { bug: palisade::seams::FoldBug::None }.checker().serve(address);
+                    ToolPolicyModel { bug: palisade::seams::Bug::None }.checker().serve(address);
                     ExitCode::SUCCESS
                 }
                 other => {

@@ -5,7 +5,7 @@
 //! properties are the spec's invariants. The bug variants switch the real
 //! fold through `palisade::seams`.
 
-use palisade::seams::{set_fold_bug, FoldBug};
+use palisade::seams::{set_bug, Bug};
 use palisade::{Policy, ToolRequest};
 use stateright::{Model, Property};
 
@@ -30,7 +30,7 @@ pub struct State {
 
 #[derive(Clone, Debug)]
 pub struct ToolPolicyModel {
-    pub bug: FoldBug,
+    pub bug: Bug,
 }
 
 fn names(mask: u8) -> Vec<&'static str> {
@@ -109,9 +109,9 @@ impl Model for ToolPolicyModel {
     type Action = ();
 
     fn init_states(&self) -> Vec<State> {
-        set_fold_bug(self.bug);
+        set_bug(self.bug);
         let states = Self::configurations().into_iter().map(|layers| State { allowed: decide(&layers), layers }).collect();
-        set_fold_bug(FoldBug::None);
+        set_bug(Bug::None);
         states
     }
 

@@ -6,9 +6,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use palisade::seams::FoldBug;
+use palisade::seams::Bug;
 use stateright::{Checker, Model};
 
+use crate::exposure::ExposureModel;
 use crate::tool_policy::ToolPolicyModel;
 
 /// What a run must give.
@@ -122,33 +123,40 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
         ("ToolPolicy", "positive", "ToolPolicy", Expect::Holds),
         ("ToolPolicy", "allow lists unioned", "ToolPolicy_BugAllowUnion", Expect::Violates("NoGrantBack")),
         ("ToolPolicy", "later allow re-grants a deny", "ToolPolicy_BugDenyOverride", Expect::Violates("DenyWins")),
+        ("Exposure", "positive", "GatewayExposure", Expect::Holds),
+        ("Exposure", "validator forgets the bind", "GatewayExposure_BugNoBindCheck", Expect::Violates("NoUnauthenticatedExposure")),
     ];
     for (claim, variant, spec, expect) in tla {
         let (verdict, states, seconds) = run_tla(tla_dir, spec);
         rows.push(Row { claim, variant, checker: "tla", expect, verdict, states, seconds });
     }
     let models = [
-        ("positive", FoldBug::None, Expect::Holds),
-        ("allow lists unioned", FoldBug::AllowUnion, Expect::Violates("NoGrantBack")),
-        ("later allow re-grants a deny", FoldBug::DenyOverride, Expect::Violates("DenyWins")),
+        ("positive", Bug::None, Expect::Holds),
+        ("allow lists unioned", Bug::FoldAllowUnion, Expect::Violates("NoGrantBack")),
+        ("later allow re-grants a deny", Bug::FoldDenyOverride, Expect::Violates("DenyWins")),
     ];
     for (variant, bug, expect) in models {
         let (verdict, states, seconds) = run_model(ToolPolicyModel { bug });
         rows.push(Row { claim: "ToolPolicy", variant, checker: "stateright", expect, verdict, states, seconds });
+    }
+    let models = [("positive", Bug::None, Expect::Holds), ("validator forgets the bind", Bug::NoBindCheck, Expect::Violates("NoUnauthenticatedExposure"))];
+    for (variant, bug, expect) in models {
+        let (verdict, states, seconds) = run_model(ExposureModel { bug });
+        rows.push(Row { claim: "Exposure", variant, checker: "stateright", expect, verdict, states, seconds });
     }
     rows
 }
 
 pub fn render(rows: &[Row]) -> String {
     let mut out = format!(
-        "{:<12} {:<30} {:<11} {:<46} {:>9} {:>12} {:>6}\n",
+        "{:<12} {:<30} {:<11} {:<56} {:>9} {:>12} {:>6}\n",
         "claim", "variant", "checker", "verdict", "states", "states/s", "trace"
     );
     for r in rows {
         let rate = if r.seconds > 0.0 { format!("{:.0}", r.states as f64 / r.seconds) } else { "-".into() };
         let trace = r.trace_len().map_or("-".to_string(), |n| n.to_string());
         out += &format!(
-            "{:<12} {:<30} {:<11} {:<46} {:>9} {:>12} {:>6}\n",
+            "{:<12} {:<30} {:<11} {:<56} {:>9} {:>12} {:>6}\n",
             r.claim,
             r.variant,
             r.checker,

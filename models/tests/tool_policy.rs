@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use palisade::seams::FoldBug;
+use palisade::seams::Bug;
 use palisade_models::tool_policy::{decide, State, ToolPolicyModel};
 use palisade_models::verify::{run_model, run_tla, Verdict};
 use stateright::{Checker, Model};
@@ -31,7 +31,7 @@ fn tla_available() -> bool {
 #[test]
 fn positive_spec_and_model_agree_on_the_state_count() {
     let _seam = SEAM.lock().unwrap();
-    let (verdict, states, _) = run_model(ToolPolicyModel { bug: FoldBug::None });
+    let (verdict, states, _) = run_model(ToolPolicyModel { bug: Bug::None });
     assert_eq!(verdict, Verdict::Holds);
     assert_eq!(states, 4096);
     if tla_available() {
@@ -42,7 +42,7 @@ fn positive_spec_and_model_agree_on_the_state_count() {
 }
 
 /// The first counterexample state stateright finds for `property`.
-fn counterexample(bug: FoldBug, property: &'static str) -> State {
+fn counterexample(bug: Bug, property: &'static str) -> State {
     let checker = ToolPolicyModel { bug }.checker().spawn_bfs().join();
     checker.discovery(property).unwrap_or_else(|| panic!("no counterexample for {property}")).last_state().clone()
 }
@@ -51,7 +51,7 @@ fn counterexample(bug: FoldBug, property: &'static str) -> State {
 fn each_negative_trace_shows_its_bug_and_the_real_code_refuses_it() {
     let _seam = SEAM.lock().unwrap();
     // Allow lists unioned: a tool is allowed that some allow list leaves out.
-    let state = counterexample(FoldBug::AllowUnion, "NoGrantBack");
+    let state = counterexample(Bug::FoldAllowUnion, "NoGrantBack");
     let allowed = state.allowed.unwrap();
     assert!(state.layers.iter().any(|l| l.allow.is_some_and(|a| allowed & !a != 0)), "{state:?}");
     // Replay on the real code, seam off: the granted-back tool is refused.
@@ -60,7 +60,7 @@ fn each_negative_trace_shows_its_bug_and_the_real_code_refuses_it() {
     assert_ne!(real, allowed);
 
     // A later allow re-grants a deny: an allowed tool is on some deny list.
-    let state = counterexample(FoldBug::DenyOverride, "DenyWins");
+    let state = counterexample(Bug::FoldDenyOverride, "DenyWins");
     let allowed = state.allowed.unwrap();
     assert!(state.layers.iter().any(|l| allowed & l.deny != 0), "{state:?}");
     let real = decide(&state.layers).unwrap_or(0);

@@ -8,6 +8,14 @@ use crate::engine::gateway::{
     parse_duration, Bind, GatewayAuth, GatewayConfig, SecretRef, DEFAULT_PASSWORD_ENV, DEFAULT_TOKEN_ENV,
 };
 
+/// The claim-1 model's injected bug (feature `seams`); always false otherwise.
+pub(crate) fn seam_skips_bind_check() -> bool {
+    #[cfg(feature = "seams")]
+    return crate::seams::active(crate::seams::Bug::NoBindCheck);
+    #[cfg(not(feature = "seams"))]
+    false
+}
+
 impl super::Compiler<'_> {
     pub(super) fn gateway(&mut self) -> GatewayConfig {
         let mut config = GatewayConfig::default();
@@ -108,7 +116,7 @@ impl super::Compiler<'_> {
             if config.bind.is_loopback() {
                 self.warning("palisade::gateway-without-auth", span, "the gateway accepts every local client without a secret")
                     .help = Some("any process on this machine can run tools through it; prefer `auth token`".into());
-            } else {
+            } else if !seam_skips_bind_check() {
                 let bind_span = settings.bind.as_ref().map_or(settings.span, |b| b.span);
                 self.error("palisade::exposed-gateway", bind_span, "a gateway bound beyond loopback must require a secret")
                     .help = Some(format!("add `auth token` (read from ${DEFAULT_TOKEN_ENV}) or bind `loopback`"));

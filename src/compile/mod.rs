@@ -1,7 +1,7 @@
 //! AST -> engine: validate, resolve names and groups, build the layers of
 //! BRIEF §2, and fold every decision context into a bitset.
 
-mod gateway;
+pub(crate) mod gateway;
 mod ingress;
 mod sandbox;
 mod tests_run;
@@ -845,7 +845,7 @@ impl<'p> Compiler<'p> {
                             contexts.extend_from_slice(&all);
                             let bits = contexts.get_mut(start..).unwrap_or_default();
                             #[cfg(feature = "seams")]
-                            if crate::seams::fold_bug() != crate::seams::FoldBug::None {
+                            if crate::seams::active(crate::seams::Bug::FoldAllowUnion) || crate::seams::active(crate::seams::Bug::FoldDenyOverride) {
                                 seam_fold(bits, engine.layers_of(context));
                                 continue;
                             }
@@ -918,13 +918,13 @@ impl<'p> Compiler<'p> {
 /// The fold with the bug the models injected (feature `seams`).
 #[cfg(feature = "seams")]
 fn seam_fold<'l>(bits: &mut [u64], layers: impl Iterator<Item = &'l Layer>) {
-    use crate::seams::FoldBug;
+    use crate::seams::Bug;
     let layers: Vec<&Layer> = layers.collect();
-    let bug = crate::seams::fold_bug();
+    let bug = crate::seams::bug();
     for (w, b) in bits.iter_mut().enumerate() {
         let word = |v: &Vec<u64>| v.get(w).copied().unwrap_or(0);
         match bug {
-            FoldBug::AllowUnion => {
+            Bug::FoldAllowUnion => {
                 let mut not_denied = *b;
                 let mut allowed_somewhere = 0u64;
                 let mut any_allow = false;
@@ -937,13 +937,13 @@ fn seam_fold<'l>(bits: &mut [u64], layers: impl Iterator<Item = &'l Layer>) {
                 }
                 *b = if any_allow { not_denied & allowed_somewhere } else { not_denied };
             }
-            FoldBug::DenyOverride => {
+            Bug::FoldDenyOverride => {
                 for (i, layer) in layers.iter().enumerate() {
                     let regrant = if i > 0 && layer.allow.is_some() { word(&layer.pass) } else { 0 };
                     *b = (*b & word(&layer.pass)) | regrant;
                 }
             }
-            FoldBug::None => {}
+            _ => {}
         }
     }
 }

@@ -40,6 +40,15 @@ impl Secret {
     }
 }
 
+/// Whether a request presenting `presented` (the bearer value, "" when
+/// none) gets in: with no secret configured (`auth none`) everyone does.
+pub fn admits(secret: Option<&Secret>, presented: &str) -> bool {
+    match secret {
+        None => true,
+        Some(secret) => !presented.is_empty() && secret.matches(presented),
+    }
+}
+
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum SecretError {
     #[error("refusing to start: auth mode `{mode}` needs a secret, but environment variable {var} is not set or empty")]

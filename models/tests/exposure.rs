@@ -1,0 +1,40 @@
+//! Claim 1 end to end: positive counts match TLA+, the negative's
+//! counterexample is an exposed gateway serving a caller without credentials,
+//! and the real code with the seam off refuses that configuration.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::PathBuf;
+
+use palisade::seams::Bug;
+use palisade_models::exposure::{run, ExposureModel, AUTHS, BINDS, PRESENTED};
+use palisade_models::verify::{run_model, run_tla, Verdict};
+use stateright::{Checker, Model};
+
+fn tla_available() -> bool {
+    if std::process::Command::new("tla").arg("--version").output().is_ok() {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI must install the TLA+ checker");
+    eprintln!("\n!!!!! SKIPPING TLA+ checks: `tla` is not installed !!!!!\n");
+    false
+}
+
+#[test]
+fn exposure_claim_end_to_end() {
+    // The only test in this binary: the seam is process-wide.
+    let (verdict, states, _) = run_model(ExposureModel { bug: Bug::None });
+    assert_eq!(verdict, Verdict::Holds);
+    assert_eq!(states, 54);
+    if tla_available() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tla");
+        let (verdict, tla_states, _) = run_tla(&dir, "GatewayExposure");
+        assert_eq!((verdict, tla_states), (Verdict::Holds, states));
+    }
+
+    let checker = ExposureModel { bug: Bug::NoBindCheck }.checker().spawn_bfs().join();
+    let state = checker.discovery("NoUnauthenticatedExposure").unwrap().last_state().clone();
+    assert!(state.bind != 0 && state.succeeded && PRESENTED[state.presented] != "right-secret", "{state:?}");
+    // Replay on the real code with the seam off: that gateway does not start.
+    let (started, succeeded) = run(BINDS[state.bind], AUTHS[state.auth], state.secret, PRESENTED[state.presented]);
+    assert!(!started && !succeeded, "{state:?}");
+}
