@@ -16,9 +16,11 @@ pub enum Bug {
     FoldDenyOverride = 2,
     /// Claim 1: the validator forgets the bind when auth is `none`.
     NoBindCheck = 3,
+    /// Claim 2: the store finds a node approval by command, whatever its request id.
+    NodeAnyRequest = 4,
 }
 
-const ALL: [Bug; 4] = [Bug::None, Bug::FoldAllowUnion, Bug::FoldDenyOverride, Bug::NoBindCheck];
+const ALL: [Bug; 5] = [Bug::None, Bug::FoldAllowUnion, Bug::FoldDenyOverride, Bug::NoBindCheck, Bug::NodeAnyRequest];
 
 static BUG: AtomicU8 = AtomicU8::new(0);
 

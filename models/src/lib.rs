@@ -4,5 +4,6 @@
 //! `verify` runs both and says whether every result is the expected one.
 
 pub mod exposure;
+pub mod nodes;
 pub mod tool_policy;
 pub mod verify;

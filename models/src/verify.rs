@@ -10,6 +10,7 @@ use palisade::seams::Bug;
 use stateright::{Checker, Model};
 
 use crate::exposure::ExposureModel;
+use crate::nodes::NodesModel;
 use crate::tool_policy::ToolPolicyModel;
 
 /// What a run must give.
@@ -125,6 +126,8 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
         ("ToolPolicy", "later allow re-grants a deny", "ToolPolicy_BugDenyOverride", Expect::Violates("DenyWins")),
         ("Exposure", "positive", "GatewayExposure", Expect::Holds),
         ("Exposure", "validator forgets the bind", "GatewayExposure_BugNoBindCheck", Expect::Violates("NoUnauthenticatedExposure")),
+        ("NodeApproval", "positive", "NodeApproval", Expect::Holds),
+        ("NodeApproval", "approval not bound to request", "NodeApproval_BugAnyRequest", Expect::Violates("OnlyWithOwnApproval")),
     ];
     for (claim, variant, spec, expect) in tla {
         let (verdict, states, seconds) = run_tla(tla_dir, spec);
@@ -143,6 +146,11 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
     for (variant, bug, expect) in models {
         let (verdict, states, seconds) = run_model(ExposureModel { bug });
         rows.push(Row { claim: "Exposure", variant, checker: "stateright", expect, verdict, states, seconds });
+    }
+    let models = [("positive", Bug::None, Expect::Holds), ("approval not bound to request", Bug::NodeAnyRequest, Expect::Violates("OnlyWithOwnApproval"))];
+    for (variant, bug, expect) in models {
+        let (verdict, states, seconds) = run_model(NodesModel { bug });
+        rows.push(Row { claim: "NodeApproval", variant, checker: "stateright", expect, verdict, states, seconds });
     }
     rows
 }

@@ -246,6 +246,17 @@ impl Store {
         Ok(())
     }
 
+    /// The claim-2 model's injected bug: any approval of the command will do.
+    #[cfg(feature = "seams")]
+    fn node_consume_any_request(&self, command_digest: &str) -> Result<Result<(), Refusal>, StoreError> {
+        let conn = self.lock();
+        let id: Option<String> =
+            conn.query_row("SELECT request_id FROM node_approvals WHERE command_digest=?1 LIMIT 1", params![command_digest], |r| r.get(0)).optional()?;
+        let Some(id) = id else { return Ok(Err(Refusal::NoApproval)) };
+        conn.execute("DELETE FROM node_approvals WHERE request_id=?1", params![id])?;
+        Ok(Ok(()))
+    }
+
     // ---- node commands ------------------------------------------------------
 
     pub fn node_approve(&self, request_id: &str, command_digest: &str, now: u64) -> Result<(), StoreError> {
@@ -256,8 +267,20 @@ impl Store {
         Ok(())
     }
 
+    /// Live approvals as (request id, command digest), ordered.
+    pub fn node_approvals(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT request_id, command_digest FROM node_approvals ORDER BY request_id, command_digest")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// Consumes the approval of `request_id` if it was given for this command.
     pub fn node_consume(&self, request_id: &str, command_digest: &str) -> Result<Result<(), Refusal>, StoreError> {
+        #[cfg(feature = "seams")]
+        if crate::seams::active(crate::seams::Bug::NodeAnyRequest) {
+            return self.node_consume_any_request(command_digest);
+        }
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let digest: Option<String> =

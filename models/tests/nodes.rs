@@ -1,0 +1,46 @@
+//! Claim 2 end to end: equal state counts with TLA+, the negative trace runs
+//! a command under another request's approval, and replaying the same steps
+//! on the real store with the seam off refuses that run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::PathBuf;
+
+use palisade::gateway::store::Store;
+use palisade::seams::Bug;
+use palisade_models::nodes::{Action, NodesModel, COMMANDS, REQUESTS};
+use palisade_models::verify::{run_model, run_tla, Verdict};
+use stateright::{Checker, Model};
+
+#[test]
+fn node_approval_claim_end_to_end() {
+    let (verdict, states, _) = run_model(NodesModel { bug: Bug::None });
+    assert_eq!(verdict, Verdict::Holds);
+    if std::process::Command::new("tla").arg("--version").output().is_ok() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tla");
+        let (verdict, tla_states, _) = run_tla(&dir, "NodeApproval");
+        assert_eq!((verdict, tla_states), (Verdict::Holds, states), "TLA+ and stateright must count the same states");
+    } else {
+        assert!(std::env::var_os("CI").is_none(), "CI must install the TLA+ checker");
+        eprintln!("\n!!!!! SKIPPING the TLA+ half: `tla` is not installed !!!!!\n");
+    }
+
+    let checker = NodesModel { bug: Bug::NodeAnyRequest }.checker().spawn_bfs().join();
+    let path = checker.discovery("OnlyWithOwnApproval").unwrap();
+    let last = path.last_state();
+    assert!(last.executed.iter().zip(&last.granted).any(|(e, g)| e > g), "{last:?}");
+
+    // Replay the same steps on the real store, seam off.
+    let store = Store::in_memory().unwrap();
+    let mut refused = 0;
+    for action in path.into_actions() {
+        match action {
+            Action::Approve(i) => store.node_approve(REQUESTS[i / 2], COMMANDS[i % 2], 0).unwrap(),
+            Action::Run(i) => {
+                if store.node_consume(REQUESTS[i / 2], COMMANDS[i % 2]).unwrap().is_err() {
+                    refused += 1;
+                }
+            }
+        }
+    }
+    assert!(refused >= 1, "the real store must refuse the run the bug allowed");
+}
