@@ -18,9 +18,11 @@ pub enum Bug {
     NoBindCheck = 3,
     /// Claim 2: the store finds a node approval by command, whatever its request id.
     NodeAnyRequest = 4,
+    /// Claim 3: approving a pairing code forgets to check its age.
+    PairingNoExpiry = 5,
 }
 
-const ALL: [Bug; 5] = [Bug::None, Bug::FoldAllowUnion, Bug::FoldDenyOverride, Bug::NoBindCheck, Bug::NodeAnyRequest];
+const ALL: [Bug; 6] = [Bug::None, Bug::FoldAllowUnion, Bug::FoldDenyOverride, Bug::NoBindCheck, Bug::NodeAnyRequest, Bug::PairingNoExpiry];
 
 static BUG: AtomicU8 = AtomicU8::new(0);
 

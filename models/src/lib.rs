@@ -5,5 +5,6 @@
 
 pub mod exposure;
 pub mod nodes;
+pub mod pairing_ttl;
 pub mod tool_policy;
 pub mod verify;

@@ -11,6 +11,7 @@ use stateright::{Checker, Model};
 
 use crate::exposure::ExposureModel;
 use crate::nodes::NodesModel;
+use crate::pairing_ttl::PairingTtlModel;
 use crate::tool_policy::ToolPolicyModel;
 
 /// What a run must give.
@@ -128,6 +129,8 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
         ("Exposure", "validator forgets the bind", "GatewayExposure_BugNoBindCheck", Expect::Violates("NoUnauthenticatedExposure")),
         ("NodeApproval", "positive", "NodeApproval", Expect::Holds),
         ("NodeApproval", "approval not bound to request", "NodeApproval_BugAnyRequest", Expect::Violates("OnlyWithOwnApproval")),
+        ("PairingTTL", "positive", "PairingTTL", Expect::Holds),
+        ("PairingTTL", "approval ignores the age", "PairingTTL_BugNoExpiryCheck", Expect::Violates("NoApprovalAfterExpiry")),
     ];
     for (claim, variant, spec, expect) in tla {
         let (verdict, states, seconds) = run_tla(tla_dir, spec);
@@ -151,6 +154,11 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
     for (variant, bug, expect) in models {
         let (verdict, states, seconds) = run_model(NodesModel { bug });
         rows.push(Row { claim: "NodeApproval", variant, checker: "stateright", expect, verdict, states, seconds });
+    }
+    let models = [("positive", Bug::None, Expect::Holds), ("approval ignores the age", Bug::PairingNoExpiry, Expect::Violates("NoApprovalAfterExpiry"))];
+    for (variant, bug, expect) in models {
+        let (verdict, states, seconds) = run_model(PairingTtlModel { bug });
+        rows.push(Row { claim: "PairingTTL", variant, checker: "stateright", expect, verdict, states, seconds });
     }
     rows
 }

@@ -168,6 +168,8 @@ impl Store {
             .optional()?;
         let Some((account, sender, created)) = row else { return Ok(Err(Refusal::UnknownCode)) };
         tx.execute("DELETE FROM pairing_pending WHERE channel=?1 AND code=?2", params![channel, code])?;
+        #[cfg(feature = "seams")]
+        let created = if crate::seams::active(crate::seams::Bug::PairingNoExpiry) { at(now) } else { created };
         if at(now) - created >= ms(ttl) {
             tx.commit()?;
             return Ok(Err(Refusal::Expired));
@@ -178,6 +180,21 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(Ok((channel.to_string(), account, sender)))
+    }
+
+    /// Every pending row, expired ones not yet swept included: (peer, code, created ms).
+    pub fn pairing_rows(&self) -> Result<Vec<(Peer, String, u64)>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT channel, account, sender, code, created_ms FROM pairing_pending ORDER BY channel, account, sender")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?), r.get::<_, String>(3)?, r.get::<_, i64>(4)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (peer, code, created) = row?;
+            out.push((peer, code, u64::try_from(created).unwrap_or(0)));
+        }
+        Ok(out)
     }
 
     pub fn pairing_is_approved(&self, peer: &Peer) -> Result<bool, StoreError> {

@@ -1,0 +1,52 @@
+//! Claim 3 end to end: equal state counts with TLA+, the negative trace
+//! approves an expired code, and replaying the same steps on the real store
+//! with the seam off refuses that approval as expired.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use palisade::gateway::store::{Refusal, Store};
+use palisade::seams::Bug;
+use palisade_models::pairing_ttl::{code, peer, Action, PairingTtlModel, TTL};
+use palisade_models::verify::{run_model, run_tla, Verdict};
+use stateright::{Checker, Model};
+
+#[test]
+fn pairing_ttl_claim_end_to_end() {
+    let (verdict, states, _) = run_model(PairingTtlModel { bug: Bug::None });
+    assert_eq!(verdict, Verdict::Holds);
+    if std::process::Command::new("tla").arg("--version").output().is_ok() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tla");
+        let (verdict, tla_states, _) = run_tla(&dir, "PairingTTL");
+        assert_eq!((verdict, tla_states), (Verdict::Holds, states), "TLA+ and stateright must count the same states");
+    } else {
+        assert!(std::env::var_os("CI").is_none(), "CI must install the TLA+ checker");
+        eprintln!("\n!!!!! SKIPPING the TLA+ half: `tla` is not installed !!!!!\n");
+    }
+
+    let checker = PairingTtlModel { bug: Bug::PairingNoExpiry }.checker().spawn_bfs().join();
+    let path = checker.discovery("NoApprovalAfterExpiry").unwrap();
+    let last = path.last_state().clone();
+    assert!(last.approved.iter().zip(&last.age).any(|(a, age)| *a && *age >= TTL), "{last:?}");
+
+    // Replay on the real store, seam off: the late approval is refused.
+    let store = Store::in_memory().unwrap();
+    let ttl = Duration::from_secs(TTL as u64);
+    let mut now = 0u64;
+    let mut expired = 0;
+    for action in path.into_actions() {
+        match action {
+            Action::Tick => now += 1000,
+            Action::Request(i) => {
+                let _ = store.pairing_request(&peer(i), &code(i), now, ttl, 3).unwrap();
+            }
+            Action::Approve(i) => {
+                if store.pairing_approve("telegram", &code(i), now, ttl).unwrap() == Err(Refusal::Expired) {
+                    expired += 1;
+                }
+            }
+        }
+    }
+    assert!(expired >= 1, "the real store must refuse the expired approval");
+}

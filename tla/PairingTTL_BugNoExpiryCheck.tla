@@ -1,0 +1,50 @@
+---- MODULE PairingTTL_BugNoExpiryCheck ----
+\* Negative variant of PairingTTL (claim 3). The bug: approval forgets to
+\* check the request's age, so a code still pending after its TTL (not yet
+\* swept by a later request) is approved. Must violate NoApprovalAfterExpiry.
+\*
+\* The positive spec's header, for reference. Claim 3, pairing TTL.
+\*
+\* Universe: two senders on one channel account, a clock that ticks up to
+\* MaxTime, a TTL. A sender with no live request may ask for a code (the
+\* store first drops every expired request, as its DELETE does); an owner
+\* may approve any pending request, which removes it and approves the
+\* sender only while it is younger than TTL. The stateright mirror
+\* (models/src/pairing_ttl.rs) performs every step on the real SQLite store
+\* (`pairing_request`, `pairing_approve`) with the clock in milliseconds.
+EXTENDS Naturals, Integers
+
+CONSTANTS Senders, TTL, MaxTime
+
+None == -1
+
+VARIABLES now, pending, approved, age
+
+vars == <<now, pending, approved, age>>
+
+Live(t, s) == pending[s] # None /\ t - pending[s] < TTL
+
+Init == /\ now = 0
+        /\ pending = [s \in Senders |-> None]
+        /\ approved = {}
+        /\ age = [s \in Senders |-> None]
+
+Tick == /\ now < MaxTime
+        /\ now' = now + 1
+        /\ UNCHANGED <<pending, approved, age>>
+
+Request(s) == /\ s \notin approved
+              /\ ~Live(now, s)
+              /\ pending' = [t \in Senders |-> IF t = s THEN now ELSE IF Live(now, t) THEN pending[t] ELSE None]
+              /\ UNCHANGED <<now, approved, age>>
+
+Approve(s) == /\ pending[s] # None
+              /\ pending' = [pending EXCEPT ![s] = None]
+              /\ approved' = approved \cup {s}
+              /\ age' = [age EXCEPT ![s] = now - pending[s]]
+              /\ UNCHANGED now
+
+Next == Tick \/ \E s \in Senders : Request(s) \/ Approve(s)
+
+NoApprovalAfterExpiry == \A s \in approved : age[s] < TTL
+====
