@@ -531,37 +531,9 @@ impl<'p> Compiler<'p> {
     // ---- layers ---------------------------------------------------------------
 
     fn push_layer(&mut self, kind: LayerKind, name: String, allow: Option<RuleSet>, deny: RuleSet, deny_reason: Option<String>) -> LayerId {
-        let words = self.tool_names.len().div_ceil(64);
-        let mut pass = match &allow {
-            Some(allow) => self.matching_bits(allow),
-            None => vec![u64::MAX; words],
-        };
-        for (p, d) in pass.iter_mut().zip(self.matching_bits(&deny)) {
-            *p &= !d;
-        }
-        let tail = self.tool_names.len() % 64;
-        if let (Some(last), true) = (pass.last_mut(), tail != 0) {
-            *last &= (1u64 << tail) - 1;
-        }
-        #[cfg(feature = "seams")]
-        let deny_for_seams = deny.clone();
-        #[cfg(feature = "seams")]
-        let allow_bits = match &allow {
-            Some(allow) => self.matching_bits(allow),
-            None => vec![u64::MAX; words],
-        };
-        self.layers.push(Layer {
-            kind,
-            name,
-            allow,
-            deny,
-            deny_reason,
-            pass,
-            #[cfg(feature = "seams")]
-            allow_bits,
-            #[cfg(feature = "seams")]
-            deny_bits: self.matching_bits(&deny_for_seams),
-        });
+        let allow_bits = allow.as_ref().map(|a| self.matching_bits(a));
+        let deny_bits = self.matching_bits(&deny);
+        self.layers.push(Layer { kind, name, allow, deny, deny_reason, allow_bits, deny_bits });
         (self.layers.len() - 1) as LayerId
     }
 
@@ -835,6 +807,7 @@ impl<'p> Compiler<'p> {
             gateway: Default::default(),
         };
         let mut contexts = Vec::with_capacity(total);
+        let mut layer_words = Vec::new();
         for agent in 0..engine.agents.len() as u32 {
             for provider in 0..providers as u32 {
                 for sender in 0..senders as u32 {
@@ -844,15 +817,10 @@ impl<'p> Compiler<'p> {
                             let start = contexts.len();
                             contexts.extend_from_slice(&all);
                             let bits = contexts.get_mut(start..).unwrap_or_default();
-                            #[cfg(feature = "seams")]
-                            if crate::seams::active(crate::seams::Bug::FoldAllowUnion) || crate::seams::active(crate::seams::Bug::FoldDenyOverride) {
-                                seam_fold(bits, engine.layers_of(context));
-                                continue;
-                            }
-                            for layer in engine.layers_of(context) {
-                                for (b, p) in bits.iter_mut().zip(&layer.pass) {
-                                    *b &= p;
-                                }
+                            for (w, b) in bits.iter_mut().enumerate() {
+                                layer_words.clear();
+                                layer_words.extend(engine.layers_of(context).map(|l| l.word(w)));
+                                *b = crate::engine::fold::fold_word(*b, &layer_words);
                             }
                         }
                     }
@@ -876,8 +844,8 @@ impl<'p> Compiler<'p> {
             // Find the layer that emptied the set, replaying the fold.
             let mut bits: Vec<u64> = vec![u64::MAX; engine.words];
             for layer in engine.layers_of(context) {
-                for (b, p) in bits.iter_mut().zip(&layer.pass) {
-                    *b &= p;
+                for (w, b) in bits.iter_mut().enumerate() {
+                    *b = crate::engine::fold::fold_word(*b, &[layer.word(w)]);
                 }
                 let remaining = bits.iter().enumerate().any(|(w, word)| {
                     (0..64).any(|bit| word >> bit & 1 == 1 && w * 64 + bit < engine.tool_names.len())
@@ -912,39 +880,6 @@ impl<'p> Compiler<'p> {
         let start = line_start + start;
         let end = self.source.text.get(start..).and_then(|r| r.find('\n')).map_or(self.source.text.len(), |e| start + e);
         Span::new(start, end)
-    }
-}
-
-/// The fold with the bug the models injected (feature `seams`).
-#[cfg(feature = "seams")]
-fn seam_fold<'l>(bits: &mut [u64], layers: impl Iterator<Item = &'l Layer>) {
-    use crate::seams::Bug;
-    let layers: Vec<&Layer> = layers.collect();
-    let bug = crate::seams::bug();
-    for (w, b) in bits.iter_mut().enumerate() {
-        let word = |v: &Vec<u64>| v.get(w).copied().unwrap_or(0);
-        match bug {
-            Bug::FoldAllowUnion => {
-                let mut not_denied = *b;
-                let mut allowed_somewhere = 0u64;
-                let mut any_allow = false;
-                for layer in &layers {
-                    not_denied &= !word(&layer.deny_bits);
-                    if layer.allow.is_some() {
-                        any_allow = true;
-                        allowed_somewhere |= word(&layer.allow_bits);
-                    }
-                }
-                *b = if any_allow { not_denied & allowed_somewhere } else { not_denied };
-            }
-            Bug::FoldDenyOverride => {
-                for (i, layer) in layers.iter().enumerate() {
-                    let regrant = if i > 0 && layer.allow.is_some() { word(&layer.pass) } else { 0 };
-                    *b = (*b & word(&layer.pass)) | regrant;
-                }
-            }
-            _ => {}
-        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod explain;
 pub mod gateway;
+pub mod fold;
 pub(crate) mod ingress;
 pub(crate) mod mention;
 mod request;
@@ -135,15 +136,20 @@ pub(crate) struct Layer {
     pub deny: RuleSet,
     /// Why a deny hit blocks, when the generic "denied by NAME deny list" says too little.
     pub deny_reason: Option<String>,
-    /// Interned tools that pass this layer.
-    pub pass: Vec<u64>,
-    /// Interned tools its allow list names (all when it has none); only the
-    /// bug seams need it.
-    #[cfg(feature = "seams")]
-    pub allow_bits: Vec<u64>,
-    /// Interned tools its deny list names; only the bug seams need it.
-    #[cfg(feature = "seams")]
+    /// Interned tools its allow list names (`None`: no allow list).
+    pub allow_bits: Option<Vec<u64>>,
+    /// Interned tools its deny list names.
     pub deny_bits: Vec<u64>,
+}
+
+impl Layer {
+    /// This layer restricted to word `w` of the interned tools.
+    pub(crate) fn word(&self, w: usize) -> fold::LayerWord {
+        fold::LayerWord {
+            allow: self.allow_bits.as_ref().map(|a| a.get(w).copied().unwrap_or(0)),
+            deny: self.deny_bits.get(w).copied().unwrap_or(0),
+        }
+    }
 }
 
 impl Layer {

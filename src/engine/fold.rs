@@ -1,0 +1,41 @@
+//! The layer semantics of BRIEF §2 on one 64-tool word: a tool passes a layer
+//! when no deny entry names it and the allow list is absent or names it; a
+//! context allows what passes every layer. The compiler folds every context
+//! through this function, and the claim-7 model checks this same function,
+//! so the model and the engine cannot drift apart.
+
+/// One layer, restricted to one word of interned tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LayerWord {
+    /// The tools its allow list names, or `None` when it has none.
+    pub allow: Option<u64>,
+    pub deny: u64,
+}
+
+/// What passes every layer in order, starting from `all`.
+pub fn fold_word(all: u64, layers: &[LayerWord]) -> u64 {
+    #[cfg(feature = "seams")]
+    if let Some(bits) = seam_fold_word(all, layers) {
+        return bits;
+    }
+    layers.iter().fold(all, |bits, l| bits & l.allow.unwrap_or(u64::MAX) & !l.deny)
+}
+
+/// The fold with a bug the models injected (feature `seams`).
+#[cfg(feature = "seams")]
+fn seam_fold_word(all: u64, layers: &[LayerWord]) -> Option<u64> {
+    use crate::seams::{bug, Bug};
+    match bug() {
+        Bug::FoldAllowUnion => {
+            let not_denied = layers.iter().fold(all, |bits, l| bits & !l.deny);
+            let allows: Vec<u64> = layers.iter().filter_map(|l| l.allow).collect();
+            Some(if allows.is_empty() { not_denied } else { not_denied & allows.iter().fold(0, |a, b| a | b) })
+        }
+        Bug::FoldDenyOverride => Some(layers.iter().enumerate().fold(all, |bits, (i, l)| {
+            let pass = l.allow.unwrap_or(u64::MAX) & !l.deny;
+            let regrant = if i > 0 && l.allow.is_some() { pass & all } else { 0 };
+            (bits & pass) | regrant
+        })),
+        _ => None,
+    }
+}
