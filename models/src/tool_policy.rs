@@ -128,3 +128,62 @@ impl Model for ToolPolicyModel {
         ]
     }
 }
+
+/// The same claim at the level of the engine's fold (`palisade::engine::fold::fold_word`,
+/// the function the compiler folds every context with), over a larger
+/// universe: every policy of `layers` layers over `tools` tools. No compile
+/// per state, so it runs at the checker's own speed.
+#[derive(Clone, Debug)]
+pub struct FoldModel {
+    pub bug: Bug,
+    pub tools: u32,
+    pub layers: usize,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct FoldState {
+    pub layers: Vec<palisade::engine::fold::LayerWord>,
+    pub allowed: u64,
+}
+
+impl FoldModel {
+    fn choices(&self) -> Vec<palisade::engine::fold::LayerWord> {
+        let full = (1u64 << self.tools) - 1;
+        let allows = std::iter::once(None).chain((1..=full).map(Some));
+        allows.flat_map(|allow| (0..=full).map(move |deny| palisade::engine::fold::LayerWord { allow, deny })).collect()
+    }
+}
+
+impl Model for FoldModel {
+    type State = FoldState;
+    type Action = ();
+
+    fn init_states(&self) -> Vec<FoldState> {
+        let choices = self.choices();
+        let all = (1u64 << self.tools) - 1;
+        let mut configs: Vec<Vec<palisade::engine::fold::LayerWord>> = vec![Vec::new()];
+        for _ in 0..self.layers {
+            configs = configs.into_iter().flat_map(|c| choices.iter().map(move |l| [c.clone(), vec![*l]].concat())).collect();
+        }
+        set_bug(self.bug);
+        let states = configs
+            .into_iter()
+            .map(|layers| FoldState { allowed: palisade::engine::fold::fold_word(all, &layers), layers })
+            .collect();
+        set_bug(Bug::None);
+        states
+    }
+
+    fn actions(&self, _state: &FoldState, _actions: &mut Vec<()>) {}
+
+    fn next_state(&self, _state: &FoldState, _action: ()) -> Option<FoldState> {
+        None
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        vec![
+            Property::always("DenyWins", |_, s: &FoldState| s.layers.iter().all(|l| s.allowed & l.deny == 0)),
+            Property::always("NoGrantBack", |_, s: &FoldState| s.layers.iter().all(|l| l.allow.is_none_or(|a| s.allowed & !a == 0))),
+        ]
+    }
+}

@@ -12,7 +12,7 @@ use stateright::{Checker, Model};
 use crate::exposure::ExposureModel;
 use crate::nodes::NodesModel;
 use crate::pairing_ttl::PairingTtlModel;
-use crate::tool_policy::ToolPolicyModel;
+use crate::tool_policy::{FoldModel, ToolPolicyModel};
 
 /// What a run must give.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,8 +74,18 @@ impl Row {
 
 /// One TLA+ run: `tla SPEC.tla --json` (the cfg beside it is read automatically).
 pub fn run_tla(tla_dir: &Path, spec: &str) -> (Verdict, u64, f64) {
+    run_tla_with(tla_dir, spec, None)
+}
+
+/// One TLA+ run with another cfg file (other constants for the same spec).
+pub fn run_tla_with(tla_dir: &Path, spec: &str, cfg: Option<&str>) -> (Verdict, u64, f64) {
     let started = Instant::now();
-    let output = Command::new("tla").arg(format!("{spec}.tla")).args(["--json", "--allow-deadlock"]).current_dir(tla_dir).output();
+    let mut command = Command::new("tla");
+    command.arg(format!("{spec}.tla")).args(["--json", "--allow-deadlock"]).current_dir(tla_dir);
+    if let Some(cfg) = cfg {
+        command.args(["--config", &format!("{cfg}.cfg")]);
+    }
+    let output = command.output();
     let seconds = started.elapsed().as_secs_f64();
     let output = match output {
         Ok(o) => o,
@@ -135,6 +145,18 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
     for (claim, variant, spec, expect) in tla {
         let (verdict, states, seconds) = run_tla(tla_dir, spec);
         rows.push(Row { claim, variant, checker: "tla", expect, verdict, states, seconds });
+    }
+    // The same spec on a larger universe (3 tools), against the fold-level mirror.
+    let (verdict, states, seconds) = run_tla_with(tla_dir, "ToolPolicy", Some("ToolPolicy_ThreeTools"));
+    rows.push(Row { claim: "ToolPolicy3", variant: "positive, 3 tools", checker: "tla", expect: Expect::Holds, verdict, states, seconds });
+    let folds = [
+        ("positive, 3 tools", Bug::None, Expect::Holds),
+        ("allow lists unioned, 3 tools", Bug::FoldAllowUnion, Expect::Violates("NoGrantBack")),
+        ("later allow re-grants, 3 tools", Bug::FoldDenyOverride, Expect::Violates("DenyWins")),
+    ];
+    for (variant, bug, expect) in folds {
+        let (verdict, states, seconds) = run_model(FoldModel { bug, tools: 3, layers: 3 });
+        rows.push(Row { claim: "ToolPolicy3", variant, checker: "stateright", expect, verdict, states, seconds });
     }
     let models = [
         ("positive", Bug::None, Expect::Holds),

@@ -41,6 +41,17 @@ fn positive_spec_and_model_agree_on_the_state_count() {
     }
 }
 
+#[test]
+fn the_fold_model_and_tla_agree_on_the_larger_universe() {
+    let _seam = SEAM.lock().unwrap();
+    let (verdict, states, _) = run_model(palisade_models::tool_policy::FoldModel { bug: Bug::None, tools: 3, layers: 3 });
+    assert_eq!((verdict, states), (Verdict::Holds, 262_144));
+    if tla_available() {
+        let (verdict, tla_states, _) = palisade_models::verify::run_tla_with(&tla_dir(), "ToolPolicy", Some("ToolPolicy_ThreeTools"));
+        assert_eq!((verdict, tla_states), (Verdict::Holds, states));
+    }
+}
+
 /// The first counterexample state stateright finds for `property`.
 fn counterexample(bug: Bug, property: &'static str) -> State {
     let checker = ToolPolicyModel { bug }.checker().spawn_bfs().join();
