@@ -225,6 +225,22 @@ impl<'p> Compiler<'p> {
                 self.source,
                 &mut self.sink,
             );
+            let shares_workspace = sandbox.mode != SandboxMode::Off
+                && sandbox.scope == crate::ast::SandboxScope::Session
+                && sandbox.workspace == WorkspaceAccess::ReadWrite;
+            if shares_workspace {
+                let span = ast_agent
+                    .and_then(|a| a.sandbox.as_ref())
+                    .and_then(|s| s.workspace.as_ref().map(|w| w.span))
+                    .or_else(|| policy.sandbox_defaults.as_ref().and_then(|d| d.workspace.as_ref().map(|w| w.span)))
+                    .unwrap_or_default();
+                self.warning(
+                    "palisade::shared-workspace",
+                    span,
+                    format!("agent `{id}` runs one container per session but mounts its workspace read-write in all of them"),
+                )
+                .help = Some("sessions can pass files to each other through it; `workspace none` gives each session a private scratch directory, `ro` makes it read-only".into());
+            }
             if let (Some(agent), SandboxMode::Off) = (ast_agent, sandbox.mode) {
                 if let Some(settings) = &agent.sandbox {
                     let says_more = settings.scope.is_some() || settings.workspace.is_some() || !settings.docker.is_empty();
