@@ -20,9 +20,12 @@ pub enum Bug {
     NodeAnyRequest = 4,
     /// Claim 3: approving a pairing code forgets to check its age.
     PairingNoExpiry = 5,
+    /// Claim 8: container names are the slug alone, without the hash.
+    SlugOnlyNames = 6,
 }
 
-const ALL: [Bug; 6] = [Bug::None, Bug::FoldAllowUnion, Bug::FoldDenyOverride, Bug::NoBindCheck, Bug::NodeAnyRequest, Bug::PairingNoExpiry];
+const ALL: [Bug; 7] =
+    [Bug::None, Bug::FoldAllowUnion, Bug::FoldDenyOverride, Bug::NoBindCheck, Bug::NodeAnyRequest, Bug::PairingNoExpiry, Bug::SlugOnlyNames];
 
 static BUG: AtomicU8 = AtomicU8::new(0);
 

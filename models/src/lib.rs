@@ -6,5 +6,6 @@
 pub mod exposure;
 pub mod nodes;
 pub mod pairing_ttl;
+pub mod sandbox_scope;
 pub mod tool_policy;
 pub mod verify;

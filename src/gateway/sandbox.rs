@@ -79,6 +79,10 @@ pub fn container_name(prefix: &str, scope_key: &str) -> String {
         .collect::<Vec<_>>()
         .join("-");
     let slug: String = slug.chars().take(40).collect();
+    #[cfg(feature = "seams")]
+    if crate::seams::active(crate::seams::Bug::SlugOnlyNames) {
+        return format!("{prefix}{slug}");
+    }
     let hash = hex(&Sha256::digest(scope_key.as_bytes()));
     format!("{prefix}{slug}-{}", hash.get(..12).unwrap_or(&hash))
 }

@@ -1,0 +1,40 @@
+---- MODULE SandboxScope ----
+\* Claim 8, sandbox scope isolation: under scope `session`, no two sessions
+\* share a container or a (private, `workspace none`) workspace.
+\*
+\* Universe: three session keys, each owned by one of two agents, and every
+\* scope. Two of the keys slug to the same text ("...:x-y" and "...:x:y"),
+\* which is the realistic way names collide. A container is named from the
+\* slug of its scope key plus a hash of the key (modelled as the key itself:
+\* the hash is injective on this universe); the scratch workspace is named
+\* after the container. The stateright mirror (models/src/sandbox_scope.rs)
+\* calls the gateway's real `placement` and `container_name`; both count
+\* 3 x 2^3 = 24 states.
+EXTENDS Naturals
+
+CONSTANTS Keys, Agents, Slug
+
+VARIABLES scope, owner, container
+
+vars == <<scope, owner, container>>
+
+ScopeKey(s, k, o) == CASE s = "session" -> k
+                       [] s = "agent"   -> <<"agent", o[k]>>
+                       [] s = "shared"  -> "shared"
+
+SlugOf(x) == IF x \in Keys THEN Slug[x] ELSE x
+
+Name(x) == <<SlugOf(x), x>>
+
+Init == /\ scope \in {"session", "agent", "shared"}
+        /\ owner \in [Keys -> Agents]
+        /\ container = [k \in Keys |-> Name(ScopeKey(scope, k, owner))]
+
+Next == UNCHANGED vars
+
+\* Under `workspace none` the workspace is the container's scratch directory.
+Workspace(k) == <<"scratch", container[k]>>
+
+SessionsIsolated == scope = "session" =>
+    \A k1, k2 \in Keys : k1 # k2 => container[k1] # container[k2] /\ Workspace(k1) # Workspace(k2)
+====
