@@ -22,10 +22,20 @@ pub enum Bug {
     PairingNoExpiry = 5,
     /// Claim 8: container names are the slug alone, without the hash.
     SlugOnlyNames = 6,
+    /// Claim 6: per_account_channel_peer keys leave the account out.
+    KeyWithoutAccount = 7,
 }
 
-const ALL: [Bug; 7] =
-    [Bug::None, Bug::FoldAllowUnion, Bug::FoldDenyOverride, Bug::NoBindCheck, Bug::NodeAnyRequest, Bug::PairingNoExpiry, Bug::SlugOnlyNames];
+const ALL: [Bug; 8] = [
+    Bug::None,
+    Bug::FoldAllowUnion,
+    Bug::FoldDenyOverride,
+    Bug::NoBindCheck,
+    Bug::NodeAnyRequest,
+    Bug::PairingNoExpiry,
+    Bug::SlugOnlyNames,
+    Bug::KeyWithoutAccount,
+];
 
 static BUG: AtomicU8 = AtomicU8::new(0);
 

@@ -6,6 +6,7 @@
 pub mod exposure;
 pub mod nodes;
 pub mod pairing_ttl;
+pub mod routing;
 pub mod sandbox_scope;
 pub mod tool_policy;
 pub mod verify;

@@ -12,6 +12,7 @@ use stateright::{Checker, Model};
 use crate::exposure::ExposureModel;
 use crate::nodes::NodesModel;
 use crate::pairing_ttl::PairingTtlModel;
+use crate::routing::RoutingModel;
 use crate::sandbox_scope::SandboxScopeModel;
 use crate::tool_policy::{FoldModel, ToolPolicyModel};
 
@@ -142,6 +143,8 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
         ("NodeApproval", "approval not bound to request", "NodeApproval_BugAnyRequest", Expect::Violates("OnlyWithOwnApproval")),
         ("PairingTTL", "positive", "PairingTTL", Expect::Holds),
         ("PairingTTL", "approval ignores the age", "PairingTTL_BugNoExpiryCheck", Expect::Violates("NoApprovalAfterExpiry")),
+        ("Routing", "positive", "RoutingIsolation", Expect::Holds),
+        ("Routing", "account left out of the key", "RoutingIsolation_BugNoAccount", Expect::Violates("UnlinkedIsolated")),
         ("SandboxScope", "positive", "SandboxScope", Expect::Holds),
         ("SandboxScope", "names without the hash", "SandboxScope_BugSlugOnly", Expect::Violates("SessionsIsolated")),
     ];
@@ -184,6 +187,11 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
     for (variant, bug, expect) in models {
         let (verdict, states, seconds) = run_model(PairingTtlModel { bug });
         rows.push(Row { claim: "PairingTTL", variant, checker: "stateright", expect, verdict, states, seconds });
+    }
+    let models = [("positive", Bug::None, Expect::Holds), ("account left out of the key", Bug::KeyWithoutAccount, Expect::Violates("UnlinkedIsolated"))];
+    for (variant, bug, expect) in models {
+        let (verdict, states, seconds) = run_model(RoutingModel { bug });
+        rows.push(Row { claim: "Routing", variant, checker: "stateright", expect, verdict, states, seconds });
     }
     let models = [("positive", Bug::None, Expect::Holds), ("names without the hash", Bug::SlugOnlyNames, Expect::Violates("SessionsIsolated"))];
     for (variant, bug, expect) in models {

@@ -261,8 +261,14 @@ impl Router {
                     DmScope::PerAccountChannelPeer => {
                         key.push(':');
                         push_component(&mut key, inbound.channel);
-                        key.push(':');
-                        push_component(&mut key, inbound.account.unwrap_or("default"));
+                        #[cfg(feature = "seams")]
+                        let skip_account = crate::seams::active(crate::seams::Bug::KeyWithoutAccount);
+                        #[cfg(not(feature = "seams"))]
+                        let skip_account = false;
+                        if !skip_account {
+                            key.push(':');
+                            push_component(&mut key, inbound.account.unwrap_or("default"));
+                        }
                     }
                 }
                 key.push_str(":direct:");

@@ -1,0 +1,35 @@
+//! Claim 6 end to end: equal state counts with TLA+, the negative trace puts
+//! one peer's two accounts in one session, and the real key builder with the
+//! seam off gives them two sessions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::PathBuf;
+
+use palisade::seams::Bug;
+use palisade_models::routing::{key, policy, RoutingModel, SCOPES};
+use palisade_models::verify::{run_model, run_tla, Verdict};
+use stateright::{Checker, Model};
+
+#[test]
+fn routing_isolation_claim_end_to_end() {
+    let (verdict, states, _) = run_model(RoutingModel { bug: Bug::None });
+    assert_eq!((verdict, states), (Verdict::Holds, 288));
+    if std::process::Command::new("tla").arg("--version").output().is_ok() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tla");
+        let (verdict, tla_states, _) = run_tla(&dir, "RoutingIsolation");
+        assert_eq!((verdict, tla_states), (Verdict::Holds, states));
+    } else {
+        assert!(std::env::var_os("CI").is_none(), "CI must install the TLA+ checker");
+        eprintln!("\n!!!!! SKIPPING the TLA+ half: `tla` is not installed !!!!!\n");
+    }
+
+    let checker = RoutingModel { bug: Bug::KeyWithoutAccount }.checker().spawn_bfs().join();
+    let state = checker.discovery("UnlinkedIsolated").unwrap().last_state().clone();
+    assert_eq!(SCOPES[state.scope], "per_account_channel_peer");
+    assert_eq!(state.m1.0, state.m2.0, "same identity");
+    assert_ne!(state.m1.1, state.m2.1, "two accounts");
+    assert_eq!(state.k1, state.k2);
+    // Replay on the real engine, seam off.
+    let policy = policy(SCOPES[state.scope], state.linked).unwrap();
+    assert_ne!(key(&policy, state.m1), key(&policy, state.m2));
+}
