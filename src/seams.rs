@@ -24,9 +24,11 @@ pub enum Bug {
     SlugOnlyNames = 6,
     /// Claim 6: per_account_channel_peer keys leave the account out.
     KeyWithoutAccount = 7,
+    /// Claim 5: any control command skips mention gating, authorised or not.
+    AnyCommandBypass = 8,
 }
 
-const ALL: [Bug; 8] = [
+const ALL: [Bug; 9] = [
     Bug::None,
     Bug::FoldAllowUnion,
     Bug::FoldDenyOverride,
@@ -35,6 +37,7 @@ const ALL: [Bug; 8] = [
     Bug::PairingNoExpiry,
     Bug::SlugOnlyNames,
     Bug::KeyWithoutAccount,
+    Bug::AnyCommandBypass,
 ];
 
 static BUG: AtomicU8 = AtomicU8::new(0);

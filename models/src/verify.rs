@@ -10,6 +10,7 @@ use palisade::seams::Bug;
 use stateright::{Checker, Model};
 
 use crate::exposure::ExposureModel;
+use crate::ingress::IngressModel;
 use crate::nodes::NodesModel;
 use crate::pairing_ttl::PairingTtlModel;
 use crate::routing::RoutingModel;
@@ -143,6 +144,8 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
         ("NodeApproval", "approval not bound to request", "NodeApproval_BugAnyRequest", Expect::Violates("OnlyWithOwnApproval")),
         ("PairingTTL", "positive", "PairingTTL", Expect::Holds),
         ("PairingTTL", "approval ignores the age", "PairingTTL_BugNoExpiryCheck", Expect::Violates("NoApprovalAfterExpiry")),
+        ("Ingress", "positive", "IngressGating", Expect::Holds),
+        ("Ingress", "any command skips gating", "IngressGating_BugAnyCommand", Expect::Violates("NoMentionBypass")),
         ("Routing", "positive", "RoutingIsolation", Expect::Holds),
         ("Routing", "account left out of the key", "RoutingIsolation_BugNoAccount", Expect::Violates("UnlinkedIsolated")),
         ("SandboxScope", "positive", "SandboxScope", Expect::Holds),
@@ -187,6 +190,11 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
     for (variant, bug, expect) in models {
         let (verdict, states, seconds) = run_model(PairingTtlModel { bug });
         rows.push(Row { claim: "PairingTTL", variant, checker: "stateright", expect, verdict, states, seconds });
+    }
+    let models = [("positive", Bug::None, Expect::Holds), ("any command skips gating", Bug::AnyCommandBypass, Expect::Violates("NoMentionBypass"))];
+    for (variant, bug, expect) in models {
+        let (verdict, states, seconds) = run_model(IngressModel { bug });
+        rows.push(Row { claim: "Ingress", variant, checker: "stateright", expect, verdict, states, seconds });
     }
     let models = [("positive", Bug::None, Expect::Holds), ("account left out of the key", Bug::KeyWithoutAccount, Expect::Violates("UnlinkedIsolated"))];
     for (variant, bug, expect) in models {

@@ -224,7 +224,11 @@ impl Ingress {
             );
         }
         if inbound.command && channel.text_commands {
-            if channel.command_senders.as_ref().is_some_and(|c| c.admits(inbound.sender)) {
+            #[cfg(feature = "seams")]
+            let any_command = crate::seams::active(crate::seams::Bug::AnyCommandBypass);
+            #[cfg(not(feature = "seams"))]
+            let any_command = false;
+            if any_command || channel.command_senders.as_ref().is_some_and(|c| c.admits(inbound.sender)) {
                 return decision(Accept, "an authorised control command bypasses mention gating", channel.at.as_ref());
             }
             return decision(

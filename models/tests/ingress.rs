@@ -1,0 +1,31 @@
+//! Claim 5 end to end: equal state counts with TLA+, the negative trace
+//! accepts an unauthorised command without a mention, and the real gate
+//! with the seam off drops it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::PathBuf;
+
+use palisade::seams::Bug;
+use palisade_models::ingress::{gate, policy, IngressModel};
+use palisade_models::verify::{run_model, run_tla, Verdict};
+use stateright::{Checker, Model};
+
+#[test]
+fn ingress_gating_claim_end_to_end() {
+    let (verdict, states, _) = run_model(IngressModel { bug: Bug::None });
+    assert_eq!((verdict, states), (Verdict::Holds, 192));
+    if std::process::Command::new("tla").arg("--version").output().is_ok() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tla");
+        let (verdict, tla_states, _) = run_tla(&dir, "IngressGating");
+        assert_eq!((verdict, tla_states), (Verdict::Holds, states));
+    } else {
+        assert!(std::env::var_os("CI").is_none(), "CI must install the TLA+ checker");
+        eprintln!("\n!!!!! SKIPPING the TLA+ half: `tla` is not installed !!!!!\n");
+    }
+
+    let checker = IngressModel { bug: Bug::AnyCommandBypass }.checker().spawn_bfs().join();
+    let state = checker.discovery("NoMentionBypass").unwrap().last_state().clone();
+    assert!(state.accepted && state.message.command && !state.channel.authorised, "{state:?}");
+    // Replay on the real gate, seam off: dropped.
+    assert!(!gate(&policy(state.channel).unwrap(), state.message));
+}
