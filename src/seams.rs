@@ -48,6 +48,14 @@ pub fn set_bug(bug: Bug) {
     BUG.store(bug as u8, Ordering::SeqCst);
 }
 
+/// Runs `f` with `bug` injected, and switches it off again afterwards.
+pub fn with_bug<T>(bug: Bug, f: impl FnOnce() -> T) -> T {
+    set_bug(bug);
+    let out = f();
+    set_bug(Bug::None);
+    out
+}
+
 pub fn bug() -> Bug {
     let n = BUG.load(Ordering::SeqCst);
     ALL.into_iter().find(|b| *b as u8 == n).unwrap_or(Bug::None)

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use palisade::gateway::auth::{admits, load_secret};
 use palisade::gateway::check_exposure;
-use palisade::seams::{set_bug, Bug};
+use palisade::seams::{with_bug, Bug};
 use palisade::Policy;
 use stateright::{Model, Property};
 
@@ -61,20 +61,20 @@ impl Model for ExposureModel {
     type Action = ();
 
     fn init_states(&self) -> Vec<State> {
-        set_bug(self.bug);
-        let mut states = Vec::new();
-        for (bind, b) in BINDS.iter().enumerate() {
-            for (auth, a) in AUTHS.iter().enumerate() {
-                for secret in [false, true] {
-                    for (presented, p) in PRESENTED.iter().enumerate() {
-                        let (started, succeeded) = run(b, a, secret, p);
-                        states.push(State { bind, auth, secret, presented, started, succeeded });
+        with_bug(self.bug, || {
+            let mut states = Vec::new();
+            for (bind, b) in BINDS.iter().enumerate() {
+                for (auth, a) in AUTHS.iter().enumerate() {
+                    for secret in [false, true] {
+                        for (presented, p) in PRESENTED.iter().enumerate() {
+                            let (started, succeeded) = run(b, a, secret, p);
+                            states.push(State { bind, auth, secret, presented, started, succeeded });
+                        }
                     }
                 }
             }
-        }
-        set_bug(Bug::None);
-        states
+            states
+        })
     }
 
     fn actions(&self, _state: &State, _actions: &mut Vec<()>) {}

@@ -4,7 +4,7 @@
 //! the real `gate`.
 
 use palisade::engine::{Inbound, IngressOutcome};
-use palisade::seams::{set_bug, Bug};
+use palisade::seams::{with_bug, Bug};
 use palisade::Policy;
 use stateright::{Model, Property};
 
@@ -79,16 +79,16 @@ impl Model for IngressModel {
     type Action = ();
 
     fn init_states(&self) -> Vec<State> {
-        set_bug(self.bug);
-        let mut states = Vec::new();
-        for channel in channels() {
-            let Some(policy) = policy(channel) else { continue };
-            for message in messages() {
-                states.push(State { channel, message, accepted: gate(&policy, message) });
+        with_bug(self.bug, || {
+            let mut states = Vec::new();
+            for channel in channels() {
+                let Some(policy) = policy(channel) else { continue };
+                for message in messages() {
+                    states.push(State { channel, message, accepted: gate(&policy, message) });
+                }
             }
-        }
-        set_bug(Bug::None);
-        states
+            states
+        })
     }
 
     fn actions(&self, _state: &State, _actions: &mut Vec<()>) {}

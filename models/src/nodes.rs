@@ -4,7 +4,7 @@
 //! step calls `node_approve` or `node_consume`, and the live set is read back.
 
 use palisade::gateway::store::Store;
-use palisade::seams::{set_bug, Bug};
+use palisade::seams::{with_bug, Bug};
 use stateright::{Model, Property};
 
 pub const REQUESTS: [&str; 2] = ["r1", "r2"];
@@ -43,8 +43,7 @@ fn step(live: &[bool; PAIRS], action: Action, bug: Bug) -> Option<([bool; PAIRS]
             store.node_approve(r, c, 0).ok()?;
         }
     }
-    set_bug(bug);
-    let ran = match action {
+    let ran = with_bug(bug, || match action {
         Action::Approve(i) => {
             let (r, c) = pair(i);
             store.node_approve(r, c, 0).ok().map(|()| false)
@@ -53,9 +52,7 @@ fn step(live: &[bool; PAIRS], action: Action, bug: Bug) -> Option<([bool; PAIRS]
             let (r, c) = pair(i);
             store.node_consume(r, c).ok().map(|outcome| outcome.is_ok())
         }
-    };
-    set_bug(Bug::None);
-    let ran = ran?;
+    })?;
     let mut after = [false; PAIRS];
     for (r, c) in store.node_approvals().ok()? {
         if let Some(i) = (0..PAIRS).find(|i| pair(*i) == (r.as_str(), c.as_str())) {

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use palisade::gateway::store::{Peer, Store};
-use palisade::seams::{set_bug, Bug};
+use palisade::seams::{with_bug, Bug};
 use stateright::{Model, Property};
 
 pub const SENDERS: [&str; 2] = ["s1", "s2"];
@@ -96,13 +96,11 @@ impl Model for PairingTtlModel {
             return Some(State { now: state.now + 1, ..state.clone() });
         }
         let store = load(state)?;
-        set_bug(self.bug);
-        let outcome = match action {
+        let outcome = with_bug(self.bug, || match action {
             Action::Request(i) => store.pairing_request(&peer(i), &code(i), ms(state.now), ttl(), CAP).map(|r| r.is_ok()),
             Action::Approve(i) => store.pairing_approve("telegram", &code(i), ms(state.now), ttl()).map(|r| r.is_ok()),
             Action::Tick => Ok(false),
-        };
-        set_bug(Bug::None);
+        });
         let changed = outcome.ok()?;
         // A refused request is no step (the spec's guard is false).
         if matches!(action, Action::Request(_)) && !changed {

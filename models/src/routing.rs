@@ -3,7 +3,7 @@
 //! and every pair of direct messages, the real engine builds both keys.
 
 use palisade::engine::Inbound;
-use palisade::seams::{set_bug, Bug};
+use palisade::seams::{with_bug, Bug};
 use palisade::Policy;
 use stateright::{Model, Property};
 
@@ -55,20 +55,20 @@ impl Model for RoutingModel {
 
     fn init_states(&self) -> Vec<State> {
         let messages: Vec<(usize, usize)> = (0..IDENTITIES.len()).flat_map(|i| (0..ACCOUNTS.len()).map(move |a| (i, a))).collect();
-        set_bug(self.bug);
-        let mut states = Vec::new();
-        for (scope, s) in SCOPES.iter().enumerate() {
-            for linked in [false, true] {
-                let Some(policy) = policy(s, linked) else { continue };
-                for m1 in &messages {
-                    for m2 in &messages {
-                        states.push(State { scope, linked, m1: *m1, m2: *m2, k1: key(&policy, *m1), k2: key(&policy, *m2) });
+        with_bug(self.bug, || {
+            let mut states = Vec::new();
+            for (scope, s) in SCOPES.iter().enumerate() {
+                for linked in [false, true] {
+                    let Some(policy) = policy(s, linked) else { continue };
+                    for m1 in &messages {
+                        for m2 in &messages {
+                            states.push(State { scope, linked, m1: *m1, m2: *m2, k1: key(&policy, *m1), k2: key(&policy, *m2) });
+                        }
                     }
                 }
             }
-        }
-        set_bug(Bug::None);
-        states
+            states
+        })
     }
 
     fn actions(&self, _state: &State, _actions: &mut Vec<()>) {}

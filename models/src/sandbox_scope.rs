@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use palisade::ast::{SandboxMode, SandboxScope, WorkspaceAccess};
 use palisade::engine::{DockerConfig, SandboxConfig};
 use palisade::gateway::sandbox::placement;
-use palisade::seams::{set_bug, Bug};
+use palisade::seams::{with_bug, Bug};
 use stateright::{Model, Property};
 
 /// Two keys that slug alike, and a third.
@@ -38,27 +38,27 @@ impl Model for SandboxScopeModel {
     type Action = ();
 
     fn init_states(&self) -> Vec<State> {
-        set_bug(self.bug);
-        let mut states = Vec::new();
-        for (scope, s) in SCOPES.iter().enumerate() {
-            let config = config(*s);
-            for n in 0..8usize {
-                let owner = [n & 1, (n >> 1) & 1, (n >> 2) & 1];
-                let place = |i: usize| {
-                    let agent = owner.get(i).and_then(|o| AGENTS.get(*o)).copied().unwrap_or("a");
-                    placement(&config, Path::new("/state"), agent, KEYS.get(i).copied().unwrap_or(""))
-                };
-                let [p0, p1, p2] = [place(0), place(1), place(2)];
-                states.push(State {
-                    scope,
-                    owner,
-                    containers: [p0.container, p1.container, p2.container],
-                    workspaces: [p0.workspace, p1.workspace, p2.workspace],
-                });
+        with_bug(self.bug, || {
+            let mut states = Vec::new();
+            for (scope, s) in SCOPES.iter().enumerate() {
+                let config = config(*s);
+                for n in 0..8usize {
+                    let owner = [n & 1, (n >> 1) & 1, (n >> 2) & 1];
+                    let place = |i: usize| {
+                        let agent = owner.get(i).and_then(|o| AGENTS.get(*o)).copied().unwrap_or("a");
+                        placement(&config, Path::new("/state"), agent, KEYS.get(i).copied().unwrap_or(""))
+                    };
+                    let [p0, p1, p2] = [place(0), place(1), place(2)];
+                    states.push(State {
+                        scope,
+                        owner,
+                        containers: [p0.container, p1.container, p2.container],
+                        workspaces: [p0.workspace, p1.workspace, p2.workspace],
+                    });
+                }
             }
-        }
-        set_bug(Bug::None);
-        states
+            states
+        })
     }
 
     fn actions(&self, _state: &State, _actions: &mut Vec<()>) {}

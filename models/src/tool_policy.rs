@@ -5,7 +5,7 @@
 //! properties are the spec's invariants. The bug variants switch the real
 //! fold through `palisade::seams`.
 
-use palisade::seams::{set_bug, Bug};
+use palisade::seams::{with_bug, Bug};
 use palisade::{Policy, ToolRequest};
 use stateright::{Model, Property};
 
@@ -109,10 +109,9 @@ impl Model for ToolPolicyModel {
     type Action = ();
 
     fn init_states(&self) -> Vec<State> {
-        set_bug(self.bug);
-        let states = Self::configurations().into_iter().map(|layers| State { allowed: decide(&layers), layers }).collect();
-        set_bug(Bug::None);
-        states
+        with_bug(self.bug, || {
+            Self::configurations().into_iter().map(|layers| State { allowed: decide(&layers), layers }).collect()
+        })
     }
 
     fn actions(&self, _state: &State, _actions: &mut Vec<()>) {}
@@ -165,13 +164,9 @@ impl Model for FoldModel {
         for _ in 0..self.layers {
             configs = configs.into_iter().flat_map(|c| choices.iter().map(move |l| [c.clone(), vec![*l]].concat())).collect();
         }
-        set_bug(self.bug);
-        let states = configs
-            .into_iter()
-            .map(|layers| FoldState { allowed: palisade::engine::fold::fold_word(all, &layers), layers })
-            .collect();
-        set_bug(Bug::None);
-        states
+        with_bug(self.bug, || {
+            configs.into_iter().map(|layers| FoldState { allowed: palisade::engine::fold::fold_word(all, &layers), layers }).collect()
+        })
     }
 
     fn actions(&self, _state: &FoldState, _actions: &mut Vec<()>) {}

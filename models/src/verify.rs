@@ -75,6 +75,22 @@ impl Row {
     }
 }
 
+/// The `tla/` folder next to this crate.
+pub fn tla_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tla")
+}
+
+/// Whether the `tla` checker is installed. Without it the TLA+ halves of the
+/// tests fail under CI (which installs it) and skip loudly elsewhere.
+pub fn tla_available() -> bool {
+    if Command::new("tla").arg("--version").output().is_ok() {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI must install the TLA+ checker (.ci/run: cargo install tla-checker --locked)");
+    eprintln!("\n!!!!! SKIPPING TLA+ checks: `tla` is not installed (cargo install tla-checker --locked) !!!!!\n");
+    false
+}
+
 /// One TLA+ run: `tla SPEC.tla --json` (the cfg beside it is read automatically).
 pub fn run_tla(tla_dir: &Path, spec: &str) -> (Verdict, u64, f64) {
     run_tla_with(tla_dir, spec, None)

@@ -3,21 +3,12 @@
 //! and the real code with the seam off refuses that configuration.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::path::PathBuf;
 
 use palisade::seams::Bug;
 use palisade_models::exposure::{run, ExposureModel, AUTHS, BINDS, PRESENTED};
-use palisade_models::verify::{run_model, run_tla, Verdict};
+use palisade_models::verify::{tla_available, tla_dir, run_model, run_tla, Verdict};
 use stateright::{Checker, Model};
 
-fn tla_available() -> bool {
-    if std::process::Command::new("tla").arg("--version").output().is_ok() {
-        return true;
-    }
-    assert!(std::env::var_os("CI").is_none(), "CI must install the TLA+ checker");
-    eprintln!("\n!!!!! SKIPPING TLA+ checks: `tla` is not installed !!!!!\n");
-    false
-}
 
 #[test]
 fn exposure_claim_end_to_end() {
@@ -26,7 +17,7 @@ fn exposure_claim_end_to_end() {
     assert_eq!(verdict, Verdict::Holds);
     assert_eq!(states, 54);
     if tla_available() {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tla");
+        let dir = tla_dir();
         let (verdict, tla_states, _) = run_tla(&dir, "GatewayExposure");
         assert_eq!((verdict, tla_states), (Verdict::Holds, states));
     }

@@ -4,29 +4,18 @@
 //! the real code with the seam off shows the real code refuses it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use palisade::seams::Bug;
 use palisade_models::tool_policy::{decide, State, ToolPolicyModel};
-use palisade_models::verify::{run_model, run_tla, Verdict};
+use palisade_models::verify::{tla_available, tla_dir, run_model, run_tla, Verdict};
 use stateright::{Checker, Model};
 
 /// The fold seam is process-wide; models that set it run one at a time.
 static SEAM: Mutex<()> = Mutex::new(());
 
-fn tla_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tla")
-}
 
-fn tla_available() -> bool {
-    if std::process::Command::new("tla").arg("--version").output().is_ok() {
-        return true;
-    }
-    assert!(std::env::var_os("CI").is_none(), "CI must install the TLA+ checker (.ci/run: cargo install tla-checker --locked)");
-    eprintln!("\n!!!!! SKIPPING TLA+ checks: `tla` is not installed (cargo install tla-checker --locked) !!!!!\n");
-    false
-}
 
 #[test]
 fn positive_spec_and_model_agree_on_the_state_count() {
