@@ -15,6 +15,10 @@
 //! ```
 #![forbid(unsafe_code)]
 
+// pest's generated parser names `alloc::boxed::Box` when built without its
+// `std` feature (see `syntax::nesting`: we bound recursion ourselves).
+extern crate alloc;
+
 pub mod builtins;
 pub mod compile;
 pub mod diagnostic;

@@ -42,7 +42,7 @@ impl Lowerer<'_> {
         for pair in policy_pair.into_inner() {
             match pair.as_rule() {
                 Rule::group_def => {
-                    let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::kw_group);
+                    let mut inner = pair.into_inner();
                     if let (Some(name), Some(list)) = (inner.next(), inner.next()) {
                         policy.groups.push(GroupDef {
                             name: Spanned::new(name.as_str().to_string(), span(&name)),
@@ -768,66 +768,8 @@ impl Lowerer<'_> {
     }
 }
 
+/// The keywords in the middle of a statement, which the grammar keeps as
+/// rules so that a typo there is reported in place.
 fn is_keyword(rule: Rule) -> bool {
-    matches!(
-        rule,
-        Rule::kw_group
-            | Rule::kw_plugin_tools
-            | Rule::kw_owners
-            | Rule::kw_tools
-            | Rule::kw_profile
-            | Rule::kw_allow
-            | Rule::kw_also_allow
-            | Rule::kw_deny
-            | Rule::kw_provider
-            | Rule::kw_sandbox
-            | Rule::kw_subagents
-            | Rule::kw_sender
-            | Rule::kw_defaults
-            | Rule::kw_mode
-            | Rule::kw_scope
-            | Rule::kw_workspace
-            | Rule::kw_docker
-            | Rule::kw_agent
-            | Rule::kw_default
-            | Rule::kw_test
-            | Rule::kw_tool
-            | Rule::kw_for
-            | Rule::kw_session
-            | Rule::kw_subagent
-            | Rule::kw_non_owner
-            | Rule::kw_channel
-            | Rule::kw_dm
-            | Rule::kw_allow_from
-            | Rule::kw_group_allow_from
-            | Rule::kw_groups
-            | Rule::kw_require_mention
-            | Rule::kw_no_mention
-            | Rule::kw_mention_patterns
-            | Rule::kw_commands
-            | Rule::kw_text
-            | Rule::kw_sessions
-            | Rule::kw_dm_scope
-            | Rule::kw_link
-            | Rule::kw_route
-            | Rule::kw_account
-            | Rule::kw_peer
-            | Rule::kw_guild
-            | Rule::kw_team
-            | Rule::kw_roles
-            | Rule::kw_gateway
-            | Rule::kw_bind
-            | Rule::kw_port
-            | Rule::kw_auth
-            | Rule::kw_from
-            | Rule::kw_env
-            | Rule::kw_file
-            | Rule::kw_rate_limit
-            | Rule::kw_per
-            | Rule::kw_lockout
-            | Rule::kw_pairing
-            | Rule::kw_device_skew
-            | Rule::kw_ttl
-            | Rule::kw_max_pending
-    )
+    matches!(rule, Rule::kw_defaults | Rule::kw_tool | Rule::kw_for | Rule::kw_from | Rule::kw_per | Rule::kw_lockout)
 }
