@@ -55,22 +55,27 @@ fn decide(c: &mut Criterion) {
     group.finish();
 }
 
+/// Compile benches time building the result, not freeing it
+/// (`iter_with_large_drop`); `generated_50_agents_incl_drop` shows the drop.
 fn compile(c: &mut Criterion) {
     let fifty = generated_policy(50);
     let mut group = c.benchmark_group("compile");
-    group.bench_function("example_multi_agent", |b| b.iter(|| Policy::from_dsl("multi-agent.pal", black_box(EXAMPLE)).unwrap()));
+    group.bench_function("example_multi_agent", |b| {
+        b.iter_with_large_drop(|| Policy::from_dsl("multi-agent.pal", black_box(EXAMPLE)).unwrap())
+    });
     group.bench_function("example_openclaw_json", |b| {
-        b.iter(|| Policy::from_openclaw_json("openclaw.json", black_box(OPENCLAW)).unwrap())
+        b.iter_with_large_drop(|| Policy::from_openclaw_json("openclaw.json", black_box(OPENCLAW)).unwrap())
     });
     group.bench_function("parse_only_50_agents", |b| {
-        b.iter(|| {
+        b.iter_with_large_drop(|| {
             let source = std::sync::Arc::new(palisade::SourceFile::new("fifty.pal", black_box(fifty.as_str())));
             palisade::syntax::parse(source).unwrap()
         })
     });
     let ast = palisade::syntax::parse(std::sync::Arc::new(palisade::SourceFile::new("fifty.pal", fifty.as_str()))).unwrap().0;
-    group.bench_function("lower_only_50_agents", |b| b.iter(|| palisade::compile::compile(black_box(&ast)).unwrap()));
-    group.bench_function("generated_50_agents", |b| b.iter(|| Policy::from_dsl("fifty.pal", black_box(&fifty)).unwrap()));
+    group.bench_function("lower_only_50_agents", |b| b.iter_with_large_drop(|| palisade::compile::compile(black_box(&ast)).unwrap()));
+    group.bench_function("generated_50_agents", |b| b.iter_with_large_drop(|| Policy::from_dsl("fifty.pal", black_box(&fifty)).unwrap()));
+    group.bench_function("generated_50_agents_incl_drop", |b| b.iter(|| Policy::from_dsl("fifty.pal", black_box(&fifty)).unwrap()));
     group.finish();
 }
 

@@ -1,6 +1,8 @@
 //! Palisade's standard library: the built-in tools, groups, profiles,
 //! aliases and fixed policies of BRIEF §2 (OpenClaw 2026.2.x as seeded).
 
+use std::borrow::Cow;
+
 /// Every built-in tool name, canonical spelling.
 pub const TOOLS: &[&str] = &[
     "read",
@@ -101,11 +103,20 @@ pub fn profile(name: &str) -> Option<Option<&'static [&'static str]>> {
 }
 
 /// Trim, lowercase, fold aliases: the one normal form of a tool name.
-pub fn normalize_tool(name: &str) -> String {
-    let lower = name.trim().to_lowercase();
+pub fn normalize_tool(name: &str) -> Cow<'_, str> {
+    let lower = lowercase(name.trim());
     match ALIASES.iter().find(|(alias, _)| *alias == lower) {
-        Some((_, canonical)) => (*canonical).to_string(),
+        Some((_, canonical)) => Cow::Borrowed(canonical),
         None => lower,
+    }
+}
+
+/// `text` lowercased, borrowed when it already is (policies mostly are).
+pub fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        Cow::Owned(text.to_lowercase())
+    } else {
+        Cow::Borrowed(text)
     }
 }
 

@@ -26,7 +26,7 @@ impl super::Compiler<'_> {
                 let id = group.id.value.trim().to_lowercase();
                 let label = format!("channel {} group {}", channel.name.value.trim(), group.id.value.trim());
                 self.check_scope(tools, &label);
-                let layer = self.rules_layer(Some(tools), LayerKind::Group, format!("{label} policy"));
+                let layer = self.rules_layer(Some(tools), LayerKind::Group, || format!("{label} policy"));
                 let key = if id == "*" { id.clone() } else { crate::engine::route::escaped(&id) };
                 index.entry(channel_key.clone().into_boxed_str()).or_default().insert(key.into_boxed_str(), names.len() as u32 + 1);
                 names.push(label);

@@ -184,12 +184,12 @@ impl<'p> Compiler<'p> {
         let (group_index, group_names, global_group) = self.group_layers();
 
         // Global layers.
-        let global_rules = self.rules_layer(global.rules, LayerKind::Global, "global".into());
+        let global_rules = self.rules_layer(global.rules, LayerKind::Global, || "global".into());
         let mut global_provider_rules = vec![None];
         for key in &provider_names {
             let entry = Self::provider_entry(global.rules, key);
             let layer =
-                self.rules_layer(entry.map(|k| &k.rules), LayerKind::GlobalProvider, format!("global provider {}", entry_key(entry, key)));
+                self.rules_layer(entry.map(|k| &k.rules), LayerKind::GlobalProvider, || format!("global provider {}", entry_key(entry, key)));
             global_provider_rules.push(layer);
         }
         let subagent_fixed = self.fixed_layer(
@@ -201,7 +201,7 @@ impl<'p> Compiler<'p> {
         let subagent = self.rules_layer(
             global.rules.and_then(|r| r.subagents.as_deref()),
             LayerKind::Subagent,
-            "global subagent policy".into(),
+            || "global subagent policy".into(),
         );
         let global_sender = self.sender_layers(global.rules, &sender_names, "global");
         let owner_only = self.fixed_layer(
@@ -271,10 +271,10 @@ impl<'p> Compiler<'p> {
                 provider_rules.push(self.rules_layer(
                     agent_entry.map(|k| &k.rules),
                     LayerKind::AgentProvider,
-                    format!("{label} provider {}", entry_key(agent_entry, key)),
+                    || format!("{label} provider {}", entry_key(agent_entry, key)),
                 ));
             }
-            let rules = self.rules_layer(agent_rules, LayerKind::Agent, label.clone());
+            let rules = self.rules_layer(agent_rules, LayerKind::Agent, || label.clone());
             let sandbox_tools = self.sandbox_layer(agent_rules.and_then(|r| r.sandbox.as_deref()), global.rules.and_then(|r| r.sandbox.as_deref()), &label);
             let workspace_ro = (sandbox.workspace == WorkspaceAccess::ReadOnly).then(|| {
                 self.fixed_layer(
@@ -285,7 +285,7 @@ impl<'p> Compiler<'p> {
                 )
             });
             let subagent_own =
-                self.rules_layer(agent_rules.and_then(|r| r.subagents.as_deref()), LayerKind::Subagent, format!("{label} subagent policy"));
+                self.rules_layer(agent_rules.and_then(|r| r.subagents.as_deref()), LayerKind::Subagent, || format!("{label} subagent policy"));
             let sender = self.sender_layers(agent_rules, &sender_names, &label);
             agents.push(AgentEntry {
                 id: id.clone(),
@@ -367,7 +367,7 @@ impl<'p> Compiler<'p> {
             if !valid {
                 self.error("palisade::bad-tool-name", tool.span, format!("`{}` is not a tool name", tool.text))
                     .help = Some("plugin tool names use letters, digits, `_`, `-`, `.` and `:`, no `*`".into());
-            } else if builtins::TOOLS.contains(&name.as_str()) {
+            } else if builtins::TOOLS.contains(&&*name) {
                 self.warning("palisade::redundant", tool.span, format!("`{name}` is a built-in tool already"));
             } else {
                 self.intern(&name);
@@ -412,26 +412,29 @@ impl<'p> Compiler<'p> {
         visiting.push(name.to_string());
         let mut out = Vec::new();
         for member in &group.members {
-            out.extend(self.resolve_ref(member, visiting));
+            self.resolve_ref(member, visiting, &mut out);
         }
         visiting.pop();
         self.groups.insert(name.to_string(), out.clone());
         out
     }
 
-    /// One tool reference -> matchers, reporting unknown names.
-    fn resolve_ref(&mut self, tool: &ToolRef, visiting: &mut Vec<String>) -> Vec<Matcher> {
-        let text = tool.text.trim().to_lowercase();
+    /// One tool reference -> matchers appended to `out`, reporting unknown names.
+    fn resolve_ref(&mut self, tool: &ToolRef, visiting: &mut Vec<String>, out: &mut Vec<Matcher>) {
+        let text = builtins::lowercase(tool.text.trim());
         if let Some(group) = text.strip_prefix("group:") {
             if let Some(members) = builtins::group(group) {
-                return members.iter().filter_map(|m| self.exact(m)).collect();
+                out.extend(members.iter().filter_map(|m| self.exact(m)));
+                return;
             }
             if let Some(members) = self.groups.get(group) {
-                return members.clone();
+                out.extend_from_slice(members);
+                return;
             }
             let user = self.policy.groups.iter().position(|g| g.name.value.eq_ignore_ascii_case(group));
             if let Some(i) = user {
-                return self.expand_user_group(group, i, visiting);
+                out.extend(self.expand_user_group(group, i, visiting));
+                return;
             }
             let mut candidates: Vec<String> = builtins::GROUPS.iter().map(|(g, _)| (*g).to_string()).collect();
             candidates.extend(self.policy.groups.iter().map(|g| g.name.value.to_lowercase()));
@@ -439,7 +442,7 @@ impl<'p> Compiler<'p> {
             let diagnostic = self.error("palisade::unknown-group", tool.span, format!("unknown group `{}`", tool.text));
             diagnostic.label = Some("not a built-in or defined group".into());
             diagnostic.help = Some(hint.unwrap_or_else(|| format!("groups: {}", candidates.join(", "))));
-            return Vec::new();
+            return;
         }
         if text.contains('*') {
             let pattern = text.trim().to_string();
@@ -447,11 +450,13 @@ impl<'p> Compiler<'p> {
                 self.warning("palisade::pattern-matches-nothing", tool.span, format!("`{pattern}` matches no known tool"))
                     .help = Some("it will still match plugin tools at run time".into());
             }
-            return vec![Matcher::Glob(pattern.into())];
+            out.push(Matcher::Glob(pattern.into()));
+            return;
         }
         let name = builtins::normalize_tool(&text);
         if let Some(exact) = self.exact(&name) {
-            return vec![exact];
+            out.push(exact);
+            return;
         }
         let names: Vec<&str> = self.tool_names.iter().map(|n| &**n).chain(builtins::ALIASES.iter().map(|(a, _)| *a)).collect();
         let hint = suggest(&name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));
@@ -459,15 +464,17 @@ impl<'p> Compiler<'p> {
         diagnostic.label = Some("not a built-in or declared tool".into());
         diagnostic.help =
             Some(hint.unwrap_or_else(|| "declare plugin tools with `plugin_tools name, ...` at the top of the policy".into()));
-        Vec::new()
     }
 
     fn entries(&mut self, list: &ToolList) -> RuleSet {
-        let mut entries = Vec::new();
+        let mut entries = Vec::with_capacity(list.entries.len());
+        let mut matchers = Vec::new();
         for tool in &list.entries {
+            matchers.clear();
+            self.resolve_ref(tool, &mut Vec::new(), &mut matchers);
             let at = Some(self.source.location(tool.span));
             let written: Arc<str> = Arc::from(tool.text.as_str());
-            for matcher in self.resolve_ref(tool, &mut Vec::new()) {
+            for matcher in matchers.drain(..) {
                 entries.push(Entry { matcher, written: written.clone(), at: at.clone() });
             }
         }
@@ -477,22 +484,22 @@ impl<'p> Compiler<'p> {
     // ---- scope checks ----------------------------------------------------------
 
     fn check_scope(&mut self, rules: &Rules, label: &str) {
-        self.check_block(rules, label);
+        self.check_block(rules, &|| label.to_string());
         for keyed in &rules.providers {
-            self.check_block(&keyed.rules, &format!("{label} provider {}", keyed.key.value));
+            self.check_block(&keyed.rules, &|| format!("{label} provider {}", keyed.key.value));
         }
         for keyed in &rules.senders {
-            self.check_block(&keyed.rules, &format!("{label} sender {}", keyed.key.value));
+            self.check_block(&keyed.rules, &|| format!("{label} sender {}", keyed.key.value));
         }
         if let Some(sandbox) = &rules.sandbox {
-            self.check_block(sandbox, &format!("{label} sandbox tool policy"));
+            self.check_block(sandbox, &|| format!("{label} sandbox tool policy"));
         }
         if let Some(subagents) = &rules.subagents {
-            self.check_block(subagents, &format!("{label} subagent policy"));
+            self.check_block(subagents, &|| format!("{label} subagent policy"));
             if let Some(allow) = &subagents.allow {
                 for tool in &allow.entries {
                     let name = builtins::normalize_tool(&tool.text);
-                    if builtins::SUBAGENT_DENY.contains(&name.as_str()) {
+                    if builtins::SUBAGENT_DENY.contains(&&*name) {
                         self.warning("palisade::no-effect", tool.span, format!("sub-agents never get `{name}`; this entry has no effect"));
                     }
                 }
@@ -500,15 +507,16 @@ impl<'p> Compiler<'p> {
         }
     }
 
-    fn check_block(&mut self, rules: &Rules, label: &str) {
+    /// `label` names the block in messages; built only when there is one.
+    fn check_block(&mut self, rules: &Rules, label: &dyn Fn() -> String) {
         if let (Some(allow), Some(also)) = (&rules.allow, &rules.also_allow) {
-            self.error("palisade::allow-and-also-allow", also.span, format!("`allow` and `also_allow` together in {label}"))
+            self.error("palisade::allow-and-also-allow", also.span, format!("`allow` and `also_allow` together in {}", label()))
                 .related_spans
                 .push((allow.span, "`allow` here".into()));
             self.sink.diagnostics.last_mut().into_iter().for_each(|d| d.help = Some("`allow` replaces the profile's list; `also_allow` adds to it. Keep one.".into()));
         }
         if let Some(allow) = rules.allow.as_ref().filter(|a| a.entries.is_empty()) {
-            self.error("palisade::empty-allow", allow.span, format!("empty allow list in {label}"))
+            self.error("palisade::empty-allow", allow.span, format!("empty allow list in {}", label()))
                 .help = Some(
                 "OpenClaw reads `allow: []` as allow-all; Palisade refuses to guess. Remove the line to allow \
                  everything the other layers allow, or add `deny *` to allow nothing"
@@ -516,16 +524,16 @@ impl<'p> Compiler<'p> {
             );
         }
         if let Some(also) = rules.also_allow.as_ref().filter(|a| a.entries.is_empty()) {
-            self.warning("palisade::no-effect", also.span, format!("empty also_allow list in {label}"));
+            self.warning("palisade::no-effect", also.span, format!("empty also_allow list in {}", label()));
         }
         if let Some(deny) = rules.deny.as_ref().filter(|a| a.entries.is_empty()) {
-            self.warning("palisade::no-effect", deny.span, format!("empty deny list in {label}"));
+            self.warning("palisade::no-effect", deny.span, format!("empty deny list in {}", label()));
         }
         if let (Some(allow), Some(deny)) = (&rules.allow, &rules.deny) {
             for tool in &allow.entries {
                 let name = builtins::normalize_tool(&tool.text);
                 if let Some(d) = deny.entries.iter().find(|d| builtins::normalize_tool(&d.text) == name) {
-                    self.warning("palisade::contradiction", tool.span, format!("`{name}` is both allowed and denied in {label}; deny wins"))
+                    self.warning("palisade::contradiction", tool.span, format!("`{name}` is both allowed and denied in {}; deny wins", label()))
                         .related_spans
                         .push((d.span, "denied here".into()));
                 }
@@ -581,14 +589,15 @@ impl<'p> Compiler<'p> {
     }
 
     /// An allow/deny layer from a rules block, or none when it restricts nothing.
-    fn rules_layer(&mut self, rules: Option<&Rules>, kind: LayerKind, name: String) -> Option<LayerId> {
+    /// `name` is built only when there is a layer to name.
+    fn rules_layer(&mut self, rules: Option<&Rules>, kind: LayerKind, name: impl FnOnce() -> String) -> Option<LayerId> {
         let rules = rules?;
         let allow = rules.allow.as_ref().filter(|a| !a.entries.is_empty()).map(|a| self.entries(a));
         let deny = rules.deny.as_ref().map(|d| self.entries(d)).unwrap_or_default();
         if allow.is_none() && deny.entries.is_empty() {
             return None;
         }
-        Some(self.push_layer(kind, name, allow, deny, None))
+        Some(self.push_layer(kind, name(), allow, deny, None))
     }
 
     /// A built-in list of plain tool names (never groups or patterns).
@@ -713,10 +722,11 @@ impl<'p> Compiler<'p> {
         }
         let mut allow = RuleSet { entries: Vec::new(), at: Some(self.source.location(profile.span)) };
         let at = Some(self.source.location(profile.span));
+        let mut refs = Vec::new();
         for member in members {
-            let refs = self.resolve_ref(&ToolRef { text: (*member).to_string(), span: profile.span }, &mut Vec::new());
-            allow.entries.extend(refs.into_iter().map(|matcher| Entry { matcher, written: profile_name.clone(), at: at.clone() }));
+            self.resolve_ref(&ToolRef { text: (*member).to_string(), span: profile.span }, &mut Vec::new(), &mut refs);
         }
+        allow.entries.extend(refs.into_iter().map(|matcher| Entry { matcher, written: profile_name.clone(), at: at.clone() }));
         for list in also {
             let extra = self.entries(list);
             allow.entries.extend(extra.entries);
@@ -737,12 +747,12 @@ impl<'p> Compiler<'p> {
         let star = find("*");
         let mut out = Vec::with_capacity(sender_names.len() + 1);
         // One layer per distinct block, shared by the classes it serves.
-        let star_layer = self.rules_layer(star.map(|k| &k.rules), LayerKind::Sender, format!("{label} sender * policy"));
+        let star_layer = self.rules_layer(star.map(|k| &k.rules), LayerKind::Sender, || format!("{label} sender * policy"));
         out.push(star_layer);
         for key in sender_names {
             match find(key) {
                 Some(keyed) => {
-                    let layer = self.rules_layer(Some(&keyed.rules), LayerKind::Sender, format!("{label} sender {key} policy"));
+                    let layer = self.rules_layer(Some(&keyed.rules), LayerKind::Sender, || format!("{label} sender {key} policy"));
                     out.push(layer);
                 }
                 None => out.push(star_layer),

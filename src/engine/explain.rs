@@ -98,7 +98,7 @@ impl Engine {
     /// Explains a request: each layer in order, the deciding one, and where
     /// in the policy it was written. Agrees with [`Engine::decide`].
     pub fn explain(&self, request: &ToolRequest<'_>) -> Explanation {
-        let tool = normalize_tool(request.tool);
+        let tool = normalize_tool(request.tool).into_owned();
         let context = match self.context(request) {
             Ok(context) => context,
             Err(error) => {

@@ -349,7 +349,7 @@ impl Lowerer {
     /// with a warning; a name one typo away from a known tool stays unknown and
     /// the compiler reports it (a typo in a deny list must not pass quietly).
     fn declare_if_plugin(&mut self, name: &Spanned<String>) {
-        let normalized = builtins::normalize_tool(&name.value);
+        let normalized = builtins::normalize_tool(&name.value).into_owned();
         if normalized.starts_with("group:") || normalized.contains('*') || normalized.is_empty() {
             return;
         }
