@@ -16,8 +16,9 @@ pub(crate) struct MentionMatcher {
     /// The patterns as written, case-insensitive.
     general: regex::Regex,
     /// The same language restricted to ASCII-lowercased haystacks; `None`
-    /// when a pattern turns case-insensitivity off (`(?-i:Exact)`).
-    folded: Option<regex::bytes::Regex>,
+    /// when a pattern turns case-insensitivity off (`(?-i:Exact)`). A meta
+    /// regex without capture groups: the gate asks only "is there a match".
+    folded: Option<regex_automata::meta::Regex>,
 }
 
 impl MentionMatcher {
@@ -33,7 +34,10 @@ impl MentionMatcher {
         let folded = if ascii_case_closed(&hir) {
             // Bytes API: the lowercased copy is valid UTF-8 but proving it
             // would take `unsafe`; the bytes regex needs no proof.
-            let folded = regex::bytes::RegexBuilder::new(&fold(hir).to_string()).size_limit(size_limit).build();
+            let config = regex_automata::meta::Config::new()
+                .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
+                .nfa_size_limit(Some(size_limit));
+            let folded = regex_automata::meta::Builder::new().configure(config).build_from_hir(&fold(hir));
             Some(folded.map_err(|e| e.to_string())?)
         } else {
             None
@@ -51,13 +55,16 @@ impl MentionMatcher {
     }
 }
 
-fn folded_match<const N: usize>(folded: &regex::bytes::Regex, bytes: &[u8]) -> bool {
+fn folded_match<const N: usize>(folded: &regex_automata::meta::Regex, bytes: &[u8]) -> bool {
     let mut buf = [0u8; N];
     match buf.get_mut(..bytes.len()) {
         Some(dst) => {
-            dst.copy_from_slice(bytes);
-            dst.make_ascii_lowercase();
-            folded.is_match(dst)
+            // One pass (copy and lowercase together) vectorises; two passes
+            // stall on reading back what was just stored.
+            for (d, s) in dst.iter_mut().zip(bytes) {
+                *d = s.to_ascii_lowercase();
+            }
+            folded.is_match(&*dst)
         }
         None => false,
     }
