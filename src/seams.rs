@@ -26,9 +26,12 @@ pub enum Bug {
     KeyWithoutAccount = 7,
     /// Claim 5: any control command skips mention gating, authorised or not.
     AnyCommandBypass = 8,
+    /// Claim 4: a pairing request counts the live requests before taking
+    /// the write lock, so two racing requests can both pass the cap.
+    PairingCheckOutsideTx = 9,
 }
 
-const ALL: [Bug; 9] = [
+const ALL: [Bug; 10] = [
     Bug::None,
     Bug::FoldAllowUnion,
     Bug::FoldDenyOverride,
@@ -38,6 +41,7 @@ const ALL: [Bug; 9] = [
     Bug::SlugOnlyNames,
     Bug::KeyWithoutAccount,
     Bug::AnyCommandBypass,
+    Bug::PairingCheckOutsideTx,
 ];
 
 static BUG: AtomicU8 = AtomicU8::new(0);

@@ -6,6 +6,7 @@
 pub mod exposure;
 pub mod ingress;
 pub mod nodes;
+pub mod pairing_cap;
 pub mod pairing_ttl;
 pub mod routing;
 pub mod sandbox_scope;

@@ -12,6 +12,7 @@ use stateright::{Checker, Model};
 use crate::exposure::ExposureModel;
 use crate::ingress::IngressModel;
 use crate::nodes::NodesModel;
+use crate::pairing_cap::PairingCapModel;
 use crate::pairing_ttl::PairingTtlModel;
 use crate::routing::RoutingModel;
 use crate::sandbox_scope::SandboxScopeModel;
@@ -158,6 +159,8 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
         ("Exposure", "validator forgets the bind", "GatewayExposure_BugNoBindCheck", Expect::Violates("NoUnauthenticatedExposure")),
         ("NodeApproval", "positive", "NodeApproval", Expect::Holds),
         ("NodeApproval", "approval not bound to request", "NodeApproval_BugAnyRequest", Expect::Violates("OnlyWithOwnApproval")),
+        ("PairingCap", "positive", "PairingCap", Expect::Holds),
+        ("PairingCap", "count before the write lock", "PairingCap_BugCheckOutsideTx", Expect::Violates("CapHolds")),
         ("PairingTTL", "positive", "PairingTTL", Expect::Holds),
         ("PairingTTL", "approval ignores the age", "PairingTTL_BugNoExpiryCheck", Expect::Violates("NoApprovalAfterExpiry")),
         ("Ingress", "positive", "IngressGating", Expect::Holds),
@@ -201,6 +204,11 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
     for (variant, bug, expect) in models {
         let (verdict, states, seconds) = run_model(NodesModel { bug });
         rows.push(Row { claim: "NodeApproval", variant, checker: "stateright", expect, verdict, states, seconds });
+    }
+    let models = [("positive", Bug::None, Expect::Holds), ("count before the write lock", Bug::PairingCheckOutsideTx, Expect::Violates("CapHolds"))];
+    for (variant, bug, expect) in models {
+        let (verdict, states, seconds) = run_model(PairingCapModel { bug });
+        rows.push(Row { claim: "PairingCap", variant, checker: "stateright", expect, verdict, states, seconds });
     }
     let models = [("positive", Bug::None, Expect::Holds), ("approval ignores the age", Bug::PairingNoExpiry, Expect::Violates("NoApprovalAfterExpiry"))];
     for (variant, bug, expect) in models {

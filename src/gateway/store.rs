@@ -11,19 +11,29 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("state store: {0}")]
+#[error("state store: {message}")]
 #[diagnostic(code(palisade::store))]
-pub struct StoreError(String);
+pub struct StoreError {
+    message: String,
+    /// Another connection holds the lock this one needed.
+    busy: bool,
+}
 
 impl StoreError {
     pub fn other(message: impl Into<String>) -> Self {
-        StoreError(message.into())
+        StoreError { message: message.into(), busy: false }
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.busy
     }
 }
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError(e.to_string())
+        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+        let busy = matches!(e.sqlite_error_code(), Some(DatabaseBusy | DatabaseLocked));
+        StoreError { message: e.to_string(), busy }
     }
 }
 
@@ -98,7 +108,7 @@ impl Store {
     /// Opens (creating) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::other(format!("{}: {e}", dir.display())))?;
         }
         Self::setup(Connection::open(path)?)
     }
@@ -122,38 +132,16 @@ impl Store {
 
     // ---- pairing ---------------------------------------------------------
 
-    /// Stores `code` for `peer` unless a rule forbids it.
+    /// Stores `code` for `peer` unless a rule forbids it: the steps of
+    /// [`pairing_steps`] back to back under the connection lock.
     pub fn pairing_request(&self, peer: &Peer, code: &str, now: u64, ttl: Duration, cap: usize) -> Result<Result<(), Refusal>, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("DELETE FROM pairing_pending WHERE created_ms <= ?1", params![at(now) - ms(ttl)])?;
-        let (channel, account, sender) = peer;
-        let approved: Option<i64> = tx
-            .query_row("SELECT 1 FROM pairing_approved WHERE channel=?1 AND account=?2 AND sender=?3", params![channel, account, sender], |r| r.get(0))
-            .optional()?;
-        if approved.is_some() {
-            return Ok(Err(Refusal::AlreadyApproved));
+        let conn = self.lock();
+        let attempt = PairingAttempt { peer, code, now, ttl, cap };
+        for step in pairing_steps() {
+            if let Err(refusal) = attempt.run(&conn, step)? {
+                return Ok(Err(refusal));
+            }
         }
-        let pending: Option<i64> = tx
-            .query_row("SELECT 1 FROM pairing_pending WHERE channel=?1 AND account=?2 AND sender=?3", params![channel, account, sender], |r| r.get(0))
-            .optional()?;
-        if pending.is_some() {
-            return Ok(Err(Refusal::AlreadyPending));
-        }
-        let live: i64 = tx.query_row("SELECT COUNT(*) FROM pairing_pending WHERE channel=?1 AND account=?2", params![channel, account], |r| r.get(0))?;
-        if usize::try_from(live).unwrap_or(usize::MAX) >= cap {
-            return Ok(Err(Refusal::CapReached));
-        }
-        let taken: Option<i64> =
-            tx.query_row("SELECT 1 FROM pairing_pending WHERE channel=?1 AND code=?2", params![channel, code], |r| r.get(0)).optional()?;
-        if taken.is_some() {
-            return Ok(Err(Refusal::CodeTaken));
-        }
-        tx.execute(
-            "INSERT INTO pairing_pending (channel, account, sender, code, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![channel, account, sender, code, at(now)],
-        )?;
-        tx.commit()?;
         Ok(Ok(()))
     }
 
@@ -311,6 +299,116 @@ impl Store {
                 Ok(Ok(()))
             }
         }
+    }
+}
+
+// ---- pairing request steps ------------------------------------------------
+
+/// One step of a pairing request. [`Store::pairing_request`] runs them in
+/// the order [`pairing_steps`] gives, back to back; the formal model of
+/// claim 4 (`models/src/pairing_cap.rs`) runs the same steps one at a time
+/// for two workers on two connections, to show that racing requests never
+/// pass the cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PairingStep {
+    /// `BEGIN IMMEDIATE`: takes the database's write lock, or fails busy.
+    Begin,
+    /// Sweeps expired requests, then refuses an approved or pending sender,
+    /// a full channel account, or a code already in use.
+    Check,
+    Insert,
+    Commit,
+}
+
+/// The order of the steps: the check runs inside the write transaction, so
+/// no other request can commit between the count and the insert.
+pub fn pairing_steps() -> [PairingStep; 4] {
+    use PairingStep::{Begin, Check, Commit, Insert};
+    #[cfg(feature = "seams")]
+    if crate::seams::active(crate::seams::Bug::PairingCheckOutsideTx) {
+        return [Check, Begin, Insert, Commit];
+    }
+    [Begin, Check, Insert, Commit]
+}
+
+/// The arguments of one pairing request.
+#[derive(Debug, Clone, Copy)]
+pub struct PairingAttempt<'a> {
+    pub peer: &'a Peer,
+    pub code: &'a str,
+    pub now: u64,
+    pub ttl: Duration,
+    pub cap: usize,
+}
+
+impl PairingAttempt<'_> {
+    /// Runs `step`; after a refusal or an error nothing stays open: the
+    /// transaction, if any, is rolled back.
+    fn run(&self, conn: &Connection, step: PairingStep) -> Result<Result<(), Refusal>, StoreError> {
+        let outcome = self.run_step(conn, step);
+        if !matches!(outcome, Ok(Ok(()))) && !conn.is_autocommit() {
+            conn.execute_batch("ROLLBACK")?;
+        }
+        outcome
+    }
+
+    fn run_step(&self, conn: &Connection, step: PairingStep) -> Result<Result<(), Refusal>, StoreError> {
+        let (channel, account, sender) = self.peer;
+        match step {
+            PairingStep::Begin => conn.execute_batch("BEGIN IMMEDIATE")?,
+            PairingStep::Check => {
+                conn.execute("DELETE FROM pairing_pending WHERE created_ms <= ?1", params![at(self.now) - ms(self.ttl)])?;
+                let one = |sql: &str, args: &[&dyn rusqlite::ToSql]| conn.query_row(sql, args, |r| r.get::<_, i64>(0)).optional();
+                if one("SELECT 1 FROM pairing_approved WHERE channel=?1 AND account=?2 AND sender=?3", params![channel, account, sender])?.is_some() {
+                    return Ok(Err(Refusal::AlreadyApproved));
+                }
+                if one("SELECT 1 FROM pairing_pending WHERE channel=?1 AND account=?2 AND sender=?3", params![channel, account, sender])?.is_some() {
+                    return Ok(Err(Refusal::AlreadyPending));
+                }
+                let live = one("SELECT COUNT(*) FROM pairing_pending WHERE channel=?1 AND account=?2", params![channel, account])?;
+                if usize::try_from(live.unwrap_or(0)).unwrap_or(usize::MAX) >= self.cap {
+                    return Ok(Err(Refusal::CapReached));
+                }
+                if one("SELECT 1 FROM pairing_pending WHERE channel=?1 AND code=?2", params![channel, self.code])?.is_some() {
+                    return Ok(Err(Refusal::CodeTaken));
+                }
+            }
+            PairingStep::Insert => {
+                conn.execute(
+                    "INSERT INTO pairing_pending (channel, account, sender, code, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![channel, account, sender, self.code, at(self.now)],
+                )?;
+            }
+            PairingStep::Commit => conn.execute_batch("COMMIT")?,
+        }
+        Ok(Ok(()))
+    }
+}
+
+/// A second handle on a store's database that runs pairing steps one at a
+/// time, for the formal model of claim 4. It never waits for a lock: a
+/// `Begin` while another handle holds the write lock fails at once.
+#[cfg(feature = "seams")]
+#[derive(Debug)]
+pub struct StepConnection(Connection);
+
+#[cfg(feature = "seams")]
+impl StepConnection {
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::ZERO)?;
+        Ok(StepConnection(conn))
+    }
+
+    pub fn run(&self, attempt: &PairingAttempt<'_>, step: PairingStep) -> Result<Result<(), Refusal>, StoreError> {
+        attempt.run(&self.0, step)
+    }
+
+    /// Pending requests of a channel account as this handle sees them:
+    /// committed ones, and its own uncommitted insert if it has one.
+    pub fn live_pending(&self, channel: &str, account: &str) -> Result<usize, StoreError> {
+        let n: i64 = self.0.query_row("SELECT COUNT(*) FROM pairing_pending WHERE channel=?1 AND account=?2", params![channel, account], |r| r.get(0))?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 }
 
