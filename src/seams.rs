@@ -29,9 +29,12 @@ pub enum Bug {
     /// Claim 4: a pairing request counts the live requests before taking
     /// the write lock, so two racing requests can both pass the cap.
     PairingCheckOutsideTx = 9,
+    /// Claim 9: every read of the policy during a request goes to the slot
+    /// again instead of the request's view, so a reload can split a request.
+    ReloadRereads = 10,
 }
 
-const ALL: [Bug; 10] = [
+const ALL: [Bug; 11] = [
     Bug::None,
     Bug::FoldAllowUnion,
     Bug::FoldDenyOverride,
@@ -42,6 +45,7 @@ const ALL: [Bug; 10] = [
     Bug::KeyWithoutAccount,
     Bug::AnyCommandBypass,
     Bug::PairingCheckOutsideTx,
+    Bug::ReloadRereads,
 ];
 
 static BUG: AtomicU8 = AtomicU8::new(0);

@@ -4,6 +4,7 @@
 //! `verify` runs both and says whether every result is the expected one.
 
 pub mod exposure;
+pub mod hot_reload;
 pub mod ingress;
 pub mod nodes;
 pub mod pairing_cap;

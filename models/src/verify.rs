@@ -12,6 +12,7 @@ use stateright::{Checker, Model};
 use crate::exposure::ExposureModel;
 use crate::ingress::IngressModel;
 use crate::nodes::NodesModel;
+use crate::hot_reload::HotReloadModel;
 use crate::pairing_cap::PairingCapModel;
 use crate::pairing_ttl::PairingTtlModel;
 use crate::routing::RoutingModel;
@@ -163,6 +164,8 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
         ("PairingCap", "count before the write lock", "PairingCap_BugCheckOutsideTx", Expect::Violates("CapHolds")),
         ("PairingTTL", "positive", "PairingTTL", Expect::Holds),
         ("PairingTTL", "approval ignores the age", "PairingTTL_BugNoExpiryCheck", Expect::Violates("NoApprovalAfterExpiry")),
+        ("HotReload", "positive", "HotReload", Expect::Holds),
+        ("HotReload", "each read goes to the slot", "HotReload_BugRereads", Expect::Violates("OneRequestOnePolicy")),
         ("Ingress", "positive", "IngressGating", Expect::Holds),
         ("Ingress", "any command skips gating", "IngressGating_BugAnyCommand", Expect::Violates("NoMentionBypass")),
         ("Routing", "positive", "RoutingIsolation", Expect::Holds),
@@ -224,6 +227,14 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
     for (variant, bug, expect) in models {
         let (verdict, states, seconds) = run_model(RoutingModel { bug });
         rows.push(Row { claim: "Routing", variant, checker: "stateright", expect, verdict, states, seconds });
+    }
+    let models = [("positive", Bug::None, Expect::Holds), ("each read goes to the slot", Bug::ReloadRereads, Expect::Violates("OneRequestOnePolicy"))];
+    for (variant, bug, expect) in models {
+        let (verdict, states, seconds) = match HotReloadModel::new(bug) {
+            Some(model) => run_model(model),
+            None => (Verdict::Error("the reload model's policies do not compile".into()), 0, 0.0),
+        };
+        rows.push(Row { claim: "HotReload", variant, checker: "stateright", expect, verdict, states, seconds });
     }
     let models = [("positive", Bug::None, Expect::Holds), ("names without the hash", Bug::SlugOnlyNames, Expect::Violates("SessionsIsolated"))];
     for (variant, bug, expect) in models {

@@ -83,6 +83,8 @@ enum Command {
     /// Check the bundled example policy and decide a few requests with it.
     Demo,
     /// Run the gateway: authenticated HTTP API, decisions, Docker sandboxes.
+    /// SIGHUP re-reads the policy file (refused whole if it does not compile
+    /// or changes the gateway block).
     #[cfg(feature = "gateway")]
     Gateway {
         /// The policy (.pal or OpenClaw .json).
@@ -360,10 +362,14 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Check { files, format } => check(&files, format),
         #[cfg(feature = "gateway")]
-        Command::Gateway { policy, listen, state_dir, timeout, prune_idle, prune_max_age } => with_policy(&policy, |policy| {
-            let timeout = std::time::Duration::from_secs(timeout.max(1));
-            gateway(policy, palisade::gateway::GatewayOptions { listen, state_dir, timeout, prune_idle, prune_max_age })
-        }),
+        Command::Gateway { policy, listen, state_dir, timeout, prune_idle, prune_max_age } => {
+            let policy_path = Some(policy.clone());
+            with_policy(&policy, |policy| {
+                let timeout = std::time::Duration::from_secs(timeout.max(1));
+                let options = palisade::gateway::GatewayOptions { listen, state_dir, timeout, prune_idle, prune_max_age, policy_path };
+                gateway(policy, options)
+            })
+        }
         #[cfg(feature = "gateway")]
         Command::Sandbox { command } => sandbox(command),
         Command::Decide { file, request, requests } => with_policy(&file, |policy| decide(policy, request, requests)),

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod devices;
 pub mod pairing;
+pub mod reload;
 pub mod sandbox;
 pub mod store;
 pub mod workspace;
@@ -65,10 +66,12 @@ pub struct GatewayOptions {
     pub prune_idle: Duration,
     /// Containers older than this are removed (and recreated on next use).
     pub prune_max_age: Duration,
+    /// The policy file, re-read on SIGHUP; `None` turns reloading off.
+    pub policy_path: Option<PathBuf>,
 }
 
 struct AppState {
-    engine: Engine,
+    policy: reload::PolicySlot,
     secret: Option<Secret>,
     limiter: Limiter,
     sandboxes: Option<Sandboxes>,
@@ -109,13 +112,16 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
         challenges: devices::Challenges::new(config.device_skew),
         audit: audit::Audit::open(&options.state_dir.join("audit.jsonl"))
             .map_err(|e| store::StoreError::other(format!("audit log: {e}")))?,
-        engine,
+        policy: reload::PolicySlot::new(engine),
         secret,
         sandboxes,
         state_dir: options.state_dir,
         timeout: options.timeout,
     });
     spawn_pruner(Arc::clone(&state), options.prune_idle, options.prune_max_age);
+    if let Some(path) = options.policy_path {
+        spawn_reloader(Arc::clone(&state), path)?;
+    }
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| GatewayError::Listen { addr, reason: e.to_string() })?;
     let bound = listener.local_addr().map_err(|e| GatewayError::Listen { addr, reason: e.to_string() })?;
     on_listen(bound);
@@ -125,6 +131,30 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
         })
         .await
         .map_err(|e| GatewayError::Serve(e.to_string()))
+}
+
+/// Re-reads the policy on every SIGHUP. A policy that does not compile, or
+/// that changes the gateway block, is refused and the running one stays.
+fn spawn_reloader(state: Arc<AppState>, path: PathBuf) -> Result<(), GatewayError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangups = signal(SignalKind::hangup()).map_err(|e| GatewayError::Serve(format!("cannot watch SIGHUP: {e}")))?;
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            let outcome = match reload::reload(&state.policy, &path) {
+                Ok(warnings) => {
+                    eprintln!("palisade: reloaded {} ({} warnings)", path.display(), warnings.len());
+                    json!({"event": "reload", "file": path.display().to_string(), "ok": true, "warnings": warnings.len()})
+                }
+                Err(e) => {
+                    let lines = e.lines();
+                    eprintln!("palisade: reload of {} refused, the running policy stays:\n  {}", path.display(), lines.join("\n  "));
+                    json!({"event": "reload", "file": path.display().to_string(), "ok": false, "errors": lines})
+                }
+            };
+            state.audit.record(outcome);
+        }
+    });
+    Ok(())
 }
 
 /// Removes idle and old containers in the background.
@@ -137,7 +167,7 @@ fn spawn_pruner(state: Arc<AppState>, idle: Duration, max_age: Duration) {
             // Only this policy's containers: other gateways may share the daemon.
             let mut removed_all = Vec::new();
             let mut failure = None;
-            for prefix in state.engine.sandbox_prefixes() {
+            for prefix in state.policy.view().engine().sandbox_prefixes() {
                 match sandboxes.prune(&state.store, &prefix, idle, max_age, store::now_ms()).await {
                     Ok(removed) => removed_all.extend(removed),
                     Err(e) => failure = Some(e),
@@ -226,7 +256,7 @@ async fn decide(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectIn
                     Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
                 };
             }
-            let decision = crate::wire::decision_json(&state.engine, &request);
+            let decision = crate::wire::decision_json(&state.policy.view().engine(), &request);
             state.audit.record(json!({"event": "decide", "client": client_ip(peer).to_string(), "request": summary(&request), "decision": decision}));
             Json(decision).into_response()
         }
@@ -266,23 +296,24 @@ async fn pairing_request(State(state): State<Arc<AppState>>, body: String) -> Re
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
     };
+    let engine = state.policy.view().engine();
     // Only a sender the gate would answer with `pair` may get a code.
     let mut probe = crate::engine::Inbound::direct(&request.channel, &request.sender, "");
     probe.account = request.account.as_deref();
-    let gate = state.engine.gate(&probe);
+    let gate = engine.gate(&probe);
     if gate.outcome != crate::engine::IngressOutcome::Pair {
         return error(StatusCode::CONFLICT, "not_pairable", format!("this sender is not pairable here: {}", gate.reason));
     }
     let peer = pairing::peer(&request.channel, request.account.as_deref(), &request.sender);
-    match pairing_rules(&state).request(&peer, store::now_ms()) {
-        Ok(Ok(code)) => Json(json!({"code": code, "expires_in_s": state.engine.gateway().pairing_ttl.as_secs()})).into_response(),
+    match pairing_rules(&state, &engine).request(&peer, store::now_ms()) {
+        Ok(Ok(code)) => Json(json!({"code": code, "expires_in_s": engine.gateway().pairing_ttl.as_secs()})).into_response(),
         Ok(Err(refusal)) => refused(refusal),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
     }
 }
 
-fn pairing_rules(state: &AppState) -> pairing::Pairing<'_> {
-    let config = state.engine.gateway();
+fn pairing_rules<'s>(state: &'s AppState, engine: &Engine) -> pairing::Pairing<'s> {
+    let config = engine.gateway();
     pairing::Pairing { store: &state.store, ttl: config.pairing_ttl, cap: config.pairing_cap }
 }
 
@@ -298,7 +329,7 @@ async fn pairing_approve(State(state): State<Arc<AppState>>, body: String) -> Re
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
     };
-    match pairing_rules(&state).approve(&approval.channel, &approval.code, store::now_ms()) {
+    match pairing_rules(&state, &state.policy.view().engine()).approve(&approval.channel, &approval.code, store::now_ms()) {
         Ok(Ok((channel, account, sender))) => Json(json!({"approved": {"channel": channel, "account": account, "sender": sender}})).into_response(),
         Ok(Err(refusal)) => refused(refusal),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
@@ -306,7 +337,7 @@ async fn pairing_approve(State(state): State<Arc<AppState>>, body: String) -> Re
 }
 
 async fn pairing_list(State(state): State<Arc<AppState>>) -> Response {
-    let (pending, approved) = match state.store.pairing_snapshot(store::now_ms(), state.engine.gateway().pairing_ttl) {
+    let (pending, approved) = match state.store.pairing_snapshot(store::now_ms(), state.policy.view().engine().gateway().pairing_ttl) {
         Ok(snapshot) => snapshot,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
     };
@@ -454,10 +485,8 @@ async fn invoke(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectIn
 
 /// Decide, then run: 403 with the decision when denied.
 async fn run_invoke(state: &AppState, request: InvokeRequest, peer: SocketAddr) -> Response {
-    let engine = &state.engine;
-    let Some(sandbox) = engine.sandbox(&request.agent) else {
-        return error(StatusCode::NOT_FOUND, "unknown_agent", format!("unknown agent `{}`", request.agent));
-    };
+    // One view for the whole call: a reload in between cannot mix policies.
+    let view = state.policy.view();
     let agent = request.agent.trim().to_lowercase();
     let session = request.session.clone().unwrap_or_else(|| format!("agent:{agent}:main"));
     let tool_request = ToolRequest {
@@ -469,7 +498,10 @@ async fn run_invoke(state: &AppState, request: InvokeRequest, peer: SocketAddr) 
         owner: true,
         sender: request.sender.as_deref(),
     };
-    let explanation = engine.explain(&tool_request);
+    if view.engine().sandbox(&agent).is_none() {
+        return error(StatusCode::NOT_FOUND, "unknown_agent", format!("unknown agent `{}`", request.agent));
+    }
+    let explanation = reload::decide_call(&view, &tool_request);
     let decision = json!({"allowed": explanation.allowed, "tool": explanation.tool, "reason": explanation.reason, "at": explanation.at});
     let mut entry = json!({
         "event": "tool", "client": client_ip(peer).to_string(), "agent": agent, "session": session, "tool": explanation.tool,
@@ -480,10 +512,10 @@ async fn run_invoke(state: &AppState, request: InvokeRequest, peer: SocketAddr) 
         state.audit.record(entry);
         return (StatusCode::FORBIDDEN, Json(json!({"decision": decision}))).into_response();
     }
-    let sandboxed = match engine.context(&tool_request) {
-        Ok(context) => context.sandboxed(),
-        Err(e) => return error(StatusCode::NOT_FOUND, "unknown_agent", e.to_string()),
+    let Some(reload::Placement { sandboxed, sandbox }) = reload::place_call(&view, &tool_request) else {
+        return error(StatusCode::NOT_FOUND, "unknown_agent", format!("unknown agent `{}`", request.agent));
     };
+    let sandbox = &sandbox;
     let tool = explanation.tool.clone();
     let arg = |name: &str| request.args.get(name).and_then(Value::as_str).map(str::to_string);
     let result = if sandboxed {

@@ -558,3 +558,60 @@ fn an_exposed_listen_address_without_auth_is_refused_at_start() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("refusing to listen on 0.0.0.0:0 without authentication"), "{stderr}");
 }
+
+/// Polls `decide` until `want` comes back or two seconds pass.
+fn decided_within(gw: &Gateway, request: &Value, want: bool) -> bool {
+    for _ in 0..40 {
+        let (status, body) = http(gw.addr, "POST", "/v1/decide", Some(TOKEN), request);
+        assert_eq!(status, 200, "{body}");
+        if body["allowed"] == want {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn sighup_reloads_the_policy_whole_or_not_at_all() {
+    let scratch = Scratch::new("reload");
+    let gateway_block = "gateway { auth token from env PALISADE_GATEWAY_TOKEN }\n";
+    let gw = scratch.start(&format!("agent main {{ default tools {{ allow read, exec }} }}\n{gateway_block}"));
+    let path = scratch.dir.join("policy.pal");
+    let hangup = || assert!(Command::new("kill").args(["-HUP", &gw.child.id().to_string()]).status().unwrap().success());
+    let exec = json!({"kind": "tool", "agent": "main", "tool": "exec"});
+    assert!(decided_within(&gw, &exec, true));
+
+    // A new policy is in force after SIGHUP.
+    std::fs::write(&path, format!("agent main {{ default tools {{ allow read  deny exec }} }}\n{gateway_block}")).unwrap();
+    hangup();
+    assert!(decided_within(&gw, &exec, false), "the reloaded policy denies exec");
+
+    // A policy that does not compile is refused; the running one stays.
+    let audit = scratch.dir.join("state").join("audit.jsonl");
+    let refusals = |want: usize| {
+        let mut found = Vec::new();
+        for _ in 0..100 {
+            let text = std::fs::read_to_string(&audit).unwrap_or_default();
+            found = text.lines().filter(|l| l.contains("\"event\":\"reload\"") && l.contains("\"ok\":false")).map(str::to_string).collect();
+            if found.len() >= want {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        found
+    };
+    std::fs::write(&path, format!("agent main {{ default tools {{ allow exec, nosuchtool }} }}\n{gateway_block}")).unwrap();
+    hangup();
+    assert_eq!(refusals(1).len(), 1);
+    // A gateway block change needs a restart: refused too.
+    let new_limits = "gateway { auth token from env PALISADE_GATEWAY_TOKEN  rate_limit 5 per 1m }\n";
+    std::fs::write(&path, format!("agent main {{ default tools {{ allow read, exec }} }}\n{new_limits}")).unwrap();
+    hangup();
+    let refusals = refusals(2);
+    assert_eq!(refusals.len(), 2, "{refusals:?} {}", std::fs::read_to_string(&audit).unwrap_or_default());
+    assert!(refusals[0].contains("nosuchtool"), "{}", refusals[0]);
+    assert!(refusals[1].contains("restart"), "{}", refusals[1]);
+    let (_, body) = http(gw.addr, "POST", "/v1/decide", Some(TOKEN), &exec);
+    assert_eq!(body["allowed"], false, "the last good policy is still in force: {body}");
+}

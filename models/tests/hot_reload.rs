@@ -1,0 +1,63 @@
+//! Claim 9 end to end: equal state counts with TLA+, the negative trace
+//! ends with an answer neither policy gives, and replaying the same steps
+//! on the gateway's real slot and view with the seam off answers as the old
+//! policy alone.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::sync::Arc;
+
+use palisade::engine::ToolRequest;
+use palisade::gateway::reload::{decide_call, place_call, PolicySlot};
+use palisade::seams::Bug;
+use palisade::Policy;
+use palisade_models::hot_reload::{policy_text, Action, HotReloadModel};
+use palisade_models::verify::{run_model, run_tla, tla_available, tla_dir, Verdict};
+use stateright::{Checker, Model};
+
+#[test]
+fn hot_reload_claim_end_to_end() {
+    let (verdict, states, _) = run_model(HotReloadModel::new(Bug::None).unwrap());
+    assert_eq!(verdict, Verdict::Holds);
+    if tla_available() {
+        let dir = tla_dir();
+        let (verdict, tla_states, _) = run_tla(&dir, "HotReload");
+        assert_eq!((verdict, tla_states), (Verdict::Holds, states), "TLA+ and stateright must count the same states");
+        let (verdict, _, _) = run_tla(&dir, "HotReload_BugRereads");
+        assert!(matches!(verdict, Verdict::Counterexample { ref invariant, .. } if invariant == "OneRequestOnePolicy"), "{verdict:?}");
+    }
+
+    let checker = HotReloadModel::new(Bug::ReloadRereads).unwrap().checker().spawn_bfs().join();
+    let path = checker.discovery("OneRequestOnePolicy").unwrap();
+    let first = path.clone().into_states().first().cloned().unwrap();
+    let last = path.last_state().clone();
+    // The bug's shape: decided under one policy, placed under the other.
+    assert_ne!(first.old, first.new);
+    assert!(last.reloaded && last.decided == "allow", "{last:?}");
+    let actions = path.into_actions();
+    let reload_at = actions.iter().position(|a| *a == Action::Reload).unwrap();
+    let decide_at = actions.iter().position(|a| *a == Action::Decide).unwrap();
+    let place_at = actions.iter().position(|a| *a == Action::Place).unwrap();
+    assert!(decide_at < reload_at && reload_at < place_at, "{actions:?}");
+
+    // Replay on the real slot, seam off: the whole request answers as the
+    // policy in force when it began.
+    let engine = |p: u8| Arc::new(Policy::from_dsl("reload.pal", &policy_text(p)).unwrap().into_engine());
+    let (old, new) = (engine(first.old), engine(first.new));
+    let slot = PolicySlot::shared(Arc::clone(&old));
+    let request = ToolRequest::new("main", "exec");
+    let mut view = None;
+    let mut answer = (None, None);
+    for action in actions {
+        match action {
+            Action::View => view = Some(slot.view()),
+            Action::Decide => answer.0 = Some(decide_call(view.as_ref().unwrap(), &request).allowed),
+            Action::Place => answer.1 = Some(place_call(view.as_ref().unwrap(), &request).unwrap().sandboxed),
+            Action::Reload => {
+                slot.replace(Arc::clone(&new));
+            }
+        }
+    }
+    let old_sandboxed = old.context(&request).unwrap().sandboxed();
+    assert_eq!(answer, (Some(old.decide(&request)), Some(old_sandboxed)), "the request kept the policy it began with");
+    assert!(Arc::ptr_eq(&slot.view().engine(), &new), "and the reload took effect for the next one");
+}

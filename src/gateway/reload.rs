@@ -1,0 +1,111 @@
+//! The policy in force, swapped whole on reload (SIGHUP). A request takes one
+//! [`PolicyView`] and reads every answer it needs through it, so no request
+//! is decided half by the old policy and half by the new one (claim 9,
+//! `tla/HotReload.tla`, `models/src/hot_reload.rs`).
+
+use std::path::Path;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::engine::{Engine, Explanation, SandboxConfig, ToolRequest};
+use crate::{LoadError, Policy};
+
+#[derive(Debug)]
+pub struct PolicySlot {
+    current: RwLock<Arc<Engine>>,
+}
+
+impl PolicySlot {
+    pub fn new(engine: Engine) -> Self {
+        Self::shared(Arc::new(engine))
+    }
+
+    pub fn shared(engine: Arc<Engine>) -> Self {
+        PolicySlot { current: RwLock::new(engine) }
+    }
+
+    fn load(&self) -> Arc<Engine> {
+        // The lock guards one pointer swap; a panic cannot leave it half-written.
+        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The policy in force now, for the whole of one request.
+    pub fn view(&self) -> PolicyView<'_> {
+        PolicyView { slot: self, snapshot: self.load() }
+    }
+
+    /// Puts `engine` in force; requests already holding a view finish on the old one.
+    pub fn replace(&self, engine: Arc<Engine>) -> Arc<Engine> {
+        std::mem::replace(&mut *self.current.write().unwrap_or_else(PoisonError::into_inner), engine)
+    }
+}
+
+/// One request's policy: the engine that was in force when it began.
+#[derive(Debug, Clone)]
+pub struct PolicyView<'s> {
+    #[cfg_attr(not(feature = "seams"), allow(dead_code))]
+    slot: &'s PolicySlot,
+    snapshot: Arc<Engine>,
+}
+
+impl PolicyView<'_> {
+    pub fn engine(&self) -> Arc<Engine> {
+        #[cfg(feature = "seams")]
+        if crate::seams::active(crate::seams::Bug::ReloadRereads) {
+            return self.slot.load();
+        }
+        Arc::clone(&self.snapshot)
+    }
+}
+
+/// Where an allowed tool call runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    pub sandboxed: bool,
+    pub sandbox: SandboxConfig,
+}
+
+/// A tool call's decision. `invoke` asks this, then [`place_call`], of one view.
+pub fn decide_call(view: &PolicyView<'_>, request: &ToolRequest<'_>) -> Explanation {
+    view.engine().explain(request)
+}
+
+/// Whether the call runs sandboxed, and in what; `None` for an unknown agent.
+pub fn place_call(view: &PolicyView<'_>, request: &ToolRequest<'_>) -> Option<Placement> {
+    let engine = view.engine();
+    let sandboxed = engine.context(request).ok()?.sandboxed();
+    let sandbox = engine.sandbox(request.agent)?.clone();
+    Some(Placement { sandboxed, sandbox })
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ReloadError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Load(#[from] LoadError),
+    #[error("the new policy changes the gateway block (bind, port, auth, limits); restart the gateway to apply it")]
+    #[diagnostic(code(palisade::reload_gateway_changed), help("the running gateway keeps the policy it had"))]
+    GatewayChanged,
+}
+
+impl ReloadError {
+    /// One line per error, `file:line:col: message`, for logs.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            ReloadError::Load(LoadError::Policy(policy)) => policy.errors().map(|d| format!("{}: {}", d.location, d.message)).collect(),
+            other => vec![other.to_string()],
+        }
+    }
+}
+
+/// Compiles `path` and puts it in force, or leaves the running policy as it
+/// was: a policy that does not compile, or that changes settings only a
+/// restart can apply, is refused whole.
+pub fn reload(slot: &PolicySlot, path: &Path) -> Result<Vec<crate::Diagnostic>, ReloadError> {
+    let policy = Policy::load(path)?;
+    if policy.engine().gateway() != slot.load().gateway() {
+        return Err(ReloadError::GatewayChanged);
+    }
+    let warnings = policy.warnings().to_vec();
+    slot.replace(Arc::new(policy.into_engine()));
+    Ok(warnings)
+}
