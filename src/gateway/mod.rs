@@ -204,6 +204,25 @@ fn router(state: Arc<AppState>) -> Router {
     Router::new().route("/healthz", get(healthz)).merge(api).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state)
 }
 
+/// Every request body the API accepts, parsed as its endpoint parses it,
+/// and the pure steps that follow the parse: the fuzz target
+/// `gateway_bodies` drives this. Errors are the 400 answers.
+#[doc(hidden)]
+pub fn parse_bodies(body: &str) -> Vec<Result<(), String>> {
+    fn parse<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, String> {
+        serde_json::from_str(body).map_err(|e| e.to_string())
+    }
+    vec![
+        crate::wire::parse(body).map(|_| ()),
+        parse::<PairingRequest>(body).map(|r| drop(pairing::peer(&r.channel, r.account.as_deref(), &r.sender))),
+        parse::<PairingApproval>(body).map(drop),
+        parse::<DeviceConnect>(body).map(|r| drop(r.device_id.trim().to_ascii_lowercase())),
+        parse::<NodeApproval>(body).map(|r| drop(command_digest(&r.command))),
+        parse::<NodeRun>(body).map(|r| drop(command_digest(&r.command))),
+        parse::<InvokeRequest>(body).map(drop),
+    ]
+}
+
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     (status, Json(json!({"error": {"code": code, "message": message.into()}}))).into_response()
 }

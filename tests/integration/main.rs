@@ -8,6 +8,7 @@ mod ingress_properties;
 mod malformed;
 mod openclaw;
 mod properties;
+mod reference;
 
 use std::path::{Path, PathBuf};
 
