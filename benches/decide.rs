@@ -10,32 +10,14 @@ use palisade::{Policy, ToolRequest};
 const EXAMPLE: &str = include_str!("../examples/multi-agent.pal");
 const OPENCLAW: &str = include_str!("../examples/openclaw.json");
 
-/// A 50-agent policy in the shape real deployments take: a global profile
-/// and provider rules, and per agent its own allow/deny, a provider block,
-/// sandbox settings, a sandbox tool policy and a subagent policy.
+mod common;
+
+/// 50 agents: the seed's three and 47 in the shape real deployments take (a
+/// global profile and provider rules, and per agent its own allow/deny, a
+/// provider block, sandbox settings, a sandbox tool policy and a subagent
+/// policy). `benches/common` renders the same policy as Cedar for `peers`.
 pub fn generated_policy(agents: usize) -> String {
-    let mut out = String::from(
-        "group research = [web_search, web_fetch, read]\n\
-         tools { profile coding  also_allow group:web  deny group:nodes\n\
-           provider \"openai\" { deny exec }  provider \"openai/gpt-5-mini\" { profile minimal }\n\
-           subagents { deny browser } }\n\
-         sandbox defaults { mode non-main scope session workspace none docker { memory 1g pids 256 } }\n",
-    );
-    for i in 0..agents {
-        let (allow, deny) = match i % 4 {
-            0 => ("group:fs, group:runtime, web_search", "process"),
-            1 => ("group:research, sessions_send", "write"),
-            2 => ("read, write, edit, exec, memory_get", "apply_patch"),
-            _ => ("group:sessions, group:memory, image", "sessions_spawn"),
-        };
-        let mode = ["non-main", "all"][i % 2];
-        out += &format!(
-            "agent agent{i} \"Agent {i}\" {{\n  sandbox {mode} workspace ro\n  tools {{ allow {allow}  deny {deny}\n    \
-             provider \"anthropic\" {{ deny web_fetch }}\n    sandbox {{ allow read, exec, web_search, image, sessions_send }}\n    \
-             subagents {{ deny exec }} }}\n}}\n"
-        );
-    }
-    out
+    common::palisade_policy(&common::agents(agents.saturating_sub(3), 0), 0)
 }
 
 fn decide(c: &mut Criterion) {

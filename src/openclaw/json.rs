@@ -49,6 +49,10 @@ pub struct ParseError {
 }
 
 pub fn parse(text: &str) -> Result<Node, ParseError> {
+    let limit = crate::syntax::limits::MAX_POLICY_BYTES;
+    if text.len() > limit {
+        return Err(ParseError { span: Span::new(0, 0), message: format!("configuration of {} bytes is over the {limit}-byte limit", text.len()) });
+    }
     let mut p = Reader { text, bytes: text.as_bytes(), pos: 0 };
     p.skip_trivia()?;
     let node = p.value(0)?;

@@ -615,3 +615,28 @@ fn sighup_reloads_the_policy_whole_or_not_at_all() {
     let (_, body) = http(gw.addr, "POST", "/v1/decide", Some(TOKEN), &exec);
     assert_eq!(body["allowed"], false, "the last good policy is still in force: {body}");
 }
+
+#[test]
+fn request_bodies_just_over_the_cap_get_413() {
+    let scratch = Scratch::new("bodylimit");
+    let gw = scratch.start("agent main { default tools { allow read } }\ngateway { auth token from env PALISADE_GATEWAY_TOKEN }\n");
+    let limit = palisade::gateway::BODY_LIMIT;
+    // A decide request padded with spaces to exactly the cap, then one byte more.
+    let request = r#"{"kind":"tool","agent":"main","tool":"read"}"#;
+    let at = format!("{request}{}", " ".repeat(limit - request.len()));
+    let post = |body: &str| {
+        let mut stream = TcpStream::connect(gw.addr).unwrap();
+        let head = format!(
+            "POST /v1/decide HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        // The server may answer 413 and close before reading it all.
+        let _ = stream.write_all(body.as_bytes());
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response.split(' ').nth(1).unwrap_or("").to_string()
+    };
+    assert_eq!(post(&at), "200");
+    assert_eq!(post(&format!("{at} ")), "413");
+}

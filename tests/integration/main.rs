@@ -5,8 +5,10 @@ mod cli;
 mod corpus;
 mod gateway;
 mod ingress_properties;
+mod limits;
 mod malformed;
 mod openclaw;
+mod peers;
 mod properties;
 mod reference;
 
