@@ -58,13 +58,7 @@ fn policy(u: &mut Unstructured<'_>) -> Result<GenPolicy> {
 
 fuzz_target!(|data: &[u8]| {
     let Ok(p) = policy(&mut Unstructured::new(data)) else { return };
-    let Some(compiled) = compile(&p) else { return };
-    let engine = compiled.engine();
-    all_requests(&p, |agent, tool, provider, main, subagent, owner| {
-        let id = format!("a{agent}");
-        let key = session(agent, main);
-        let want = reference_layers(&p, agent, provider, main, subagent, owner).iter().all(|l| passes(l, tool));
-        let r = request(&id, tool, provider, &key, subagent, owner);
-        assert_eq!(engine.decide(&r), want, "{}\n{r:?}", render(&p));
-    });
+    if let Some(compiled) = compile(&p) {
+        agrees_with_reference(&p, compiled.engine());
+    }
 });

@@ -275,3 +275,16 @@ pub fn session(agent: usize, main: bool) -> String {
         format!("agent:a{agent}:telegram:direct:someone")
     }
 }
+
+/// Every request of the policy's universe: the engine's decision and its
+/// explanation both equal the reference interpreter's answer.
+pub fn agrees_with_reference(p: &GenPolicy, engine: &palisade::Engine) {
+    all_requests(p, |agent, tool, provider, main, subagent, owner| {
+        let id = format!("a{agent}");
+        let key = session(agent, main);
+        let want = reference_layers(p, agent, provider, main, subagent, owner).iter().all(|l| passes(l, tool));
+        let r = request(&id, tool, provider, &key, subagent, owner);
+        assert_eq!(engine.decide(&r), want, "{}\n{r:?}", render(p));
+        assert_eq!(engine.explain(&r).allowed, want, "{}\n{r:?}", render(p));
+    });
+}
