@@ -183,11 +183,43 @@ pub fn container_body(config: &SandboxConfig, placement: &Placement) -> Result<C
 }
 
 fn config_hash(body: &ContainerCreateBody) -> String {
-    // serde_json of the body without labels; HashMap order is made stable by
-    // going through a Value (objects are sorted maps).
-    let value = serde_json::to_value(body).unwrap_or_default();
-    let text = value.to_string();
+    let mut text = String::new();
+    canonical_json(&serde_json::to_value(body).unwrap_or_default(), &mut text);
     hex(&Sha256::digest(text.as_bytes())).chars().take(16).collect()
+}
+
+/// Compact JSON with object keys sorted at every level. The body's maps are
+/// `HashMap`s (random order), and serde_json keeps insertion order whenever
+/// any crate in the build enables its `preserve_order` feature, so only an
+/// explicit sort makes the same configuration hash the same.
+fn canonical_json(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(key.clone()).to_string());
+                out.push(':');
+                canonical_json(item, out);
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_json(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
 }
 
 /// The Docker side of the gateway.
@@ -446,5 +478,22 @@ mod tests {
         // Keys that slug alike still get different names through the hash.
         assert_ne!(container_name("p-", "a:b"), container_name("p-", "a-b"));
         assert!(container_name("p-", &"x".repeat(500)).len() < 80);
+    }
+
+    #[test]
+    fn the_configuration_hash_ignores_map_order() {
+        // Each HashMap iterates in its own random order; with serde_json's
+        // `preserve_order` on (the tests' dev-dependencies turn it on) that
+        // order reaches the JSON, and the canonical form must remove it.
+        let texts: std::collections::BTreeSet<String> = (0..16)
+            .map(|_| {
+                let map: HashMap<String, String> = (0..12).map(|i| (format!("key{i}"), format!("v{i}"))).collect();
+                let mut text = String::new();
+                canonical_json(&serde_json::json!({"b": map, "a": [map.clone()]}), &mut text);
+                text
+            })
+            .collect();
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        assert!(texts.iter().next().unwrap().starts_with(r#"{"a":[{"key0":"v0","key1":"v1","key10":"v10""#));
     }
 }
