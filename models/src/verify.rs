@@ -149,97 +149,197 @@ where
     (Verdict::Holds, states, seconds)
 }
 
-/// Every claim built so far, both checkers, every variant.
+/// One variant of a claim: the positive, or a negative with one bug.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub name: &'static str,
+    /// The TLA+ spec (and another cfg for it) that states this variant;
+    /// `None` when only the model has it.
+    pub spec: Option<(&'static str, Option<&'static str>)>,
+    /// The bug the model injects into the real code; `Bug::None` for the positive.
+    pub bug: Bug,
+    pub expect: Expect,
+}
+
+/// One security claim: its variants, its model run under one bug, and the
+/// same model served in the stateright Explorer.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub name: &'static str,
+    pub variants: &'static [Variant],
+    pub run: fn(Bug) -> (Verdict, u64, f64),
+    pub explore: fn(Bug, &str),
+}
+
+impl Claim {
+    /// The bug of its first negative variant, the one `--explore --bug` shows.
+    pub fn first_bug(&self) -> Bug {
+        self.variants.iter().map(|v| v.bug).find(|b| *b != Bug::None).unwrap_or(Bug::None)
+    }
+}
+
+const fn positive(spec: &'static str) -> Variant {
+    Variant { name: "positive", spec: Some((spec, None)), bug: Bug::None, expect: Expect::Holds }
+}
+
+const fn negative(name: &'static str, spec: &'static str, bug: Bug, invariant: &'static str) -> Variant {
+    Variant { name, spec: Some((spec, None)), bug, expect: Expect::Violates(invariant) }
+}
+
+fn serve<M>(model: M, address: &str)
+where
+    M: Model + Send + Sync + 'static,
+    M::State: Send + Sync + std::hash::Hash + std::fmt::Debug + Clone + PartialEq,
+    M::Action: Send + Sync + std::fmt::Debug + Clone + PartialEq,
+{
+    model.checker().serve(address);
+}
+
+fn hot_reload_model(bug: Bug) -> Result<HotReloadModel, Verdict> {
+    HotReloadModel::new(bug).ok_or_else(|| Verdict::Error("the reload model's policies do not compile".into()))
+}
+
+/// Every claim, in the order the table prints them.
+pub const CLAIMS: &[Claim] = &[
+    Claim {
+        name: "ToolPolicy",
+        variants: &[
+            positive("ToolPolicy"),
+            negative("allow lists unioned", "ToolPolicy_BugAllowUnion", Bug::FoldAllowUnion, "NoGrantBack"),
+            negative("later allow re-grants a deny", "ToolPolicy_BugDenyOverride", Bug::FoldDenyOverride, "DenyWins"),
+        ],
+        run: |bug| run_model(ToolPolicyModel { bug }),
+        explore: |bug, at| serve(ToolPolicyModel { bug }, at),
+    },
+    // The same spec on a larger universe (3 tools), against the fold-level mirror.
+    Claim {
+        name: "ToolPolicy3",
+        variants: &[
+            Variant { name: "positive, 3 tools", spec: Some(("ToolPolicy", Some("ToolPolicy_ThreeTools"))), bug: Bug::None, expect: Expect::Holds },
+            Variant { name: "allow lists unioned, 3 tools", spec: None, bug: Bug::FoldAllowUnion, expect: Expect::Violates("NoGrantBack") },
+            Variant { name: "later allow re-grants, 3 tools", spec: None, bug: Bug::FoldDenyOverride, expect: Expect::Violates("DenyWins") },
+        ],
+        run: |bug| run_model(FoldModel { bug, tools: 3, layers: 3 }),
+        explore: |bug, at| serve(FoldModel { bug, tools: 3, layers: 3 }, at),
+    },
+    Claim {
+        name: "Exposure",
+        variants: &[
+            positive("GatewayExposure"),
+            negative("validator forgets the bind", "GatewayExposure_BugNoBindCheck", Bug::NoBindCheck, "NoUnauthenticatedExposure"),
+        ],
+        run: |bug| run_model(ExposureModel { bug }),
+        explore: |bug, at| serve(ExposureModel { bug }, at),
+    },
+    Claim {
+        name: "NodeApproval",
+        variants: &[
+            positive("NodeApproval"),
+            negative("approval not bound to request", "NodeApproval_BugAnyRequest", Bug::NodeAnyRequest, "OnlyWithOwnApproval"),
+        ],
+        run: |bug| run_model(NodesModel { bug }),
+        explore: |bug, at| serve(NodesModel { bug }, at),
+    },
+    Claim {
+        name: "PairingCap",
+        variants: &[
+            positive("PairingCap"),
+            negative("count before the write lock", "PairingCap_BugCheckOutsideTx", Bug::PairingCheckOutsideTx, "CapHolds"),
+        ],
+        run: |bug| run_model(PairingCapModel { bug }),
+        explore: |bug, at| serve(PairingCapModel { bug }, at),
+    },
+    Claim {
+        name: "PairingTTL",
+        variants: &[
+            positive("PairingTTL"),
+            negative("approval ignores the age", "PairingTTL_BugNoExpiryCheck", Bug::PairingNoExpiry, "NoApprovalAfterExpiry"),
+        ],
+        run: |bug| run_model(PairingTtlModel { bug }),
+        explore: |bug, at| serve(PairingTtlModel { bug }, at),
+    },
+    Claim {
+        name: "HotReload",
+        variants: &[
+            positive("HotReload"),
+            negative("each read goes to the slot", "HotReload_BugRereads", Bug::ReloadRereads, "OneRequestOnePolicy"),
+        ],
+        run: |bug| hot_reload_model(bug).map_or_else(|e| (e, 0, 0.0), run_model),
+        explore: |bug, at| match hot_reload_model(bug) {
+            Ok(model) => serve(model, at),
+            Err(e) => eprintln!("{e:?}"),
+        },
+    },
+    Claim {
+        name: "Ingress",
+        variants: &[
+            positive("IngressGating"),
+            negative("any command skips gating", "IngressGating_BugAnyCommand", Bug::AnyCommandBypass, "NoMentionBypass"),
+        ],
+        run: |bug| run_model(IngressModel { bug }),
+        explore: |bug, at| serve(IngressModel { bug }, at),
+    },
+    Claim {
+        name: "Routing",
+        variants: &[
+            positive("RoutingIsolation"),
+            negative("account left out of the key", "RoutingIsolation_BugNoAccount", Bug::KeyWithoutAccount, "UnlinkedIsolated"),
+        ],
+        run: |bug| run_model(RoutingModel { bug }),
+        explore: |bug, at| serve(RoutingModel { bug }, at),
+    },
+    Claim {
+        name: "SandboxScope",
+        variants: &[
+            positive("SandboxScope"),
+            negative("names without the hash", "SandboxScope_BugSlugOnly", Bug::SlugOnlyNames, "SessionsIsolated"),
+        ],
+        run: |bug| run_model(SandboxScopeModel { bug }),
+        explore: |bug, at| serve(SandboxScopeModel { bug }, at),
+    },
+];
+
+/// The claim called `name`.
+pub fn claim(name: &str) -> Option<&'static Claim> {
+    CLAIMS.iter().find(|c| c.name.eq_ignore_ascii_case(name))
+}
+
+/// The positive variant of the claim called `name` on both checkers: the
+/// model must hold and, when `tla` is installed, so must the spec, over the
+/// same number of states. Gives that number.
+pub fn positive_states(name: &str) -> Result<u64, String> {
+    let claim = claim(name).ok_or_else(|| format!("no claim `{name}`"))?;
+    let variant = claim.variants.iter().find(|v| v.bug == Bug::None).ok_or_else(|| format!("`{name}` has no positive variant"))?;
+    let (verdict, states, _) = (claim.run)(Bug::None);
+    if verdict != Verdict::Holds {
+        return Err(format!("the {name} model gives {verdict:?}"));
+    }
+    if let (Some((spec, cfg)), true) = (variant.spec, tla_available()) {
+        let (tla_verdict, tla_states, _) = run_tla_with(&tla_dir(), spec, cfg);
+        if (&tla_verdict, tla_states) != (&Verdict::Holds, states) {
+            return Err(format!("{spec}: TLA+ gives {tla_verdict:?} over {tla_states} states, stateright holds over {states}"));
+        }
+    }
+    Ok(states)
+}
+
+/// Every claim, both checkers, every variant: the TLA+ rows first, then
+/// the stateright rows.
 pub fn table(tla_dir: &Path) -> Vec<Row> {
     let mut rows = Vec::new();
-    let tla = [
-        ("ToolPolicy", "positive", "ToolPolicy", Expect::Holds),
-        ("ToolPolicy", "allow lists unioned", "ToolPolicy_BugAllowUnion", Expect::Violates("NoGrantBack")),
-        ("ToolPolicy", "later allow re-grants a deny", "ToolPolicy_BugDenyOverride", Expect::Violates("DenyWins")),
-        ("Exposure", "positive", "GatewayExposure", Expect::Holds),
-        ("Exposure", "validator forgets the bind", "GatewayExposure_BugNoBindCheck", Expect::Violates("NoUnauthenticatedExposure")),
-        ("NodeApproval", "positive", "NodeApproval", Expect::Holds),
-        ("NodeApproval", "approval not bound to request", "NodeApproval_BugAnyRequest", Expect::Violates("OnlyWithOwnApproval")),
-        ("PairingCap", "positive", "PairingCap", Expect::Holds),
-        ("PairingCap", "count before the write lock", "PairingCap_BugCheckOutsideTx", Expect::Violates("CapHolds")),
-        ("PairingTTL", "positive", "PairingTTL", Expect::Holds),
-        ("PairingTTL", "approval ignores the age", "PairingTTL_BugNoExpiryCheck", Expect::Violates("NoApprovalAfterExpiry")),
-        ("HotReload", "positive", "HotReload", Expect::Holds),
-        ("HotReload", "each read goes to the slot", "HotReload_BugRereads", Expect::Violates("OneRequestOnePolicy")),
-        ("Ingress", "positive", "IngressGating", Expect::Holds),
-        ("Ingress", "any command skips gating", "IngressGating_BugAnyCommand", Expect::Violates("NoMentionBypass")),
-        ("Routing", "positive", "RoutingIsolation", Expect::Holds),
-        ("Routing", "account left out of the key", "RoutingIsolation_BugNoAccount", Expect::Violates("UnlinkedIsolated")),
-        ("SandboxScope", "positive", "SandboxScope", Expect::Holds),
-        ("SandboxScope", "names without the hash", "SandboxScope_BugSlugOnly", Expect::Violates("SessionsIsolated")),
-    ];
-    for (claim, variant, spec, expect) in tla {
-        let (verdict, states, seconds) = run_tla(tla_dir, spec);
-        rows.push(Row { claim, variant, checker: "tla", expect, verdict, states, seconds });
+    for claim in CLAIMS {
+        for variant in claim.variants {
+            if let Some((spec, cfg)) = variant.spec {
+                let (verdict, states, seconds) = run_tla_with(tla_dir, spec, cfg);
+                rows.push(Row { claim: claim.name, variant: variant.name, checker: "tla", expect: variant.expect.clone(), verdict, states, seconds });
+            }
+        }
     }
-    // The same spec on a larger universe (3 tools), against the fold-level mirror.
-    let (verdict, states, seconds) = run_tla_with(tla_dir, "ToolPolicy", Some("ToolPolicy_ThreeTools"));
-    rows.push(Row { claim: "ToolPolicy3", variant: "positive, 3 tools", checker: "tla", expect: Expect::Holds, verdict, states, seconds });
-    let folds = [
-        ("positive, 3 tools", Bug::None, Expect::Holds),
-        ("allow lists unioned, 3 tools", Bug::FoldAllowUnion, Expect::Violates("NoGrantBack")),
-        ("later allow re-grants, 3 tools", Bug::FoldDenyOverride, Expect::Violates("DenyWins")),
-    ];
-    for (variant, bug, expect) in folds {
-        let (verdict, states, seconds) = run_model(FoldModel { bug, tools: 3, layers: 3 });
-        rows.push(Row { claim: "ToolPolicy3", variant, checker: "stateright", expect, verdict, states, seconds });
-    }
-    let models = [
-        ("positive", Bug::None, Expect::Holds),
-        ("allow lists unioned", Bug::FoldAllowUnion, Expect::Violates("NoGrantBack")),
-        ("later allow re-grants a deny", Bug::FoldDenyOverride, Expect::Violates("DenyWins")),
-    ];
-    for (variant, bug, expect) in models {
-        let (verdict, states, seconds) = run_model(ToolPolicyModel { bug });
-        rows.push(Row { claim: "ToolPolicy", variant, checker: "stateright", expect, verdict, states, seconds });
-    }
-    let models = [("positive", Bug::None, Expect::Holds), ("validator forgets the bind", Bug::NoBindCheck, Expect::Violates("NoUnauthenticatedExposure"))];
-    for (variant, bug, expect) in models {
-        let (verdict, states, seconds) = run_model(ExposureModel { bug });
-        rows.push(Row { claim: "Exposure", variant, checker: "stateright", expect, verdict, states, seconds });
-    }
-    let models = [("positive", Bug::None, Expect::Holds), ("approval not bound to request", Bug::NodeAnyRequest, Expect::Violates("OnlyWithOwnApproval"))];
-    for (variant, bug, expect) in models {
-        let (verdict, states, seconds) = run_model(NodesModel { bug });
-        rows.push(Row { claim: "NodeApproval", variant, checker: "stateright", expect, verdict, states, seconds });
-    }
-    let models = [("positive", Bug::None, Expect::Holds), ("count before the write lock", Bug::PairingCheckOutsideTx, Expect::Violates("CapHolds"))];
-    for (variant, bug, expect) in models {
-        let (verdict, states, seconds) = run_model(PairingCapModel { bug });
-        rows.push(Row { claim: "PairingCap", variant, checker: "stateright", expect, verdict, states, seconds });
-    }
-    let models = [("positive", Bug::None, Expect::Holds), ("approval ignores the age", Bug::PairingNoExpiry, Expect::Violates("NoApprovalAfterExpiry"))];
-    for (variant, bug, expect) in models {
-        let (verdict, states, seconds) = run_model(PairingTtlModel { bug });
-        rows.push(Row { claim: "PairingTTL", variant, checker: "stateright", expect, verdict, states, seconds });
-    }
-    let models = [("positive", Bug::None, Expect::Holds), ("any command skips gating", Bug::AnyCommandBypass, Expect::Violates("NoMentionBypass"))];
-    for (variant, bug, expect) in models {
-        let (verdict, states, seconds) = run_model(IngressModel { bug });
-        rows.push(Row { claim: "Ingress", variant, checker: "stateright", expect, verdict, states, seconds });
-    }
-    let models = [("positive", Bug::None, Expect::Holds), ("account left out of the key", Bug::KeyWithoutAccount, Expect::Violates("UnlinkedIsolated"))];
-    for (variant, bug, expect) in models {
-        let (verdict, states, seconds) = run_model(RoutingModel { bug });
-        rows.push(Row { claim: "Routing", variant, checker: "stateright", expect, verdict, states, seconds });
-    }
-    let models = [("positive", Bug::None, Expect::Holds), ("each read goes to the slot", Bug::ReloadRereads, Expect::Violates("OneRequestOnePolicy"))];
-    for (variant, bug, expect) in models {
-        let (verdict, states, seconds) = match HotReloadModel::new(bug) {
-            Some(model) => run_model(model),
-            None => (Verdict::Error("the reload model's policies do not compile".into()), 0, 0.0),
-        };
-        rows.push(Row { claim: "HotReload", variant, checker: "stateright", expect, verdict, states, seconds });
-    }
-    let models = [("positive", Bug::None, Expect::Holds), ("names without the hash", Bug::SlugOnlyNames, Expect::Violates("SessionsIsolated"))];
-    for (variant, bug, expect) in models {
-        let (verdict, states, seconds) = run_model(SandboxScopeModel { bug });
-        rows.push(Row { claim: "SandboxScope", variant, checker: "stateright", expect, verdict, states, seconds });
+    for claim in CLAIMS {
+        for variant in claim.variants {
+            let (verdict, states, seconds) = (claim.run)(variant.bug);
+            rows.push(Row { claim: claim.name, variant: variant.name, checker: "stateright", expect: variant.expect.clone(), verdict, states, seconds });
+        }
     }
     rows
 }

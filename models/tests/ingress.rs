@@ -6,18 +6,12 @@
 
 use palisade::seams::Bug;
 use palisade_models::ingress::{gate, policy, IngressModel};
-use palisade_models::verify::{tla_available, tla_dir, run_model, run_tla, Verdict};
+use palisade_models::verify::positive_states;
 use stateright::{Checker, Model};
 
 #[test]
 fn ingress_gating_claim_end_to_end() {
-    let (verdict, states, _) = run_model(IngressModel { bug: Bug::None });
-    assert_eq!((verdict, states), (Verdict::Holds, 192));
-    if tla_available() {
-        let dir = tla_dir();
-        let (verdict, tla_states, _) = run_tla(&dir, "IngressGating");
-        assert_eq!((verdict, tla_states), (Verdict::Holds, states));
-    }
+    assert_eq!(positive_states("Ingress"), Ok(192));
 
     let checker = IngressModel { bug: Bug::AnyCommandBypass }.checker().spawn_bfs().join();
     let state = checker.discovery("NoMentionBypass").unwrap().last_state().clone();

@@ -7,18 +7,12 @@
 use palisade::gateway::store::Store;
 use palisade::seams::Bug;
 use palisade_models::nodes::{Action, NodesModel, COMMANDS, REQUESTS};
-use palisade_models::verify::{tla_available, tla_dir, run_model, run_tla, Verdict};
+use palisade_models::verify::positive_states;
 use stateright::{Checker, Model};
 
 #[test]
 fn node_approval_claim_end_to_end() {
-    let (verdict, states, _) = run_model(NodesModel { bug: Bug::None });
-    assert_eq!(verdict, Verdict::Holds);
-    if tla_available() {
-        let dir = tla_dir();
-        let (verdict, tla_states, _) = run_tla(&dir, "NodeApproval");
-        assert_eq!((verdict, tla_states), (Verdict::Holds, states), "TLA+ and stateright must count the same states");
-    }
+    positive_states("NodeApproval").unwrap();
 
     let checker = NodesModel { bug: Bug::NodeAnyRequest }.checker().spawn_bfs().join();
     let path = checker.discovery("OnlyWithOwnApproval").unwrap();

@@ -8,18 +8,12 @@ use std::time::Duration;
 use palisade::gateway::store::{Refusal, Store};
 use palisade::seams::Bug;
 use palisade_models::pairing_ttl::{code, peer, Action, PairingTtlModel, TTL};
-use palisade_models::verify::{tla_available, tla_dir, run_model, run_tla, Verdict};
+use palisade_models::verify::positive_states;
 use stateright::{Checker, Model};
 
 #[test]
 fn pairing_ttl_claim_end_to_end() {
-    let (verdict, states, _) = run_model(PairingTtlModel { bug: Bug::None });
-    assert_eq!(verdict, Verdict::Holds);
-    if tla_available() {
-        let dir = tla_dir();
-        let (verdict, tla_states, _) = run_tla(&dir, "PairingTTL");
-        assert_eq!((verdict, tla_states), (Verdict::Holds, states), "TLA+ and stateright must count the same states");
-    }
+    positive_states("PairingTTL").unwrap();
 
     let checker = PairingTtlModel { bug: Bug::PairingNoExpiry }.checker().spawn_bfs().join();
     let path = checker.discovery("NoApprovalAfterExpiry").unwrap();

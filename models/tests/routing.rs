@@ -6,18 +6,12 @@
 
 use palisade::seams::Bug;
 use palisade_models::routing::{key, policy, RoutingModel, SCOPES};
-use palisade_models::verify::{tla_available, tla_dir, run_model, run_tla, Verdict};
+use palisade_models::verify::positive_states;
 use stateright::{Checker, Model};
 
 #[test]
 fn routing_isolation_claim_end_to_end() {
-    let (verdict, states, _) = run_model(RoutingModel { bug: Bug::None });
-    assert_eq!((verdict, states), (Verdict::Holds, 288));
-    if tla_available() {
-        let dir = tla_dir();
-        let (verdict, tla_states, _) = run_tla(&dir, "RoutingIsolation");
-        assert_eq!((verdict, tla_states), (Verdict::Holds, states));
-    }
+    assert_eq!(positive_states("Routing"), Ok(288));
 
     let checker = RoutingModel { bug: Bug::KeyWithoutAccount }.checker().spawn_bfs().join();
     let state = checker.discovery("UnlinkedIsolated").unwrap().last_state().clone();

@@ -7,18 +7,12 @@ use std::path::Path;
 
 use palisade::seams::Bug;
 use palisade_models::sandbox_scope::{config, SandboxScopeModel, AGENTS, KEYS, SCOPES};
-use palisade_models::verify::{tla_available, tla_dir, run_model, run_tla, Verdict};
+use palisade_models::verify::positive_states;
 use stateright::{Checker, Model};
 
 #[test]
 fn sandbox_scope_claim_end_to_end() {
-    let (verdict, states, _) = run_model(SandboxScopeModel { bug: Bug::None });
-    assert_eq!((verdict, states), (Verdict::Holds, 24));
-    if tla_available() {
-        let dir = tla_dir();
-        let (verdict, tla_states, _) = run_tla(&dir, "SandboxScope");
-        assert_eq!((verdict, tla_states), (Verdict::Holds, states));
-    }
+    assert_eq!(positive_states("SandboxScope"), Ok(24));
 
     let checker = SandboxScopeModel { bug: Bug::SlugOnlyNames }.checker().spawn_bfs().join();
     let state = checker.discovery("SessionsIsolated").unwrap().last_state().clone();

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use palisade::seams::Bug;
 use palisade_models::tool_policy::{decide, State, ToolPolicyModel};
-use palisade_models::verify::{tla_available, tla_dir, run_model, run_tla, Verdict};
+use palisade_models::verify::{positive_states, tla_available, tla_dir};
 use stateright::{Checker, Model};
 
 /// The fold seam is process-wide; models that set it run one at a time.
@@ -20,25 +20,13 @@ static SEAM: Mutex<()> = Mutex::new(());
 #[test]
 fn positive_spec_and_model_agree_on_the_state_count() {
     let _seam = SEAM.lock().unwrap();
-    let (verdict, states, _) = run_model(ToolPolicyModel { bug: Bug::None });
-    assert_eq!(verdict, Verdict::Holds);
-    assert_eq!(states, 4096);
-    if tla_available() {
-        let (verdict, tla_states, _) = run_tla(&tla_dir(), "ToolPolicy");
-        assert_eq!(verdict, Verdict::Holds);
-        assert_eq!(tla_states, states, "TLA+ and stateright must explore the same universe");
-    }
+    assert_eq!(positive_states("ToolPolicy"), Ok(4096));
 }
 
 #[test]
 fn the_fold_model_and_tla_agree_on_the_larger_universe() {
     let _seam = SEAM.lock().unwrap();
-    let (verdict, states, _) = run_model(palisade_models::tool_policy::FoldModel { bug: Bug::None, tools: 3, layers: 3 });
-    assert_eq!((verdict, states), (Verdict::Holds, 262_144));
-    if tla_available() {
-        let (verdict, tla_states, _) = palisade_models::verify::run_tla_with(&tla_dir(), "ToolPolicy", Some("ToolPolicy_ThreeTools"));
-        assert_eq!((verdict, tla_states), (Verdict::Holds, states));
-    }
+    assert_eq!(positive_states("ToolPolicy3"), Ok(262_144));
 }
 
 /// The first counterexample state stateright finds for `property`.

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -227,6 +227,20 @@ fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response
     (status, Json(json!({"error": {"code": code, "message": message.into()}}))).into_response()
 }
 
+/// A request body parsed as `T` (strict: unknown fields are refused).
+/// Anything else is answered 400 `bad_request` in the API's error shape;
+/// a body over `BODY_LIMIT` keeps axum's 413.
+struct JsonBody<T>(T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let body = String::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        serde_json::from_str(&body).map(JsonBody).map_err(|e| error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))
+    }
+}
+
 async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
@@ -310,11 +324,7 @@ fn refused(refusal: store::Refusal) -> Response {
     (status, Json(json!({"error": {"code": refusal, "message": refusal.message()}}))).into_response()
 }
 
-async fn pairing_request(State(state): State<Arc<AppState>>, body: String) -> Response {
-    let request: PairingRequest = match serde_json::from_str(&body) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
-    };
+async fn pairing_request(State(state): State<Arc<AppState>>, JsonBody(request): JsonBody<PairingRequest>) -> Response {
     let engine = state.policy.view().engine();
     // Only a sender the gate would answer with `pair` may get a code.
     let mut probe = crate::engine::Inbound::direct(&request.channel, &request.sender, "");
@@ -343,11 +353,7 @@ struct PairingApproval {
     code: String,
 }
 
-async fn pairing_approve(State(state): State<Arc<AppState>>, body: String) -> Response {
-    let approval: PairingApproval = match serde_json::from_str(&body) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
-    };
+async fn pairing_approve(State(state): State<Arc<AppState>>, JsonBody(approval): JsonBody<PairingApproval>) -> Response {
     match pairing_rules(&state, &state.policy.view().engine()).approve(&approval.channel, &approval.code, store::now_ms()) {
         Ok(Ok((channel, account, sender))) => Json(json!({"approved": {"channel": channel, "account": account, "sender": sender}})).into_response(),
         Ok(Err(refusal)) => refused(refusal),
@@ -393,11 +399,7 @@ struct DeviceConnect {
     signed_at: u64,
 }
 
-async fn device_connect(State(state): State<Arc<AppState>>, body: String) -> Response {
-    let request: DeviceConnect = match serde_json::from_str(&body) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
-    };
+async fn device_connect(State(state): State<Arc<AppState>>, JsonBody(request): JsonBody<DeviceConnect>) -> Response {
     let check = devices::ConnectRequest {
         device_id: &request.device_id,
         public_key: &request.public_key,
@@ -437,11 +439,7 @@ struct NodeApproval {
 }
 
 /// An approval names one request id and the exact command it allows.
-async fn node_approve(State(state): State<Arc<AppState>>, body: String) -> Response {
-    let approval: NodeApproval = match serde_json::from_str(&body) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
-    };
+async fn node_approve(State(state): State<Arc<AppState>>, JsonBody(approval): JsonBody<NodeApproval>) -> Response {
     if approval.request_id.trim().is_empty() {
         return error(StatusCode::BAD_REQUEST, "bad_request", "empty request_id");
     }
@@ -463,11 +461,7 @@ struct NodeRun {
 
 /// Runs a node command: its approval is consumed first (single use), then
 /// the command goes through the same decision and sandbox as `exec`.
-async fn node_run(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, body: String) -> Response {
-    let run: NodeRun = match serde_json::from_str(&body) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
-    };
+async fn node_run(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, JsonBody(run): JsonBody<NodeRun>) -> Response {
     match state.store.node_consume(run.request_id.trim(), &command_digest(&run.command)) {
         Ok(Ok(())) => {}
         Ok(Err(refusal)) => return refused(refusal),
@@ -494,11 +488,7 @@ struct InvokeRequest {
     sender: Option<String>,
 }
 
-async fn invoke(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, body: String) -> Response {
-    let request: InvokeRequest = match serde_json::from_str(&body) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
-    };
+async fn invoke(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, JsonBody(request): JsonBody<InvokeRequest>) -> Response {
     run_invoke(&state, request, peer).await
 }
 

@@ -640,3 +640,28 @@ fn request_bodies_just_over_the_cap_get_413() {
     assert_eq!(post(&at), "200");
     assert_eq!(post(&format!("{at} ")), "413");
 }
+
+#[test]
+fn every_json_endpoint_answers_a_malformed_body_with_400() {
+    let scratch = Scratch::new("badbody");
+    let gw = scratch.start("agent main { default tools { allow read } }\ngateway { auth token from env PALISADE_GATEWAY_TOKEN }\n");
+    let endpoints = [
+        "/v1/decide",
+        "/v1/tools/invoke",
+        "/v1/pairing/request",
+        "/v1/pairing/approve",
+        "/v1/devices/connect",
+        "/v1/nodes/approve",
+        "/v1/nodes/run",
+    ];
+    // Not an object, an unknown field, a field of the wrong type.
+    let bodies = [json!("not an object"), json!({"bogus": 1}), json!({"channel": 7, "agent": 7, "kind": 7})];
+    for path in endpoints {
+        for body in &bodies {
+            let (status, answer) = http(gw.addr, "POST", path, Some(TOKEN), body);
+            assert_eq!(status, 400, "{path} {body}: {answer}");
+            assert_eq!(answer["error"]["code"], "bad_request", "{path} {body}: {answer}");
+            assert!(answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{path}: {answer}");
+        }
+    }
+}
