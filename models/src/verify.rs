@@ -199,65 +199,67 @@ fn hot_reload_model(bug: Bug) -> Result<HotReloadModel, Verdict> {
     HotReloadModel::new(bug).ok_or_else(|| Verdict::Error("the reload model's policies do not compile".into()))
 }
 
+/// A claim whose model is built by one expression of `bug`, for both the
+/// checker run and the Explorer.
+macro_rules! claim {
+    ($name:expr, [$($variant:expr),* $(,)?], |$bug:ident| $model:expr) => {
+        Claim { name: $name, variants: &[$($variant),*], run: |$bug| run_model($model), explore: |$bug, at| serve($model, at) }
+    };
+}
+
 /// Every claim, in the order the table prints them.
 pub const CLAIMS: &[Claim] = &[
-    Claim {
-        name: "ToolPolicy",
-        variants: &[
+    claim!(
+        "ToolPolicy",
+        [
             positive("ToolPolicy"),
             negative("allow lists unioned", "ToolPolicy_BugAllowUnion", Bug::FoldAllowUnion, "NoGrantBack"),
             negative("later allow re-grants a deny", "ToolPolicy_BugDenyOverride", Bug::FoldDenyOverride, "DenyWins"),
         ],
-        run: |bug| run_model(ToolPolicyModel { bug }),
-        explore: |bug, at| serve(ToolPolicyModel { bug }, at),
-    },
+        |bug| ToolPolicyModel { bug }
+    ),
     // The same spec on a larger universe (3 tools), against the fold-level mirror.
-    Claim {
-        name: "ToolPolicy3",
-        variants: &[
+    claim!(
+        "ToolPolicy3",
+        [
             Variant { name: "positive, 3 tools", spec: Some(("ToolPolicy", Some("ToolPolicy_ThreeTools"))), bug: Bug::None, expect: Expect::Holds },
             Variant { name: "allow lists unioned, 3 tools", spec: None, bug: Bug::FoldAllowUnion, expect: Expect::Violates("NoGrantBack") },
             Variant { name: "later allow re-grants, 3 tools", spec: None, bug: Bug::FoldDenyOverride, expect: Expect::Violates("DenyWins") },
         ],
-        run: |bug| run_model(FoldModel { bug, tools: 3, layers: 3 }),
-        explore: |bug, at| serve(FoldModel { bug, tools: 3, layers: 3 }, at),
-    },
-    Claim {
-        name: "Exposure",
-        variants: &[
+        |bug| FoldModel { bug, tools: 3, layers: 3 }
+    ),
+    claim!(
+        "Exposure",
+        [
             positive("GatewayExposure"),
             negative("validator forgets the bind", "GatewayExposure_BugNoBindCheck", Bug::NoBindCheck, "NoUnauthenticatedExposure"),
         ],
-        run: |bug| run_model(ExposureModel { bug }),
-        explore: |bug, at| serve(ExposureModel { bug }, at),
-    },
-    Claim {
-        name: "NodeApproval",
-        variants: &[
+        |bug| ExposureModel { bug }
+    ),
+    claim!(
+        "NodeApproval",
+        [
             positive("NodeApproval"),
             negative("approval not bound to request", "NodeApproval_BugAnyRequest", Bug::NodeAnyRequest, "OnlyWithOwnApproval"),
         ],
-        run: |bug| run_model(NodesModel { bug }),
-        explore: |bug, at| serve(NodesModel { bug }, at),
-    },
-    Claim {
-        name: "PairingCap",
-        variants: &[
+        |bug| NodesModel { bug }
+    ),
+    claim!(
+        "PairingCap",
+        [
             positive("PairingCap"),
             negative("count before the write lock", "PairingCap_BugCheckOutsideTx", Bug::PairingCheckOutsideTx, "CapHolds"),
         ],
-        run: |bug| run_model(PairingCapModel { bug }),
-        explore: |bug, at| serve(PairingCapModel { bug }, at),
-    },
-    Claim {
-        name: "PairingTTL",
-        variants: &[
+        |bug| PairingCapModel { bug }
+    ),
+    claim!(
+        "PairingTTL",
+        [
             positive("PairingTTL"),
             negative("approval ignores the age", "PairingTTL_BugNoExpiryCheck", Bug::PairingNoExpiry, "NoApprovalAfterExpiry"),
         ],
-        run: |bug| run_model(PairingTtlModel { bug }),
-        explore: |bug, at| serve(PairingTtlModel { bug }, at),
-    },
+        |bug| PairingTtlModel { bug }
+    ),
     Claim {
         name: "HotReload",
         variants: &[
@@ -270,33 +272,30 @@ pub const CLAIMS: &[Claim] = &[
             Err(e) => eprintln!("{e:?}"),
         },
     },
-    Claim {
-        name: "Ingress",
-        variants: &[
+    claim!(
+        "Ingress",
+        [
             positive("IngressGating"),
             negative("any command skips gating", "IngressGating_BugAnyCommand", Bug::AnyCommandBypass, "NoMentionBypass"),
         ],
-        run: |bug| run_model(IngressModel { bug }),
-        explore: |bug, at| serve(IngressModel { bug }, at),
-    },
-    Claim {
-        name: "Routing",
-        variants: &[
+        |bug| IngressModel { bug }
+    ),
+    claim!(
+        "Routing",
+        [
             positive("RoutingIsolation"),
             negative("account left out of the key", "RoutingIsolation_BugNoAccount", Bug::KeyWithoutAccount, "UnlinkedIsolated"),
         ],
-        run: |bug| run_model(RoutingModel { bug }),
-        explore: |bug, at| serve(RoutingModel { bug }, at),
-    },
-    Claim {
-        name: "SandboxScope",
-        variants: &[
+        |bug| RoutingModel { bug }
+    ),
+    claim!(
+        "SandboxScope",
+        [
             positive("SandboxScope"),
             negative("names without the hash", "SandboxScope_BugSlugOnly", Bug::SlugOnlyNames, "SessionsIsolated"),
         ],
-        run: |bug| run_model(SandboxScopeModel { bug }),
-        explore: |bug, at| serve(SandboxScopeModel { bug }, at),
-    },
+        |bug| SandboxScopeModel { bug }
+    ),
 ];
 
 /// The claim called `name`.
