@@ -119,9 +119,7 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
         timeout: options.timeout,
     });
     spawn_pruner(Arc::clone(&state), options.prune_idle, options.prune_max_age);
-    if let Some(path) = options.policy_path {
-        spawn_reloader(Arc::clone(&state), path)?;
-    }
+    spawn_hangup_handler(Arc::clone(&state), options.policy_path)?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| GatewayError::Listen { addr, reason: e.to_string() })?;
     let bound = listener.local_addr().map_err(|e| GatewayError::Listen { addr, reason: e.to_string() })?;
     on_listen(bound);
@@ -133,14 +131,17 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
         .map_err(|e| GatewayError::Serve(e.to_string()))
 }
 
-/// Re-reads the policy on every SIGHUP. A policy that does not compile, or
-/// that changes the gateway block, is refused and the running one stays.
-fn spawn_reloader(state: Arc<AppState>, path: PathBuf) -> Result<(), GatewayError> {
+/// On every SIGHUP: reopens the audit log (rotation), then re-reads the
+/// policy file if there is one. A policy that does not compile, or that
+/// changes the gateway block, is refused and the running one stays.
+fn spawn_hangup_handler(state: Arc<AppState>, policy_path: Option<PathBuf>) -> Result<(), GatewayError> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut hangups = signal(SignalKind::hangup()).map_err(|e| GatewayError::Serve(format!("cannot watch SIGHUP: {e}")))?;
     tokio::spawn(async move {
         while hangups.recv().await.is_some() {
-            let outcome = match reload::reload(&state.policy, &path) {
+            state.audit.reopen();
+            let Some(path) = &policy_path else { continue };
+            let outcome = match reload::reload(&state.policy, path) {
                 Ok(warnings) => {
                     eprintln!("palisade: reloaded {} ({} warnings)", path.display(), warnings.len());
                     json!({"event": "reload", "file": path.display().to_string(), "ok": true, "warnings": warnings.len()})

@@ -616,6 +616,42 @@ fn sighup_reloads_the_policy_whole_or_not_at_all() {
     assert_eq!(body["allowed"], false, "the last good policy is still in force: {body}");
 }
 
+/// Polls `path` until a line containing every one of `needles` shows up.
+fn audit_line_within(path: &std::path::Path, needles: &[&str]) -> Option<String> {
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| needles.iter().all(|n| l.contains(n))) {
+            return Some(line.to_string());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    None
+}
+
+#[test]
+fn sighup_reopens_the_audit_log_for_rotation() {
+    let scratch = Scratch::new("rotate");
+    let gw = scratch.start("agent main { default tools { allow read } }\ngateway { auth token from env PALISADE_GATEWAY_TOKEN }\n");
+    let audit = scratch.dir.join("state").join("audit.jsonl");
+    let rotated = scratch.dir.join("state").join("audit.jsonl.1");
+    let ask = |tool: &str| http(gw.addr, "POST", "/v1/decide", Some(TOKEN), &json!({"kind": "tool", "agent": "main", "tool": tool}));
+    assert_eq!(ask("read").0, 200);
+    assert!(audit_line_within(&audit, &["\"decide\"", "\"read\""]).is_some());
+
+    // logrotate's way: move the file, then SIGHUP. Until the signal is
+    // handled, lines still go to the moved file; none is lost.
+    std::fs::rename(&audit, &rotated).unwrap();
+    assert_eq!(ask("write").0, 200);
+    assert!(Command::new("kill").args(["-HUP", &gw.child.id().to_string()]).status().unwrap().success());
+    let reload = audit_line_within(&audit, &["\"reload\"", "\"ok\":true"]);
+    assert!(reload.is_some(), "after SIGHUP the gateway writes to a new audit.jsonl");
+    assert_eq!(ask("exec").0, 200);
+    assert!(audit_line_within(&audit, &["\"decide\"", "\"exec\""]).is_some());
+    let old = std::fs::read_to_string(&rotated).unwrap();
+    assert!(old.contains("\"tool\":\"read\"") && old.contains("\"tool\":\"write\""), "{old}");
+    assert!(!old.contains("\"tool\":\"exec\""), "{old}");
+}
+
 #[test]
 fn request_bodies_just_over_the_cap_get_413() {
     let scratch = Scratch::new("bodylimit");
