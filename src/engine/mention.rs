@@ -2,15 +2,8 @@
 //! automaton. A case-insensitive regex loses the literal prefilter (`@bot`
 //! has 16 case variants), so the gate runs a case-*sensitive* twin on the
 //! ASCII-lowercased text instead; both give the same answer (see `fold`).
-//!
-//! The twin is split in two by anchoring: patterns that can only match at
-//! the start of the text (`^!ask`) form one anchored automaton, which gives
-//! up after a few bytes, and all others one unanchored automaton. Mixed into
-//! one, an anchored branch keeps the lazy DFA out of its start state after
-//! the first byte, and the literal prefilter only runs in the start state,
-//! so every byte would go through the DFA.
 
-use regex_syntax::hir::{Capture, Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Look, Repetition};
+use regex_syntax::hir::{Capture, Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Repetition};
 
 /// Texts up to this many bytes are lowercased on the stack (a short buffer
 /// first: zeroing it is part of the cost); longer ones use the
@@ -23,22 +16,9 @@ pub(crate) struct MentionMatcher {
     /// The patterns as written, case-insensitive.
     general: regex::Regex,
     /// The same language restricted to ASCII-lowercased haystacks; `None`
-    /// when a pattern turns case-insensitivity off (`(?-i:Exact)`).
-    folded: Option<Folded>,
-}
-
-/// The folded patterns, start-anchored ones apart. Meta regexes without
-/// capture groups: the gate asks only "is there a match".
-#[derive(Debug, Clone)]
-struct Folded {
-    floating: Option<regex_automata::meta::Regex>,
-    anchored: Option<regex_automata::meta::Regex>,
-}
-
-impl Folded {
-    fn is_match(&self, lowercase: &[u8]) -> bool {
-        self.floating.as_ref().is_some_and(|r| r.is_match(lowercase)) || self.anchored.as_ref().is_some_and(|r| r.is_match(lowercase))
-    }
+    /// when a pattern turns case-insensitivity off (`(?-i:Exact)`). A meta
+    /// regex without capture groups: the gate asks only "is there a match".
+    folded: Option<regex_automata::meta::Regex>,
 }
 
 impl MentionMatcher {
@@ -50,12 +30,15 @@ impl MentionMatcher {
             .size_limit(size_limit)
             .build()
             .map_err(|e| e.to_string())?;
-        let mut parser = regex_syntax::ParserBuilder::new().case_insensitive(true).build();
-        let hirs = patterns.iter().map(|p| parser.parse(p).map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
-        let folded = if hirs.iter().all(ascii_case_closed) {
-            let (anchored, floating): (Vec<Hir>, Vec<Hir>) =
-                hirs.into_iter().map(fold).partition(|h| h.properties().look_set_prefix().contains(Look::Start));
-            Some(Folded { floating: folded_automaton(floating, size_limit)?, anchored: folded_automaton(anchored, size_limit)? })
+        let hir = regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(&combined).map_err(|e| e.to_string())?;
+        let folded = if ascii_case_closed(&hir) {
+            // Bytes API: the lowercased copy is valid UTF-8 but proving it
+            // would take `unsafe`; the bytes regex needs no proof.
+            let config = regex_automata::meta::Config::new()
+                .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
+                .nfa_size_limit(Some(size_limit));
+            let folded = regex_automata::meta::Builder::new().configure(config).build_from_hir(&fold(hir));
+            Some(folded.map_err(|e| e.to_string())?)
         } else {
             None
         };
@@ -72,21 +55,7 @@ impl MentionMatcher {
     }
 }
 
-/// One automaton for the alternation of `hirs`; `None` when there are none.
-fn folded_automaton(hirs: Vec<Hir>, size_limit: usize) -> Result<Option<regex_automata::meta::Regex>, String> {
-    if hirs.is_empty() {
-        return Ok(None);
-    }
-    // Bytes API: the lowercased copy is valid UTF-8 but proving it would
-    // take `unsafe`; the bytes regex needs no proof.
-    let config = regex_automata::meta::Config::new()
-        .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
-        .nfa_size_limit(Some(size_limit));
-    let regex = regex_automata::meta::Builder::new().configure(config).build_from_hir(&Hir::alternation(hirs));
-    regex.map(Some).map_err(|e| e.to_string())
-}
-
-fn folded_match<const N: usize>(folded: &Folded, bytes: &[u8]) -> bool {
+fn folded_match<const N: usize>(folded: &regex_automata::meta::Regex, bytes: &[u8]) -> bool {
     let mut buf = [0u8; N];
     match buf.get_mut(..bytes.len()) {
         Some(dst) => {
@@ -156,7 +125,7 @@ mod tests {
 
     const PATTERNS: &[&str] = &[
         r"@palbot\b", "hey bot", r"^!ask\s", "[A-Z]+bot", r"\bBOT\b", "[^a-z]k", "ß", "straße", "Ω+", r"\w+@\w+", "(?-i:Exact)",
-        "[[:upper:]]x", r"\p{Lu}y", "é|É", "K", "(a|B)c", "(?m)^hey", r"\A(?:k|x)",
+        "[[:upper:]]x", r"\p{Lu}y", "é|É", "K", "(a|B)c",
     ];
     const PIECES: &[&str] = &[
         "@PalBot", "@palbot", "@palbotx", "hey", " ", "BOT", "bot", "!ask ", "!ASK\t", "k", "K", "\u{212A}", "ß", "STRASSE", "Straße",
@@ -186,25 +155,9 @@ mod tests {
     fn ordinary_patterns_take_the_folded_path() {
         let patterns = [r"@palbot\b".to_string(), "hey bot".to_string(), r"^!ask\s".to_string()];
         let matcher = MentionMatcher::new(&patterns, 1 << 22).unwrap();
-        let folded = matcher.folded.as_ref().unwrap();
-        assert!(folded.floating.is_some() && folded.anchored.is_some());
+        assert!(matcher.folded.is_some());
         assert!(matcher.is_match("so, HEY Bot: status?"));
         assert!(!matcher.is_match("@palbots are great"));
-        assert!(matcher.is_match("!ASK\twhat now"));
-        assert!(!matcher.is_match("then !ask what now"));
-    }
-
-    #[test]
-    fn only_start_anchored_patterns_go_to_the_anchored_automaton() {
-        let anchored = MentionMatcher::new(&[r"^!ask\s".to_string(), r"\Abot,".to_string()], 1 << 22).unwrap();
-        let folded = anchored.folded.as_ref().unwrap();
-        assert!(folded.floating.is_none() && folded.anchored.is_some());
-        assert!(anchored.is_match("Bot, hi") && !anchored.is_match("hi bot, hi"));
-        // `(?m)^` matches after any newline: not start-anchored.
-        let multiline = MentionMatcher::new(&["(?m)^bot".to_string()], 1 << 22).unwrap();
-        let folded = multiline.folded.as_ref().unwrap();
-        assert!(folded.floating.is_some() && folded.anchored.is_none());
-        assert!(multiline.is_match("hi\nBOT status"));
     }
 
     #[test]
