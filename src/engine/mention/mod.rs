@@ -2,6 +2,10 @@
 //! automaton. A case-insensitive regex loses the literal prefilter (`@bot`
 //! has 16 case variants), so the gate runs a case-*sensitive* twin on the
 //! ASCII-lowercased text instead; both give the same answer (see `fold`).
+//! On an ASCII text, patterns of the usual shape skip the automaton too
+//! (`literal.rs`).
+
+mod literal;
 
 use regex_syntax::hir::{Capture, Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Repetition};
 
@@ -19,6 +23,9 @@ pub(crate) struct MentionMatcher {
     /// when a pattern turns case-insensitivity off (`(?-i:Exact)`). A meta
     /// regex without capture groups: the gate asks only "is there a match".
     folded: Option<regex_automata::meta::Regex>,
+    /// The folded patterns as byte programs, for ASCII texts; `None` when
+    /// there is no `folded` or a pattern's shape is not covered.
+    literal: Option<literal::LiteralMatcher>,
 }
 
 impl MentionMatcher {
@@ -30,43 +37,46 @@ impl MentionMatcher {
             .size_limit(size_limit)
             .build()
             .map_err(|e| e.to_string())?;
-        let hir = regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(&combined).map_err(|e| e.to_string())?;
-        let folded = if ascii_case_closed(&hir) {
+        let mut parser = regex_syntax::ParserBuilder::new().case_insensitive(true).build();
+        let hirs = patterns.iter().map(|p| parser.parse(p).map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
+        let (folded, literal) = if hirs.iter().all(ascii_case_closed) {
+            let hirs: Vec<Hir> = hirs.into_iter().map(fold).collect();
             // Bytes API: the lowercased copy is valid UTF-8 but proving it
             // would take `unsafe`; the bytes regex needs no proof.
             let config = regex_automata::meta::Config::new()
                 .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
                 .nfa_size_limit(Some(size_limit));
-            let folded = regex_automata::meta::Builder::new().configure(config).build_from_hir(&fold(hir));
-            Some(folded.map_err(|e| e.to_string())?)
+            let folded = regex_automata::meta::Builder::new().configure(config).build_from_hir(&Hir::alternation(hirs.clone()));
+            (Some(folded.map_err(|e| e.to_string())?), literal::LiteralMatcher::new(&hirs))
         } else {
-            None
+            (None, None)
         };
-        Ok(MentionMatcher { general, folded })
+        Ok(MentionMatcher { general, folded, literal })
     }
 
     pub(crate) fn is_match(&self, text: &str) -> bool {
         let bytes = text.as_bytes();
         match &self.folded {
-            Some(folded) if bytes.len() <= SHORT => folded_match::<SHORT>(folded, bytes),
-            Some(folded) if bytes.len() <= STACK => folded_match::<STACK>(folded, bytes),
+            Some(folded) if bytes.len() <= SHORT => self.folded_match::<SHORT>(folded, bytes),
+            Some(folded) if bytes.len() <= STACK => self.folded_match::<STACK>(folded, bytes),
             _ => self.general.is_match(text),
         }
     }
-}
 
-fn folded_match<const N: usize>(folded: &regex_automata::meta::Regex, bytes: &[u8]) -> bool {
-    let mut buf = [0u8; N];
-    match buf.get_mut(..bytes.len()) {
-        Some(dst) => {
-            // One pass (copy and lowercase together) vectorises; two passes
-            // stall on reading back what was just stored.
-            for (d, s) in dst.iter_mut().zip(bytes) {
-                *d = s.to_ascii_lowercase();
-            }
-            folded.is_match(&*dst)
+    fn folded_match<const N: usize>(&self, folded: &regex_automata::meta::Regex, bytes: &[u8]) -> bool {
+        let mut buf = [0u8; N];
+        let Some(lower) = buf.get_mut(..bytes.len()) else { return false };
+        // One pass (copy, lowercase, note any non-ASCII byte) vectorises;
+        // two passes stall on reading back what was just stored.
+        let mut high = 0u8;
+        for (d, s) in lower.iter_mut().zip(bytes) {
+            high |= s;
+            *d = s.to_ascii_lowercase();
         }
-        None => false,
+        match &self.literal {
+            Some(literal) if high.is_ascii() => literal.is_match(lower),
+            _ => folded.is_match(&*lower),
+        }
     }
 }
 
@@ -149,6 +159,50 @@ mod tests {
             text = format!("{}{text}", "filler ".repeat(filler));
             prop_assert_eq!(matcher.is_match(&text), matcher.general.is_match(&text), "{:?} on {:?}", patterns, text);
         }
+    }
+
+    /// Shapes the byte programs cover, chosen so that keys overlap, share
+    /// starts and sit after a class or a look.
+    const PROGRAM_PATTERNS: &[&str] = &[
+        r"@palbot\b", "hey bot", r"^!ask\s", r"\bbot\b", "[^a-z]k", "aab", r"ab\B", "^a", r"[xy]ab$", "b(a)b", "é|ab", r"\b",
+    ];
+    const ASCII_PIECES: &[&str] = &["@PalBot", "@palbotx", "hey", " ", "BOT", "bot", "!ask ", "!ASK\t", "k", "K", "a", "A", "b", "x", "Y", "-", "\n"];
+
+    proptest! {
+        /// On ASCII text the byte programs answer as the regex does.
+        #[test]
+        fn byte_programs_agree_with_case_insensitive_regex(
+            patterns in proptest::sample::subsequence(PROGRAM_PATTERNS.to_vec(), 1..5),
+            pieces in proptest::collection::vec(proptest::sample::select(ASCII_PIECES.to_vec()), 0..16),
+        ) {
+            let patterns: Vec<String> = patterns.iter().map(|p| (*p).to_string()).collect();
+            let matcher = MentionMatcher::new(&patterns, 1 << 22).unwrap();
+            // `\b` alone has nothing to scan for: the regex keeps it.
+            prop_assert_eq!(matcher.literal.is_some(), !patterns.iter().any(|p| p == r"\b"));
+            let text = pieces.concat();
+            prop_assert_eq!(matcher.is_match(&text), matcher.general.is_match(&text), "{:?} on {:?}", patterns, text);
+        }
+    }
+
+    #[test]
+    fn ordinary_patterns_take_the_byte_programs() {
+        let patterns = [r"@palbot\b".to_string(), "hey bot".to_string(), r"^!ask\s".to_string()];
+        let matcher = MentionMatcher::new(&patterns, 1 << 22).unwrap();
+        assert!(matcher.literal.is_some());
+        assert!(matcher.is_match("so, HEY Bot: status?"));
+        assert!(matcher.is_match("!Ask\tnow"));
+        assert!(!matcher.is_match("please !ask now"));
+        assert!(!matcher.is_match("@palbots are great"));
+        // Non-ASCII text takes the automaton, with the same answer.
+        assert!(matcher.is_match("grüße @PALBOT!"));
+        assert!(!matcher.is_match("grüße @PALBOTé"));
+    }
+
+    #[test]
+    fn repetitions_keep_the_automaton() {
+        let matcher = MentionMatcher::new(&[r"@pal(bot)?\b".to_string()], 1 << 22).unwrap();
+        assert!(matcher.literal.is_none() && matcher.folded.is_some());
+        assert!(matcher.is_match("hi @Pal") && matcher.is_match("hi @palBOT") && !matcher.is_match("hi @palb"));
     }
 
     #[test]
