@@ -98,6 +98,10 @@ fn ingress(c: &mut Criterion) {
     assert_eq!(engine.gate(&message).outcome, palisade::engine::IngressOutcome::Accept);
     let no_mention = palisade::engine::Inbound { text: &text[..150], ..message };
     assert_eq!(engine.gate(&no_mention).outcome, palisade::engine::IngressOutcome::Drop);
+    // Hostile: 1 KiB of near misses, a candidate every 8 bytes, none a mention.
+    let near_misses = "@PalBotx".repeat(128);
+    let near_miss = palisade::engine::Inbound { text: &near_misses, ..message };
+    assert_eq!(engine.gate(&near_miss).outcome, palisade::engine::IngressOutcome::Drop);
     // Matched by exact peer; the binding is the last of twenty in the file.
     let dm = palisade::engine::Inbound::direct("telegram", "333", "hi");
     let route = engine.route(&dm).unwrap();
@@ -107,6 +111,7 @@ fn ingress(c: &mut Criterion) {
     let mut group = c.benchmark_group("ingress");
     group.bench_function("gate_group_200b_3_patterns", |b| b.iter(|| engine.gate(black_box(&message))));
     group.bench_function("gate_group_no_mention", |b| b.iter(|| engine.gate(black_box(&no_mention))));
+    group.bench_function("gate_group_1k_near_misses", |b| b.iter(|| engine.gate(black_box(&near_miss))));
     group.bench_function("route_20_bindings_with_key", |b| b.iter(|| engine.route(black_box(&dm))));
     group.finish();
 }

@@ -37,8 +37,10 @@ impl MentionMatcher {
             .size_limit(size_limit)
             .build()
             .map_err(|e| e.to_string())?;
-        let mut parser = regex_syntax::ParserBuilder::new().case_insensitive(true).build();
-        let hirs = patterns.iter().map(|p| parser.parse(p).map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
+        // A parser per pattern: a reused one carries a pattern's top-level
+        // flags (`(?m)`) into the next.
+        let parse = |p: &String| regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(p).map_err(|e| e.to_string());
+        let hirs = patterns.iter().map(parse).collect::<Result<Vec<_>, _>>()?;
         let (folded, literal) = if hirs.iter().all(ascii_case_closed) {
             let hirs: Vec<Hir> = hirs.into_iter().map(fold).collect();
             // Bytes API: the lowercased copy is valid UTF-8 but proving it
@@ -196,6 +198,18 @@ mod tests {
         // Non-ASCII text takes the automaton, with the same answer.
         assert!(matcher.is_match("grüße @PALBOT!"));
         assert!(!matcher.is_match("grüße @PALBOTé"));
+    }
+
+    /// Found by the `mention` fuzz target: `(?m)` at the top of one pattern
+    /// leaked into the next, turning its `^` into a line start.
+    #[test]
+    fn flags_stay_inside_their_pattern() {
+        let patterns = ["^(?m)$".to_string(), r"^\z".to_string()];
+        let matcher = MentionMatcher::new(&patterns, 1 << 22).unwrap();
+        let text = "\r\n".repeat(8);
+        assert!(!matcher.general.is_match(&text));
+        assert!(!matcher.is_match(&text));
+        assert!(matcher.is_match("\nx") && matcher.is_match(""));
     }
 
     #[test]
