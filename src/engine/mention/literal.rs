@@ -91,27 +91,32 @@ impl LiteralMatcher {
         Some(LiteralMatcher { anchored, scanned, searcher, looks: LookMatcher::new() })
     }
 
-    /// `text` must be ASCII with no capitals.
-    pub(super) fn is_match(&self, text: &[u8]) -> bool {
+    /// `text` must be ASCII with no capitals. `None`: more than
+    /// `CANDIDATES` candidates failed, so the text is full of near misses
+    /// and the automaton, which reads each byte once, should answer.
+    pub(super) fn is_match(&self, text: &[u8]) -> Option<bool> {
         if self.anchored.iter().any(|branch| branch.matches_around(&self.looks, text, branch.key_offset, false)) {
-            return true;
+            return Some(true);
         }
-        let Some(searcher) = &self.searcher else { return false };
+        let Some(searcher) = &self.searcher else { return Some(false) };
         let mut from = 0;
         // Leftmost-first reports one key per start, so every branch is tried
-        // at each candidate start; then the scan resumes one byte on, which
-        // keeps the work linear in the text.
-        while let Some(found) = searcher.find_in(text, Span::from(from..text.len())) {
+        // at each candidate start; then the scan resumes one byte on.
+        for _ in 0..CANDIDATES {
+            let Some(found) = searcher.find_in(text, Span::from(from..text.len())) else { return Some(false) };
             let (at, reported) = (found.start(), found.pattern().as_usize());
-            let hit = self.scanned.iter().enumerate().any(|(index, branch)| branch.matches_around(&self.looks, text, at, index == reported));
-            if hit {
-                return true;
+            if self.scanned.iter().enumerate().any(|(index, branch)| branch.matches_around(&self.looks, text, at, index == reported)) {
+                return Some(true);
             }
             from = at + 1;
         }
-        false
+        None
     }
 }
+
+/// Failed candidates before the byte programs give the text up. Real
+/// messages hold a key (`@palbot`) that is not a mention rarely, if ever.
+const CANDIDATES: usize = 8;
 
 impl Branch {
     fn new(atoms: Vec<Atom>) -> Self {

@@ -76,7 +76,7 @@ impl MentionMatcher {
             *d = s.to_ascii_lowercase();
         }
         match &self.literal {
-            Some(literal) if high.is_ascii() => literal.is_match(lower),
+            Some(literal) if high.is_ascii() => literal.is_match(lower).unwrap_or_else(|| folded.is_match(&*lower)),
             _ => folded.is_match(&*lower),
         }
     }
@@ -210,6 +210,18 @@ mod tests {
         assert!(!matcher.general.is_match(&text));
         assert!(!matcher.is_match(&text));
         assert!(matcher.is_match("\nx") && matcher.is_match(""));
+    }
+
+    #[test]
+    fn near_misses_past_the_budget_go_to_the_automaton() {
+        let matcher = MentionMatcher::new(&[r"@palbot\b".to_string()], 1 << 22).unwrap();
+        let misses = "@PalBotx ".repeat(20);
+        let literal = matcher.literal.as_ref().unwrap();
+        assert_eq!(literal.is_match(misses.to_ascii_lowercase().as_bytes()), None);
+        assert!(!matcher.is_match(&misses));
+        assert!(matcher.is_match(&format!("{misses}@PALBOT!")));
+        // Within the budget the byte programs answer themselves.
+        assert_eq!(literal.is_match(b"@palbotx @palbot"), Some(true));
     }
 
     #[test]
