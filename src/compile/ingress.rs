@@ -4,7 +4,7 @@
 use crate::ast::{Binding, Channel, ChatKind, DmPolicy, DmScope, GroupPolicy, KeyList, SessionScope};
 use crate::diagnostic::suggest;
 use crate::engine::ingress::{ChannelGate, GroupRule, Ingress, SenderList};
-use crate::engine::mention::MentionMatcher;
+use crate::engine::mention::{self, MentionMatcher};
 use crate::engine::route::{kind_index, AccountMatch, CompiledBinding, Router, Tier};
 use crate::engine::{GroupIndex, LayerId, LayerKind, Map, Set};
 use crate::source::Span;
@@ -121,15 +121,14 @@ impl super::Compiler<'_> {
     fn mention_automaton(&mut self, channel: &Channel) -> Option<MentionMatcher> {
         let mut ok = Vec::new();
         for pattern in &channel.mention_patterns {
-            // Parsing is enough to name the pattern at fault; compiling
-            // happens once, for all patterns together.
-            let parsed = regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(&pattern.value);
-            match parsed {
+            // Parsing alone names the pattern at fault; compiling happens
+            // once, for all patterns together, from these parses.
+            match mention::parse(&pattern.value) {
                 Ok(_) if pattern.value.is_empty() => {
                     self.error("palisade::bad-mention-pattern", pattern.span, "an empty mention pattern matches every message")
                         .help = Some("remove it, or use `no_mention` on the groups that need no mention".into());
                 }
-                Ok(_) => ok.push(pattern.value.clone()),
+                Ok(hir) => ok.push((pattern.value.clone(), hir)),
                 Err(e) => {
                     let first_line = e.to_string().lines().last().unwrap_or("invalid regex").trim().to_string();
                     self.error("palisade::bad-mention-pattern", pattern.span, format!("mention pattern does not compile: {first_line}"))
@@ -140,7 +139,7 @@ impl super::Compiler<'_> {
         if ok.is_empty() {
             return None;
         }
-        match MentionMatcher::new(&ok, MENTION_REGEX_SIZE_LIMIT) {
+        match MentionMatcher::new(ok, MENTION_REGEX_SIZE_LIMIT) {
             Ok(matcher) => Some(matcher),
             Err(e) => {
                 let span = channel.mention_patterns.first().map(|p| p.span).unwrap_or_default();

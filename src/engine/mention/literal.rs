@@ -34,7 +34,6 @@ struct Branch {
     key: Vec<u8>,
     /// Bytes the branch consumes before its key.
     key_offset: usize,
-    anchored: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +43,7 @@ enum Atom {
 }
 
 /// A set of ASCII bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 struct AsciiSet(u128);
 
 impl AsciiSet {
@@ -72,8 +71,9 @@ impl LiteralMatcher {
                     Shape::NeverOnAscii => continue,
                     Shape::Unsupported => return None,
                 }
+                let at_start_only = atoms.iter().any(|atom| matches!(atom, Atom::Look(Look::Start)));
                 let branch = Branch::new(atoms);
-                if branch.anchored {
+                if at_start_only {
                     anchored.push(branch);
                 } else if branch.key.is_empty() {
                     // Could match anywhere: there is nothing to scan for.
@@ -145,7 +145,6 @@ impl Branch {
             }
         }
         let (length, first, key_offset) = best;
-        let anchored = atoms.iter().any(|atom| matches!(atom, Atom::Look(Look::Start)));
         let key = atoms.iter().skip(first).take(length).filter_map(|atom| match atom {
             Atom::Byte(set) => set.single(),
             Atom::Look(_) => None,
@@ -153,7 +152,6 @@ impl Branch {
         Branch {
             key: key.collect(),
             key_offset,
-            anchored,
             before: atoms.iter().take(first).copied().collect(),
             after: atoms.iter().skip(first + length).copied().collect(),
         }
@@ -218,15 +216,11 @@ fn flatten(hir: &Hir, atoms: &mut Vec<Atom>) -> Shape {
             Shape::Supported
         }
         HirKind::Class(class) => {
-            let ranges: Vec<(u32, u32)> = match class {
-                Class::Unicode(class) => class.ranges().iter().map(|r| (u32::from(r.start()), u32::from(r.end()))).collect(),
-                Class::Bytes(class) => class.ranges().iter().map(|r| (u32::from(r.start()), u32::from(r.end()))).collect(),
-            };
             let mut set = 0u128;
-            for (start, end) in ranges {
-                for byte in start..=end.min(127) {
-                    set |= 1 << byte;
-                }
+            let mut add = |start: u32, end: u32| (start..=end.min(127)).for_each(|byte| set |= 1 << byte);
+            match class {
+                Class::Unicode(class) => class.ranges().iter().for_each(|r| add(r.start().into(), r.end().into())),
+                Class::Bytes(class) => class.ranges().iter().for_each(|r| add(r.start().into(), r.end().into())),
             }
             match set {
                 0 => Shape::NeverOnAscii,

@@ -29,18 +29,15 @@ pub(crate) struct MentionMatcher {
 }
 
 impl MentionMatcher {
-    /// One automaton for `patterns`, each already checked on its own.
-    pub(crate) fn new(patterns: &[String], size_limit: usize) -> Result<Self, String> {
-        let combined = patterns.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
+    /// One automaton for `patterns`: each as written and as `parse` read it.
+    pub(crate) fn new(patterns: Vec<(String, Hir)>, size_limit: usize) -> Result<Self, String> {
+        let combined = patterns.iter().map(|(p, _)| format!("(?:{p})")).collect::<Vec<_>>().join("|");
         let general = regex::RegexBuilder::new(&combined)
             .case_insensitive(true)
             .size_limit(size_limit)
             .build()
             .map_err(|e| e.to_string())?;
-        // A parser per pattern: a reused one carries a pattern's top-level
-        // flags (`(?m)`) into the next.
-        let parse = |p: &String| regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(p).map_err(|e| e.to_string());
-        let hirs = patterns.iter().map(parse).collect::<Result<Vec<_>, _>>()?;
+        let hirs: Vec<Hir> = patterns.into_iter().map(|(_, hir)| hir).collect();
         let (folded, literal) = if hirs.iter().all(ascii_case_closed) {
             let hirs: Vec<Hir> = hirs.into_iter().map(fold).collect();
             // Bytes API: the lowercased copy is valid UTF-8 but proving it
@@ -80,6 +77,13 @@ impl MentionMatcher {
             _ => folded.is_match(&*lower),
         }
     }
+}
+
+/// Parses one mention pattern as the matcher reads it: case-insensitive,
+/// with a parser of its own (a reused one carries a pattern's top-level
+/// flags, such as `(?m)`, into the next).
+pub(crate) fn parse(pattern: &str) -> Result<Hir, Box<regex_syntax::Error>> {
+    regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(pattern).map_err(Box::new)
 }
 
 /// Does the HIR treat every ASCII letter and its capital alike? False
@@ -135,6 +139,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn matcher(patterns: &[String]) -> MentionMatcher {
+        let parsed = patterns.iter().map(|p| (p.clone(), parse(p).unwrap())).collect();
+        MentionMatcher::new(parsed, 1 << 22).unwrap()
+    }
+
     const PATTERNS: &[&str] = &[
         r"@palbot\b", "hey bot", r"^!ask\s", "[A-Z]+bot", r"\bBOT\b", "[^a-z]k", "ß", "straße", "Ω+", r"\w+@\w+", "(?-i:Exact)",
         "[[:upper:]]x", r"\p{Lu}y", "é|É", "K", "(a|B)c",
@@ -154,7 +163,7 @@ mod tests {
             filler in prop_oneof![Just(0usize), Just(40), Just(200)],
         ) {
             let patterns: Vec<String> = patterns.iter().map(|p| (*p).to_string()).collect();
-            let matcher = MentionMatcher::new(&patterns, 1 << 22).unwrap();
+            let matcher = matcher(&patterns);
             let mut text = pieces.concat();
             // 0, 280 and 1400 bytes of filler: the short buffer, the long
             // buffer and the case-insensitive automaton all get their turn.
@@ -178,7 +187,7 @@ mod tests {
             pieces in proptest::collection::vec(proptest::sample::select(ASCII_PIECES.to_vec()), 0..16),
         ) {
             let patterns: Vec<String> = patterns.iter().map(|p| (*p).to_string()).collect();
-            let matcher = MentionMatcher::new(&patterns, 1 << 22).unwrap();
+            let matcher = matcher(&patterns);
             // `\b` alone has nothing to scan for: the regex keeps it.
             prop_assert_eq!(matcher.literal.is_some(), !patterns.iter().any(|p| p == r"\b"));
             let text = pieces.concat();
@@ -189,7 +198,7 @@ mod tests {
     #[test]
     fn ordinary_patterns_take_the_byte_programs() {
         let patterns = [r"@palbot\b".to_string(), "hey bot".to_string(), r"^!ask\s".to_string()];
-        let matcher = MentionMatcher::new(&patterns, 1 << 22).unwrap();
+        let matcher = matcher(&patterns);
         assert!(matcher.literal.is_some());
         assert!(matcher.is_match("so, HEY Bot: status?"));
         assert!(matcher.is_match("!Ask\tnow"));
@@ -205,7 +214,7 @@ mod tests {
     #[test]
     fn flags_stay_inside_their_pattern() {
         let patterns = ["^(?m)$".to_string(), r"^\z".to_string()];
-        let matcher = MentionMatcher::new(&patterns, 1 << 22).unwrap();
+        let matcher = matcher(&patterns);
         let text = "\r\n".repeat(8);
         assert!(!matcher.general.is_match(&text));
         assert!(!matcher.is_match(&text));
@@ -214,7 +223,7 @@ mod tests {
 
     #[test]
     fn near_misses_past_the_budget_go_to_the_automaton() {
-        let matcher = MentionMatcher::new(&[r"@palbot\b".to_string()], 1 << 22).unwrap();
+        let matcher = matcher(&[r"@palbot\b".to_string()]);
         let misses = "@PalBotx ".repeat(20);
         let literal = matcher.literal.as_ref().unwrap();
         assert_eq!(literal.is_match(misses.to_ascii_lowercase().as_bytes()), None);
@@ -226,7 +235,7 @@ mod tests {
 
     #[test]
     fn repetitions_keep_the_automaton() {
-        let matcher = MentionMatcher::new(&[r"@pal(bot)?\b".to_string()], 1 << 22).unwrap();
+        let matcher = matcher(&[r"@pal(bot)?\b".to_string()]);
         assert!(matcher.literal.is_none() && matcher.folded.is_some());
         assert!(matcher.is_match("hi @Pal") && matcher.is_match("hi @palBOT") && !matcher.is_match("hi @palb"));
     }
@@ -234,7 +243,7 @@ mod tests {
     #[test]
     fn ordinary_patterns_take_the_folded_path() {
         let patterns = [r"@palbot\b".to_string(), "hey bot".to_string(), r"^!ask\s".to_string()];
-        let matcher = MentionMatcher::new(&patterns, 1 << 22).unwrap();
+        let matcher = matcher(&patterns);
         assert!(matcher.folded.is_some());
         assert!(matcher.is_match("so, HEY Bot: status?"));
         assert!(!matcher.is_match("@palbots are great"));
@@ -242,7 +251,7 @@ mod tests {
 
     #[test]
     fn inline_case_sensitive_groups_stay_case_sensitive() {
-        let matcher = MentionMatcher::new(&["(?-i:Exact)".to_string()], 1 << 22).unwrap();
+        let matcher = matcher(&["(?-i:Exact)".to_string()]);
         assert!(matcher.general.is_match("say Exact"));
         assert!(!matcher.general.is_match("say exact"));
         assert!(matcher.folded.is_none());
