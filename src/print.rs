@@ -45,7 +45,9 @@ fn tool(s: &str) -> String {
 }
 
 fn key(s: &str) -> String {
-    if is_word(s, &['.', '/', ':']) && !KEYWORDS.contains(&s) {
+    // A bare key may hold '/', but one that starts with it could open a
+    // comment (`//`, `/*`) and swallow what follows: quote it.
+    if is_word(s, &['.', '/', ':']) && !s.starts_with('/') && !KEYWORDS.contains(&s) {
         s.to_string()
     } else {
         quote(s)

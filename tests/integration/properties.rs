@@ -142,4 +142,36 @@ proptest! {
         let text = tokens.join(" ");
         let _ = Policy::from_openclaw_json("soup.json", &text);
     }
+
+    #[test]
+    fn printed_keys_read_back_as_themselves(keys in proptest::collection::vec("(//|/\\*|/)?[a/*:.\"\\\\ _-]{1,4}", 3)) {
+        assert_keys_read_back(&keys);
+    }
+}
+
+/// The printer writes plain keys bare; none may read back as something else.
+/// Syntax only: the compiler's own checks on owner and provider keys are not
+/// what this is about.
+fn assert_keys_read_back(keys: &[String]) {
+    let quoted: Vec<String> = keys.iter().map(|k| format!("{k:?}")).collect();
+    let text = format!(
+        "owners {}\ntools {{ provider {} {{ deny exec }} sender {} {{ deny read }} }}\nagent main {{ default }}\n",
+        quoted[0], quoted[1], quoted[2]
+    );
+    let parse = |name: &str, text: &str| palisade::syntax::parse(std::sync::Arc::new(palisade::SourceFile::new(name, text)));
+    let (original, _) = parse("keys.pal", &text).unwrap_or_else(|e| panic!("{text}\n{e:?}"));
+    let printed = palisade::print::to_dsl(&original, &[]);
+    let (again, _) = parse("printed.pal", &printed).unwrap_or_else(|e| panic!("{printed}\n{e:?}"));
+    let values = |keys: &[palisade::ast::Spanned<String>]| keys.iter().map(|k| k.value.clone()).collect::<Vec<_>>();
+    assert_eq!(values(&original.owners), values(&again.owners), "{printed}");
+    let tools = |p: &palisade::ast::Policy| p.tools.as_ref().map(|t| (t.providers[0].key.value.clone(), t.senders[0].key.value.clone()));
+    assert_eq!(tools(&original), tools(&again), "{printed}");
+}
+
+// Found by the `dsl_structured` fuzz target in CI: `owners "//o"` was printed
+// as `owners //o`, a comment. A `/*` key could swallow the lines after it.
+#[test]
+fn keys_that_look_like_comments_are_printed_quoted() {
+    assert_keys_read_back(&["//o".into(), "/*x".into(), "/".into()]);
+    assert_keys_read_back(&["a//b".into(), "//".into(), "/*".into()]);
 }
