@@ -175,3 +175,11 @@ fn keys_that_look_like_comments_are_printed_quoted() {
     assert_keys_read_back(&["//o".into(), "/*x".into(), "/".into()]);
     assert_keys_read_back(&["a//b".into(), "//".into(), "/*".into()]);
 }
+
+#[test]
+fn a_file_name_with_a_newline_stays_in_its_comment() {
+    let json = Policy::from_openclaw_json("x\nagent evil { default }\n.json", r#"{ "tools": { "deny": ["exec"] } }"#).unwrap();
+    let printed = palisade::print::to_dsl(json.ast(), json.warnings());
+    let again = Policy::from_dsl("printed.pal", &printed).unwrap_or_else(|e| panic!("{printed}\n{e:?}"));
+    assert_eq!(again.engine().agent_ids().collect::<Vec<_>>(), json.engine().agent_ids().collect::<Vec<_>>(), "{printed}");
+}
