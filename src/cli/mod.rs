@@ -674,7 +674,15 @@ fn import(path: &Path) -> ExitCode {
                 eprintln!("{error}");
                 return ExitCode::from(1);
             }
-            print!("{}", palisade::print::to_dsl(&ast, &warnings));
+            let printed = palisade::print::to_dsl(&ast, &warnings);
+            // The printer is tested to round-trip; should it ever fail to, no
+            // half-right policy reaches the operator.
+            if let Err(error) = Policy::from_dsl(&format!("{} (printed)", path.display()), &printed) {
+                print_diagnostics(&error.diagnostics);
+                eprintln!("error: the printed DSL does not compile; this is a bug in `palisade import`, please report it");
+                return ExitCode::from(1);
+            }
+            print!("{printed}");
             ExitCode::SUCCESS
         }
         Err(error) => {
