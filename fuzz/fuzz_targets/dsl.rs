@@ -1,9 +1,13 @@
-//! Raw bytes through the DSL front end and compiler: never a panic, and a
-//! policy that compiles answers and explains a request without one.
+//! Raw bytes through the DSL front end and compiler: never a panic; a policy
+//! that compiles explains what it decides, and prints as DSL that compiles to
+//! the same decisions.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use palisade::{Policy, ToolRequest};
+
+#[path = "shared/round_trip.rs"]
+mod round_trip;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -14,5 +18,6 @@ fuzz_target!(|data: &[u8]| {
             let decided = engine.decide(&request);
             assert_eq!(engine.explain(&request).allowed, decided, "explain disagrees with decide");
         }
+        round_trip::assert_prints_back(&policy, &text);
     }
 });

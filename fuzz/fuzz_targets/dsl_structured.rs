@@ -5,9 +5,10 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use palisade::ast::ChatKind;
-use palisade::engine::Inbound;
 use palisade::{Policy, ToolRequest};
+
+#[path = "shared/round_trip.rs"]
+mod round_trip;
 
 const WORDS: &[&str] = &[
     "agent", "tools", "allow", "deny", "also_allow", "profile", "provider", "sandbox", "subagents", "sender", "defaults",
@@ -67,33 +68,6 @@ fuzz_target!(|pieces: Vec<Piece>| {
             let request = ToolRequest::new(agent, "read");
             assert_eq!(engine.explain(&request).allowed, engine.decide(&request));
         }
-        // The printer's output is DSL that compiles again, to the same decisions.
-        let printed = palisade::print::to_dsl(policy.ast(), &[]);
-        let again = Policy::from_dsl("printed.pal", &printed)
-            .unwrap_or_else(|e| panic!("printed policy does not compile: {e:?}\n{printed}\nfrom:\n{text}"));
-        for agent in engine.agent_ids() {
-            for tool in ["read", "exec", "browser", "sessions_send", "cron"] {
-                let request = ToolRequest::new(agent, tool);
-                assert_eq!(engine.decide(&request), again.engine().decide(&request), "{agent} {tool}\n{printed}\nfrom:\n{text}");
-            }
-        }
-        let ast = policy.ast();
-        for c in &ast.channels {
-            let mut ids: Vec<&str> = vec!["stranger"];
-            ids.extend(c.groups.iter().map(|g| g.id.value.as_str()).take(3));
-            ids.extend(c.allow_from.iter().flat_map(|l| l.entries.iter().map(|e| e.value.as_str())).take(3));
-            for chat in [ChatKind::Direct, ChatKind::Group] {
-                for id in &ids {
-                    for message in ["hi", "@bot hi"] {
-                        let mut m = Inbound::group(&c.name.value, id, id, message);
-                        m.chat = chat;
-                        let (a, b) = (engine.gate(&m), again.engine().gate(&m));
-                        assert_eq!((a.outcome, a.reason), (b.outcome, b.reason), "{m:?}\n{printed}\nfrom:\n{text}");
-                        let route = |e: &palisade::Engine| e.route(&m).map(|r| (r.agent.to_string(), r.session_key));
-                        assert_eq!(route(engine), route(again.engine()), "{m:?}\n{printed}\nfrom:\n{text}");
-                    }
-                }
-            }
-        }
+        round_trip::assert_prints_back(&policy, &text);
     }
 });
