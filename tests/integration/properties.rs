@@ -63,6 +63,19 @@ proptest! {
     }
 
     #[test]
+    fn a_printed_policy_decides_as_its_source(p in policy()) {
+        let Some(source) = compile(&p) else { return Ok(()) };
+        let printed = palisade::print::to_dsl(source.ast(), source.warnings());
+        let again = Policy::from_dsl("printed.pal", &printed).unwrap_or_else(|e| panic!("{printed}\n{e:?}"));
+        all_requests(&p, |agent, tool, provider, main, subagent, owner| {
+            let id = format!("a{agent}");
+            let key = session(agent, main);
+            let r = request(&id, tool, provider, &key, subagent, owner);
+            assert_eq!(source.engine().decide(&r), again.engine().decide(&r), "{r:?}\n{printed}");
+        });
+    }
+
+    #[test]
     fn a_tool_in_an_active_deny_list_is_never_allowed(p in policy()) {
         let Some(policy) = compile(&p) else { return Ok(()) };
         all_requests(&p, |agent, tool, provider, main, subagent, owner| {
