@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod devices;
+pub mod host;
 pub mod pairing;
 pub mod reload;
 pub mod sandbox;
@@ -566,19 +567,29 @@ fn workspace_result(result: Result<String, workspace::PathError>) -> Result<RunR
     match result {
         Ok(stdout) => Ok(RunResult { exit_code: 0, stdout, stderr: String::new(), truncated: false, timed_out: false }),
         Err(e @ workspace::PathError::Io(_)) => Err((StatusCode::UNPROCESSABLE_ENTITY, "io", e.to_string())),
+        Err(e @ workspace::PathError::NotRegular(_)) => Err((StatusCode::UNPROCESSABLE_ENTITY, "not_regular", e.to_string())),
+        Err(e @ workspace::PathError::TooLarge(_)) => Err((StatusCode::UNPROCESSABLE_ENTITY, "too_large", e.to_string())),
         Err(e) => Err((StatusCode::FORBIDDEN, "path_refused", e.to_string())),
     }
 }
 
-fn file_tool(root: &std::path::Path, tool: &str, read_only: bool, arg: impl Fn(&str) -> Option<String>) -> Result<RunResult, ToolFailure> {
+/// Longest a file tool may take; the blocking work runs off the async workers.
+const FILE_TOOL_DEADLINE: Duration = Duration::from_secs(10);
+
+async fn file_tool(root: &std::path::Path, tool: &str, read_only: bool, arg: impl Fn(&str) -> Option<String>) -> Result<RunResult, ToolFailure> {
     let Some(path) = arg("path") else { return Err((StatusCode::BAD_REQUEST, "bad_args", format!("`{tool}` needs args.path"))) };
-    match tool {
-        "read" => workspace_result(workspace::read(root, &path)),
-        _ if read_only => Err((StatusCode::FORBIDDEN, "read_only", "the workspace is mounted read-only".into())),
-        _ => {
-            let content = arg("content").unwrap_or_default();
-            workspace_result(workspace::write(root, &path, &content).map(|n| format!("wrote {n} bytes")))
-        }
+    if tool != "read" && read_only {
+        return Err((StatusCode::FORBIDDEN, "read_only", "the workspace is mounted read-only".into()));
+    }
+    let (root, tool_name, content) = (root.to_path_buf(), tool.to_string(), arg("content").unwrap_or_default());
+    let work = tokio::task::spawn_blocking(move || match tool_name.as_str() {
+        "read" => workspace::read(&root, &path),
+        _ => workspace::write(&root, &path, &content).map(|n| format!("wrote {n} bytes")),
+    });
+    match tokio::time::timeout(FILE_TOOL_DEADLINE, work).await {
+        Ok(Ok(result)) => workspace_result(result),
+        Ok(Err(e)) => Err((StatusCode::INTERNAL_SERVER_ERROR, "file_tool", e.to_string())),
+        Err(_) => Err((StatusCode::GATEWAY_TIMEOUT, "deadline", format!("`{tool}` did not finish within {FILE_TOOL_DEADLINE:?}"))),
     }
 }
 
@@ -599,7 +610,7 @@ async fn run_sandboxed(
         "read" | "write" => {
             // The container's workspace is this host directory; make sure it exists.
             sandboxes.ensure(config, placement).await.map_err(docker_error)?;
-            file_tool(&placement.workspace, tool, placement.read_only, arg)
+            file_tool(&placement.workspace, tool, placement.read_only, arg).await
         }
         other => Err((StatusCode::NOT_IMPLEMENTED, "not_runnable", format!("the gateway does not run `{other}` (it runs exec, read and write)"))),
     }
@@ -612,30 +623,9 @@ async fn run_on_host(root: &std::path::Path, tool: &str, arg: impl Fn(&str) -> O
     match tool {
         "exec" => {
             let Some(command) = arg("command") else { return Err((StatusCode::BAD_REQUEST, "bad_args", "`exec` needs args.command".into())) };
-            let child = tokio::process::Command::new("sh")
-                .arg("-c")
-                .arg(&command)
-                .current_dir(root)
-                .stdin(std::process::Stdio::null())
-                .kill_on_drop(true)
-                .output();
-            match tokio::time::timeout(timeout, child).await {
-                Ok(Ok(output)) => {
-                    let cap = |b: &[u8]| String::from_utf8_lossy(b.get(..sandbox::OUTPUT_CAP.min(b.len())).unwrap_or_default()).into_owned();
-                    Ok(RunResult {
-                        exit_code: i64::from(output.status.code().unwrap_or(-1)),
-                        truncated: output.stdout.len() > sandbox::OUTPUT_CAP || output.stderr.len() > sandbox::OUTPUT_CAP,
-                        stdout: cap(&output.stdout),
-                        stderr: cap(&output.stderr),
-                        timed_out: false,
-                    })
-                }
-                Ok(Err(e)) => Err((StatusCode::INTERNAL_SERVER_ERROR, "spawn", e.to_string())),
-                // Dropping the future kills the child (kill_on_drop).
-                Err(_) => Ok(RunResult { exit_code: 137, stdout: String::new(), stderr: String::new(), truncated: false, timed_out: true }),
-            }
+            host::run(root, &command, timeout).await.map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, "spawn", e.to_string()))
         }
-        "read" | "write" => file_tool(root, tool, false, arg),
+        "read" | "write" => file_tool(root, tool, false, arg).await,
         other => Err((StatusCode::NOT_IMPLEMENTED, "not_runnable", format!("the gateway does not run `{other}` (it runs exec, read and write)"))),
     }
 }

@@ -48,6 +48,17 @@ impl From<bollard::errors::Error> for SandboxError {
     }
 }
 
+/// Runs `$2` under `sh -c` in a new session (so its process group is its
+/// pid), with a watchdog in a session of its own that kills that group
+/// after `$1` seconds; when the command ends, whatever it left running in
+/// its group is killed too, and so is the watchdog. The watchdog writes to
+/// `/dev/null`, so it never holds the exec's output stream open.
+pub const RUN_WRAPPER: &str = r#"setsid sh -c "$2" & c=$!
+setsid sh -c 'sleep "$1"; kill -KILL -- -"$2"' watchdog "$1" "$c" >/dev/null 2>&1 & w=$!
+wait "$c"; rc=$?
+kill -KILL -- -"$c" 2>/dev/null; kill -KILL -- -"$w" 2>/dev/null
+exit "$rc""#;
+
 /// The result of one command.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RunResult {
@@ -293,10 +304,12 @@ impl Sandboxes {
         }
     }
 
-    /// Runs `sh -c command` in the container, killed after the timeout.
+    /// Runs `sh -c command` in the container in a session of its own
+    /// ([`RUN_WRAPPER`]), killed whole when it ends or after the timeout.
     pub async fn exec(&self, container: &str, user: &str, command: &str) -> Result<RunResult, SandboxError> {
         let seconds = self.timeout.as_secs().max(1).to_string();
-        let cmd = vec!["timeout", "-s", "KILL", seconds.as_str(), "sh", "-c", command];
+        let cmd = vec!["sh", "-c", RUN_WRAPPER, "palisade-run", seconds.as_str(), command];
+        let started = std::time::Instant::now();
         let options = CreateExecOptions {
             cmd: Some(cmd),
             attach_stdout: Some(true),
@@ -332,8 +345,8 @@ impl Sandboxes {
         };
         let inspected = self.docker.inspect_exec(&created.id).await?;
         let exit_code = inspected.exit_code.unwrap_or(-1);
-        // busybox `timeout -s KILL` reports 137 (128 + SIGKILL).
-        let timed_out = timed_out || exit_code == 137;
+        // The watchdog's SIGKILL shows as 137 (128 + 9) once the timeout has passed.
+        let timed_out = timed_out || (exit_code == 137 && started.elapsed() >= self.timeout);
         Ok(out.finish(exit_code, timed_out))
     }
 

@@ -11,9 +11,9 @@ use std::sync::Once;
 
 use serde_json::{json, Value};
 
-const TOKEN: &str = "test-token-0123456789";
+pub const TOKEN: &str = "test-token-0123456789";
 
-fn docker_ready() -> bool {
+pub fn docker_ready() -> bool {
     if Path::new("/var/run/docker.sock").exists() {
         return true;
     }
@@ -22,11 +22,11 @@ fn docker_ready() -> bool {
     false
 }
 
-fn palisade() -> Command {
+pub fn palisade() -> Command {
     Command::new(env!("CARGO_BIN_EXE_palisade"))
 }
 
-fn ensure_image() {
+pub fn ensure_image() {
     static IMAGE: Once = Once::new();
     IMAGE.call_once(|| {
         let out = palisade().args(["sandbox", "image"]).output().unwrap();
@@ -34,17 +34,17 @@ fn ensure_image() {
     });
 }
 
-fn docker(args: &[&str]) -> (bool, String) {
+pub fn docker(args: &[&str]) -> (bool, String) {
     let out = Command::new("docker").args(args).output().unwrap();
     (out.status.success(), String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// A gateway process on a random loopback port, killed on drop.
-struct Gateway {
-    child: Child,
-    addr: SocketAddr,
-    dir: PathBuf,
-    prefix: String,
+pub struct Gateway {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub dir: PathBuf,
+    pub prefix: String,
 }
 
 impl Drop for Gateway {
@@ -55,13 +55,13 @@ impl Drop for Gateway {
 }
 
 /// A test's own directory and container prefix; containers go when it ends.
-struct Scratch {
-    dir: PathBuf,
-    prefix: String,
+pub struct Scratch {
+    pub dir: PathBuf,
+    pub prefix: String,
 }
 
 impl Scratch {
-    fn new(name: &str) -> Self {
+    pub fn new(name: &str) -> Self {
         let prefix = format!("palisade-t{}-{name}-", std::process::id());
         let dir = std::env::temp_dir().join(&prefix);
         let _ = std::fs::remove_dir_all(&dir);
@@ -81,13 +81,18 @@ impl Scratch {
         )
     }
 
-    fn start(&self, policy: &str) -> Gateway {
+    pub fn start(&self, policy: &str) -> Gateway {
+        self.start_with(policy, 3)
+    }
+
+    /// A gateway whose tool runs are killed after `timeout_s` seconds.
+    pub fn start_with(&self, policy: &str, timeout_s: u32) -> Gateway {
         let path = self.dir.join("policy.pal");
         std::fs::write(&path, policy).unwrap();
         let mut child = palisade()
             .args(["gateway", "--policy"])
             .arg(&path)
-            .args(["--listen", "127.0.0.1:0", "--timeout", "3", "--state-dir"])
+            .args(["--listen", "127.0.0.1:0", "--timeout", &timeout_s.to_string(), "--state-dir"])
             .arg(self.dir.join("state"))
             .env("PALISADE_GATEWAY_TOKEN", TOKEN)
             .stdout(Stdio::piped())
@@ -112,7 +117,7 @@ impl Drop for Scratch {
 }
 
 /// One HTTP/1.1 request; returns status and JSON body.
-fn http(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+pub fn http(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
     let mut stream = TcpStream::connect(addr).unwrap();
     let body = if body.is_null() { String::new() } else { body.to_string() };
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
@@ -129,17 +134,17 @@ fn http(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: &
     (status, serde_json::from_str(json).unwrap_or(Value::Null))
 }
 
-fn invoke(gw: &Gateway, agent: &str, session: &str, tool: &str, args: Value) -> (u16, Value) {
+pub fn invoke(gw: &Gateway, agent: &str, session: &str, tool: &str, args: Value) -> (u16, Value) {
     http(gw.addr, "POST", "/v1/tools/invoke", Some(TOKEN), &json!({"agent": agent, "session": session, "tool": tool, "args": args}))
 }
 
-fn exec(gw: &Gateway, agent: &str, session: &str, command: &str) -> Value {
+pub fn exec(gw: &Gateway, agent: &str, session: &str, command: &str) -> Value {
     let (status, body) = invoke(gw, agent, session, "exec", json!({"command": command}));
     assert_eq!(status, 200, "{body}");
     body["result"].clone()
 }
 
-fn container_of(gw: &Gateway, scope_key: &str) -> String {
+pub fn container_of(gw: &Gateway, scope_key: &str) -> String {
     palisade::gateway::sandbox::container_name(&gw.prefix, scope_key)
 }
 

@@ -4,6 +4,7 @@
 mod cli;
 mod corpus;
 mod gateway;
+mod gateway_attacks;
 mod ingress_properties;
 mod limits;
 mod malformed;
