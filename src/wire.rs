@@ -22,14 +22,11 @@ pub struct OwnedRequest {
     pub session: Option<String>,
     #[serde(default)]
     pub subagent: bool,
-    #[serde(default = "yes")]
+    /// Left out: not an owner (fail closed).
+    #[serde(default)]
     pub owner: bool,
     #[serde(default)]
     pub sender: Option<String>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 impl OwnedRequest {

@@ -172,11 +172,13 @@ fn strs(list: &[&str]) -> Vec<String> {
 /// The same layers as Cedar policies: permit everything, one `forbid` per
 /// layer, each with the condition under which the layer applies. Provider
 /// entries apply to their family (`openai`, `openai/...`) unless a more
-/// specific entry exists, as in Palisade.
+/// specific entry exists, as in Palisade; a request without a provider
+/// meets every provider entry.
 pub fn cedar_policies(agents: &[AgentShape]) -> String {
-    let openai = r#"(context.provider == "openai" || context.provider like "openai/*") && context.provider != "openai/gpt-5-mini""#;
-    let mini = r#"context.provider == "openai/gpt-5-mini""#;
-    let anthropic = r#"(context.provider == "anthropic" || context.provider like "anthropic/*")"#;
+    // A request without a provider ("") is decided as strictly as any: every provider entry applies.
+    let openai = r#"(context.provider == "" || ((context.provider == "openai" || context.provider like "openai/*") && context.provider != "openai/gpt-5-mini"))"#;
+    let mini = r#"(context.provider == "" || context.provider == "openai/gpt-5-mini")"#;
+    let anthropic = r#"(context.provider == "" || context.provider == "anthropic" || context.provider like "anthropic/*")"#;
     let minimal = expand(&strs(builtins::profile("minimal").flatten().expect("minimal lists tools")));
     let mut out = String::from("permit(principal, action, resource);\n");
     out += &format!("forbid(principal, action, resource) when {{ resource in {} }};\n", cedar_set(&expand(&names(GLOBAL_DENY))));

@@ -73,8 +73,9 @@ enum Command {
         sender: Option<String>,
         #[arg(long)]
         subagent: bool,
+        /// Decide as an owner (left out: not an owner, as every request).
         #[arg(long)]
-        non_owner: bool,
+        owner: bool,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -166,11 +167,13 @@ fn duration(text: &str) -> Result<std::time::Duration, String> {
 /// The bundled example, so that `palisade demo` works with no files at all.
 const DEMO_POLICY: &str = include_str!("../../examples/multi-agent.pal");
 const DEMO_REQUESTS: &[&str] = &[
-    r#"{"kind":"tool","agent":"main","tool":"exec"}"#,
+    r#"{"kind":"tool","agent":"main","tool":"exec","provider":"anthropic"}"#,
     r#"{"kind":"tool","agent":"main","tool":"exec","provider":"openai/gpt-5"}"#,
-    r#"{"kind":"tool","agent":"main","tool":"cron","sender":"telegram:999"}"#,
+    r#"{"kind":"tool","agent":"main","tool":"exec"}"#,
+    r#"{"kind":"tool","agent":"main","tool":"cron","owner":true,"sender":"telegram:999"}"#,
+    r#"{"kind":"tool","agent":"main","tool":"cron","provider":"anthropic"}"#,
     r#"{"kind":"tool","agent":"family","tool":"read"}"#,
-    r#"{"kind":"tool","agent":"family","tool":"exec"}"#,
+    r#"{"kind":"tool","agent":"family","tool":"exec","provider":"anthropic"}"#,
     r#"{"kind":"tool","agent":"public","tool":"sessions_send","session":"agent:public:telegram:direct:42"}"#,
     r#"{"kind":"tool","agent":"public","tool":"web_fetch"}"#,
     r#"{"kind":"tool","agent":"main","tool":"sessions_spawn","subagent":true}"#,
@@ -374,7 +377,7 @@ pub fn main() -> ExitCode {
         Command::Sandbox { command } => sandbox(command),
         Command::Decide { file, request, requests } => with_policy(&file, |policy| decide(policy, request, requests)),
         Command::Explain { file, request, format } => with_policy(&file, |policy| explain(policy, &request, format)),
-        Command::Tools { file, agent, provider, session, sender, subagent, non_owner, format } => {
+        Command::Tools { file, agent, provider, session, sender, subagent, owner, format } => {
             with_policy(&file, |policy| {
                 let request = palisade::ToolRequest {
                     agent: &agent,
@@ -382,7 +385,7 @@ pub fn main() -> ExitCode {
                     provider: provider.as_deref(),
                     session: session.as_deref(),
                     subagent,
-                    owner: !non_owner,
+                    owner,
                     sender: sender.as_deref(),
                 };
                 tools(policy, &request, format)

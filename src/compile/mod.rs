@@ -773,7 +773,8 @@ impl<'p> Compiler<'p> {
     ) -> Option<Engine> {
         let Classes { provider_names, sender_names, group_names, group_index } = classes;
         let words = self.tool_names.len().div_ceil(64).max(1);
-        let providers = provider_names.len() + 1;
+        // None, each named provider, and "any" (a request without one) when there are named ones.
+        let providers = provider_names.len() + 1 + usize::from(!provider_names.is_empty());
         let senders = sender_names.len() + 1;
         let groups = group_names.len() + 1;
         let total = agents

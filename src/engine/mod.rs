@@ -375,12 +375,33 @@ impl Engine {
 
     /// The layers that apply in a context, in evaluation order.
     pub(crate) fn layers_of(&self, context: Context) -> impl Iterator<Item = &Layer> {
-        let ids = layer_ids(&self.global, self.agents.get(context.agent as usize), context);
-        ids.into_iter().flatten().filter_map(|id| self.layers.get(id as usize))
+        let classes = if context.provider as usize == self.any_provider_class() && context.provider != 0 {
+            // No provider given: every provider entry applies (as strict as any provider).
+            1..=self.provider_names.len()
+        } else {
+            context.provider as usize..=context.provider as usize
+        };
+        layer_ids(&self.global, self.agents.get(context.agent as usize), context, classes).filter_map(|id| self.layers.get(id as usize))
+    }
+
+    /// The provider class of a request that names no provider: one class
+    /// past the named ones, whose layers are all of theirs; 0 when the policy
+    /// names no provider (then there is nothing to be strict about).
+    pub(crate) fn any_provider_class(&self) -> usize {
+        if self.provider_names.is_empty() {
+            0
+        } else {
+            self.provider_names.len() + 1
+        }
+    }
+
+    /// Provider classes: none (0), each named one, and "any" when there are named ones.
+    pub(crate) fn provider_classes(&self) -> usize {
+        self.any_provider_class() + 1
     }
 
     pub(crate) fn context_at(&self, agent: u32, provider: u32, sender: u32, group: u32, flags: u8) -> Context {
-        let providers = self.provider_names.len() + 1;
+        let providers = self.provider_classes();
         let senders = self.sender_names.len() + 1;
         let groups = self.group_names.len() + 1;
         let index = (((agent as usize * providers + provider as usize) * senders + sender as usize) * groups + group as usize)
@@ -391,27 +412,42 @@ impl Engine {
 }
 
 /// The layer ids of a context in evaluation order; shared by the compiler's
-/// fold and by explanations, so both see the same layers.
-pub(crate) fn layer_ids(global: &GlobalLayers, agent: Option<&AgentEntry>, context: Context) -> [Option<LayerId>; 15] {
-    let Some(agent) = agent else { return [None; 15] };
-    let p = context.provider as usize;
-    let s = context.sender as usize;
-    let when = |cond: bool, id: Option<LayerId>| if cond { id } else { None };
-    [
-        agent.profile,
-        agent.provider_profile.get(p).copied().flatten(),
-        global.rules,
-        global.provider_rules.get(p).copied().flatten(),
-        agent.rules,
-        agent.provider_rules.get(p).copied().flatten(),
-        when(context.sandboxed(), Some(agent.sandbox_tools)),
-        when(context.sandboxed(), agent.workspace_ro),
-        when(context.subagent(), Some(global.subagent_fixed)),
-        when(context.subagent(), global.subagent),
-        when(context.subagent(), agent.subagent),
-        global.sender.get(s).copied().flatten(),
-        agent.sender.get(s).copied().flatten(),
-        global.group.get(context.group as usize).copied().flatten(),
-        when(!context.owner(), Some(global.owner_only)),
-    ]
+/// fold and by explanations, so both see the same layers. `providers` are
+/// the provider classes whose entries apply: one class, or every named one
+/// for a request without a provider.
+pub(crate) fn layer_ids<'a>(
+    global: &'a GlobalLayers,
+    agent: Option<&'a AgentEntry>,
+    context: Context,
+    providers: std::ops::RangeInclusive<usize>,
+) -> impl Iterator<Item = LayerId> + 'a {
+    agent.into_iter().flat_map(move |agent| {
+        let s = context.sender as usize;
+        let when = |cond: bool, id: Option<LayerId>| if cond { id } else { None };
+        let providers = providers.clone();
+        let of = move |slots: &'a [Option<LayerId>]| providers.clone().filter_map(move |p| slots.get(p).copied().flatten());
+        agent
+            .profile
+            .into_iter()
+            .chain(of(&agent.provider_profile))
+            .chain(global.rules)
+            .chain(of(&global.provider_rules))
+            .chain(agent.rules)
+            .chain(of(&agent.provider_rules))
+            .chain(
+                [
+                    when(context.sandboxed(), Some(agent.sandbox_tools)),
+                    when(context.sandboxed(), agent.workspace_ro),
+                    when(context.subagent(), Some(global.subagent_fixed)),
+                    when(context.subagent(), global.subagent),
+                    when(context.subagent(), agent.subagent),
+                    global.sender.get(s).copied().flatten(),
+                    agent.sender.get(s).copied().flatten(),
+                    global.group.get(context.group as usize).copied().flatten(),
+                    when(!context.owner(), Some(global.owner_only)),
+                ]
+                .into_iter()
+                .flatten(),
+            )
+    })
 }

@@ -4,8 +4,12 @@
 use super::{Context, Engine, OWNER, SANDBOXED, SUBAGENT};
 use crate::ast::SandboxMode;
 
-/// A tool request. Only `agent` and `tool` are required; the defaults are no
-/// provider, the agent's main session, not a sub-agent, an owner, no sender.
+/// A tool request. Only `agent` and `tool` are required. Every field left
+/// out is decided as its least privileged value: no provider is as strict
+/// as any provider the policy names, no session is a session other than the
+/// agent's main one, not an owner, no sender. A session key of the
+/// sub-agent form (`agent:<id>:subagent:<n>`) makes the call a sub-agent's
+/// whatever `subagent` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ToolRequest<'a> {
     pub agent: &'a str,
@@ -21,7 +25,7 @@ pub struct ToolRequest<'a> {
 
 impl<'a> ToolRequest<'a> {
     pub fn new(agent: &'a str, tool: &'a str) -> Self {
-        ToolRequest { agent, tool, provider: None, session: None, subagent: false, owner: true, sender: None }
+        ToolRequest { agent, tool, provider: None, session: None, subagent: false, owner: false, sender: None }
     }
 }
 
@@ -61,11 +65,15 @@ impl Engine {
         let agent_index = with_lowercase(request.agent.trim(), |a| self.agent_index.get(a).copied())
             .ok_or_else(|| RequestError::UnknownAgent(request.agent.to_string()))?;
         let agent = self.agents.get(agent_index as usize).ok_or_else(|| RequestError::UnknownAgent(request.agent.to_string()))?;
-        let provider = request.provider.map_or(0, |p| self.provider_class(p.trim()));
+        let provider = match request.provider {
+            Some(p) => self.provider_class(p.trim()),
+            None => self.any_provider_class() as u32,
+        };
+        let subagent = request.subagent || request.session.is_some_and(is_subagent_key);
         let sender = request.sender.map_or(0, |s| with_lowercase(s.trim(), |s| self.sender_index.get(s).copied().unwrap_or(0)));
 
         let mut flags = 0;
-        if request.subagent {
+        if subagent {
             flags |= SUBAGENT;
         }
         if self.is_owner(request) {
@@ -74,17 +82,21 @@ impl Engine {
         let sandboxed = match agent.sandbox.mode {
             SandboxMode::Off => false,
             SandboxMode::All => true,
-            // A sub-agent never runs in the main session, whatever key it claims.
-            SandboxMode::NonMain => {
-                request.subagent
-                    || request.session.is_some_and(|s| !s.trim().eq_ignore_ascii_case(&agent.main_key))
-            }
+            // A sub-agent never runs in the main session, whatever key it claims;
+            // a request without a session is not in it either.
+            SandboxMode::NonMain => subagent || !request.session.is_some_and(|s| s.eq_ignore_ascii_case(&agent.main_key)),
         };
         if sandboxed {
             flags |= SANDBOXED;
         }
         let group = request.session.map_or(0, |s| with_lowercase(s.trim(), |s| self.group_class(s)));
         Ok(self.context_at(agent_index, provider, sender, group, flags))
+    }
+
+    /// The main session key of an agent (`agent:<id>:main`), if it exists.
+    pub fn main_session(&self, agent: &str) -> Option<&str> {
+        let index = with_lowercase(agent.trim(), |a| self.agent_index.get(a).copied())?;
+        self.agents.get(index as usize).map(|a| a.main_key.as_str())
     }
 
     /// The group class of a session key `agent:<id>:<channel>:group:<gid>`
@@ -137,6 +149,13 @@ impl Engine {
             _ => true,
         }
     }
+}
+
+/// `agent:<id>:subagent:<n>`: the session of a sub-agent (ids are escaped,
+/// so the third component is the key's kind).
+pub fn is_subagent_key(session: &str) -> bool {
+    let mut parts = session.trim().split(':');
+    matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(_), Some(k)) if a.eq_ignore_ascii_case("agent") && k.eq_ignore_ascii_case("subagent"))
 }
 
 #[cfg(test)]

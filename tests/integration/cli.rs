@@ -51,7 +51,7 @@ fn decide_one_request() {
         "decide",
         "examples/multi-agent.pal",
         "--request",
-        r#"{"kind":"tool","agent":"family","tool":"exec"}"#,
+        r#"{"kind":"tool","agent":"family","tool":"exec","provider":"anthropic"}"#,
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
@@ -67,7 +67,7 @@ fn decide_jsonl_keeps_one_line_per_request_and_names_bad_lines() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("requests.jsonl");
     let mut f = std::fs::File::create(&path).unwrap();
-    writeln!(f, r#"{{"kind":"tool","agent":"main","tool":"exec"}}"#).unwrap();
+    writeln!(f, r#"{{"kind":"tool","agent":"main","tool":"exec","provider":"anthropic"}}"#).unwrap();
     writeln!(f, r#"{{"kind":"tool","agent":"main"}}"#).unwrap();
     writeln!(f, "not json").unwrap();
     writeln!(f, r#"{{"kind":"tool","agent":"family","tool":"read","provider":"openai/gpt-5","session":"agent:family:main","subagent":false,"owner":true,"sender":"telegram:123"}}"#).unwrap();
@@ -101,7 +101,7 @@ fn decide_from_stdin_and_oversized_lines() {
     let mut stdin = child.stdin.take().unwrap();
     let huge = format!("{{\"kind\":\"tool\",\"agent\":\"{}\",\"tool\":\"exec\"}}\n", "a".repeat(2 << 20));
     stdin.write_all(huge.as_bytes()).unwrap();
-    stdin.write_all(b"{\"kind\":\"tool\",\"agent\":\"main\",\"tool\":\"exec\"}\n").unwrap();
+    stdin.write_all(b"{\"kind\":\"tool\",\"agent\":\"main\",\"tool\":\"exec\",\"provider\":\"anthropic\"}\n").unwrap();
     drop(stdin);
     let out = child.wait_with_output().unwrap();
     let lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
@@ -123,16 +123,23 @@ fn explain_lists_every_layer() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     let layers: Vec<&str> = v["layers"].as_array().unwrap().iter().map(|l| l["layer"].as_str().unwrap()).collect();
-    assert_eq!(layers, ["profile", "global", "agent", "sandbox", "sandbox_workspace", "subagent_fixed", "subagent"]);
-    let text = palisade(&["explain", "examples/multi-agent.pal", "--request", r#"{"kind":"tool","agent":"family","tool":"exec"}"#]);
+    // No provider: every provider entry applies; no owner: the owner-only layer applies.
+    assert_eq!(
+        layers,
+        ["profile", "global", "global_provider", "agent", "sandbox", "sandbox_workspace", "subagent_fixed", "subagent", "owner_only"]
+    );
+    let request = r#"{"kind":"tool","agent":"family","tool":"exec","provider":"anthropic"}"#;
+    let text = palisade(&["explain", "examples/multi-agent.pal", "--request", request]);
     assert!(stdout(&text).starts_with("DENY exec for family: denied by agent family deny list"));
+    let text = palisade(&["explain", "examples/multi-agent.pal", "--request", r#"{"kind":"tool","agent":"family","tool":"exec"}"#]);
+    assert!(stdout(&text).starts_with("DENY exec for family: denied by global provider openai deny list"), "{}", stdout(&text));
 }
 
 #[test]
 fn tools_lists_effective_tools() {
     let out = palisade(&["tools", "examples/multi-agent.pal", "--agent", "public"]);
-    assert_eq!(stdout(&out), "# agent public (sandboxed)\nsessions_send\n");
-    let out = palisade(&["tools", "examples/multi-agent.pal", "--agent", "main", "--subagent", "--non-owner"]);
+    assert_eq!(stdout(&out), "# agent public (sandboxed, non-owner)\nsessions_send\n");
+    let out = palisade(&["tools", "examples/multi-agent.pal", "--agent", "main", "--subagent", "--provider", "anthropic"]);
     let s = stdout(&out);
     assert!(s.contains("exec") && !s.contains("cron") && !s.contains("sessions_spawn") && !s.contains("browser"), "{s}");
     let unknown = palisade(&["tools", "examples/multi-agent.pal", "--agent", "nobody"]);

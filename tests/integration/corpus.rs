@@ -40,7 +40,7 @@ fn corpus() {
                 provider: s("provider"),
                 session: s("session"),
                 subagent: v.get("subagent").and_then(Value::as_bool).unwrap_or(false),
-                owner: v.get("owner").and_then(Value::as_bool).unwrap_or(true),
+                owner: v.get("owner").and_then(Value::as_bool).unwrap_or(false),
                 sender: s("sender"),
             };
             let want = match s("expect") {

@@ -75,6 +75,28 @@ proptest! {
         });
     }
 
+    /// Fail closed: leaving out the provider, the session or `owner` never
+    /// allows what some value of that field would deny.
+    #[test]
+    fn a_field_left_out_never_allows_more_than_a_value_of_it(p in policy()) {
+        let Some(policy) = compile(&p) else { return Ok(()) };
+        let engine = policy.engine();
+        all_requests(&p, |agent, tool, provider, main, subagent, owner| {
+            let id = format!("a{agent}");
+            let key = session(agent, main);
+            let r = request(&id, tool, provider, &key, subagent, owner);
+            let allowed = engine.decide(&r);
+            let left_out = [
+                palisade::ToolRequest { provider: None, ..r },
+                palisade::ToolRequest { session: None, ..r },
+                palisade::ToolRequest { owner: palisade::ToolRequest::new(&id, tool).owner, ..r },
+            ];
+            for without in left_out {
+                assert!(allowed || !engine.decide(&without), "{without:?} allowed, {r:?} denied\n{}", render(&p));
+            }
+        });
+    }
+
     #[test]
     fn a_tool_in_an_active_deny_list_is_never_allowed(p in policy()) {
         let Some(policy) = compile(&p) else { return Ok(()) };

@@ -246,6 +246,16 @@ pub fn reference_layers(p: &GenPolicy, agent: usize, provider: Option<&str>, mai
     layers
 }
 
+/// The reference decision. A request without a provider is decided as
+/// strictly as any provider the policy could name (and as none).
+pub fn reference_allows(p: &GenPolicy, agent: usize, tool: &str, provider: Option<&str>, main: bool, subagent: bool, owner: bool) -> bool {
+    let one = |provider: Option<&str>| reference_layers(p, agent, provider, main, subagent, owner).iter().all(|l| passes(l, tool));
+    match provider {
+        Some(_) => one(provider),
+        None => one(None) && PROVIDER_KEYS.iter().all(|k| one(Some(k))),
+    }
+}
+
 pub fn passes(layer: &RefLayer, tool: &str) -> bool {
     !layer.deny.iter().any(|d| d == tool) && layer.allow.as_ref().is_none_or(|a| a.iter().any(|x| x == tool))
 }
@@ -282,7 +292,7 @@ pub fn agrees_with_reference(p: &GenPolicy, engine: &palisade::Engine) {
     all_requests(p, |agent, tool, provider, main, subagent, owner| {
         let id = format!("a{agent}");
         let key = session(agent, main);
-        let want = reference_layers(p, agent, provider, main, subagent, owner).iter().all(|l| passes(l, tool));
+        let want = reference_allows(p, agent, tool, provider, main, subagent, owner);
         let r = request(&id, tool, provider, &key, subagent, owner);
         assert_eq!(engine.decide(&r), want, "{}\n{r:?}", render(p));
         assert_eq!(engine.explain(&r).allowed, want, "{}\n{r:?}", render(p));
