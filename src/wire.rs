@@ -43,11 +43,13 @@ impl OwnedRequest {
     }
 }
 
-/// An inbound message, for `ingress` and `route` requests.
+/// An inbound message, for `ingress` and `route` requests (and the
+/// gateway's `/v1/ingress`, where `kind` may be left out).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OwnedInbound {
     #[allow(dead_code)] // checked in `parse` before deserialising
+    #[serde(default)]
     pub kind: String,
     pub channel: String,
     #[serde(default)]

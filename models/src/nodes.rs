@@ -50,7 +50,7 @@ fn step(live: &[bool; PAIRS], action: Action, bug: Bug) -> Option<([bool; PAIRS]
         }
         Action::Run(i) => {
             let (r, c) = pair(i);
-            store.node_consume(r, c).ok().map(|outcome| outcome.is_ok())
+            store.node_consume(r, c, 0, std::time::Duration::from_secs(600)).ok().map(|outcome| outcome.is_ok())
         }
     })?;
     let mut after = [false; PAIRS];

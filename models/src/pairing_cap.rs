@@ -120,7 +120,7 @@ fn step(state: &State, w: usize) -> Option<(Worker, u8)> {
         };
         drop(connections);
         let reader = StepConnection::open(&path).ok()?;
-        let committed = reader.live_pending("telegram", "default").ok()?;
+        let committed = reader.live_pending("telegram").ok()?;
         Some((after, u8::try_from(committed).ok()?))
     })();
     remove_database(&path);

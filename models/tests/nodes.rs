@@ -26,7 +26,7 @@ fn node_approval_claim_end_to_end() {
         match action {
             Action::Approve(i) => store.node_approve(REQUESTS[i / 2], COMMANDS[i % 2], 0).unwrap(),
             Action::Run(i) => {
-                if store.node_consume(REQUESTS[i / 2], COMMANDS[i % 2]).unwrap().is_err() {
+                if store.node_consume(REQUESTS[i / 2], COMMANDS[i % 2], 0, std::time::Duration::from_secs(600)).unwrap().is_err() {
                     refused += 1;
                 }
             }

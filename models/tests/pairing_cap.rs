@@ -82,7 +82,7 @@ fn pairing_cap_claim_end_to_end() {
     drop(connections);
     assert!(busy >= 1, "a racing begin must find the write lock taken");
     assert!(outcome.contains(&Some(Err(Refusal::CapReached))), "{outcome:?}");
-    assert_eq!(StepConnection::open(&db).unwrap().live_pending("telegram", "default").unwrap(), cap);
+    assert_eq!(StepConnection::open(&db).unwrap().live_pending("telegram").unwrap(), cap);
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }

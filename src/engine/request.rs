@@ -136,6 +136,12 @@ impl Engine {
         })
     }
 
+    /// Whether `sender` (`channel:id`) is listed in `owners`. A policy that
+    /// lists no owners has none: the gateway then never marks a sender an owner.
+    pub fn is_owner_sender(&self, sender: &str) -> bool {
+        !self.owners.is_empty() && with_lowercase(sender.trim(), |s| self.owners.contains(s))
+    }
+
     /// A request is from an owner when it says so and, if the policy lists
     /// owners and the request names a sender, that sender is listed.
     fn is_owner(&self, request: &ToolRequest<'_>) -> bool {

@@ -194,6 +194,15 @@ pub(crate) fn escaped(part: &str) -> String {
     out
 }
 
+/// `agent:<id>:subagent:<n>`, escaped like every key: a sub-agent's session.
+pub fn subagent_session_key(agent: &str, n: &str) -> String {
+    let mut key = String::from("agent:");
+    push_component(&mut key, agent);
+    key.push_str(":subagent:");
+    push_component(&mut key, n);
+    key
+}
+
 /// `agent:<id>:main`, escaped like every key.
 pub(crate) fn main_session_key(agent: &str) -> String {
     let mut key = String::from("agent:");

@@ -35,6 +35,11 @@ impl Secret {
         Secret { digest: digest(secret.as_bytes()) }
     }
 
+    /// The digest, to derive the credential epoch from; never the secret.
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
+    }
+
     pub fn matches(&self, presented: &str) -> bool {
         bool::from(self.digest.ct_eq(&digest(presented.as_bytes())))
     }

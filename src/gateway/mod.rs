@@ -6,10 +6,13 @@
 pub mod audit;
 pub mod auth;
 pub mod devices;
+pub mod handles;
 pub mod host;
 pub mod pairing;
+pub mod principals;
 pub mod reload;
 pub mod sandbox;
+mod sessions;
 pub mod store;
 pub mod workspace;
 
@@ -23,14 +26,16 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::ast::AuthMode;
-use crate::engine::{Engine, ToolRequest};
+use crate::engine::Engine;
 use auth::{Limiter, Secret, Verdict};
-use sandbox::{RunResult, Sandboxes};
+use principals::{Principal, Role};
+use sandbox::Sandboxes;
+pub use sessions::{node_digest, HANDLE_TTL, NODE_APPROVAL_TTL};
 
 /// Largest request body; a larger one gets 413.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -74,6 +79,8 @@ pub struct GatewayOptions {
 struct AppState {
     policy: reload::PolicySlot,
     secret: Option<Secret>,
+    credentials: principals::Credentials,
+    handle_key: handles::HandleKey,
     limiter: Limiter,
     sandboxes: Option<Sandboxes>,
     store: store::Store,
@@ -107,16 +114,23 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
             None
         }
     };
+    let state_dir = private_state_dir(&options.state_dir)?;
+    let store = store::Store::open(&state_dir.join("palisade.db"))?;
+    private_files(&state_dir, &["palisade.db", "palisade.db-wal", "palisade.db-shm", "audit.jsonl"])?;
+    let epoch = principals::epoch(secret.as_ref().map(Secret::digest));
+    let mut key = [0u8; 32];
+    pairing::random(&mut key).map_err(|e| GatewayError::Serve(format!("no randomness for the handle key: {e}")))?;
     let state = Arc::new(AppState {
         limiter: Limiter::new(config.rate_limit),
-        store: store::Store::open(&options.state_dir.join("palisade.db"))?,
+        credentials: principals::Credentials::load(&store, epoch, store::now_ms())?,
+        handle_key: handles::HandleKey::new(key),
+        store,
         challenges: devices::Challenges::new(config.device_skew),
-        audit: audit::Audit::open(&options.state_dir.join("audit.jsonl"))
-            .map_err(|e| store::StoreError::other(format!("audit log: {e}")))?,
+        audit: audit::Audit::open(&state_dir.join("audit.jsonl")).map_err(|e| store::StoreError::other(format!("audit log: {e}")))?,
         policy: reload::PolicySlot::new(engine),
         secret,
         sandboxes,
-        state_dir: options.state_dir,
+        state_dir,
         timeout: options.timeout,
     });
     spawn_pruner(Arc::clone(&state), options.prune_idle, options.prune_max_age);
@@ -130,6 +144,32 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
         })
         .await
         .map_err(|e| GatewayError::Serve(e.to_string()))
+}
+
+/// The state directory as an absolute path (Docker refuses relative bind
+/// sources), created if needed and made private (0700): it holds pairing
+/// codes, credential digests and the audit log.
+fn private_state_dir(dir: &std::path::Path) -> Result<PathBuf, GatewayError> {
+    use std::os::unix::fs::PermissionsExt;
+    let fail = |e: std::io::Error| GatewayError::Serve(format!("state directory {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let dir = std::path::absolute(dir).map_err(fail)?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+    Ok(dir)
+}
+
+/// Files of the state directory readable by the gateway's user only (0600).
+fn private_files(dir: &std::path::Path, names: &[&str]) -> Result<(), GatewayError> {
+    use std::os::unix::fs::PermissionsExt;
+    for name in names {
+        let path = dir.join(name);
+        match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(GatewayError::Serve(format!("{}: {e}", path.display()))),
+        }
+    }
+    Ok(())
 }
 
 /// On every SIGHUP: reopens the audit log (rotation), then re-reads the
@@ -194,14 +234,21 @@ fn spawn_pruner(state: Arc<AppState>, idle: Duration, max_age: Duration) {
 fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/v1/decide", post(decide))
-        .route("/v1/tools/invoke", post(invoke))
+        .route("/v1/ingress", post(sessions::ingress))
+        .route("/v1/tools/invoke", post(sessions::invoke))
+        .route("/v1/sessions/open", post(sessions::open_session))
+        .route("/v1/sessions/spawn", post(sessions::spawn))
         .route("/v1/pairing", get(pairing_list))
         .route("/v1/pairing/request", post(pairing_request))
         .route("/v1/pairing/approve", post(pairing_approve))
+        .route("/v1/devices", get(device_list))
+        .route("/v1/devices/revoke", post(device_revoke))
         .route("/v1/devices/challenge", post(device_challenge))
         .route("/v1/devices/connect", post(device_connect))
-        .route("/v1/nodes/approve", post(node_approve))
-        .route("/v1/nodes/run", post(node_run))
+        .route("/v1/nodes/approve", post(sessions::node_approve))
+        .route("/v1/nodes/run", post(sessions::node_run))
+        .route("/v1/credentials", get(credential_list).post(credential_mint))
+        .route("/v1/credentials/revoke", post(credential_revoke))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), authenticate));
     Router::new().route("/healthz", get(healthz)).merge(api).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state)
 }
@@ -219,9 +266,16 @@ pub fn parse_bodies(body: &str) -> Vec<Result<(), String>> {
         parse::<PairingRequest>(body).map(|r| drop(pairing::peer(&r.channel, r.account.as_deref(), &r.sender))),
         parse::<PairingApproval>(body).map(drop),
         parse::<DeviceConnect>(body).map(|r| drop(r.device_id.trim().to_ascii_lowercase())),
-        parse::<NodeApproval>(body).map(|r| drop(command_digest(&r.command))),
-        parse::<NodeRun>(body).map(|r| drop(command_digest(&r.command))),
-        parse::<InvokeRequest>(body).map(drop),
+        parse::<sessions::NodeApproval>(body).map(|r| drop(node_digest(&r.agent, &r.session, &r.command))),
+        parse::<sessions::NodeRun>(body).map(drop),
+        parse::<sessions::InvokeRequest>(body).map(drop),
+        parse::<sessions::OpenSession>(body).map(drop),
+        parse::<sessions::Spawn>(body).map(drop),
+        parse::<CredentialMint>(body).map(|r| {
+            let _ = r.ttl.as_deref().map(crate::engine::gateway::parse_duration);
+        }),
+        parse::<CredentialRevoke>(body).map(drop),
+        parse::<DeviceRevoke>(body).map(drop),
     ]
 }
 
@@ -247,29 +301,41 @@ async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Bearer secret, compared in constant time; failures counted per address.
-async fn authenticate(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, request: Request, next: Next) -> Response {
-    let Some(secret) = &state.secret else { return next.run(request).await };
+/// Who is calling: the operator secret (compared in constant time), else a
+/// live minted credential; failures counted per address. Then the role
+/// must be allowed on the endpoint ([`principals::Role::may`]); the
+/// principal goes to the handler as an extension.
+async fn authenticate(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, mut request: Request, next: Next) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    let ok = auth::admits(Some(secret), presented) || (!presented.is_empty() && is_device_token(&state, presented));
-    match state.limiter.attempt(client_ip(peer), ok, Instant::now()) {
-        Verdict::Allowed => next.run(request).await,
-        Verdict::LockedOut => error(StatusCode::TOO_MANY_REQUESTS, "locked_out", "too many failed attempts from this address; try later"),
-        Verdict::Unauthorized if presented.is_empty() => error(StatusCode::UNAUTHORIZED, "missing_secret", "send `Authorization: Bearer <token>`"),
-        Verdict::Unauthorized => error(StatusCode::UNAUTHORIZED, "wrong_secret", "the secret does not match"),
+    let principal = match &state.secret {
+        // `auth none` is refused beyond loopback (check_exposure): every local caller is the operator.
+        None => Some(Principal::operator()),
+        Some(secret) if auth::admits(Some(secret), presented) => Some(Principal::operator()),
+        Some(_) if !presented.is_empty() => state.credentials.principal(presented, store::now_ms()),
+        Some(_) => None,
+    };
+    let principal = match state.limiter.attempt(client_ip(peer), principal.is_some(), Instant::now()) {
+        Verdict::Allowed => principal,
+        Verdict::LockedOut => return error(StatusCode::TOO_MANY_REQUESTS, "locked_out", "too many failed attempts from this address; try later"),
+        Verdict::Unauthorized if presented.is_empty() => return error(StatusCode::UNAUTHORIZED, "missing_secret", "send `Authorization: Bearer <token>`"),
+        Verdict::Unauthorized => return error(StatusCode::UNAUTHORIZED, "wrong_secret", "the secret does not match"),
+    };
+    let Some(principal) = principal else { return error(StatusCode::UNAUTHORIZED, "wrong_secret", "the secret does not match") };
+    let endpoint = principals::endpoint_of(request.uri().path());
+    if !endpoint.is_some_and(|e| principal.role.may(e)) && principal.role != Role::Operator {
+        return error(
+            StatusCode::FORBIDDEN,
+            "forbidden_for_role",
+            format!("a {} credential may not call {}", principal.role.as_str(), request.uri().path()),
+        );
     }
-}
-
-/// A token handed out by `/v1/devices/connect` (stored as its SHA-256).
-fn is_device_token(state: &AppState, presented: &str) -> bool {
-    use sha2::{Digest, Sha256};
-    let digest = devices::hex(&Sha256::digest(presented.as_bytes()));
-    matches!(state.store.device_by_token(&digest), Ok(Some(_)))
+    request.extensions_mut().insert(principal);
+    next.run(request).await
 }
 
 /// IPv4-mapped IPv6 addresses count as their IPv4 address.
@@ -280,7 +346,12 @@ fn client_ip(peer: SocketAddr) -> IpAddr {
     }
 }
 
-async fn decide(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, body: String) -> Response {
+async fn decide(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: String,
+) -> Response {
     match crate::wire::parse(&body) {
         Ok(mut request) => {
             // Whether a sender is paired is the gateway's knowledge, never the client's claim.
@@ -292,7 +363,7 @@ async fn decide(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectIn
                 };
             }
             let decision = crate::wire::decision_json(&state.policy.view().engine(), &request);
-            state.audit.record(json!({"event": "decide", "client": client_ip(peer).to_string(), "request": summary(&request), "decision": decision}));
+            state.audit.record(json!({"event": "decide", "client": client_ip(peer).to_string(), "principal": principal.id, "request": summary(&request), "decision": decision}));
             Json(decision).into_response()
         }
         Err(e) => error(StatusCode::BAD_REQUEST, "bad_request", e),
@@ -412,220 +483,130 @@ async fn device_connect(State(state): State<Arc<AppState>>, JsonBody(request): J
     if let Err(e) = state.challenges.verify(&check, store::now_ms()) {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": e, "message": e.message()}}))).into_response();
     }
-    let mut bytes = [0u8; 32];
-    if let Err(e) = pairing::random(&mut bytes) {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, "random", e.to_string());
-    }
-    let token = devices::hex(&bytes);
-    let digest = {
-        use sha2::{Digest, Sha256};
-        devices::hex(&Sha256::digest(token.as_bytes()))
-    };
     let device_id = request.device_id.trim().to_ascii_lowercase();
-    match state.store.device_connect(&device_id, request.public_key.trim(), &digest, store::now_ms()) {
-        Ok(()) => Json(json!({"device_id": device_id, "token": token})).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
-    }
-}
-
-fn command_digest(command: &str) -> String {
-    use sha2::{Digest, Sha256};
-    devices::hex(&Sha256::digest(command.as_bytes()))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NodeApproval {
-    request_id: String,
-    command: String,
-}
-
-/// An approval names one request id and the exact command it allows.
-async fn node_approve(State(state): State<Arc<AppState>>, JsonBody(approval): JsonBody<NodeApproval>) -> Response {
-    if approval.request_id.trim().is_empty() {
-        return error(StatusCode::BAD_REQUEST, "bad_request", "empty request_id");
-    }
-    match state.store.node_approve(approval.request_id.trim(), &command_digest(&approval.command), store::now_ms()) {
-        Ok(()) => Json(json!({"approved": approval.request_id.trim()})).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NodeRun {
-    request_id: String,
-    agent: String,
-    #[serde(default)]
-    session: Option<String>,
-    command: String,
-}
-
-/// Runs a node command: its approval is consumed first (single use), then
-/// the command goes through the same decision and sandbox as `exec`.
-async fn node_run(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, JsonBody(run): JsonBody<NodeRun>) -> Response {
-    match state.store.node_consume(run.request_id.trim(), &command_digest(&run.command)) {
-        Ok(Ok(())) => {}
-        Ok(Err(refusal)) => return refused(refusal),
+    let now = store::now_ms();
+    // A device token has the device role, expires, and dies with its device or the operator secret.
+    let minted = state.credentials.mint(&state.store, Role::Device, Vec::new(), Some(device_id.clone()), now, now.saturating_add(ms(DEVICE_TOKEN_TTL)));
+    let (row, token) = match minted {
+        Ok(Ok(minted)) => minted,
+        Ok(Err(e)) => return error(StatusCode::CONFLICT, "credential_cap", e.to_string()),
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+    };
+    match state.store.device_connect(&device_id, request.public_key.trim(), &row.digest, now) {
+        Ok(()) => Json(json!({"device_id": device_id, "token": token, "credential": row.id, "expires_in_s": DEVICE_TOKEN_TTL.as_secs()})).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
     }
-    let mut args = serde_json::Map::new();
-    args.insert("command".into(), Value::String(run.command));
-    let request = InvokeRequest { agent: run.agent, session: run.session, tool: "exec".into(), args, provider: None, sender: None };
-    run_invoke(&state, request, peer).await
+}
+
+/// How long a device token lives.
+pub const DEVICE_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// The longest life a minted runtime credential may ask for, and its default.
+pub const CREDENTIAL_MAX_TTL: Duration = Duration::from_secs(365 * 24 * 3600);
+pub const CREDENTIAL_DEFAULT_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+async fn device_list(State(state): State<Arc<AppState>>) -> Response {
+    match state.store.devices() {
+        Ok(devices) => {
+            let devices: Vec<Value> =
+                devices.into_iter().map(|(id, key, at)| json!({"device_id": id, "public_key": key, "connected_ms": at})).collect();
+            Json(json!({ "devices": devices })).into_response()
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+    }
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct InvokeRequest {
-    agent: String,
-    #[serde(default)]
-    session: Option<String>,
-    tool: String,
-    #[serde(default)]
-    args: serde_json::Map<String, Value>,
-    #[serde(default)]
-    provider: Option<String>,
-    #[serde(default)]
-    sender: Option<String>,
+struct DeviceRevoke {
+    device_id: String,
 }
 
-async fn invoke(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, JsonBody(request): JsonBody<InvokeRequest>) -> Response {
-    run_invoke(&state, request, peer).await
+/// Forgets a device and revokes every token it holds.
+async fn device_revoke(State(state): State<Arc<AppState>>, JsonBody(body): JsonBody<DeviceRevoke>) -> Response {
+    let device_id = body.device_id.trim().to_ascii_lowercase();
+    let revoked = state.credentials.revoke(&state.store, None, Some(&device_id), store::now_ms());
+    match (revoked, state.store.device_forget(&device_id)) {
+        (Ok(n), Ok(known)) => {
+            state.audit.record(json!({"event": "device_revoke", "device_id": device_id, "credentials": n}));
+            Json(json!({"device_id": device_id, "known": known, "revoked_credentials": n})).into_response()
+        }
+        (Err(e), _) | (_, Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+    }
 }
 
-/// Decide, then run: 403 with the decision when denied.
-async fn run_invoke(state: &AppState, request: InvokeRequest, peer: SocketAddr) -> Response {
-    // One view for the whole call: a reload in between cannot mix policies.
-    let view = state.policy.view();
-    let agent = request.agent.trim().to_lowercase();
-    let session = request.session.clone().unwrap_or_else(|| format!("agent:{agent}:main"));
-    let tool_request = ToolRequest {
-        agent: &agent,
-        tool: &request.tool,
-        provider: request.provider.as_deref(),
-        session: Some(&session),
-        subagent: false,
-        owner: true,
-        sender: request.sender.as_deref(),
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialMint {
+    /// Only `runtime` is minted here (device tokens come from a signed challenge).
+    role: Role,
+    /// The agents it may act for; `["*"]` for all.
+    agents: Vec<String>,
+    #[serde(default)]
+    ttl: Option<String>,
+}
+
+async fn credential_mint(State(state): State<Arc<AppState>>, JsonBody(body): JsonBody<CredentialMint>) -> Response {
+    if body.role != Role::Runtime {
+        return error(StatusCode::BAD_REQUEST, "bad_request", "only `runtime` credentials are minted here; devices connect with a signed challenge");
+    }
+    let agents: Vec<String> = body.agents.iter().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect();
+    if agents.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "bad_request", "`agents` names no agent (use [\"*\"] for all)");
+    }
+    let engine = state.policy.view().engine();
+    if let Some(unknown) = agents.iter().find(|a| *a != "*" && engine.sandbox(a).is_none()) {
+        return error(StatusCode::BAD_REQUEST, "unknown_agent", format!("unknown agent `{unknown}`"));
+    }
+    let ttl = match body.ttl.as_deref().map(crate::engine::gateway::parse_duration) {
+        None => CREDENTIAL_DEFAULT_TTL,
+        Some(Some(ttl)) if ttl > Duration::ZERO && ttl <= CREDENTIAL_MAX_TTL => ttl,
+        Some(_) => return error(StatusCode::BAD_REQUEST, "bad_request", "`ttl` must be a duration (30s, 5m, 1h, 1d) of at most 365d"),
     };
-    if view.engine().sandbox(&agent).is_none() {
-        return error(StatusCode::NOT_FOUND, "unknown_agent", format!("unknown agent `{}`", request.agent));
-    }
-    let explanation = reload::decide_call(&view, &tool_request);
-    let decision = json!({"allowed": explanation.allowed, "tool": explanation.tool, "reason": explanation.reason, "at": explanation.at});
-    let mut entry = json!({
-        "event": "tool", "client": client_ip(peer).to_string(), "agent": agent, "session": session, "tool": explanation.tool,
-        "command": request.args.get("command"), "path": request.args.get("path"),
-        "decision": if explanation.allowed { "allow" } else { "deny" }, "reason": explanation.reason,
-    });
-    if !explanation.allowed {
-        state.audit.record(entry);
-        return (StatusCode::FORBIDDEN, Json(json!({"decision": decision}))).into_response();
-    }
-    let Some(reload::Placement { sandboxed, sandbox }) = reload::place_call(&view, &tool_request) else {
-        return error(StatusCode::NOT_FOUND, "unknown_agent", format!("unknown agent `{}`", request.agent));
-    };
-    let sandbox = &sandbox;
-    let tool = explanation.tool.clone();
-    let arg = |name: &str| request.args.get(name).and_then(Value::as_str).map(str::to_string);
-    let result = if sandboxed {
-        let Some(sandboxes) = &state.sandboxes else {
-            return error(StatusCode::SERVICE_UNAVAILABLE, "no_sandbox", "the Docker daemon is unavailable; sandboxed calls are refused");
-        };
-        let placement = sandbox::placement(sandbox, &state.state_dir, &agent, &session);
-        if let Err(e) = state.store.sandbox_used(&placement.container, &placement.scope_key, store::now_ms()) {
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string());
+    let now = store::now_ms();
+    match state.credentials.mint(&state.store, Role::Runtime, agents, None, now, now.saturating_add(ms(ttl))) {
+        Ok(Ok((row, token))) => {
+            state.audit.record(json!({"event": "credential_mint", "credential": row.id, "role": row.role, "agents": row.agents}));
+            Json(json!({"id": row.id, "token": token, "role": row.role, "agents": row.agents, "expires_in_s": ttl.as_secs()})).into_response()
         }
-        run_sandboxed(sandboxes, sandbox, &placement, &tool, arg).await
-    } else {
-        let root = sandbox::agent_workspace(&state.state_dir, &agent);
-        run_on_host(&root, &tool, arg, state.timeout).await
-    };
-    if let Some(map) = entry.as_object_mut() {
-        map.insert("sandboxed".into(), Value::Bool(sandboxed));
-        match &result {
-            Ok(r) => {
-                map.insert("exit_code".into(), Value::from(r.exit_code));
-                map.insert("timed_out".into(), Value::Bool(r.timed_out));
-            }
-            Err((_, code, _)) => {
-                map.insert("error".into(), Value::from(*code));
-            }
-        }
-    }
-    state.audit.record(entry);
-    match result {
-        Ok(result) => Json(json!({"decision": decision, "result": result})).into_response(),
-        Err((status, code, message)) => (status, Json(json!({"decision": decision, "error": {"code": code, "message": message}}))).into_response(),
+        Ok(Err(e)) => error(StatusCode::CONFLICT, "credential_cap", e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
     }
 }
 
-type ToolFailure = (StatusCode, &'static str, String);
-
-fn workspace_result(result: Result<String, workspace::PathError>) -> Result<RunResult, ToolFailure> {
-    match result {
-        Ok(stdout) => Ok(RunResult { exit_code: 0, stdout, stderr: String::new(), truncated: false, timed_out: false }),
-        Err(e @ workspace::PathError::Io(_)) => Err((StatusCode::UNPROCESSABLE_ENTITY, "io", e.to_string())),
-        Err(e @ workspace::PathError::NotRegular(_)) => Err((StatusCode::UNPROCESSABLE_ENTITY, "not_regular", e.to_string())),
-        Err(e @ workspace::PathError::TooLarge(_)) => Err((StatusCode::UNPROCESSABLE_ENTITY, "too_large", e.to_string())),
-        Err(e) => Err((StatusCode::FORBIDDEN, "path_refused", e.to_string())),
-    }
-}
-
-/// Longest a file tool may take; the blocking work runs off the async workers.
-const FILE_TOOL_DEADLINE: Duration = Duration::from_secs(10);
-
-async fn file_tool(root: &std::path::Path, tool: &str, read_only: bool, arg: impl Fn(&str) -> Option<String>) -> Result<RunResult, ToolFailure> {
-    let Some(path) = arg("path") else { return Err((StatusCode::BAD_REQUEST, "bad_args", format!("`{tool}` needs args.path"))) };
-    if tool != "read" && read_only {
-        return Err((StatusCode::FORBIDDEN, "read_only", "the workspace is mounted read-only".into()));
-    }
-    let (root, tool_name, content) = (root.to_path_buf(), tool.to_string(), arg("content").unwrap_or_default());
-    let work = tokio::task::spawn_blocking(move || match tool_name.as_str() {
-        "read" => workspace::read(&root, &path),
-        _ => workspace::write(&root, &path, &content).map(|n| format!("wrote {n} bytes")),
-    });
-    match tokio::time::timeout(FILE_TOOL_DEADLINE, work).await {
-        Ok(Ok(result)) => workspace_result(result),
-        Ok(Err(e)) => Err((StatusCode::INTERNAL_SERVER_ERROR, "file_tool", e.to_string())),
-        Err(_) => Err((StatusCode::GATEWAY_TIMEOUT, "deadline", format!("`{tool}` did not finish within {FILE_TOOL_DEADLINE:?}"))),
-    }
-}
-
-async fn run_sandboxed(
-    sandboxes: &Sandboxes,
-    config: &crate::engine::SandboxConfig,
-    placement: &sandbox::Placement,
-    tool: &str,
-    arg: impl Fn(&str) -> Option<String>,
-) -> Result<RunResult, ToolFailure> {
-    let docker_error = |e: sandbox::SandboxError| (StatusCode::BAD_GATEWAY, "sandbox", e.to_string());
-    match tool {
-        "exec" => {
-            let Some(command) = arg("command") else { return Err((StatusCode::BAD_REQUEST, "bad_args", "`exec` needs args.command".into())) };
-            let container = sandboxes.ensure(config, placement).await.map_err(docker_error)?;
-            sandboxes.exec(&container, &config.docker.user, &command).await.map_err(docker_error)
+async fn credential_list(State(state): State<Arc<AppState>>) -> Response {
+    match state.store.credentials() {
+        Ok(rows) => {
+            let rows: Vec<Value> = rows
+                .into_iter()
+                .map(|c| {
+                    json!({"id": c.id, "role": c.role, "agents": c.agents, "device_id": c.device_id, "created_ms": c.created_ms,
+                        "expires_ms": c.expires_ms, "revoked_ms": c.revoked_ms, "current_secret": c.epoch == state.credentials.epoch()})
+                })
+                .collect();
+            Json(json!({ "credentials": rows })).into_response()
         }
-        "read" | "write" => {
-            // The container's workspace is this host directory; make sure it exists.
-            sandboxes.ensure(config, placement).await.map_err(docker_error)?;
-            file_tool(&placement.workspace, tool, placement.read_only, arg).await
-        }
-        other => Err((StatusCode::NOT_IMPLEMENTED, "not_runnable", format!("the gateway does not run `{other}` (it runs exec, read and write)"))),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
     }
 }
 
-async fn run_on_host(root: &std::path::Path, tool: &str, arg: impl Fn(&str) -> Option<String>, timeout: Duration) -> Result<RunResult, ToolFailure> {
-    if let Err(e) = std::fs::create_dir_all(root) {
-        return Err((StatusCode::INTERNAL_SERVER_ERROR, "workspace", e.to_string()));
-    }
-    match tool {
-        "exec" => {
-            let Some(command) = arg("command") else { return Err((StatusCode::BAD_REQUEST, "bad_args", "`exec` needs args.command".into())) };
-            host::run(root, &command, timeout).await.map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, "spawn", e.to_string()))
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialRevoke {
+    id: String,
+}
+
+async fn credential_revoke(State(state): State<Arc<AppState>>, JsonBody(body): JsonBody<CredentialRevoke>) -> Response {
+    match state.credentials.revoke(&state.store, Some(body.id.trim()), None, store::now_ms()) {
+        Ok(0) => error(StatusCode::NOT_FOUND, "unknown_credential", format!("no live credential `{}`", body.id.trim())),
+        Ok(n) => {
+            state.audit.record(json!({"event": "credential_revoke", "credential": body.id.trim()}));
+            Json(json!({ "revoked": n })).into_response()
         }
-        "read" | "write" => file_tool(root, tool, false, arg).await,
-        other => Err((StatusCode::NOT_IMPLEMENTED, "not_runnable", format!("the gateway does not run `{other}` (it runs exec, read and write)"))),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
     }
 }
+

@@ -74,8 +74,9 @@ mod tests {
         pairing.request(&peer("telegram", None, "2"), t0).unwrap().unwrap();
         pairing.request(&peer("telegram", None, "3"), t0).unwrap().unwrap();
         assert_eq!(pairing.request(&peer("telegram", None, "4"), t0).unwrap(), Err(Refusal::CapReached));
-        // Another account has its own cap.
-        assert!(pairing.request(&peer("telegram", Some("biz"), "4"), t0).unwrap().is_ok());
+        // The account is the client's word: another one shares the channel's cap.
+        assert_eq!(pairing.request(&peer("telegram", Some("biz"), "4"), t0).unwrap(), Err(Refusal::CapReached));
+        assert!(pairing.request(&peer("discord", Some("biz"), "4"), t0).unwrap().is_ok(), "another channel has its own cap");
         assert_eq!(pairing.approve("telegram", &code.to_lowercase(), t0).unwrap(), Ok(peer("telegram", None, "1")));
         assert!(store.pairing_is_approved(&peer("telegram", None, "1")).unwrap());
         assert_eq!(pairing.approve("telegram", &code, t0).unwrap(), Err(Refusal::UnknownCode), "codes are single-use");

@@ -63,9 +63,28 @@ CREATE TABLE IF NOT EXISTS devices (
   device_id TEXT PRIMARY KEY, public_key TEXT NOT NULL, token_digest TEXT NOT NULL, connected_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sandboxes (
   name TEXT PRIMARY KEY, scope TEXT NOT NULL, last_used_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS credentials (
+  id TEXT PRIMARY KEY, role TEXT NOT NULL, digest TEXT NOT NULL UNIQUE, agents TEXT NOT NULL,
+  device_id TEXT, created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, revoked_ms INTEGER,
+  epoch TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS node_approvals (
   request_id TEXT PRIMARY KEY, command_digest TEXT NOT NULL, approved_ms INTEGER NOT NULL);
 ";
+
+/// A minted credential as stored (the token itself never is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRow {
+    pub id: String,
+    pub role: String,
+    /// Hex SHA-256 of the token.
+    pub digest: String,
+    pub agents: Vec<String>,
+    pub device_id: Option<String>,
+    pub created_ms: u64,
+    pub expires_ms: u64,
+    pub revoked_ms: Option<u64>,
+    pub epoch: String,
+}
 
 /// (channel, account, sender), lowercased.
 pub type Peer = (String, String, String);
@@ -87,11 +106,11 @@ pub enum Refusal {
 impl Refusal {
     pub fn message(self) -> &'static str {
         match self {
-            Refusal::CapReached => "this channel account has the maximum number of pending pairing requests",
+            Refusal::CapReached => "this channel has the maximum number of pending pairing requests (all accounts together)",
             Refusal::AlreadyPending => "this sender already has a pending pairing request",
             Refusal::AlreadyApproved => "this sender is already paired",
             Refusal::UnknownCode => "no pending pairing request has this code on this channel",
-            Refusal::Expired => "the pairing request expired before it was approved",
+            Refusal::Expired => "the request expired before it was approved or used",
             Refusal::NoApproval => "no approval exists for this request id",
             Refusal::ApprovalMismatch => "the approval for this request id was given for a different command",
             Refusal::CodeTaken => "a pairing code collided; try again",
@@ -231,6 +250,63 @@ impl Store {
         Ok(self.lock().query_row("SELECT device_id FROM devices WHERE token_digest=?1", params![token_digest], |r| r.get(0)).optional()?)
     }
 
+    /// Forgets a device; its credentials are revoked through [`Store::credential_revoke`].
+    pub fn device_forget(&self, device_id: &str) -> Result<bool, StoreError> {
+        Ok(self.lock().execute("DELETE FROM devices WHERE device_id=?1", params![device_id])? > 0)
+    }
+
+    /// Paired devices as (device id, public key, connected at).
+    pub fn devices(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT device_id, public_key, connected_ms FROM devices ORDER BY device_id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0))))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    // ---- credentials ----------------------------------------------------------
+
+    pub fn credential_insert(&self, c: &CredentialRow) -> Result<(), StoreError> {
+        let agents = serde_json::to_string(&c.agents).map_err(|e| StoreError::other(e.to_string()))?;
+        self.lock().execute(
+            "INSERT INTO credentials (id, role, digest, agents, device_id, created_ms, expires_ms, revoked_ms, epoch) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)",
+            params![c.id, c.role, c.digest, agents, c.device_id, at(c.created_ms), at(c.expires_ms), c.epoch],
+        )?;
+        Ok(())
+    }
+
+    /// Every credential ever minted, revoked and expired ones included.
+    pub fn credentials(&self) -> Result<Vec<CredentialRow>, StoreError> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare("SELECT id, role, digest, agents, device_id, created_ms, expires_ms, revoked_ms, epoch FROM credentials ORDER BY created_ms, id")?;
+        let rows = stmt.query_map([], |r| {
+            let agents: String = r.get(3)?;
+            let time = |i: usize| r.get::<_, i64>(i).map(|t| u64::try_from(t).unwrap_or(0));
+            Ok(CredentialRow {
+                id: r.get(0)?,
+                role: r.get(1)?,
+                digest: r.get(2)?,
+                // A row this code did not write grants nothing.
+                agents: serde_json::from_str(&agents).unwrap_or_default(),
+                device_id: r.get(4)?,
+                created_ms: time(5)?,
+                expires_ms: time(6)?,
+                revoked_ms: r.get::<_, Option<i64>>(7)?.map(|t| u64::try_from(t).unwrap_or(0)),
+                epoch: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Marks credentials revoked: the one with `id`, and every one of `device_id`.
+    pub fn credential_revoke(&self, id: Option<&str>, device_id: Option<&str>, now: u64) -> Result<usize, StoreError> {
+        Ok(self.lock().execute(
+            "UPDATE credentials SET revoked_ms=?3 WHERE revoked_ms IS NULL AND (id=?1 OR (?2 IS NOT NULL AND device_id=?2))",
+            params![id, device_id, at(now)],
+        )?)
+    }
+
     // ---- sandboxes ------------------------------------------------------------
 
     pub fn sandbox_used(&self, name: &str, scope: &str, now: u64) -> Result<(), StoreError> {
@@ -280,19 +356,29 @@ impl Store {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    /// Consumes the approval of `request_id` if it was given for this command.
-    pub fn node_consume(&self, request_id: &str, command_digest: &str) -> Result<Result<(), Refusal>, StoreError> {
+    /// Consumes the approval of `request_id` if it was given for this
+    /// command (the digest also binds agent and session) within `ttl`; an
+    /// expired approval is deleted and refused.
+    pub fn node_consume(&self, request_id: &str, command_digest: &str, now: u64, ttl: Duration) -> Result<Result<(), Refusal>, StoreError> {
         #[cfg(feature = "seams")]
         if crate::seams::active(crate::seams::Bug::NodeAnyRequest) {
             return self.node_consume_any_request(command_digest);
         }
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let digest: Option<String> =
-            tx.query_row("SELECT command_digest FROM node_approvals WHERE request_id=?1", params![request_id], |r| r.get(0)).optional()?;
-        match digest {
+        let row: Option<(String, i64)> = tx
+            .query_row("SELECT command_digest, approved_ms FROM node_approvals WHERE request_id=?1", params![request_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        match row {
             None => Ok(Err(Refusal::NoApproval)),
-            Some(d) if d != command_digest => Ok(Err(Refusal::ApprovalMismatch)),
+            Some((_, approved)) if at(now).saturating_sub(approved) >= ms(ttl) => {
+                tx.execute("DELETE FROM node_approvals WHERE request_id=?1", params![request_id])?;
+                tx.commit()?;
+                Ok(Err(Refusal::Expired))
+            }
+            Some((d, _)) if d != command_digest => Ok(Err(Refusal::ApprovalMismatch)),
             Some(_) => {
                 tx.execute("DELETE FROM node_approvals WHERE request_id=?1", params![request_id])?;
                 tx.commit()?;
@@ -365,7 +451,9 @@ impl PairingAttempt<'_> {
                 if one("SELECT 1 FROM pairing_pending WHERE channel=?1 AND account=?2 AND sender=?3", params![channel, account, sender])?.is_some() {
                     return Ok(Err(Refusal::AlreadyPending));
                 }
-                let live = one("SELECT COUNT(*) FROM pairing_pending WHERE channel=?1 AND account=?2", params![channel, account])?;
+                // Per channel, all accounts together: the account is the client's word, so a
+                // per-account cap would let made-up accounts multiply it.
+                let live = one("SELECT COUNT(*) FROM pairing_pending WHERE channel=?1", params![channel])?;
                 if usize::try_from(live.unwrap_or(0)).unwrap_or(usize::MAX) >= self.cap {
                     return Ok(Err(Refusal::CapReached));
                 }
@@ -404,10 +492,10 @@ impl StepConnection {
         attempt.run(&self.0, step)
     }
 
-    /// Pending requests of a channel account as this handle sees them:
-    /// committed ones, and its own uncommitted insert if it has one.
-    pub fn live_pending(&self, channel: &str, account: &str) -> Result<usize, StoreError> {
-        let n: i64 = self.0.query_row("SELECT COUNT(*) FROM pairing_pending WHERE channel=?1 AND account=?2", params![channel, account], |r| r.get(0))?;
+    /// Pending requests of a channel (all accounts) as this handle sees
+    /// them: committed ones, and its own uncommitted insert if it has one.
+    pub fn live_pending(&self, channel: &str) -> Result<usize, StoreError> {
+        let n: i64 = self.0.query_row("SELECT COUNT(*) FROM pairing_pending WHERE channel=?1", params![channel], |r| r.get(0))?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 }
@@ -429,10 +517,14 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.pairing_approve("telegram", "ABCDEFGH", 2_000, Duration::from_secs(60)).unwrap(), Ok(peer.clone()));
         assert!(store.pairing_is_approved(&peer).unwrap());
-        assert_eq!(store.node_consume("req-1", "other").unwrap(), Err(Refusal::ApprovalMismatch));
-        assert_eq!(store.node_consume("req-2", "d1").unwrap(), Err(Refusal::NoApproval));
-        assert_eq!(store.node_consume("req-1", "d1").unwrap(), Ok(()));
-        assert_eq!(store.node_consume("req-1", "d1").unwrap(), Err(Refusal::NoApproval), "single use");
+        let ttl = Duration::from_secs(60);
+        assert_eq!(store.node_consume("req-1", "other", 2_000, ttl).unwrap(), Err(Refusal::ApprovalMismatch));
+        assert_eq!(store.node_consume("req-2", "d1", 2_000, ttl).unwrap(), Err(Refusal::NoApproval));
+        assert_eq!(store.node_consume("req-1", "d1", 2_000, ttl).unwrap(), Ok(()));
+        assert_eq!(store.node_consume("req-1", "d1", 2_000, ttl).unwrap(), Err(Refusal::NoApproval), "single use");
+        store.node_approve("req-3", "d3", 10_000).unwrap();
+        assert_eq!(store.node_consume("req-3", "d3", 70_000, ttl).unwrap(), Err(Refusal::Expired), "approvals expire");
+        assert_eq!(store.node_consume("req-3", "d3", 10_001, ttl).unwrap(), Err(Refusal::NoApproval), "and are gone");
         let _ = std::fs::remove_file(&path);
     }
 }

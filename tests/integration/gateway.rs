@@ -134,8 +134,16 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, bod
     (status, serde_json::from_str(json).unwrap_or(Value::Null))
 }
 
+/// A session handle opened by the operator for `agent` in `session`.
+pub fn handle(gw: &Gateway, agent: &str, session: &str) -> String {
+    let (status, body) = http(gw.addr, "POST", "/v1/sessions/open", Some(TOKEN), &json!({"agent": agent, "session": session}));
+    assert_eq!(status, 200, "{body}");
+    body["handle"].as_str().unwrap().to_string()
+}
+
 pub fn invoke(gw: &Gateway, agent: &str, session: &str, tool: &str, args: Value) -> (u16, Value) {
-    http(gw.addr, "POST", "/v1/tools/invoke", Some(TOKEN), &json!({"agent": agent, "session": session, "tool": tool, "args": args}))
+    let handle = handle(gw, agent, session);
+    http(gw.addr, "POST", "/v1/tools/invoke", Some(TOKEN), &json!({"handle": handle, "tool": tool, "args": args}))
 }
 
 pub fn exec(gw: &Gateway, agent: &str, session: &str, command: &str) -> Value {
@@ -441,9 +449,15 @@ fn devices_sign_challenges_and_state_survives_kill_9() {
 
     // Node commands: an approval is bound to its request id and command.
     let post = |gw: &Gateway, path: &str, body: Value| http(gw.addr, "POST", path, Some(TOKEN), &body);
-    assert_eq!(post(&gw, "/v1/nodes/approve", json!({"request_id": "r1", "command": "echo one"})).0, 200);
-    assert_eq!(post(&gw, "/v1/nodes/approve", json!({"request_id": "r2", "command": "echo two"})).0, 200);
-    let run = |gw: &Gateway, id: &str, command: &str| post(gw, "/v1/nodes/run", json!({"request_id": id, "agent": "main", "command": command}));
+    let main = json!({"agent": "main", "session": "agent:main:main"});
+    let approve = |gw: &Gateway, id: &str, command: &str| {
+        post(gw, "/v1/nodes/approve", json!({"request_id": id, "command": command, "agent": main["agent"], "session": main["session"]}))
+    };
+    assert_eq!(approve(&gw, "r1", "echo one").0, 200);
+    assert_eq!(approve(&gw, "r2", "echo two").0, 200);
+    let run = |gw: &Gateway, id: &str, command: &str| {
+        post(gw, "/v1/nodes/run", json!({"request_id": id, "handle": handle(gw, "main", "agent:main:main"), "command": command}))
+    };
     assert_eq!(code(run(&gw, "r3", "echo one")), (403, "no_approval".into()), "an approval never authorises another request");
     assert_eq!(code(run(&gw, "r1", "echo two")), (403, "approval_mismatch".into()));
     let (status, body) = run(&gw, "r1", "echo one");
@@ -688,12 +702,18 @@ fn every_json_endpoint_answers_a_malformed_body_with_400() {
     let gw = scratch.start("agent main { default tools { allow read } }\ngateway { auth token from env PALISADE_GATEWAY_TOKEN }\n");
     let endpoints = [
         "/v1/decide",
+        "/v1/ingress",
         "/v1/tools/invoke",
+        "/v1/sessions/open",
+        "/v1/sessions/spawn",
         "/v1/pairing/request",
         "/v1/pairing/approve",
         "/v1/devices/connect",
+        "/v1/devices/revoke",
         "/v1/nodes/approve",
         "/v1/nodes/run",
+        "/v1/credentials",
+        "/v1/credentials/revoke",
     ];
     // Not an object, an unknown field, a field of the wrong type.
     let bodies = [json!("not an object"), json!({"bogus": 1}), json!({"channel": 7, "agent": 7, "kind": 7})];

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::gateway::{docker, docker_ready, ensure_image, exec, http, invoke, Gateway, Scratch, TOKEN};
+use super::gateway::{docker, docker_ready, ensure_image, exec, handle, http, invoke, Gateway, Scratch, TOKEN};
 
 /// One request with a deadline on the answer: `None` when none came in time.
 fn http_within(addr: SocketAddr, path: &str, body: &Value, within: Duration) -> Option<(u16, Value)> {
@@ -89,8 +89,9 @@ fn file_tools_never_follow_a_link_a_sandbox_swaps_in() {
     );
     let swapping = {
         let addr = gw.addr;
+        let handle = handle(&gw, "rw", session);
         std::thread::spawn(move || {
-            let body = json!({"agent": "rw", "session": "agent:rw:main", "tool": "exec", "args": {"command": swapper}});
+            let body = json!({"handle": handle, "tool": "exec", "args": {"command": swapper}});
             http(addr, "POST", "/v1/tools/invoke", Some(TOKEN), &body)
         })
     };
@@ -129,7 +130,8 @@ fn no_file_request_freezes_or_bloats_the_gateway() {
     let made = exec(&gw, "rw", session, "mkfifo pipe && truncate -s 2G sparse && echo made");
     assert_eq!(made["stdout"], "made\n", "{made}");
 
-    let read = |path: &str| json!({"agent": "rw", "session": session, "tool": "read", "args": {"path": path}});
+    let handle = handle(&gw, "rw", session);
+    let read = |path: &str| json!({"handle": handle, "tool": "read", "args": {"path": path}});
     let fifo_readers: Vec<_> = (0..4)
         .map(|_| {
             let (addr, body) = (gw.addr, read("pipe"));

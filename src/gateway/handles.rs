@@ -1,0 +1,153 @@
+//! Session handles: what the gateway itself established about a
+//! conversation, sealed so that a client can carry it but not change it.
+//!
+//! Gating and routing an inbound message (`/v1/ingress`) yields the agent,
+//! session key, channel, account, sender, owner-ness and chat; the gateway
+//! puts them, the credential that asked and an expiry into [`Claims`] and
+//! hands back `ph1.<hex JSON>.<hex HMAC-SHA256>` under a key that never
+//! leaves the process (drawn at start, so handles die with a restart). A
+//! tool call presents the handle and nothing else about its context.
+//! Handles are stateless: there is no table for a client to fill.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::devices::hex;
+
+/// Longest handle text accepted (claims are a few hundred bytes).
+pub const HANDLE_CAP: usize = 8192;
+const PREFIX: &str = "ph1.";
+/// Domain separation: this key signs nothing else.
+const CONTEXT: &[u8] = b"palisade-session-handle:v1\n";
+
+/// What the gateway established; the handle carries it verbatim.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claims {
+    /// The credential id that obtained the handle; only it may present it.
+    pub principal: String,
+    pub agent: String,
+    pub session: String,
+    pub channel: String,
+    pub account: Option<String>,
+    /// `channel:id`, as per-sender policies and `owners` name senders.
+    pub sender: String,
+    pub owner: bool,
+    /// `direct`, `group` or `channel`.
+    pub chat: String,
+    pub chat_id: String,
+    pub subagent: bool,
+    pub expires_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandleError {
+    #[error("the session handle is malformed")]
+    Malformed,
+    #[error("the session handle was not issued by this gateway (or was altered)")]
+    BadSignature,
+    #[error("the session handle has expired; gate the next message again for a new one")]
+    Expired,
+    #[error("the session handle was issued to another credential")]
+    WrongPrincipal,
+}
+
+/// The signing key. `Debug` never prints it.
+#[derive(Clone)]
+pub struct HandleKey([u8; 32]);
+
+impl std::fmt::Debug for HandleKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HandleKey(<redacted>)")
+    }
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+}
+
+impl HandleKey {
+    pub fn new(bytes: [u8; 32]) -> Self {
+        HandleKey(bytes)
+    }
+
+    /// `None` never happens (HMAC takes keys of any length); callers fail closed on it.
+    fn mac(&self, payload: &[u8]) -> Option<Hmac<Sha256>> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).ok()?;
+        mac.update(CONTEXT);
+        mac.update(payload);
+        Some(mac)
+    }
+
+    /// Seals `claims` into a handle.
+    pub fn mint(&self, claims: &Claims) -> Option<String> {
+        let payload = serde_json::to_vec(claims).ok()?;
+        let tag = self.mac(&payload)?.finalize().into_bytes();
+        Some(format!("{PREFIX}{}.{}", hex(&payload), hex(&tag)))
+    }
+
+    /// Opens a handle: the signature first (in constant time), then the
+    /// claims, the expiry and the credential that presents it.
+    pub fn open(&self, text: &str, principal: &str, now_ms: u64) -> Result<Claims, HandleError> {
+        if text.len() > HANDLE_CAP {
+            return Err(HandleError::Malformed);
+        }
+        let rest = text.strip_prefix(PREFIX).ok_or(HandleError::Malformed)?;
+        let (payload, tag) = rest.split_once('.').ok_or(HandleError::Malformed)?;
+        let (payload, tag) = (unhex(payload).ok_or(HandleError::Malformed)?, unhex(tag).ok_or(HandleError::Malformed)?);
+        self.mac(&payload).ok_or(HandleError::BadSignature)?.verify_slice(&tag).map_err(|_| HandleError::BadSignature)?;
+        let claims: Claims = serde_json::from_slice(&payload).map_err(|_| HandleError::Malformed)?;
+        if now_ms >= claims.expires_ms {
+            return Err(HandleError::Expired);
+        }
+        if claims.principal != principal {
+            return Err(HandleError::WrongPrincipal);
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> Claims {
+        Claims {
+            principal: "rt1".into(),
+            agent: "family".into(),
+            session: "agent:family:telegram:direct:333".into(),
+            channel: "telegram".into(),
+            account: None,
+            sender: "telegram:333".into(),
+            owner: false,
+            chat: "direct".into(),
+            chat_id: "333".into(),
+            subagent: false,
+            expires_ms: 1_000,
+        }
+    }
+
+    #[test]
+    fn a_handle_opens_only_unchanged_in_time_and_for_its_principal() {
+        let key = HandleKey::new([7; 32]);
+        let handle = key.mint(&claims()).unwrap();
+        assert_eq!(key.open(&handle, "rt1", 999), Ok(claims()));
+        assert_eq!(key.open(&handle, "rt1", 1_000), Err(HandleError::Expired));
+        assert_eq!(key.open(&handle, "rt2", 999), Err(HandleError::WrongPrincipal));
+        assert_eq!(HandleKey::new([8; 32]).open(&handle, "rt1", 999), Err(HandleError::BadSignature));
+        // Claim the main session: the payload changes, the signature does not follow.
+        let forged = key.mint(&Claims { session: "agent:family:main".into(), ..claims() }).unwrap();
+        let forged_payload = forged.split('.').nth(1).unwrap();
+        let tag = handle.split('.').nth(2).unwrap();
+        let spliced = format!("{PREFIX}{forged_payload}.{tag}");
+        assert_eq!(key.open(&spliced, "rt1", 999), Err(HandleError::BadSignature));
+        for bad in ["", "ph1.", "ph1.zz.zz", "ph1.00", "ph2.00.00", &"a".repeat(HANDLE_CAP + 1)] {
+            assert!(key.open(bad, "rt1", 0).is_err(), "{bad}");
+        }
+        assert_eq!(format!("{key:?}"), "HandleKey(<redacted>)");
+    }
+}
