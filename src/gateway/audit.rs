@@ -23,8 +23,10 @@ enum Message {
     Reopen,
 }
 
+/// Opens for appending; a new file is readable by the gateway's user only.
 fn open_append(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new().create(true).append(true).open(path)
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)
 }
 
 impl Audit {

@@ -87,18 +87,22 @@ impl Scratch {
 
     /// A gateway whose tool runs are killed after `timeout_s` seconds.
     pub fn start_with(&self, policy: &str, timeout_s: u32) -> Gateway {
+        self.start_as(policy, timeout_s, TOKEN)
+    }
+
+    /// A gateway with `token` as its operator secret.
+    pub fn start_as(&self, policy: &str, timeout_s: u32, token: &str) -> Gateway {
         let path = self.dir.join("policy.pal");
         std::fs::write(&path, policy).unwrap();
-        let mut child = palisade()
-            .args(["gateway", "--policy"])
-            .arg(&path)
-            .args(["--listen", "127.0.0.1:0", "--timeout", &timeout_s.to_string(), "--state-dir"])
-            .arg(self.dir.join("state"))
-            .env("PALISADE_GATEWAY_TOKEN", TOKEN)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+        let mut command = palisade();
+        command.args(["gateway", "--policy"]).arg(&path).args(["--listen", "127.0.0.1:0", "--timeout", &timeout_s.to_string(), "--state-dir"]);
+        command.arg(self.dir.join("state")).env("PALISADE_GATEWAY_TOKEN", token);
+        self.spawn(command)
+    }
+
+    /// Starts `command` (a `palisade gateway ...`) and waits for its address.
+    pub fn spawn(&self, mut command: Command) -> Gateway {
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let addr = line.trim().rsplit("http://").next().unwrap().parse().unwrap_or_else(|e| panic!("{line:?}: {e}"));

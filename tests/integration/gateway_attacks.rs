@@ -210,3 +210,220 @@ fn sandboxed_commands_die_whole() {
     assert!(!ps.contains("sleep 7773"), "a background child outlived its command: {ps}");
     assert!(!ps.contains("sleep 7774"), "a background child outlived the timeout: {ps}");
 }
+
+fn post(gw: &Gateway, path: &str, token: &str, body: Value) -> (u16, Value) {
+    http(gw.addr, "POST", path, Some(token), &body)
+}
+
+fn trust_policy(scratch: &Scratch) -> String {
+    let p = &scratch.prefix;
+    format!(
+        "owners \"telegram:111\"\n\
+         tools {{ provider \"openai\" {{ deny read }}  subagents {{ deny exec }} }}\n\
+         agent main {{ default  sandbox off  tools {{ profile full }} }}\n\
+         agent nm {{ sandbox non-main scope session docker {{ prefix \"{p}\" }} tools {{ allow exec, read, cron }} }}\n\
+         channel telegram {{ dm allowlist  allow_from \"111\", \"222\" }}\n\
+         sessions {{ dm_scope per_channel_peer }}\n\
+         route {{ telegram peer \"222\" -> nm  telegram peer \"111\" -> nm }}\n\
+         gateway {{ auth token }}\n"
+    )
+}
+
+/// Finding 3: the client named its own context. With no `sender` it was an
+/// owner (owner-only `cron` allowed); with no `session`, or a main key in
+/// another spelling, a `non-main` agent ran on the host; without `provider`
+/// the provider's denies were dropped. Now a tool call carries a handle the
+/// gateway sealed, and a field left out is its least privileged value.
+#[test]
+fn a_client_cannot_choose_its_own_privileges() {
+    if !docker_ready() {
+        return;
+    }
+    ensure_image();
+    let scratch = Scratch::new("privs");
+    let gw = scratch.start(&trust_policy(&scratch));
+    let on_host = json!({"command": "test -d /usr/bin && echo ON-THE-HOST"});
+    // The attacks, as the old API took them: the client names agent, session, sender, provider.
+    let attacks = [
+        json!({"agent": "main", "tool": "cron", "args": {}}),
+        json!({"agent": "nm", "session": " AGENT:NM:MAIN ", "tool": "exec", "args": on_host}),
+        json!({"agent": "nm", "tool": "exec", "args": on_host}),
+        json!({"agent": "main", "tool": "read", "args": {"path": "x"}}),
+    ];
+    for attack in attacks {
+        let (status, body) = post(&gw, "/v1/tools/invoke", TOKEN, attack.clone());
+        assert!(status >= 400 && body["decision"]["allowed"] != true, "{attack} -> {status} {body}");
+        assert!(!body.to_string().contains("ON-THE-HOST"), "{attack} ran on the host: {body}");
+    }
+
+    // A runtime for `nm` gets handles only by gating a message.
+    let (status, minted) = post(&gw, "/v1/credentials", TOKEN, json!({"role": "runtime", "agents": ["nm"]}));
+    assert_eq!(status, 200, "{minted}");
+    let runtime = minted["token"].as_str().unwrap().to_string();
+    let (status, body) = post(&gw, "/v1/sessions/open", &runtime, json!({"agent": "nm", "session": "agent:nm:main"}));
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("forbidden_for_role")), "{body}");
+    let (status, stranger) = post(&gw, "/v1/ingress", &runtime, json!({"channel": "telegram", "sender": "999", "text": "hi"}));
+    assert_eq!((status, stranger["gate"]["outcome"].as_str(), stranger.get("handle")), (200, Some("drop"), None), "{stranger}");
+    let (status, dm) = post(&gw, "/v1/ingress", &runtime, json!({"channel": "telegram", "sender": "222", "text": "hi"}));
+    assert_eq!(status, 200, "{dm}");
+    assert_eq!(dm["session"]["session_key"], "agent:nm:telegram:direct:222");
+    assert_eq!(dm["session"]["owner"], false);
+    let handle = dm["handle"].as_str().unwrap().to_string();
+    let call = |handle: &str, tool: &str, args: Value| post(&gw, "/v1/tools/invoke", &runtime, json!({"handle": handle, "tool": tool, "args": args}));
+
+    // The DM session is not main: the command runs in a container.
+    let (status, body) = call(&handle, "exec", on_host.clone());
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.to_string().contains("ON-THE-HOST"), "a DM session ran on the host: {body}");
+    // Not an owner: no cron. No provider: as strict as openai, which denies read.
+    let (status, body) = call(&handle, "cron", json!({}));
+    assert_eq!((status, body["decision"]["allowed"].as_bool()), (403, Some(false)), "{body}");
+    let (status, body) = call(&handle, "read", json!({"path": "x"}));
+    assert_eq!(status, 403, "{body}");
+    assert!(body["decision"]["reason"].as_str().unwrap().contains("openai"), "{body}");
+    // The owner's message makes an owner handle.
+    let (_, owner) = post(&gw, "/v1/ingress", &runtime, json!({"channel": "telegram", "sender": "111", "text": "hi"}));
+    assert_eq!(owner["session"]["owner"], true, "{owner}");
+
+    // A context field next to the handle is refused, and so is an altered handle.
+    let (status, _) = post(&gw, "/v1/tools/invoke", &runtime, json!({"handle": handle, "tool": "exec", "session": "agent:nm:main", "args": on_host}));
+    assert_eq!(status, 400);
+    let mut forged = handle.clone();
+    let flip = forged.len() - 1;
+    forged.replace_range(flip.., if handle.ends_with('0') { "1" } else { "0" });
+    assert_eq!(call(&forged, "exec", on_host.clone()).0, 401);
+    // Another runtime cannot use this runtime's handle.
+    let (_, other) = post(&gw, "/v1/credentials", TOKEN, json!({"role": "runtime", "agents": ["*"]}));
+    let other = other["token"].as_str().unwrap().to_string();
+    let (status, body) = post(&gw, "/v1/tools/invoke", &other, json!({"handle": handle, "tool": "exec", "args": on_host}));
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("wrong_principal")), "{body}");
+    // A runtime for `nm` gets no handle for `main`'s messages.
+    let (_, mains) = post(&gw, "/v1/credentials", TOKEN, json!({"role": "runtime", "agents": ["main"]}));
+    let (status, body) = post(&gw, "/v1/ingress", mains["token"].as_str().unwrap(), json!({"channel": "telegram", "sender": "222", "text": "hi"}));
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("agent_not_permitted")), "{body}");
+
+    // A sub-agent's handle is marked so: the subagent policy's deny applies.
+    let (status, sub) = post(&gw, "/v1/sessions/spawn", &runtime, json!({"handle": handle}));
+    assert_eq!(status, 200, "{sub}");
+    assert!(sub["session"]["session_key"].as_str().unwrap().starts_with("agent:nm:subagent:"), "{sub}");
+    let (status, body) = call(sub["handle"].as_str().unwrap(), "exec", on_host.clone());
+    assert_eq!(status, 403, "{body}");
+    assert!(body["decision"]["reason"].as_str().unwrap().contains("subagent"), "{body}");
+}
+
+/// Finding 5: any bearer could approve pairing and node commands, mint
+/// device tokens (which never expired and survived a secret rotation), and a
+/// device token approved and ran its own node command as `main` on the host.
+#[test]
+fn one_credential_no_longer_does_everything() {
+    use ed25519_dalek::{Signer, SigningKey};
+    use palisade::gateway::devices::{fingerprint, hex, signed_message};
+    let scratch = Scratch::new("roles");
+    let policy = "agent main { default sandbox off tools { profile full } }\n\
+        channel telegram { dm pairing }\n\
+        gateway { auth token }\n";
+    let gw = scratch.start(policy);
+    let connect = |gw: &Gateway, bearer: &str, seed: u8| {
+        let (status, challenge) = post(gw, "/v1/devices/challenge", bearer, Value::Null);
+        if status != 200 {
+            return (status, challenge);
+        }
+        let (nonce, ts) = (challenge["nonce"].as_str().unwrap(), challenge["ts"].as_u64().unwrap());
+        let key = SigningKey::from_bytes(&[seed; 32]);
+        let public = key.verifying_key().to_bytes();
+        let id = fingerprint(&public);
+        let signature = hex(&key.sign(signed_message(&id, nonce, ts).as_bytes()).to_bytes());
+        post(gw, "/v1/devices/connect", bearer, json!({"device_id": id, "public_key": hex(&public), "signature": signature, "nonce": nonce, "signed_at": ts}))
+    };
+    let (status, device) = connect(&gw, TOKEN, 7);
+    assert_eq!(status, 200, "{device}");
+    let device_token = device["token"].as_str().unwrap().to_string();
+    assert_eq!(post(&gw, "/v1/decide", &device_token, json!({"kind": "tool", "agent": "main", "tool": "read"})).0, 200);
+
+    // What only the operator may do, tried with the device's token.
+    let owner_calls = [
+        ("/v1/pairing/approve", json!({"channel": "telegram", "code": "ABCDEFGH"})),
+        ("/v1/nodes/approve", json!({"request_id": "r1", "command": "id", "agent": "main", "session": "agent:main:main"})),
+        ("/v1/nodes/approve", json!({"request_id": "r1", "command": "id"})),
+        ("/v1/devices/challenge", Value::Null),
+    ];
+    for (path, body) in &owner_calls {
+        let (status, answer) = post(&gw, path, &device_token, body.clone());
+        assert_eq!(status, 403, "a device token called {path}: {answer}");
+    }
+    assert_eq!(http(gw.addr, "GET", "/v1/pairing", Some(&device_token), &Value::Null).0, 403, "pending codes are the operator's");
+    let (status, ran) = post(&gw, "/v1/nodes/run", &device_token, json!({"request_id": "r1", "agent": "main", "command": "id"}));
+    assert!(status >= 400 && ran.get("result").is_none(), "a device ran a node command: {ran}");
+    // A runtime credential may not approve either, nor mint credentials.
+    let (_, runtime) = post(&gw, "/v1/credentials", TOKEN, json!({"role": "runtime", "agents": ["main"]}));
+    let runtime = runtime["token"].as_str().unwrap().to_string();
+    for (path, body) in &owner_calls {
+        assert_eq!(post(&gw, path, &runtime, body.clone()).0, 403, "a runtime called {path}");
+    }
+    assert_eq!(post(&gw, "/v1/credentials", &runtime, json!({"role": "runtime", "agents": ["*"]})).0, 403);
+
+    // A node approval is bound to its agent and session, and used once.
+    let approve = json!({"request_id": "r2", "command": "echo approved", "agent": "main", "session": "agent:main:main"});
+    assert_eq!(post(&gw, "/v1/nodes/approve", TOKEN, approve).0, 200);
+    let other_session = super::gateway::handle(&gw, "main", "agent:main:elsewhere");
+    let (status, body) = post(&gw, "/v1/nodes/run", TOKEN, json!({"request_id": "r2", "handle": other_session, "command": "echo approved"}));
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("approval_mismatch")), "{body}");
+
+    // A revoked device's token is dead.
+    let (_, second) = connect(&gw, TOKEN, 8);
+    let second_token = second["token"].as_str().unwrap().to_string();
+    let (status, _) = post(&gw, "/v1/devices/revoke", TOKEN, json!({"device_id": second["device_id"]}));
+    assert_eq!(status, 200);
+    assert_eq!(post(&gw, "/v1/decide", &second_token, json!({"kind": "tool", "agent": "main", "tool": "read"})).0, 401);
+    let (_, listed) = http(gw.addr, "GET", "/v1/credentials", Some(TOKEN), &Value::Null);
+    assert!(listed["credentials"].as_array().unwrap().iter().any(|c| c["role"] == "device" && c["revoked_ms"].is_u64()), "{listed}");
+
+    // Rotating the operator secret ends every minted token.
+    drop(gw);
+    let rotated = scratch.start_as(policy, 3, "a-new-operator-secret-42");
+    let probe = json!({"kind": "tool", "agent": "main", "tool": "read"});
+    assert_eq!(post(&rotated, "/v1/decide", "a-new-operator-secret-42", probe.clone()).0, 200);
+    assert_eq!(post(&rotated, "/v1/decide", &device_token, probe.clone()).0, 401, "a device token survived a secret rotation");
+    assert_eq!(post(&rotated, "/v1/decide", &runtime, probe).0, 401, "a runtime token survived a secret rotation");
+}
+
+/// Finding 12: the pairing cap was per (channel, account) and the client
+/// names the account: six made-up accounts got six codes under a cap of 3.
+#[test]
+fn made_up_accounts_do_not_multiply_the_pairing_cap() {
+    let scratch = Scratch::new("paircap");
+    let gw = scratch.start("agent main { default sandbox off }\nchannel telegram { dm pairing }\ngateway { auth token  pairing max_pending 3 }\n");
+    let codes = (0..6)
+        .filter(|i| post(&gw, "/v1/pairing/request", TOKEN, json!({"channel": "telegram", "account": format!("acct{i}"), "sender": format!("{i}")})).0 == 200)
+        .count();
+    assert_eq!(codes, 3, "made-up accounts got {codes} codes under a cap of 3");
+}
+
+/// Findings 13 and 14: the state directory was 0755 with 0644 files
+/// (pairing codes in clear), and a relative `--state-dir` (the default,
+/// `.palisade`) made every sandboxed call fail: Docker refuses relative
+/// bind sources.
+#[test]
+fn the_state_directory_is_private_and_may_be_relative() {
+    use std::os::unix::fs::PermissionsExt;
+    if !docker_ready() {
+        return;
+    }
+    ensure_image();
+    let scratch = Scratch::new("statedir");
+    let p = &scratch.prefix;
+    let policy = format!("agent box {{ default sandbox all docker {{ prefix \"{p}\" }} tools {{ allow exec }} }}\ngateway {{ auth token }}\n");
+    std::fs::write(scratch.dir.join("policy.pal"), &policy).unwrap();
+    // As the README runs it: from the directory, with the default state dir.
+    let mut command = super::gateway::palisade();
+    command.current_dir(&scratch.dir).args(["gateway", "--policy", "policy.pal", "--listen", "127.0.0.1:0"]).env("PALISADE_GATEWAY_TOKEN", TOKEN);
+    let gw = scratch.spawn(command);
+    let result = exec(&gw, "box", "agent:box:main", "echo from-the-sandbox");
+    assert_eq!(result["stdout"], "from-the-sandbox\n", "{result}");
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let state = scratch.dir.join(".palisade");
+    assert_eq!(mode(&state), 0o700, "state directory");
+    for file in ["palisade.db", "audit.jsonl"] {
+        assert_eq!(mode(&state.join(file)), 0o600, "{file}");
+    }
+}
