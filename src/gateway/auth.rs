@@ -1,7 +1,7 @@
 //! Client authentication: the shared secret, compared in constant time, and
 //! the per-address failure counter that turns guessing into a lockout.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -100,12 +100,37 @@ struct Failures {
     locked_until: Option<Instant>,
 }
 
-/// Failed attempts per client address. Over the limit, the address is locked
-/// out (429) for the lockout period, even with the right secret.
+/// Failed attempts per client address (IPv4, or IPv6 /64). Over the limit
+/// in one window the address is locked out (429) for the lockout period.
+/// A success does not clear the count, so guesses interleaved with real
+/// traffic are throttled too. During a lockout only an unguessable
+/// credential (a minted 256-bit token) is still honoured, so a local
+/// process that sends wrong tokens cannot lock a runtime out; the operator
+/// secret, which may be a password, is not checked at all then.
+///
+/// The table holds at most [`MAX_TRACKED`] addresses; when it is full the
+/// address tracked longest is forgotten (first in, first out, O(1)).
 #[derive(Debug)]
 pub struct Limiter {
     limit: RateLimit,
-    clients: Mutex<HashMap<IpAddr, Failures>>,
+    clients: Mutex<Tracked>,
+}
+
+#[derive(Debug, Default)]
+struct Tracked {
+    by_address: HashMap<IpAddr, Failures>,
+    /// Addresses in the order their entries began; stale ones are skipped.
+    order: VecDeque<(IpAddr, Instant)>,
+}
+
+/// What the presented credential turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    Failed,
+    /// The operator secret: it may be a password, so a lockout covers it.
+    Secret,
+    /// A minted 256-bit token: unguessable, so a lockout never blocks it.
+    Unguessable,
 }
 
 /// What the limiter says about one attempt.
@@ -116,41 +141,64 @@ pub enum Verdict {
     LockedOut,
 }
 
-/// Bound on tracked addresses; the oldest windows are forgotten first.
-const MAX_TRACKED: usize = 65_536;
+/// Bound on tracked addresses.
+pub const MAX_TRACKED: usize = 65_536;
 
 impl Limiter {
     pub fn new(limit: RateLimit) -> Self {
-        Limiter { limit, clients: Mutex::new(HashMap::new()) }
+        Limiter { limit, clients: Mutex::new(Tracked::default()) }
     }
 
-    /// Checks one attempt: `ok` is whether the secret matched.
-    pub fn attempt(&self, client: IpAddr, ok: bool, now: Instant) -> Verdict {
+    /// Checks one attempt from `client` (already keyed: IPv4 or IPv6 /64).
+    pub fn attempt(&self, client: IpAddr, attempt: Attempt, now: Instant) -> Verdict {
         // A poisoned lock means a panic elsewhere; refusing is the safe answer.
-        let Ok(mut clients) = self.clients.lock() else { return Verdict::LockedOut };
-        if let Some(f) = clients.get(&client) {
-            if f.locked_until.is_some_and(|until| now < until) {
-                return Verdict::LockedOut;
+        let Ok(mut tracked) = self.clients.lock() else { return Verdict::LockedOut };
+        let locked = tracked.by_address.get(&client).is_some_and(|f| f.locked_until.is_some_and(|until| now < until));
+        match attempt {
+            Attempt::Unguessable => return Verdict::Allowed,
+            _ if locked => return Verdict::LockedOut,
+            Attempt::Secret => return Verdict::Allowed,
+            Attempt::Failed => {}
+        }
+        let Tracked { by_address, order } = &mut *tracked;
+        let fresh = Failures { window_start: now, count: 0, locked_until: None };
+        let entry = match by_address.get_mut(&client) {
+            Some(entry) => entry,
+            None => {
+                while by_address.len() >= MAX_TRACKED {
+                    let Some((oldest, started)) = order.pop_front() else { break };
+                    if by_address.get(&oldest).is_some_and(|f| f.window_start == started) {
+                        by_address.remove(&oldest);
+                    }
+                }
+                order.push_back((client, now));
+                by_address.entry(client).or_insert(fresh)
             }
-        }
-        if ok {
-            clients.remove(&client);
-            return Verdict::Allowed;
-        }
-        if clients.len() >= MAX_TRACKED && !clients.contains_key(&client) {
-            let window = self.limit.window;
-            clients.retain(|_, f| now.duration_since(f.window_start) < window || f.locked_until.is_some_and(|u| now < u));
-        }
-        let entry = clients.entry(client).or_insert(Failures { window_start: now, count: 0, locked_until: None });
-        if now.duration_since(entry.window_start) >= self.limit.window || entry.locked_until.is_some() {
-            *entry = Failures { window_start: now, count: 0, locked_until: None };
+        };
+        let restarted = now.duration_since(entry.window_start) >= self.limit.window || entry.locked_until.is_some();
+        if restarted {
+            *entry = fresh;
         }
         entry.count += 1;
-        if entry.count > self.limit.attempts {
+        let verdict = if entry.count > self.limit.attempts {
             entry.locked_until = Some(now + self.limit.lockout);
-            return Verdict::LockedOut;
+            Verdict::LockedOut
+        } else {
+            Verdict::Unauthorized
+        };
+        if restarted {
+            order.push_back((client, now));
+            if order.len() > 2 * MAX_TRACKED {
+                // Drop the stale entries restarted windows left behind (amortised O(1)).
+                order.retain(|(ip, started)| by_address.get(ip).is_some_and(|f| f.window_start == *started));
+            }
         }
-        Verdict::Unauthorized
+        verdict
+    }
+
+    /// Addresses tracked now (for tests of the bound).
+    pub fn tracked(&self) -> usize {
+        self.clients.lock().map_or(0, |t| t.by_address.len())
     }
 }
 
@@ -174,12 +222,29 @@ mod tests {
         let limiter = Limiter::new(limit);
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let t0 = Instant::now();
-        assert_eq!(limiter.attempt(ip, false, t0), Verdict::Unauthorized);
-        assert_eq!(limiter.attempt(ip, false, t0), Verdict::Unauthorized);
-        assert_eq!(limiter.attempt(ip, false, t0), Verdict::LockedOut);
-        assert_eq!(limiter.attempt(ip, true, t0 + Duration::from_secs(10)), Verdict::LockedOut);
-        assert_eq!(limiter.attempt(ip, true, t0 + Duration::from_secs(301)), Verdict::Allowed);
+        assert_eq!(limiter.attempt(ip, Attempt::Failed, t0), Verdict::Unauthorized);
+        // A success in between does not reset the count.
+        assert_eq!(limiter.attempt(ip, Attempt::Secret, t0), Verdict::Allowed);
+        assert_eq!(limiter.attempt(ip, Attempt::Failed, t0), Verdict::Unauthorized);
+        assert_eq!(limiter.attempt(ip, Attempt::Failed, t0), Verdict::LockedOut);
+        assert_eq!(limiter.attempt(ip, Attempt::Secret, t0 + Duration::from_secs(10)), Verdict::LockedOut);
+        assert_eq!(limiter.attempt(ip, Attempt::Unguessable, t0 + Duration::from_secs(10)), Verdict::Allowed, "a runtime is never locked out");
+        assert_eq!(limiter.attempt(ip, Attempt::Secret, t0 + Duration::from_secs(301)), Verdict::Allowed);
         let other: IpAddr = "127.0.0.2".parse().unwrap();
-        assert_eq!(limiter.attempt(other, true, t0), Verdict::Allowed);
+        assert_eq!(limiter.attempt(other, Attempt::Secret, t0), Verdict::Allowed);
+    }
+
+    #[test]
+    fn the_table_stays_bounded_and_keeps_new_lockouts() {
+        let limit = RateLimit { attempts: 0, window: Duration::from_secs(60), lockout: Duration::from_secs(300) };
+        let limiter = Limiter::new(limit);
+        let t0 = Instant::now();
+        for i in 0..(MAX_TRACKED as u32 + 1000) {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            assert_eq!(limiter.attempt(ip, Attempt::Failed, t0), Verdict::LockedOut);
+        }
+        assert_eq!(limiter.tracked(), MAX_TRACKED);
+        let last = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + MAX_TRACKED as u32 + 999));
+        assert_eq!(limiter.attempt(last, Attempt::Secret, t0), Verdict::LockedOut, "the newest lockout is kept");
     }
 }

@@ -5,7 +5,7 @@
 //! allowed skew, that the device id is the key's fingerprint, and the
 //! signature (`verify_strict`). Each failure has its own error code.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 /// Nonces not used within this long are forgotten.
 pub const NONCE_LIFETIME: Duration = Duration::from_secs(300);
-const MAX_NONCES: usize = 100_000;
+pub const MAX_NONCES: usize = 100_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -66,10 +66,12 @@ fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
+/// Issued nonces, at most [`MAX_NONCES`]; when full, the oldest is forgotten
+/// (first in, first out, O(1)), so no caller can make issuing slow.
 #[derive(Debug)]
 pub struct Challenges {
     skew: Duration,
-    issued: Mutex<HashMap<String, u64>>,
+    issued: Mutex<(HashMap<String, u64>, VecDeque<String>)>,
 }
 
 pub struct ConnectRequest<'a> {
@@ -82,16 +84,22 @@ pub struct ConnectRequest<'a> {
 
 impl Challenges {
     pub fn new(skew: Duration) -> Self {
-        Challenges { skew, issued: Mutex::new(HashMap::new()) }
+        Challenges { skew, issued: Mutex::new((HashMap::new(), VecDeque::new())) }
     }
 
     /// Records a fresh nonce issued at `now` (ms).
     pub fn issue(&self, nonce: String, now: u64) {
-        let mut issued = self.issued.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let lifetime = u64::try_from(NONCE_LIFETIME.as_millis()).unwrap_or(u64::MAX);
-        if issued.len() >= MAX_NONCES {
-            issued.retain(|_, t| now.saturating_sub(*t) < lifetime);
+        let mut guard = self.issued.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (issued, order) = &mut *guard;
+        while issued.len() >= MAX_NONCES {
+            // Used nonces leave the map but not the queue: skip them.
+            let Some(oldest) = order.pop_front() else { break };
+            issued.remove(&oldest);
         }
+        if order.len() > 2 * MAX_NONCES {
+            order.retain(|n| issued.contains_key(n));
+        }
+        order.push_back(nonce.clone());
         issued.insert(nonce, now);
     }
 
@@ -101,8 +109,8 @@ impl Challenges {
             return Err(ConnectError::NonceMissing);
         }
         let issued_at = {
-            let mut issued = self.issued.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            issued.remove(request.nonce)
+            let mut guard = self.issued.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            guard.0.remove(request.nonce)
         };
         let lifetime = u64::try_from(NONCE_LIFETIME.as_millis()).unwrap_or(u64::MAX);
         match issued_at {

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod devices;
 pub mod handles;
 pub mod host;
+pub mod listener;
 pub mod pairing;
 pub mod principals;
 pub mod reload;
@@ -32,7 +33,7 @@ use serde_json::{json, Value};
 
 use crate::ast::AuthMode;
 use crate::engine::Engine;
-use auth::{Limiter, Secret, Verdict};
+use auth::{Attempt, Limiter, Secret, Verdict};
 use principals::{Principal, Role};
 use sandbox::Sandboxes;
 pub use sessions::{node_digest, HANDLE_TTL, NODE_APPROVAL_TTL};
@@ -138,12 +139,12 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| GatewayError::Listen { addr, reason: e.to_string() })?;
     let bound = listener.local_addr().map_err(|e| GatewayError::Listen { addr, reason: e.to_string() })?;
     on_listen(bound);
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| GatewayError::Serve(e.to_string()))
+    listener::raise_file_limit();
+    listener::serve(listener, router(state), async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
+    Ok(())
 }
 
 /// The state directory as an absolute path (Docker refuses relative bind
@@ -292,8 +293,25 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
-        let body = String::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        let TimedBody(body) = TimedBody::from_request(request, state).await?;
         serde_json::from_str(&body).map(JsonBody).map_err(|e| error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))
+    }
+}
+
+/// Longest a client may take to send a request body.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A request body read within [`BODY_TIMEOUT`] (408 otherwise).
+struct TimedBody(String);
+
+impl<S: Send + Sync> FromRequest<S> for TimedBody {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        match tokio::time::timeout(BODY_TIMEOUT, String::from_request(request, state)).await {
+            Ok(body) => body.map(TimedBody).map_err(IntoResponse::into_response),
+            Err(_) => Err(error(StatusCode::REQUEST_TIMEOUT, "body_timeout", format!("the body did not arrive within {BODY_TIMEOUT:?}"))),
+        }
     }
 }
 
@@ -312,14 +330,16 @@ async fn authenticate(State(state): State<Arc<AppState>>, ConnectInfo(peer): Con
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    let principal = match &state.secret {
+    let (principal, attempt) = match &state.secret {
         // `auth none` is refused beyond loopback (check_exposure): every local caller is the operator.
-        None => Some(Principal::operator()),
-        Some(secret) if auth::admits(Some(secret), presented) => Some(Principal::operator()),
-        Some(_) if !presented.is_empty() => state.credentials.principal(presented, store::now_ms()),
-        Some(_) => None,
+        None => (Some(Principal::operator()), Attempt::Secret),
+        Some(secret) if auth::admits(Some(secret), presented) => (Some(Principal::operator()), Attempt::Secret),
+        Some(_) => match state.credentials.principal(presented, store::now_ms()) {
+            Some(minted) => (Some(minted), Attempt::Unguessable),
+            None => (None, Attempt::Failed),
+        },
     };
-    let principal = match state.limiter.attempt(client_ip(peer), principal.is_some(), Instant::now()) {
+    let principal = match state.limiter.attempt(client_ip(peer), attempt, Instant::now()) {
         Verdict::Allowed => principal,
         Verdict::LockedOut => return error(StatusCode::TOO_MANY_REQUESTS, "locked_out", "too many failed attempts from this address; try later"),
         Verdict::Unauthorized if presented.is_empty() => return error(StatusCode::UNAUTHORIZED, "missing_secret", "send `Authorization: Bearer <token>`"),
@@ -338,19 +358,16 @@ async fn authenticate(State(state): State<Arc<AppState>>, ConnectInfo(peer): Con
     next.run(request).await
 }
 
-/// IPv4-mapped IPv6 addresses count as their IPv4 address.
+/// The address a client is counted under (IPv4, or an IPv6 /64).
 fn client_ip(peer: SocketAddr) -> IpAddr {
-    match peer.ip() {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        ip => ip,
-    }
+    listener::address_key(peer.ip())
 }
 
 async fn decide(
     State(state): State<Arc<AppState>>,
     Extension(principal): Extension<Principal>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: String,
+    TimedBody(body): TimedBody,
 ) -> Response {
     match crate::wire::parse(&body) {
         Ok(mut request) => {

@@ -427,3 +427,90 @@ fn the_state_directory_is_private_and_may_be_relative() {
         assert_eq!(mode(&state.join(file)), 0o600, "{file}");
     }
 }
+
+/// A GET /healthz from another loopback address, with a deadline.
+fn healthz_from(addr: SocketAddr, source: &str, within: Duration) -> Option<u16> {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).ok()?;
+    socket.bind(&SocketAddr::new(source.parse().ok()?, 0).into()).ok()?;
+    socket.connect_timeout(&addr.into(), within).ok()?;
+    let mut stream: TcpStream = socket.into();
+    stream.set_read_timeout(Some(within)).ok()?;
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split(' ').nth(1)?.parse().ok()
+}
+
+/// Whether the server has closed `stream` (a read sees EOF or a reset).
+fn closed_by_server(stream: &mut TcpStream) -> bool {
+    stream.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let mut byte = [0u8; 1];
+    loop {
+        match stream.read(&mut byte) {
+            Ok(0) => return true,
+            // A 408 or similar before the close is fine; keep reading to the end.
+            Ok(_) => continue,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Finding 6: no header-read timeout (50 half-sent requests were still open
+/// after 75 s) and no connection cap (1,100 idle connections exhausted the
+/// descriptors and `/healthz` stopped answering). No credential needed.
+#[test]
+fn idle_and_half_sent_connections_cannot_exhaust_the_gateway() {
+    let scratch = Scratch::new("conns");
+    let gw = scratch.start("agent main { default sandbox off }\ngateway { auth token }\n");
+    let mut half_sent: Vec<TcpStream> = (0..50)
+        .map(|_| {
+            let mut s = TcpStream::connect(gw.addr).unwrap();
+            s.write_all(b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Le").unwrap();
+            s
+        })
+        .collect();
+    // Far more idle connections than one address may hold.
+    let mut idle: Vec<TcpStream> = (0..600).filter_map(|_| TcpStream::connect(gw.addr).ok()).collect();
+    assert_eq!(healthz_from(gw.addr, "127.0.0.2", Duration::from_secs(5)), Some(200), "/healthz stopped answering another address");
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) && !half_sent.iter_mut().all(closed_by_server) {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(half_sent.iter_mut().all(closed_by_server), "half-sent requests still open after {:?}", started.elapsed());
+    assert!(idle.iter_mut().all(closed_by_server), "idle connections still open after {:?}", started.elapsed());
+    assert_eq!(healthz_from(gw.addr, "127.0.0.1", Duration::from_secs(5)), Some(200));
+}
+
+/// Finding 8: a success cleared the failure count, so guesses interleaved
+/// with real traffic were never throttled; and six wrong tokens from any
+/// local process locked the real client out as well.
+#[test]
+fn guessing_is_throttled_and_cannot_lock_a_client_with_an_unguessable_token_out() {
+    use ed25519_dalek::{Signer, SigningKey};
+    use palisade::gateway::devices::{fingerprint, hex, signed_message};
+    let scratch = Scratch::new("limiter");
+    let gw = scratch.start("agent main { default sandbox off tools { allow read } }\ngateway { auth token  rate_limit 3 per 1m lockout 5m }\n");
+    // A device token: 256 random bits, as every minted credential.
+    let (_, challenge) = post(&gw, "/v1/devices/challenge", TOKEN, Value::Null);
+    let (nonce, ts) = (challenge["nonce"].as_str().unwrap(), challenge["ts"].as_u64().unwrap());
+    let key = SigningKey::from_bytes(&[5; 32]);
+    let public = key.verifying_key().to_bytes();
+    let id = fingerprint(&public);
+    let signature = hex(&key.sign(signed_message(&id, nonce, ts).as_bytes()).to_bytes());
+    let (_, device) =
+        post(&gw, "/v1/devices/connect", TOKEN, json!({"device_id": id, "public_key": hex(&public), "signature": signature, "nonce": nonce, "signed_at": ts}));
+    let device_token = device["token"].as_str().unwrap().to_string();
+    let probe = json!({"kind": "tool", "agent": "main", "tool": "read"});
+
+    // Wrong guesses between good requests still add up: the fourth is over the limit of three.
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(post(&gw, "/v1/decide", "a-wrong-guess", probe.clone()).0);
+        statuses.push(post(&gw, "/v1/decide", TOKEN, probe.clone()).0);
+    }
+    assert!(statuses.contains(&429), "interleaved guesses were never throttled: {statuses:?}");
+    // The address is locked out, yet the device's unguessable token still gets in.
+    assert_eq!(post(&gw, "/v1/decide", "a-wrong-guess", probe.clone()).0, 429);
+    assert_eq!(post(&gw, "/v1/decide", &device_token, probe).0, 200, "wrong guesses locked a client with a valid token out");
+}
