@@ -106,6 +106,12 @@ enum Command {
         /// Remove containers older than this.
         #[arg(long, default_value = "24h", value_parser = duration)]
         prune_max_age: std::time::Duration,
+        /// The most live sandbox containers; a call that needs another gets 503.
+        #[arg(long, default_value_t = palisade::gateway::sandbox::MAX_CONTAINERS)]
+        max_sandboxes: usize,
+        /// The most live sandbox containers of one agent.
+        #[arg(long, default_value_t = palisade::gateway::sandbox::MAX_CONTAINERS_PER_AGENT)]
+        max_sandboxes_per_agent: usize,
     },
     /// Operate on the Docker sandboxes.
     #[cfg(feature = "gateway")]
@@ -288,6 +294,7 @@ fn sandbox(command: SandboxCommand) -> ExitCode {
                 ExitCode::SUCCESS
             }
             SandboxCommand::Prune { idle, max_age, state_dir, prefix } => {
+                let sandboxes = sandboxes.with_state_dir(state_dir.clone());
                 let store = match palisade::gateway::store::Store::open(&state_dir.join("palisade.db")) {
                     Ok(s) => s,
                     Err(e) => {
@@ -365,11 +372,20 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Check { files, format } => check(&files, format),
         #[cfg(feature = "gateway")]
-        Command::Gateway { policy, listen, state_dir, timeout, prune_idle, prune_max_age } => {
+        Command::Gateway { policy, listen, state_dir, timeout, prune_idle, prune_max_age, max_sandboxes, max_sandboxes_per_agent } => {
             let policy_path = Some(policy.clone());
             with_policy(&policy, |policy| {
                 let timeout = std::time::Duration::from_secs(timeout.max(1));
-                let options = palisade::gateway::GatewayOptions { listen, state_dir, timeout, prune_idle, prune_max_age, policy_path };
+                let options = palisade::gateway::GatewayOptions {
+                    listen,
+                    state_dir,
+                    timeout,
+                    prune_idle,
+                    prune_max_age,
+                    policy_path,
+                    max_sandboxes,
+                    max_sandboxes_per_agent,
+                };
                 gateway(policy, options)
             })
         }

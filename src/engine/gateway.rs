@@ -77,6 +77,18 @@ pub struct GatewayConfig {
     pub at: Option<Location>,
 }
 
+impl GatewayConfig {
+    /// Whether going from `self` to `new` needs a restart: the settings the
+    /// running server read once at start (listen address, authentication and
+    /// its secret's source, the failure limiter, the device clock skew).
+    /// Pairing limits are read per request and apply at once; where the
+    /// block is written (`at`) is no setting.
+    pub fn needs_restart(&self, new: &GatewayConfig) -> bool {
+        let GatewayConfig { bind, port, auth, rate_limit, pairing_ttl: _, pairing_cap: _, device_skew, at: _ } = self;
+        (bind, port, auth, rate_limit, device_skew) != (&new.bind, &new.port, &new.auth, &new.rate_limit, &new.device_skew)
+    }
+}
+
 impl Default for GatewayConfig {
     fn default() -> Self {
         GatewayConfig {

@@ -75,6 +75,9 @@ pub struct GatewayOptions {
     pub prune_max_age: Duration,
     /// The policy file, re-read on SIGHUP; `None` turns reloading off.
     pub policy_path: Option<PathBuf>,
+    /// The most live sandbox containers, in all and per agent.
+    pub max_sandboxes: usize,
+    pub max_sandboxes_per_agent: usize,
 }
 
 struct AppState {
@@ -107,15 +110,15 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
     let secret = auth::load_secret(&config.auth)?;
     let addr = options.listen.unwrap_or_else(|| SocketAddr::new(config.bind.ip(), config.port));
     check_exposure(&config, addr)?;
-    let sandboxes = match Sandboxes::connect(options.state_dir.clone(), options.timeout).await {
-        Ok(s) => Some(s),
+    let state_dir = private_state_dir(&options.state_dir)?;
+    let sandboxes = match Sandboxes::connect(state_dir.clone(), options.timeout).await {
+        Ok(s) => Some(s.with_caps(options.max_sandboxes, options.max_sandboxes_per_agent)),
         Err(e) => {
             // Decisions still work; sandboxed runs answer 503, never fall back to the host.
             eprintln!("warning: {e}; sandboxed tool calls will be refused");
             None
         }
     };
-    let state_dir = private_state_dir(&options.state_dir)?;
     let store = store::Store::open(&state_dir.join("palisade.db"))?;
     private_files(&state_dir, &["palisade.db", "palisade.db-wal", "palisade.db-shm", "audit.jsonl"])?;
     let epoch = principals::epoch(secret.as_ref().map(Secret::digest));
@@ -184,9 +187,10 @@ fn spawn_hangup_handler(state: Arc<AppState>, policy_path: Option<PathBuf>) -> R
             state.audit.reopen();
             let Some(path) = &policy_path else { continue };
             let outcome = match reload::reload(&state.policy, path) {
-                Ok(warnings) => {
-                    eprintln!("palisade: reloaded {} ({} warnings)", path.display(), warnings.len());
-                    json!({"event": "reload", "file": path.display().to_string(), "ok": true, "warnings": warnings.len()})
+                Ok(reloaded) => {
+                    eprintln!("palisade: reloaded {} ({} warnings)", path.display(), reloaded.warnings.len());
+                    let removed = remove_dropped_agents(&state, &reloaded.old).await;
+                    json!({"event": "reload", "file": path.display().to_string(), "ok": true, "warnings": reloaded.warnings.len(), "removed_containers": removed})
                 }
                 Err(e) => {
                     let lines = e.lines();
@@ -198,6 +202,24 @@ fn spawn_hangup_handler(state: Arc<AppState>, policy_path: Option<PathBuf>) -> R
         }
     });
     Ok(())
+}
+
+/// Removes the sandboxes of agents the policy in force no longer has.
+async fn remove_dropped_agents(state: &AppState, old: &Engine) -> Vec<String> {
+    let Some(sandboxes) = &state.sandboxes else { return Vec::new() };
+    let now = state.policy.view().engine();
+    let mut removed = Vec::new();
+    for agent in old.agent_ids().filter(|a| now.sandbox(a).is_none()) {
+        let Some(config) = old.sandbox(agent) else { continue };
+        match sandboxes.remove_agent(agent, &config.docker.prefix).await {
+            Ok(names) => removed.extend(names),
+            Err(e) => eprintln!("warning: removing the sandboxes of removed agent `{agent}`: {e}"),
+        }
+    }
+    for name in &removed {
+        state.audit.record(json!({"event": "prune", "container": name, "reason": "agent removed by reload"}));
+    }
+    removed
 }
 
 /// Removes idle and old containers in the background.

@@ -82,7 +82,7 @@ pub enum ReloadError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Load(#[from] LoadError),
-    #[error("the new policy changes the gateway block (bind, port, auth, limits); restart the gateway to apply it")]
+    #[error("the new policy changes gateway settings read at start (bind, port, auth, rate_limit, device_skew); restart the gateway to apply them")]
     #[diagnostic(code(palisade::reload_gateway_changed), help("the running gateway keeps the policy it had"))]
     GatewayChanged,
 }
@@ -100,12 +100,20 @@ impl ReloadError {
 /// Compiles `path` and puts it in force, or leaves the running policy as it
 /// was: a policy that does not compile, or that changes settings only a
 /// restart can apply, is refused whole.
-pub fn reload(slot: &PolicySlot, path: &Path) -> Result<Vec<crate::Diagnostic>, ReloadError> {
+pub fn reload(slot: &PolicySlot, path: &Path) -> Result<Reloaded, ReloadError> {
     let policy = Policy::load(path)?;
-    if policy.engine().gateway() != slot.load().gateway() {
+    if slot.load().gateway().needs_restart(policy.engine().gateway()) {
         return Err(ReloadError::GatewayChanged);
     }
     let warnings = policy.warnings().to_vec();
-    slot.replace(Arc::new(policy.into_engine()));
-    Ok(warnings)
+    let old = slot.replace(Arc::new(policy.into_engine()));
+    Ok(Reloaded { warnings, old })
+}
+
+/// A reload that took effect: its warnings, and the policy it replaced
+/// (whose removed agents' sandboxes the gateway then removes).
+#[derive(Debug)]
+pub struct Reloaded {
+    pub warnings: Vec<crate::Diagnostic>,
+    pub old: Arc<Engine>,
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bollard::exec::{CreateExecOptions, StartExecResults};
-use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::models::{ContainerCreateBody, HostConfig, ResourcesUlimits};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
     RemoveContainerOptionsBuilder, StartContainerOptions,
@@ -23,6 +23,14 @@ use crate::engine::SandboxConfig;
 pub const OUTPUT_CAP: usize = 1 << 20;
 pub const LABEL_SCOPE: &str = "palisade.scope";
 pub const LABEL_CONFIG: &str = "palisade.config";
+pub const LABEL_AGENT: &str = "palisade.agent";
+/// Most live sandbox containers per agent, and in all; past either, a call
+/// that needs a new container is refused (503 `sandbox_cap`) until the
+/// pruner removes idle ones.
+pub const MAX_CONTAINERS_PER_AGENT: usize = 32;
+pub const MAX_CONTAINERS: usize = 128;
+/// Per-container limits on open files and on processes of its user.
+pub const ULIMIT_NOFILE: i64 = 1024;
 /// Where the workspace is mounted inside every sandbox.
 pub const WORKSPACE: &str = "/workspace";
 
@@ -40,6 +48,9 @@ pub enum SandboxError {
     #[error("workspace error: {0}")]
     #[diagnostic(code(palisade::workspace))]
     Workspace(String),
+    #[error("{0} live sandboxes already; wait for idle ones to be pruned (`palisade sandbox prune`)")]
+    #[diagnostic(code(palisade::sandbox_cap))]
+    Full(String),
 }
 
 impl From<bollard::errors::Error> for SandboxError {
@@ -72,6 +83,7 @@ pub struct RunResult {
 /// Where a call runs: which container (by scope key) and which workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
+    pub agent: String,
     pub scope_key: String,
     pub container: String,
     /// Host directory mounted at `/workspace`.
@@ -102,12 +114,24 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The scope key a call's container belongs to.
+/// The scope key of a session-scoped container: the agent is part of it,
+/// so one agent naming another's session key never lands in its container.
+pub fn session_scope_key(agent: &str, session: &str) -> String {
+    format!("agent:{agent}/{session}")
+}
+
+/// The scope key a call's container belongs to. `shared` is shared by the
+/// agents whose sandbox settings are the same (two settings cannot share
+/// one container, and must not recreate each other's).
 pub fn scope_key(config: &SandboxConfig, agent: &str, session: &str) -> String {
     match config.scope {
-        SandboxScope::Session => session.to_string(),
+        SandboxScope::Session => session_scope_key(agent, session),
         SandboxScope::Agent => format!("agent:{agent}"),
-        SandboxScope::Shared => "shared".to_string(),
+        SandboxScope::Shared => {
+            let mut text = String::new();
+            canonical_json(&serde_json::to_value(config).unwrap_or_default(), &mut text);
+            format!("shared:{}", hex(&Sha256::digest(text.as_bytes())).get(..12).unwrap_or_default())
+        }
     }
 }
 
@@ -121,7 +145,7 @@ pub fn placement(config: &SandboxConfig, state_dir: &Path, agent: &str, session:
         WorkspaceAccess::ReadOnly => (agent_workspace(state_dir, agent), true),
         WorkspaceAccess::ReadWrite => (agent_workspace(state_dir, agent), false),
     };
-    Placement { scope_key, container, workspace, read_only }
+    Placement { agent: agent.to_string(), scope_key, container, workspace, read_only }
 }
 
 pub fn agent_workspace(state_dir: &Path, agent: &str) -> PathBuf {
@@ -176,6 +200,11 @@ pub fn container_body(config: &SandboxConfig, placement: &Placement) -> Result<C
         memory_swap: Some(i64::try_from(d.memory_bytes).unwrap_or(i64::MAX)),
         nano_cpus: Some(i64::try_from(d.cpus_micro.saturating_mul(1000)).unwrap_or(i64::MAX)),
         binds: Some(binds),
+        ulimits: Some(vec![
+            ResourcesUlimits { name: Some("nofile".into()), soft: Some(ULIMIT_NOFILE), hard: Some(ULIMIT_NOFILE) },
+            // Counted per user id across the host, so generous; the pids limit bounds the container.
+            ResourcesUlimits { name: Some("nproc".into()), soft: Some(4096), hard: Some(4096) },
+        ]),
         ..HostConfig::default()
     };
     let mut body = ContainerCreateBody {
@@ -189,7 +218,11 @@ pub fn container_body(config: &SandboxConfig, placement: &Placement) -> Result<C
         ..ContainerCreateBody::default()
     };
     let hash = config_hash(&body);
-    body.labels = Some(HashMap::from([(LABEL_SCOPE.to_string(), placement.scope_key.clone()), (LABEL_CONFIG.to_string(), hash)]));
+    body.labels = Some(HashMap::from([
+        (LABEL_SCOPE.to_string(), placement.scope_key.clone()),
+        (LABEL_CONFIG.to_string(), hash),
+        (LABEL_AGENT.to_string(), placement.agent.clone()),
+    ]));
     Ok(body)
 }
 
@@ -238,15 +271,27 @@ fn canonical_json(value: &serde_json::Value, out: &mut String) {
 pub struct Sandboxes {
     docker: Docker,
     state_dir: PathBuf,
-    /// Container user as `uid:gid`, to own the directories it writes to.
     timeout: Duration,
+    /// (in all, per agent): the most live containers.
+    caps: (usize, usize),
 }
 
 impl Sandboxes {
     pub async fn connect(state_dir: PathBuf, timeout: Duration) -> Result<Self, SandboxError> {
         let docker = Docker::connect_with_local_defaults().map_err(|e| SandboxError::Connect(e.to_string()))?;
         let docker = docker.negotiate_version().await.map_err(|e| SandboxError::Connect(e.to_string()))?;
-        Ok(Sandboxes { docker, state_dir, timeout })
+        Ok(Sandboxes { docker, state_dir, timeout, caps: (MAX_CONTAINERS, MAX_CONTAINERS_PER_AGENT) })
+    }
+
+    /// The most live containers in all and per agent (defaults:
+    /// [`MAX_CONTAINERS`], [`MAX_CONTAINERS_PER_AGENT`]).
+    pub fn with_caps(self, total: usize, per_agent: usize) -> Self {
+        Sandboxes { caps: (total, per_agent), ..self }
+    }
+
+    /// Scratch directories live under this state directory.
+    pub fn with_state_dir(self, state_dir: PathBuf) -> Self {
+        Sandboxes { state_dir, ..self }
     }
 
     pub fn docker(&self) -> &Docker {
@@ -287,21 +332,77 @@ impl Sandboxes {
                 }
                 self.remove(name).await?;
             }
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => self.check_caps(&placement.agent).await?,
             Err(e) => return Err(e.into()),
         }
         let options = CreateContainerOptionsBuilder::new().name(name).build();
-        self.docker.create_container(Some(options), body).await?;
-        self.docker.start_container(name, None::<StartContainerOptions>).await?;
-        Ok(name.to_string())
+        match self.docker.create_container(Some(options), body).await {
+            Ok(_) => {}
+            // A concurrent first call created it: use that one (its labels carry the same hash).
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        match self.docker.start_container(name, None::<StartContainerOptions>).await {
+            // 304: already started by the concurrent call.
+            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => Ok(name.to_string()),
+            Err(e) => Err(e.into()),
+        }
     }
 
+    /// Refuses a new container past the caps (counted on the daemon, so
+    /// containers of other gateways with the label count too).
+    async fn check_caps(&self, agent: &str) -> Result<(), SandboxError> {
+        let (total, per_agent) = self.caps;
+        let all = self.labelled(LABEL_SCOPE.to_string()).await?;
+        if all >= total {
+            return Err(SandboxError::Full(format!("{all} of {total}")));
+        }
+        let mine = self.labelled(format!("{LABEL_AGENT}={agent}")).await?;
+        if mine >= per_agent {
+            return Err(SandboxError::Full(format!("agent `{agent}` has {mine} of {per_agent}")));
+        }
+        Ok(())
+    }
+
+    async fn labelled(&self, filter: String) -> Result<usize, SandboxError> {
+        let options = ListContainersOptionsBuilder::new().all(true).filters(&HashMap::from([("label".to_string(), vec![filter])])).build();
+        Ok(self.docker.list_containers(Some(options)).await?.len())
+    }
+
+    /// Removes every container of `agent` whose name starts with `prefix`
+    /// (an agent a reload removed), scratch directories included.
+    pub async fn remove_agent(&self, agent: &str, prefix: &str) -> Result<Vec<String>, SandboxError> {
+        let options = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&HashMap::from([("label".to_string(), vec![format!("{LABEL_AGENT}={agent}")])]))
+            .build();
+        let mut removed = Vec::new();
+        for c in self.docker.list_containers(Some(options)).await? {
+            let name = c.names.and_then(|n| n.into_iter().next()).unwrap_or_default().trim_start_matches('/').to_string();
+            if name.starts_with(prefix) {
+                self.remove(&name).await?;
+                removed.push(name);
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Removes a container and its scratch directory (`workspace none`).
     pub async fn remove(&self, name: &str) -> Result<(), SandboxError> {
         let options = RemoveContainerOptionsBuilder::new().force(true).build();
         match self.docker.remove_container(name, Some(options)).await {
-            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
-            Err(e) => Err(e.into()),
+            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
+            Err(e) => return Err(e.into()),
         }
+        // Names are slugs of [a-z0-9-] plus the prefix: never a path separator or `..`.
+        if !name.is_empty() && !name.contains('/') && name != "." && name != ".." {
+            match std::fs::remove_dir_all(self.state_dir.join("scratch").join(name)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(SandboxError::Workspace(format!("scratch of {name}: {e}"))),
+            }
+        }
+        Ok(())
     }
 
     /// Runs `sh -c command` in the container in a session of its own

@@ -393,7 +393,10 @@ async fn run_sandboxed(
     tool: &str,
     arg: impl Fn(&str) -> Option<String>,
 ) -> Result<RunResult, ToolFailure> {
-    let docker_error = |e: sandbox::SandboxError| (StatusCode::BAD_GATEWAY, "sandbox", e.to_string());
+    let docker_error = |e: sandbox::SandboxError| match e {
+        sandbox::SandboxError::Full(_) => (StatusCode::SERVICE_UNAVAILABLE, "sandbox_cap", e.to_string()),
+        e => (StatusCode::BAD_GATEWAY, "sandbox", e.to_string()),
+    };
     match tool {
         "exec" => {
             let Some(command) = arg("command") else { return Err((StatusCode::BAD_REQUEST, "bad_args", "`exec` needs args.command".into())) };

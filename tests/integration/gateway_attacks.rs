@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::gateway::{docker, docker_ready, ensure_image, exec, handle, http, invoke, Gateway, Scratch, TOKEN};
+use super::gateway::{docker, docker_ready, ensure_image, exec, http, invoke, tool_call, Gateway, Scratch, TOKEN};
 
 /// One request with a deadline on the answer: `None` when none came in time.
 fn http_within(addr: SocketAddr, path: &str, body: &Value, within: Duration) -> Option<(u16, Value)> {
@@ -89,9 +89,8 @@ fn file_tools_never_follow_a_link_a_sandbox_swaps_in() {
     );
     let swapping = {
         let addr = gw.addr;
-        let handle = handle(&gw, "rw", session);
+        let body = tool_call(&gw, "rw", session, "exec", json!({"command": swapper}));
         std::thread::spawn(move || {
-            let body = json!({"handle": handle, "tool": "exec", "args": {"command": swapper}});
             http(addr, "POST", "/v1/tools/invoke", Some(TOKEN), &body)
         })
     };
@@ -130,8 +129,7 @@ fn no_file_request_freezes_or_bloats_the_gateway() {
     let made = exec(&gw, "rw", session, "mkfifo pipe && truncate -s 2G sparse && echo made");
     assert_eq!(made["stdout"], "made\n", "{made}");
 
-    let handle = handle(&gw, "rw", session);
-    let read = |path: &str| json!({"handle": handle, "tool": "read", "args": {"path": path}});
+    let read = |path: &str| tool_call(&gw, "rw", session, "read", json!({"path": path}));
     let fifo_readers: Vec<_> = (0..4)
         .map(|_| {
             let (addr, body) = (gw.addr, read("pipe"));
@@ -513,4 +511,95 @@ fn guessing_is_throttled_and_cannot_lock_a_client_with_an_unguessable_token_out(
     // The address is locked out, yet the device's unguessable token still gets in.
     assert_eq!(post(&gw, "/v1/decide", "a-wrong-guess", probe.clone()).0, 429);
     assert_eq!(post(&gw, "/v1/decide", &device_token, probe).0, 200, "wrong guesses locked a client with a valid token out");
+}
+
+/// Finding 7: containers were keyed by the bare session string, so agent
+/// `nm` naming agent `scratch`'s session key read its private file, and two
+/// agents with different settings force-removed each other's container;
+/// no ulimits; scratch directories survived `sandbox prune`; no cap on
+/// containers.
+#[test]
+fn sandboxes_are_keyed_by_agent_limited_capped_and_cleaned_up() {
+    if !docker_ready() {
+        return;
+    }
+    ensure_image();
+    let scratch = Scratch::new("keys");
+    let p = &scratch.prefix;
+    let policy = format!(
+        "agent nm {{ sandbox all scope session docker {{ prefix \"{p}\" memory 256m }} tools {{ allow exec }} }}\n\
+         agent scratch {{ sandbox all scope session docker {{ prefix \"{p}\" memory 128m }} tools {{ allow exec }} }}\n\
+         gateway {{ auth token }}\n"
+    );
+    let gw = scratch.start(&policy);
+    let theirs = "agent:scratch:telegram:direct:7";
+    assert_eq!(exec(&gw, "scratch", theirs, "echo private > mine.txt && echo ok")["stdout"], "ok\n");
+    let ids = || docker(&["ps", "-q", "--no-trunc", "--filter", &format!("name={p}")]).1;
+    let before = ids();
+    let read = exec(&gw, "nm", theirs, "cat mine.txt");
+    assert_ne!(read["stdout"], "private\n", "agent nm read agent scratch's private file");
+    assert!(ids().contains(&before), "one agent's call removed another agent's container: {before} vs {}", ids());
+
+    // Limits inside: open files, and the scratch directory goes with its container.
+    assert_eq!(exec(&gw, "nm", "agent:nm:x", "ulimit -n")["stdout"], "1024\n");
+    let state = gw.dir.join("state");
+    let scratch_dirs = || std::fs::read_dir(state.join("scratch")).map(|d| d.count()).unwrap_or(0);
+    assert!(scratch_dirs() >= 2);
+    std::thread::sleep(Duration::from_millis(1500));
+    let out = super::gateway::palisade()
+        .args(["sandbox", "prune", "--idle", "1s", "--prefix", p, "--state-dir"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(scratch_dirs(), 0, "scratch directories survived their containers");
+    drop(gw);
+
+    // A cap on live containers per agent: the next new session is refused.
+    let path = scratch.dir.join("policy.pal");
+    let mut command = super::gateway::palisade();
+    command.args(["gateway", "--policy"]).arg(&path).args(["--listen", "127.0.0.1:0", "--max-sandboxes-per-agent", "2", "--state-dir"]);
+    command.arg(&state).env("PALISADE_GATEWAY_TOKEN", TOKEN);
+    let gw = scratch.spawn(command);
+    for n in 0..2 {
+        assert_eq!(exec(&gw, "nm", &format!("agent:nm:s{n}"), "true")["exit_code"], 0);
+    }
+    let (status, body) = invoke(&gw, "nm", "agent:nm:s2", "exec", json!({"command": "true"}));
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("sandbox_cap")), "{body}");
+    assert_eq!(exec(&gw, "nm", "agent:nm:s0", "echo reused")["stdout"], "reused\n", "a live container is still reused");
+}
+
+/// Finding 9: the gateway block's equality included where it was written,
+/// so a comment line above it made every reload fail and a tightening never
+/// took effect; containers of agents a reload removed were never pruned.
+#[test]
+fn a_reload_compares_settings_not_places_and_removes_dropped_agents() {
+    if !docker_ready() {
+        return;
+    }
+    ensure_image();
+    let scratch = Scratch::new("reloadset");
+    let p = &scratch.prefix;
+    let gone = format!("agent gone {{ sandbox all docker {{ prefix \"{p}\" }} tools {{ allow exec }} }}\n");
+    let gw = scratch.start(&format!("agent main {{ default sandbox off tools {{ allow read, exec }} }}\n{gone}gateway {{ auth token }}\n"));
+    assert_eq!(exec(&gw, "gone", "agent:gone:main", "echo up")["stdout"], "up\n");
+    let live = || docker(&["ps", "-aq", "--filter", &format!("name={p}")]).1;
+    assert!(!live().is_empty());
+    // A comment moves the gateway block; exec is denied; `gone` is removed.
+    std::fs::write(
+        scratch.dir.join("policy.pal"),
+        "// tightened after review\nagent main { default sandbox off tools { allow read  deny exec } }\ngateway { auth token }\n",
+    )
+    .unwrap();
+    assert!(std::process::Command::new("kill").args(["-HUP", &gw.child.id().to_string()]).status().unwrap().success());
+    let exec_request = json!({"kind": "tool", "agent": "main", "tool": "exec"});
+    let started = Instant::now();
+    while post(&gw, "/v1/decide", TOKEN, exec_request.clone()).1["allowed"] != false && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(post(&gw, "/v1/decide", TOKEN, exec_request).1["allowed"], false, "the tightening never took effect");
+    while !live().is_empty() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(live().is_empty(), "the removed agent's container is still there: {}", live());
 }
