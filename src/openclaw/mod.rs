@@ -41,6 +41,9 @@ struct Lowerer {
 /// settings with no policy meaning; each is reported, never dropped silently.
 const NOT_YET: &[(&str, &str)] = &[];
 
+/// The keys of a channel that decide who gets in.
+const CHANNEL_KEYS: &[&str] = &["dmPolicy", "allowFrom", "groupPolicy", "groupAllowFrom", "groups", "mentionPatterns", "commands"];
+
 impl Lowerer {
     fn error(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
         self.sink.push(Diagnostic::error("palisade::json", &self.source, span, message));
@@ -56,13 +59,17 @@ impl Lowerer {
         );
     }
 
+    /// An unknown key inside an object whose every key decides something
+    /// (a binding's `match`, a tool policy, channel commands, rate limits):
+    /// an error. Ignoring `peerId` for `peer` would make a binding match
+    /// every peer; Palisade refuses to guess.
     fn unknown(&mut self, key: &Key, path: &str, known: &[&str]) {
         let hint = suggest(&key.name, known.iter().copied());
-        let mut d = Diagnostic::warning(
+        let mut d = Diagnostic::error(
             "palisade::unknown-key",
             &self.source,
             key.span,
-            format!("unknown key `{path}` ignored"),
+            format!("unknown key `{path}` in a security setting: Palisade does not guess what it means"),
         )
         .with_label("not understood by Palisade");
         d.help = Some(match hint {
@@ -385,7 +392,9 @@ impl Lowerer {
         for (key, value) in members {
             let p = format!("{path}.{}", key.name);
             if !known.contains(&key.name.as_str()) {
-                if kind == RulesKind::Scope {
+                // Other tool settings (exec, web, media...) are OpenClaw's, but a near miss of a
+                // policy key (`Deny`, `alow`) is a typo that would drop a rule.
+                if kind == RulesKind::Scope && suggest(&key.name, known.iter().copied()).is_none() {
                     self.ignored(key, &p, "tool settings other than profile, allow, alsoAllow, deny, byProvider, sandbox.tools and subagents.tools have no tool-policy meaning in Palisade");
                 } else {
                     self.unknown(key, &p, known);
@@ -489,6 +498,7 @@ impl Lowerer {
                             }
                         }
                     }
+                    _ if suggest(&key.name, CHANNEL_KEYS.iter().copied()).is_some() => self.unknown(key, &kp, CHANNEL_KEYS),
                     _ => self.ignored(key, &kp, "channel settings other than dmPolicy, allowFrom, groupPolicy, groupAllowFrom, groups, mentionPatterns and commands have no gating meaning"),
                 }
             }

@@ -603,3 +603,40 @@ fn a_reload_compares_settings_not_places_and_removes_dropped_agents() {
     }
     assert!(live().is_empty(), "the removed agent's container is still there: {}", live());
 }
+
+/// Finding 10: an unknown key in a binding's `match` (`peerId` for `peer`)
+/// was only a warning; the binding then matched every peer and sent
+/// strangers to an unsandboxed agent, and `check` exited 0.
+#[test]
+fn an_unknown_key_in_a_binding_stops_the_import() {
+    let scratch = Scratch::new("import");
+    let path = scratch.dir.join("openclaw.json");
+    std::fs::write(
+        &path,
+        r#"{ "agents": { "defaults": { "sandbox": { "mode": "all" } },
+             "list": [ { "id": "public", "default": true }, { "id": "owner", "sandbox": { "mode": "off" } } ] },
+  "channels": { "telegram": { "dmPolicy": "open", "allowFrom": ["*"] } },
+  "bindings": [ { "agentId": "owner", "match": { "channel": "telegram", "peerId": "111" } } ],
+  "gateway": { "auth": { "mode": "token" } } }"#,
+    )
+    .unwrap();
+    let check = super::gateway::palisade().arg("check").arg(&path).output().unwrap();
+    assert_eq!(check.status.code(), Some(1), "check accepted it: {}", String::from_utf8_lossy(&check.stdout));
+    assert!(String::from_utf8_lossy(&check.stderr).contains("peerId"));
+    let mut command = super::gateway::palisade();
+    command.args(["gateway", "--listen", "127.0.0.1:0", "--policy"]).arg(&path).env("PALISADE_GATEWAY_TOKEN", TOKEN);
+    let mut child = command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.is_some_and(|s| !s.success()), "the gateway started on it ({status:?})");
+}
