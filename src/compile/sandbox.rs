@@ -214,14 +214,23 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
         }
         "user" => {
             if let Some(v) = one(sink) {
-                let name = v.split(':').next().unwrap_or(v);
-                if name.is_empty() || name == "root" || name == "0" {
-                    sink.push(
+                // Numeric ids only: a name resolves in the image's /etc/passwd, which
+                // Palisade cannot see (any name may be uid 0 there), and `00` is 0.
+                let ids: Vec<Option<u32>> = v.split(':').map(|id| id.parse::<u32>().ok().filter(|_| id.bytes().all(|b| b.is_ascii_digit()))).collect();
+                match ids.as_slice() {
+                    [Some(uid)] | [Some(uid), Some(_)] if *uid == 0 => sink.push(
                         Diagnostic::error("palisade::root-user", source, at, format!("user `{v}` runs the sandbox as root"))
                             .with_help("sandboxes run as a non-root user, e.g. \"1000:1000\""),
-                    );
-                } else {
-                    docker.user = v.to_string();
+                    ),
+                    [Some(_), Some(0)] => sink.push(
+                        Diagnostic::error("palisade::root-user", source, at, format!("user `{v}` runs the sandbox in the root group"))
+                            .with_help("give a non-root group too, e.g. \"1000:1000\""),
+                    ),
+                    [Some(_)] | [Some(_), Some(_)] => docker.user = v.to_string(),
+                    _ => sink.push(
+                        Diagnostic::error("palisade::root-user", source, at, format!("user `{v}` is not a numeric `uid` or `uid:gid`"))
+                            .with_help("a user name resolves inside the image, where it may be root; give numeric ids, e.g. \"1000:1000\""),
+                    ),
                 }
             }
         }

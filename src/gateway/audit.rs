@@ -19,7 +19,8 @@ pub struct Audit {
 
 #[derive(Debug)]
 enum Message {
-    Line(String),
+    /// A line, and who waits until it is written and flushed.
+    Line(String, Option<tokio::sync::oneshot::Sender<()>>),
     Reopen,
 }
 
@@ -52,12 +53,47 @@ impl Audit {
     }
 
     /// Queues one record with the time added.
-    pub fn record(&self, mut entry: Value) {
-        if let Some(map) = entry.as_object_mut() {
-            map.insert("time_ms".into(), Value::from(super::store::now_ms()));
-        }
-        self.send(Message::Line(entry.to_string()));
+    pub fn record(&self, entry: Value) {
+        self.send(Message::Line(stamped(entry), None));
     }
+
+    /// Records `entry` and returns once it is written and flushed to the
+    /// file, or `false` when that did not happen within `within`: an intent
+    /// recorded this way survives whatever the call does next (a command
+    /// that kills the gateway included).
+    pub async fn record_durably(&self, entry: Value, within: std::time::Duration) -> bool {
+        let (ack, written) = tokio::sync::oneshot::channel();
+        self.send(Message::Line(stamped(entry), Some(ack)));
+        matches!(tokio::time::timeout(within, written).await, Ok(Ok(())))
+    }
+}
+
+fn stamped(mut entry: Value) -> String {
+    if let Some(map) = entry.as_object_mut() {
+        map.insert("time_ms".into(), Value::from(super::store::now_ms()));
+    }
+    entry.to_string()
+}
+
+/// How much of a free-text argument (a command, a path) the log keeps.
+pub const ARG_KEPT: usize = 256;
+
+/// A free-text argument as the log keeps it: its first [`ARG_KEPT`] bytes
+/// (cut at a character boundary), its length and its SHA-256, so a long
+/// argument cannot bloat the log and can still be matched against a copy.
+pub fn argument(value: Option<&Value>) -> Value {
+    use sha2::{Digest, Sha256};
+    let Some(text) = value.and_then(Value::as_str) else { return value.cloned().unwrap_or(Value::Null) };
+    let mut cut = text.len().min(ARG_KEPT);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    serde_json::json!({
+        "text": text.get(..cut).unwrap_or_default(),
+        "bytes": text.len(),
+        "truncated": cut < text.len(),
+        "sha256": super::devices::hex(&Sha256::digest(text.as_bytes())),
+    })
 }
 
 fn write_lines(path: &Path, file: std::fs::File, rx: &Receiver<Message>) {
@@ -67,15 +103,18 @@ fn write_lines(path: &Path, file: std::fs::File, rx: &Receiver<Message>) {
         std::thread::sleep(std::time::Duration::from_millis(2));
         let mut batch = vec![first];
         batch.extend(rx.try_iter());
+        let mut waiting = Vec::new();
         for message in batch {
             match message {
-                Message::Line(line) => {
-                    if let Err(e) = out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n")) {
-                        eprintln!("warning: audit log write failed: {e}");
+                Message::Line(line, ack) => {
+                    match out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n")) {
+                        Ok(()) => waiting.extend(ack),
+                        Err(e) => eprintln!("warning: audit log write failed: {e}"),
                     }
                 }
                 Message::Reopen => {
-                    flush(&mut out);
+                    // A failed flush is reported in `flush`; the old file is given up either way.
+                    let _ = flush(&mut out);
                     match open_append(path) {
                         Ok(file) => out = std::io::BufWriter::new(file),
                         Err(e) => eprintln!("warning: cannot reopen the audit log {}: {e}; writing on to the old file", path.display()),
@@ -83,12 +122,32 @@ fn write_lines(path: &Path, file: std::fs::File, rx: &Receiver<Message>) {
                 }
             }
         }
-        flush(&mut out);
+        // A waiting intent is also synced to the disk: it must outlive even a crash of the machine.
+        if flush(&mut out) && (waiting.is_empty() || sync(&out)) {
+            for ack in waiting {
+                let _ = ack.send(());
+            }
+        }
     }
 }
 
-fn flush(out: &mut std::io::BufWriter<std::fs::File>) {
-    if let Err(e) = out.flush() {
-        eprintln!("warning: audit log flush failed: {e}");
+/// Flushes to the file; `false` on failure.
+fn flush(out: &mut std::io::BufWriter<std::fs::File>) -> bool {
+    match out.flush() {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("warning: audit log flush failed: {e}");
+            false
+        }
+    }
+}
+
+fn sync(out: &std::io::BufWriter<std::fs::File>) -> bool {
+    match out.get_ref().sync_data() {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("warning: audit log sync failed: {e}");
+            false
+        }
     }
 }

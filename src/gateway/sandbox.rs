@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bollard::exec::{CreateExecOptions, StartExecResults};
@@ -274,13 +275,19 @@ pub struct Sandboxes {
     timeout: Duration,
     /// (in all, per agent): the most live containers.
     caps: (usize, usize),
+    /// Striped locks by container name: one `ensure` at a time per name in
+    /// this process, so racing first calls do not race the daemon's create.
+    ensuring: Arc<Vec<tokio::sync::Mutex<()>>>,
 }
+
+const ENSURE_STRIPES: usize = 64;
 
 impl Sandboxes {
     pub async fn connect(state_dir: PathBuf, timeout: Duration) -> Result<Self, SandboxError> {
         let docker = Docker::connect_with_local_defaults().map_err(|e| SandboxError::Connect(e.to_string()))?;
         let docker = docker.negotiate_version().await.map_err(|e| SandboxError::Connect(e.to_string()))?;
-        Ok(Sandboxes { docker, state_dir, timeout, caps: (MAX_CONTAINERS, MAX_CONTAINERS_PER_AGENT) })
+        let ensuring = Arc::new((0..ENSURE_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect());
+        Ok(Sandboxes { docker, state_dir, timeout, caps: (MAX_CONTAINERS, MAX_CONTAINERS_PER_AGENT), ensuring })
     }
 
     /// The most live containers in all and per agent (defaults:
@@ -316,6 +323,11 @@ impl Sandboxes {
     /// The running container for a placement: reused when its configuration
     /// hash matches, recreated when it does not.
     pub async fn ensure(&self, config: &SandboxConfig, placement: &Placement) -> Result<String, SandboxError> {
+        let stripe = Sha256::digest(placement.container.as_bytes()).first().map_or(0, |b| usize::from(*b) % ENSURE_STRIPES);
+        let _one_at_a_time = match self.ensuring.get(stripe) {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
         self.prepare_workspace(&placement.workspace, &config.docker.user)?;
         let body = container_body(config, placement)?;
         let wanted = body.labels.as_ref().and_then(|l| l.get(LABEL_CONFIG)).cloned().unwrap_or_default();

@@ -19,11 +19,13 @@ use serde_json::{json, Value};
 use super::handles::{Claims, HandleError};
 use super::principals::Principal;
 use super::sandbox::{self, RunResult, Sandboxes};
-use super::{client_ip, error, host, pairing, refused, reload, store, workspace, AppState, JsonBody};
+use super::{audit, client_ip, error, host, pairing, refused, reload, store, workspace, AppState, JsonBody};
 use crate::engine::{IngressOutcome, ToolRequest};
 
 /// How long a handle lives; the runtime gates the next message for a new one.
 pub const HANDLE_TTL: Duration = Duration::from_secs(3600);
+/// Longest wait for a call's intent to reach the audit log before refusing to run it.
+const AUDIT_DEADLINE: Duration = Duration::from_secs(5);
 /// How long a node-command approval may wait for its run.
 pub const NODE_APPROVAL_TTL: Duration = Duration::from_secs(600);
 
@@ -307,9 +309,14 @@ async fn run_invoke(
     }
     let explanation = reload::decide_call(&view, &tool_request);
     let decision = json!({"allowed": explanation.allowed, "tool": explanation.tool, "reason": explanation.reason, "at": explanation.at});
+    let mut call_id = [0u8; 8];
+    if let Err(e) = pairing::random(&mut call_id) {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "random", e.to_string());
+    }
     let mut entry = json!({
-        "event": "tool", "client": client_ip(peer).to_string(), "principal": principal.id, "agent": agent, "session": session,
-        "tool": explanation.tool, "command": args.get("command"), "path": args.get("path"),
+        "event": "tool", "call": super::devices::hex(&call_id), "client": client_ip(peer).to_string(), "principal": principal.id,
+        "agent": agent, "session": session, "tool": explanation.tool,
+        "command": audit::argument(args.get("command")), "path": audit::argument(args.get("path")),
         "decision": if explanation.allowed { "allow" } else { "deny" }, "reason": explanation.reason,
     });
     if !explanation.allowed {
@@ -319,6 +326,15 @@ async fn run_invoke(
     let Some(reload::Placement { sandboxed, sandbox }) = reload::place_call(&view, &tool_request) else {
         return error(StatusCode::NOT_FOUND, "unknown_agent", format!("unknown agent `{agent}`"));
     };
+    // The intent is on disk before anything runs: a run that kills the gateway still leaves it.
+    let mut intent = entry.clone();
+    if let Some(map) = intent.as_object_mut() {
+        map.insert("event".into(), Value::from("tool_start"));
+        map.insert("sandboxed".into(), Value::Bool(sandboxed));
+    }
+    if !state.audit.record_durably(intent, AUDIT_DEADLINE).await {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "audit_unavailable", "the call's intent could not be written to the audit log; nothing ran");
+    }
     let sandbox = &sandbox;
     let tool = explanation.tool.clone();
     let arg = |name: &str| args.get(name).and_then(Value::as_str).map(str::to_string);

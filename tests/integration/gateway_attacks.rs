@@ -640,3 +640,67 @@ fn an_unknown_key_in_a_binding_stops_the_import() {
     };
     assert!(status.is_some_and(|s| !s.success()), "the gateway started on it ({status:?})");
 }
+
+/// Finding 11: the audit record was written after the command finished, so
+/// a command that killed the gateway left no trace; commands and paths were
+/// logged whole, up to 1 MiB each.
+#[test]
+fn the_audit_log_records_intent_first_and_keeps_arguments_short() {
+    let scratch = Scratch::new("audit");
+    let mut gw = scratch.start("agent main { default sandbox off tools { allow exec } }\ngateway { auth token }\n");
+    let audit = scratch.dir.join("state").join("audit.jsonl");
+    let lines = || std::fs::read_to_string(&audit).unwrap_or_default().lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect::<Vec<_>>();
+
+    let long = format!("true # {}", "x".repeat(100_000));
+    assert_eq!(exec(&gw, "main", "agent:main:main", &long)["exit_code"], 0);
+    let started = Instant::now();
+    while !lines().iter().any(|e| e["event"] == "tool" && e["exit_code"] == 0) && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let text = std::fs::read_to_string(&audit).unwrap();
+    assert!(text.len() < 8 * 1024, "a 100 kB command made {} bytes of audit log", text.len());
+    let done = lines().into_iter().find(|e| e["event"] == "tool").unwrap();
+    assert_eq!(done["command"]["bytes"], long.len());
+    assert_eq!(done["command"]["truncated"], true);
+    assert_eq!(done["command"]["sha256"].as_str().map(str::len), Some(64));
+
+    // A command that kills the gateway: its intent is already on disk.
+    let pid = gw.child.id();
+    let body = tool_call(&gw, "main", "agent:main:main", "exec", json!({"command": format!("kill -9 {pid}")}));
+    let answer = http_within(gw.addr, "/v1/tools/invoke", &body, Duration::from_secs(10));
+    assert!(answer.is_none(), "the gateway survived: {answer:?}");
+    let _ = gw.child.wait();
+    let intents: Vec<Value> = lines().into_iter().filter(|e| e["command"]["text"].as_str().is_some_and(|t| t.contains("kill -9"))).collect();
+    assert!(intents.iter().any(|e| e["event"] == "tool_start" && e["decision"] == "allow"), "no trace of the call that killed the gateway: {intents:?}");
+}
+
+/// Suspected, and true: `user "00"` passed the root check (Docker reads it
+/// as uid 0), and two first calls racing on one session both created the
+/// container, one of them failing with 409.
+#[test]
+fn no_root_by_spelling_and_racing_first_calls_share_one_container() {
+    if !docker_ready() {
+        return;
+    }
+    ensure_image();
+    let scratch = Scratch::new("suspects");
+    let p = &scratch.prefix;
+    let path = scratch.dir.join("root.pal");
+    std::fs::write(&path, format!("agent box {{ default sandbox all docker {{ prefix \"{p}\" user \"00\" }} tools {{ allow exec }} }}\ngateway {{ auth token }}\n")).unwrap();
+    let check = super::gateway::palisade().arg("check").arg(&path).output().unwrap();
+    assert_eq!(check.status.code(), Some(1), "user \"00\" was accepted: {}", String::from_utf8_lossy(&check.stdout));
+
+    let gw = scratch.start(&format!("agent box {{ default sandbox all docker {{ prefix \"{p}\" }} tools {{ allow exec }} }}\ngateway {{ auth token }}\n"));
+    let body = tool_call(&gw, "box", "agent:box:race", "exec", json!({"command": "id -u"}));
+    let racers: Vec<_> = (0..4)
+        .map(|_| {
+            let (addr, body) = (gw.addr, body.clone());
+            std::thread::spawn(move || http(addr, "POST", "/v1/tools/invoke", Some(TOKEN), &body))
+        })
+        .collect();
+    for racer in racers {
+        let (status, answer) = racer.join().unwrap();
+        assert_eq!(status, 200, "a racing first call failed: {answer}");
+        assert_eq!(answer["result"]["stdout"], "65534\n");
+    }
+}
