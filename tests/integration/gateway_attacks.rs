@@ -588,7 +588,7 @@ fn a_reload_compares_settings_not_places_and_removes_dropped_agents() {
     // A comment moves the gateway block; exec is denied; `gone` is removed.
     std::fs::write(
         scratch.dir.join("policy.pal"),
-        "// tightened after review\nagent main { default sandbox off tools { allow read  deny exec } }\ngateway { auth token }\n",
+        "// tightened after review:\n// exec is no longer allowed\nagent main { default sandbox off tools { allow read  deny exec } }\n\ngateway { auth token }\n",
     )
     .unwrap();
     assert!(std::process::Command::new("kill").args(["-HUP", &gw.child.id().to_string()]).status().unwrap().success());
