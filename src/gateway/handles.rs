@@ -83,11 +83,13 @@ impl HandleKey {
         Some(mac)
     }
 
-    /// Seals `claims` into a handle.
+    /// Seals `claims` into a handle; `None` when the handle would be longer
+    /// than [`HANDLE_CAP`] (ids that long are refused, not sealed unopenable).
     pub fn mint(&self, claims: &Claims) -> Option<String> {
         let payload = serde_json::to_vec(claims).ok()?;
         let tag = self.mac(&payload)?.finalize().into_bytes();
-        Some(format!("{PREFIX}{}.{}", hex(&payload), hex(&tag)))
+        let handle = format!("{PREFIX}{}.{}", hex(&payload), hex(&tag));
+        (handle.len() <= HANDLE_CAP).then_some(handle)
     }
 
     /// Opens a handle: the signature first (in constant time), then the
@@ -145,6 +147,7 @@ mod tests {
         let tag = handle.split('.').nth(2).unwrap();
         let spliced = format!("{PREFIX}{forged_payload}.{tag}");
         assert_eq!(key.open(&spliced, "rt1", 999), Err(HandleError::BadSignature));
+        assert_eq!(key.mint(&Claims { sender: "x".repeat(HANDLE_CAP), ..claims() }), None, "too long to seal");
         for bad in ["", "ph1.", "ph1.zz.zz", "ph1.00", "ph2.00.00", &"a".repeat(HANDLE_CAP + 1)] {
             assert!(key.open(bad, "rt1", 0).is_err(), "{bad}");
         }

@@ -70,7 +70,11 @@ fn mint(state: &AppState, claims: &Claims, gate: Option<Value>) -> Response {
             "session": {"agent": claims.agent, "session_key": claims.session, "sender": claims.sender, "owner": claims.owner, "subagent": claims.subagent},
         }))
         .into_response(),
-        None => error(StatusCode::INTERNAL_SERVER_ERROR, "handle", "could not seal a session handle"),
+        None => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "handle_too_long",
+            format!("the session's ids are too long to seal into a handle (at most {} bytes)", super::handles::HANDLE_CAP),
+        ),
     }
 }
 
