@@ -21,7 +21,8 @@ pub struct State {
     pub scope: usize,
     pub owner: [usize; 3],
     pub containers: [String; 3],
-    pub workspaces: [PathBuf; 3],
+    /// `None`: the container's private tmpfs.
+    pub workspaces: [Option<PathBuf>; 3],
 }
 
 #[derive(Clone, Debug)]
@@ -71,7 +72,9 @@ impl Model for SandboxScopeModel {
         vec![Property::always("SessionsIsolated", |_, s: &State| {
             s.scope != 0
                 || (0..3).all(|i| {
-                    (0..3).all(|j| i == j || (s.containers.get(i) != s.containers.get(j) && s.workspaces.get(i) != s.workspaces.get(j)))
+                    // A private tmpfs is the container's own: distinct containers, distinct scratch.
+                    let workspace_apart = |j: usize| s.workspaces.get(i) != s.workspaces.get(j) || s.workspaces.get(i).is_some_and(Option::is_none);
+                    (0..3).all(|j| i == j || (s.containers.get(i) != s.containers.get(j) && workspace_apart(j)))
                 })
         })]
     }

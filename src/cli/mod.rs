@@ -352,7 +352,10 @@ fn sandbox_explain(policy: &Policy, agent: &str, session: Option<&str>, state_di
     let placement = sandbox::placement(config, state_dir, &agent, &session);
     outln!("  scope {:?}, scope key {}", config.scope, placement.scope_key);
     outln!("  container {}", placement.container);
-    outln!("  workspace {} at /workspace ({})", placement.workspace.display(), if placement.read_only { "read-only" } else { "read-write" });
+    match &placement.workspace {
+        Some(dir) => outln!("  workspace {} at /workspace ({})", dir.display(), if placement.read_only { "read-only" } else { "read-write" }),
+        None => outln!("  workspace: a private tmpfs at /workspace ({} at most), gone with the container", palisade::gateway::sandbox::SCRATCH_SIZE),
+    }
     match sandbox::container_body(config, &placement) {
         Ok(body) => match serde_json::to_string_pretty(&body) {
             Ok(text) => outln!("{text}"),

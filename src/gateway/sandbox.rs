@@ -18,6 +18,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::ast::{SandboxScope, WorkspaceAccess};
+use super::workspace::PathError;
 use crate::engine::SandboxConfig;
 
 /// Bytes of stdout (and of stderr) kept per call; the rest is cut.
@@ -71,6 +72,37 @@ wait "$c"; rc=$?
 kill -KILL -- -"$c" 2>/dev/null; kill -KILL -- -"$w" 2>/dev/null
 exit "$rc""#;
 
+/// `read` in a sandbox: `$1` must be a regular file (not a link) of at
+/// most 1 MiB. Exit 2: missing; 3: not a regular file; 4: too large.
+const READ_SCRIPT: &str = r#"f="$1"
+if [ ! -e "$f" ] && [ ! -L "$f" ]; then echo "no such file" >&2; exit 2; fi
+if [ -L "$f" ] || [ ! -f "$f" ]; then exit 3; fi
+if [ "$(wc -c < "$f")" -gt 1048576 ]; then exit 4; fi
+exec cat -- "$f""#;
+
+/// `write` in a sandbox: stdin to `$1`, creating its directories; a link
+/// or a non-regular file there is refused (exit 3).
+const WRITE_SCRIPT: &str = r#"f="$1"
+mkdir -p -- "$(dirname -- "$f")" || exit 5
+if [ -L "$f" ] || { [ -e "$f" ] && [ ! -f "$f" ]; }; then exit 3; fi
+exec cat > "$f""#;
+
+/// `/workspace/<relative>` after the same lexical checks as on the host.
+fn in_workspace(relative: &str) -> Result<String, PathError> {
+    let parts = super::workspace::components(relative)?;
+    Ok(format!("{WORKSPACE}/{}", parts.join("/")))
+}
+
+fn file_outcome(relative: &str, result: RunResult) -> Result<RunResult, PathError> {
+    match result.exit_code {
+        0 if !result.truncated => Ok(result),
+        0 | 4 => Err(PathError::TooLarge(relative.to_string())),
+        3 => Err(PathError::NotRegular(relative.to_string())),
+        _ if result.timed_out => Err(PathError::Io(format!("{relative}: timed out"))),
+        _ => Err(PathError::Io(format!("{relative}: {}", result.stderr.trim()))),
+    }
+}
+
 /// The result of one command.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RunResult {
@@ -87,10 +119,15 @@ pub struct Placement {
     pub agent: String,
     pub scope_key: String,
     pub container: String,
-    /// Host directory mounted at `/workspace`.
-    pub workspace: PathBuf,
+    /// Host directory mounted at `/workspace`; `None` for `workspace none`:
+    /// a size-limited tmpfs of the container's own, gone with it.
+    pub workspace: Option<PathBuf>,
     pub read_only: bool,
 }
+
+/// Size of the private scratch tmpfs of a `workspace none` sandbox (it also
+/// counts against the container's memory limit).
+pub const SCRATCH_SIZE: &str = "256m";
 
 /// `palisade-sbx-` + slug + 12 hex digits of SHA-256 of the scope key.
 pub fn container_name(prefix: &str, scope_key: &str) -> String {
@@ -141,10 +178,10 @@ pub fn placement(config: &SandboxConfig, state_dir: &Path, agent: &str, session:
     let scope_key = scope_key(config, agent, session);
     let container = container_name(&config.docker.prefix, &scope_key);
     let (workspace, read_only) = match config.workspace {
-        // A private scratch directory per container.
-        WorkspaceAccess::None => (state_dir.join("scratch").join(&container), false),
-        WorkspaceAccess::ReadOnly => (agent_workspace(state_dir, agent), true),
-        WorkspaceAccess::ReadWrite => (agent_workspace(state_dir, agent), false),
+        // A private scratch tmpfs per container.
+        WorkspaceAccess::None => (None, false),
+        WorkspaceAccess::ReadOnly => (Some(agent_workspace(state_dir, agent)), true),
+        WorkspaceAccess::ReadWrite => (Some(agent_workspace(state_dir, agent)), false),
     };
     Placement { agent: agent.to_string(), scope_key, container, workspace, read_only }
 }
@@ -177,14 +214,24 @@ pub fn check_bind(bind: &str) -> Result<String, SandboxError> {
 pub fn container_body(config: &SandboxConfig, placement: &Placement) -> Result<ContainerCreateBody, SandboxError> {
     let d = &config.docker;
     let mode = if placement.read_only { "ro" } else { "rw" };
-    let mut binds = vec![format!("{}:{WORKSPACE}:{mode}", placement.workspace.display())];
-    for bind in &d.binds {
-        binds.push(check_bind(bind)?);
-    }
-    let tmpfs: HashMap<String, String> = ["/tmp", "/var/tmp", "/run"]
+    let mut binds = Vec::new();
+    let mut tmpfs: HashMap<String, String> = ["/tmp", "/var/tmp", "/run"]
         .iter()
         .map(|p| ((*p).to_string(), "rw,noexec,nosuid,nodev,size=64m".to_string()))
         .collect();
+    match &placement.workspace {
+        Some(dir) => binds.push(format!("{}:{WORKSPACE}:{mode}", dir.display())),
+        None => {
+            // Owned by the sandbox's (numeric, checked) user; private to it.
+            let mut ids = d.user.split(':');
+            let uid = ids.next().unwrap_or("65534");
+            let gid = ids.next().unwrap_or(uid);
+            tmpfs.insert(WORKSPACE.into(), format!("rw,nosuid,nodev,size={SCRATCH_SIZE},mode=0700,uid={uid},gid={gid}"));
+        }
+    }
+    for bind in &d.binds {
+        binds.push(check_bind(bind)?);
+    }
     let mut security_opt = Vec::new();
     if d.no_new_privileges {
         security_opt.push("no-new-privileges".to_string());
@@ -328,7 +375,9 @@ impl Sandboxes {
             Some(lock) => Some(lock.lock().await),
             None => None,
         };
-        self.prepare_workspace(&placement.workspace, &config.docker.user)?;
+        if let Some(dir) = &placement.workspace {
+            self.prepare_workspace(dir, &config.docker.user)?;
+        }
         let body = container_body(config, placement)?;
         let wanted = body.labels.as_ref().and_then(|l| l.get(LABEL_CONFIG)).cloned().unwrap_or_default();
         let name = placement.container.as_str();
@@ -399,7 +448,8 @@ impl Sandboxes {
         Ok(removed)
     }
 
-    /// Removes a container and its scratch directory (`workspace none`).
+    /// Removes a container (its scratch tmpfs goes with it). Also removes
+    /// the host scratch directory earlier versions kept for it, if any.
     pub async fn remove(&self, name: &str) -> Result<(), SandboxError> {
         let options = RemoveContainerOptionsBuilder::new().force(true).build();
         match self.docker.remove_container(name, Some(options)).await {
@@ -411,7 +461,7 @@ impl Sandboxes {
             match std::fs::remove_dir_all(self.state_dir.join("scratch").join(name)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(SandboxError::Workspace(format!("scratch of {name}: {e}"))),
+                Err(e) => return Err(SandboxError::Workspace(format!("old scratch of {name}: {e}"))),
             }
         }
         Ok(())
@@ -421,10 +471,45 @@ impl Sandboxes {
     /// ([`RUN_WRAPPER`]), killed whole when it ends or after the timeout.
     pub async fn exec(&self, container: &str, user: &str, command: &str) -> Result<RunResult, SandboxError> {
         let seconds = self.timeout.as_secs().max(1).to_string();
-        let cmd = vec!["sh", "-c", RUN_WRAPPER, "palisade-run", seconds.as_str(), command];
         let started = std::time::Instant::now();
+        let result = self.run(container, user, vec!["sh", "-c", RUN_WRAPPER, "palisade-run", seconds.as_str(), command], None).await?;
+        // The watchdog's SIGKILL shows as 137 (128 + 9) once the timeout has passed.
+        let timed_out = result.timed_out || (result.exit_code == 137 && started.elapsed() >= self.timeout);
+        Ok(RunResult { timed_out, ..result })
+    }
+
+    /// `read` inside a sandbox whose workspace is its own tmpfs: as the
+    /// sandbox's user, with the sandbox's view, so nothing it can do reaches
+    /// the host. Regular files of at most [`super::workspace::FILE_CAP`] bytes.
+    pub async fn read_file(&self, container: &str, user: &str, relative: &str) -> Result<Result<String, PathError>, SandboxError> {
+        let path = match in_workspace(relative) {
+            Ok(path) => path,
+            Err(e) => return Ok(Err(e)),
+        };
+        let result = self.run(container, user, vec!["sh", "-c", READ_SCRIPT, "palisade-read", &path], None).await?;
+        Ok(file_outcome(relative, result).map(|r| r.stdout))
+    }
+
+    /// `write` inside a sandbox whose workspace is its own tmpfs; the
+    /// content goes in on stdin.
+    pub async fn write_file(&self, container: &str, user: &str, relative: &str, content: &str) -> Result<Result<String, PathError>, SandboxError> {
+        if content.len() > super::workspace::FILE_CAP {
+            return Ok(Err(PathError::TooLarge(relative.to_string())));
+        }
+        let path = match in_workspace(relative) {
+            Ok(path) => path,
+            Err(e) => return Ok(Err(e)),
+        };
+        let result = self.run(container, user, vec!["sh", "-c", WRITE_SCRIPT, "palisade-write", &path], Some(content.as_bytes())).await?;
+        Ok(file_outcome(relative, result).map(|_| format!("wrote {} bytes", content.len())))
+    }
+
+    /// Runs `cmd` in the container, with `stdin` if given, output capped;
+    /// the daemon must answer within the timeout plus ten seconds.
+    async fn run(&self, container: &str, user: &str, cmd: Vec<&str>, stdin: Option<&[u8]>) -> Result<RunResult, SandboxError> {
         let options = CreateExecOptions {
             cmd: Some(cmd),
+            attach_stdin: Some(stdin.is_some()),
             attach_stdout: Some(true),
             attach_stderr: Some(true),
             user: Some(user),
@@ -433,11 +518,14 @@ impl Sandboxes {
         };
         let created = self.docker.create_exec(container, options).await?;
         let mut out = Output::default();
-        // The in-container `timeout` kills the command; this bound only
-        // guards against a daemon that stops answering.
         let guard = self.timeout + Duration::from_secs(10);
         let streamed = tokio::time::timeout(guard, async {
-            if let StartExecResults::Attached { mut output, .. } = self.docker.start_exec(&created.id, None).await? {
+            if let StartExecResults::Attached { mut output, mut input } = self.docker.start_exec(&created.id, None).await? {
+                if let Some(bytes) = stdin {
+                    use tokio::io::AsyncWriteExt;
+                    input.write_all(bytes).await.map_err(|e| SandboxError::Docker(format!("stdin: {e}")))?;
+                    input.shutdown().await.map_err(|e| SandboxError::Docker(format!("stdin: {e}")))?;
+                }
                 while let Some(chunk) = output.next().await {
                     match chunk? {
                         bollard::container::LogOutput::StdOut { message } => out.push(false, &message),
@@ -457,10 +545,7 @@ impl Sandboxes {
             Err(_) => true,
         };
         let inspected = self.docker.inspect_exec(&created.id).await?;
-        let exit_code = inspected.exit_code.unwrap_or(-1);
-        // The watchdog's SIGKILL shows as 137 (128 + 9) once the timeout has passed.
-        let timed_out = timed_out || (exit_code == 137 && started.elapsed() >= self.timeout);
-        Ok(out.finish(exit_code, timed_out))
+        Ok(out.finish(inspected.exit_code.unwrap_or(-1), timed_out))
     }
 
     /// Removes containers whose name starts with `prefix` and that are idle

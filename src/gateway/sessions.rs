@@ -424,9 +424,21 @@ async fn run_sandboxed(
             sandboxes.exec(&container, &config.docker.user, &command).await.map_err(docker_error)
         }
         "read" | "write" => {
-            // The container's workspace is this host directory; make sure it exists.
-            sandboxes.ensure(config, placement).await.map_err(docker_error)?;
-            file_tool(&placement.workspace, tool, placement.read_only, arg).await
+            let container = sandboxes.ensure(config, placement).await.map_err(docker_error)?;
+            match &placement.workspace {
+                // A shared host directory: the descriptor walk beneath it.
+                Some(dir) => file_tool(dir, tool, placement.read_only, arg).await,
+                // The container's own tmpfs: the file tool runs inside, as the sandbox.
+                None => {
+                    let Some(path) = arg("path") else { return Err((StatusCode::BAD_REQUEST, "bad_args", format!("`{tool}` needs args.path"))) };
+                    let done = if tool == "read" {
+                        sandboxes.read_file(&container, &config.docker.user, &path).await
+                    } else {
+                        sandboxes.write_file(&container, &config.docker.user, &path, &arg("content").unwrap_or_default()).await
+                    };
+                    workspace_result(done.map_err(docker_error)?)
+                }
+            }
         }
         other => Err((StatusCode::NOT_IMPLEMENTED, "not_runnable", format!("the gateway does not run `{other}` (it runs exec, read and write)"))),
     }

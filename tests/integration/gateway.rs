@@ -327,6 +327,15 @@ fn sessions_are_isolated_and_read_only_workspaces_refuse_writes() {
         let (status, body) = invoke(&gw, "box", a, "read", json!({"path": path}));
         assert_eq!((status, body["error"]["code"].as_str()), (403, Some("path_refused")), "{path}: {body}");
     }
+    // `workspace none`: the file tools run inside the sandbox, on its private tmpfs.
+    let (status, body) = invoke(&gw, "box", a, "write", json!({"path": "d/x.txt", "content": "from the tool"}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(exec(&gw, "box", a, "cat d/x.txt")["stdout"], "from the tool");
+    exec(&gw, "box", a, "mkfifo pipe; ln -s /etc/passwd link; head -c 1048577 /dev/zero > big");
+    for (path, code) in [("pipe", "not_regular"), ("link", "not_regular"), ("big", "too_large"), ("missing", "io")] {
+        let (status, body) = invoke(&gw, "box", a, "read", json!({"path": path}));
+        assert_eq!((status, body["error"]["code"].as_str()), (422, Some(code)), "{path}: {body}");
+    }
 
     // `workspace ro`: the policy removes write, and the mount refuses it too.
     let (status, body) = invoke(&gw, "ro", "agent:ro:x", "write", json!({"path": "f", "content": "x"}));

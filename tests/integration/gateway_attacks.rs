@@ -540,11 +540,16 @@ fn sandboxes_are_keyed_by_agent_limited_capped_and_cleaned_up() {
     assert_ne!(read["stdout"], "private\n", "agent nm read agent scratch's private file");
     assert!(ids().contains(&before), "one agent's call removed another agent's container: {before} vs {}", ids());
 
-    // Limits inside: open files, and the scratch directory goes with its container.
+    // Limits inside: open files, and a size-limited scratch that is the container's own.
     assert_eq!(exec(&gw, "nm", "agent:nm:x", "ulimit -n")["stdout"], "1024\n");
+    let df = exec(&gw, "nm", "agent:nm:x", "df -k /workspace | tail -1");
+    assert!(df["stdout"].as_str().unwrap().split_whitespace().nth(1) == Some("262144"), "scratch is not a 256 MiB tmpfs: {df}");
+    let filled = exec(&gw, "nm", "agent:nm:x", "head -c 300000000 /dev/zero > big; echo $?");
+    assert_ne!(filled["stdout"], "0\n", "300 MB fit into the scratch space: {filled}");
     let state = gw.dir.join("state");
-    let scratch_dirs = || std::fs::read_dir(state.join("scratch")).map(|d| d.count()).unwrap_or(0);
-    assert!(scratch_dirs() >= 2);
+    assert!(!state.join("scratch").exists(), "scratch space landed on the host disk");
+    // The file tools see the same private scratch, from inside.
+    assert_eq!(invoke(&gw, "nm", "agent:nm:x", "write", json!({"path": "d/f.txt", "content": "via tool"})).0, 403, "nm may not write");
     std::thread::sleep(Duration::from_millis(1500));
     let out = super::gateway::palisade()
         .args(["sandbox", "prune", "--idle", "1s", "--prefix", p, "--state-dir"])
@@ -552,7 +557,7 @@ fn sandboxes_are_keyed_by_agent_limited_capped_and_cleaned_up() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(scratch_dirs(), 0, "scratch directories survived their containers");
+    assert!(docker(&["ps", "-aq", "--filter", &format!("name={p}")]).1.is_empty(), "prune left containers");
     drop(gw);
 
     // A cap on live containers per agent: the next new session is refused.
