@@ -757,3 +757,28 @@ fn every_json_endpoint_answers_a_malformed_body_with_400() {
         }
     }
 }
+
+/// The README's gateway walk-through, command by command (on a free port
+/// instead of 18789), from a directory holding the examples, with the
+/// default state directory.
+#[test]
+fn the_readme_gateway_commands_work_as_written() {
+    let scratch = Scratch::new("readme");
+    std::fs::create_dir_all(scratch.dir.join("examples")).unwrap();
+    std::fs::copy(crate::root().join("examples/multi-agent.pal"), scratch.dir.join("examples/multi-agent.pal")).unwrap();
+    let mut command = palisade();
+    command.current_dir(&scratch.dir).args(["gateway", "--policy", "examples/multi-agent.pal", "--listen", "127.0.0.1:0"]);
+    command.env("PALISADE_GATEWAY_TOKEN", TOKEN);
+    let gw = scratch.spawn(command);
+    let (status, minted) = http(gw.addr, "POST", "/v1/credentials", Some(TOKEN), &json!({"role": "runtime", "agents": ["family", "public"]}));
+    assert_eq!((status, minted["role"].as_str()), (200, Some("runtime")), "{minted}");
+    let runtime = minted["token"].as_str().unwrap();
+    assert!(runtime.starts_with("pal_"));
+    let (status, dm) = http(gw.addr, "POST", "/v1/ingress", Some(runtime), &json!({"channel": "telegram", "sender": "333", "text": "hi"}));
+    assert_eq!((status, dm["gate"]["outcome"].as_str()), (200, Some("accept")), "{dm}");
+    assert_eq!(dm["session"], json!({"agent": "family", "session_key": "agent:family:telegram:direct:333", "sender": "telegram:333", "owner": false, "subagent": false}));
+    let call = json!({"handle": dm["handle"], "tool": "exec", "provider": "anthropic", "args": {"command": "id"}});
+    let (status, denied) = http(gw.addr, "POST", "/v1/tools/invoke", Some(runtime), &call);
+    assert_eq!((status, denied["decision"]["reason"].as_str()), (403, Some("denied by agent family deny list")), "{denied}");
+    assert!(scratch.dir.join(".palisade/palisade.db").exists(), "the default state directory is .palisade");
+}
