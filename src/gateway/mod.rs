@@ -83,11 +83,11 @@ pub struct GatewayOptions {
 struct AppState {
     policy: reload::PolicySlot,
     secret: Option<Secret>,
-    credentials: principals::Credentials,
+    credentials: Arc<principals::Credentials>,
     handle_key: handles::HandleKey,
     limiter: Limiter,
     sandboxes: Option<Sandboxes>,
-    store: store::Store,
+    store: Arc<store::Store>,
     challenges: devices::Challenges,
     audit: audit::Audit,
     state_dir: PathBuf,
@@ -126,9 +126,9 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
     pairing::random(&mut key).map_err(|e| GatewayError::Serve(format!("no randomness for the handle key: {e}")))?;
     let state = Arc::new(AppState {
         limiter: Limiter::new(config.rate_limit),
-        credentials: principals::Credentials::load(&store, epoch, store::now_ms())?,
+        credentials: Arc::new(principals::Credentials::load(&store, epoch, store::now_ms())?),
         handle_key: handles::HandleKey::new(key),
-        store,
+        store: Arc::new(store),
         challenges: devices::Challenges::new(config.device_skew),
         audit: audit::Audit::open(&state_dir.join("audit.jsonl")).map_err(|e| store::StoreError::other(format!("audit log: {e}")))?,
         policy: reload::PolicySlot::new(engine),
@@ -148,6 +148,24 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
     })
     .await;
     Ok(())
+}
+
+/// Longest a store call may take before the request gets 503.
+const STORE_DEADLINE: Duration = Duration::from_secs(5);
+
+/// Runs a store call off the async workers (SQLite blocks, and waits up to
+/// its busy timeout while another process writes), with a deadline.
+async fn with_store<T: Send + 'static>(
+    store: &Arc<store::Store>,
+    call: impl FnOnce(&store::Store) -> Result<T, store::StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    let store = Arc::clone(store);
+    match tokio::time::timeout(STORE_DEADLINE, tokio::task::spawn_blocking(move || call(&store))).await {
+        Ok(Ok(Ok(value))) => Ok(value),
+        Ok(Ok(Err(e))) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string())),
+        Ok(Err(e)) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string())),
+        Err(_) => Err(error(StatusCode::SERVICE_UNAVAILABLE, "store_busy", format!("the state store did not answer within {STORE_DEADLINE:?}"))),
+    }
 }
 
 /// The state directory as an absolute path (Docker refuses relative bind
@@ -396,9 +414,9 @@ async fn decide(
             // Whether a sender is paired is the gateway's knowledge, never the client's claim.
             if let crate::wire::AnyRequest::Ingress(inbound) = &mut request {
                 let peer = pairing::peer(&inbound.channel, inbound.account.as_deref(), &inbound.sender);
-                inbound.paired = match state.store.pairing_is_approved(&peer) {
+                inbound.paired = match with_store(&state.store, move |s| s.pairing_is_approved(&peer)).await {
                     Ok(paired) => paired,
-                    Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+                    Err(answer) => return answer,
                 };
             }
             let decision = crate::wire::decision_json(&state.policy.view().engine(), &request);
@@ -446,16 +464,12 @@ async fn pairing_request(State(state): State<Arc<AppState>>, JsonBody(request): 
         return error(StatusCode::CONFLICT, "not_pairable", format!("this sender is not pairable here: {}", gate.reason));
     }
     let peer = pairing::peer(&request.channel, request.account.as_deref(), &request.sender);
-    match pairing_rules(&state, &engine).request(&peer, store::now_ms()) {
-        Ok(Ok(code)) => Json(json!({"code": code, "expires_in_s": engine.gateway().pairing_ttl.as_secs()})).into_response(),
+    let (ttl, cap) = (engine.gateway().pairing_ttl, engine.gateway().pairing_cap);
+    match with_store(&state.store, move |store| pairing::Pairing { store, ttl, cap }.request(&peer, store::now_ms())).await {
+        Ok(Ok(code)) => Json(json!({"code": code, "expires_in_s": ttl.as_secs()})).into_response(),
         Ok(Err(refusal)) => refused(refusal),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+        Err(answer) => answer,
     }
-}
-
-fn pairing_rules<'s>(state: &'s AppState, engine: &Engine) -> pairing::Pairing<'s> {
-    let config = engine.gateway();
-    pairing::Pairing { store: &state.store, ttl: config.pairing_ttl, cap: config.pairing_cap }
 }
 
 #[derive(Debug, Deserialize)]
@@ -466,17 +480,21 @@ struct PairingApproval {
 }
 
 async fn pairing_approve(State(state): State<Arc<AppState>>, JsonBody(approval): JsonBody<PairingApproval>) -> Response {
-    match pairing_rules(&state, &state.policy.view().engine()).approve(&approval.channel, &approval.code, store::now_ms()) {
+    let config = state.policy.view().engine().gateway().clone();
+    let (ttl, cap) = (config.pairing_ttl, config.pairing_cap);
+    let approved = with_store(&state.store, move |store| pairing::Pairing { store, ttl, cap }.approve(&approval.channel, &approval.code, store::now_ms())).await;
+    match approved {
         Ok(Ok((channel, account, sender))) => Json(json!({"approved": {"channel": channel, "account": account, "sender": sender}})).into_response(),
         Ok(Err(refusal)) => refused(refusal),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+        Err(answer) => answer,
     }
 }
 
 async fn pairing_list(State(state): State<Arc<AppState>>) -> Response {
-    let (pending, approved) = match state.store.pairing_snapshot(store::now_ms(), state.policy.view().engine().gateway().pairing_ttl) {
+    let ttl = state.policy.view().engine().gateway().pairing_ttl;
+    let (pending, approved) = match with_store(&state.store, move |s| s.pairing_snapshot(store::now_ms(), ttl)).await {
         Ok(snapshot) => snapshot,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+        Err(answer) => return answer,
     };
     let pending: Vec<Value> = pending
         .into_iter()
@@ -525,15 +543,20 @@ async fn device_connect(State(state): State<Arc<AppState>>, JsonBody(request): J
     let device_id = request.device_id.trim().to_ascii_lowercase();
     let now = store::now_ms();
     // A device token has the device role, expires, and dies with its device or the operator secret.
-    let minted = state.credentials.mint(&state.store, Role::Device, Vec::new(), Some(device_id.clone()), now, now.saturating_add(ms(DEVICE_TOKEN_TTL)));
-    let (row, token) = match minted {
-        Ok(Ok(minted)) => minted,
-        Ok(Err(e)) => return error(StatusCode::CONFLICT, "credential_cap", e.to_string()),
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
-    };
-    match state.store.device_connect(&device_id, request.public_key.trim(), &row.digest, now) {
-        Ok(()) => Json(json!({"device_id": device_id, "token": token, "credential": row.id, "expires_in_s": DEVICE_TOKEN_TTL.as_secs()})).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+    let (credentials, id, key) = (Arc::clone(&state.credentials), device_id.clone(), request.public_key.trim().to_string());
+    let connected = with_store(&state.store, move |store| {
+        let minted = credentials.mint(store, Role::Device, Vec::new(), Some(id.clone()), now, now.saturating_add(ms(DEVICE_TOKEN_TTL)))?;
+        if let Ok((row, _)) = &minted {
+            store.device_connect(&id, &key, &row.digest, now)?;
+        }
+        Ok(minted)
+    });
+    match connected.await {
+        Ok(Ok((row, token))) => {
+            Json(json!({"device_id": device_id, "token": token, "credential": row.id, "expires_in_s": DEVICE_TOKEN_TTL.as_secs()})).into_response()
+        }
+        Ok(Err(e)) => error(StatusCode::CONFLICT, "credential_cap", e.to_string()),
+        Err(answer) => answer,
     }
 }
 
@@ -548,13 +571,13 @@ fn ms(d: Duration) -> u64 {
 }
 
 async fn device_list(State(state): State<Arc<AppState>>) -> Response {
-    match state.store.devices() {
+    match with_store(&state.store, |s| s.devices()).await {
         Ok(devices) => {
             let devices: Vec<Value> =
                 devices.into_iter().map(|(id, key, at)| json!({"device_id": id, "public_key": key, "connected_ms": at})).collect();
             Json(json!({ "devices": devices })).into_response()
         }
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+        Err(answer) => answer,
     }
 }
 
@@ -567,13 +590,14 @@ struct DeviceRevoke {
 /// Forgets a device and revokes every token it holds.
 async fn device_revoke(State(state): State<Arc<AppState>>, JsonBody(body): JsonBody<DeviceRevoke>) -> Response {
     let device_id = body.device_id.trim().to_ascii_lowercase();
-    let revoked = state.credentials.revoke(&state.store, None, Some(&device_id), store::now_ms());
-    match (revoked, state.store.device_forget(&device_id)) {
-        (Ok(n), Ok(known)) => {
+    let (credentials, id) = (Arc::clone(&state.credentials), device_id.clone());
+    let revoked = with_store(&state.store, move |store| Ok((credentials.revoke(store, None, Some(&id), store::now_ms())?, store.device_forget(&id)?)));
+    match revoked.await {
+        Ok((n, known)) => {
             state.audit.record(json!({"event": "device_revoke", "device_id": device_id, "credentials": n}));
             Json(json!({"device_id": device_id, "known": known, "revoked_credentials": n})).into_response()
         }
-        (Err(e), _) | (_, Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+        Err(answer) => answer,
     }
 }
 
@@ -606,18 +630,19 @@ async fn credential_mint(State(state): State<Arc<AppState>>, JsonBody(body): Jso
         Some(_) => return error(StatusCode::BAD_REQUEST, "bad_request", "`ttl` must be a duration (30s, 5m, 1h, 1d) of at most 365d"),
     };
     let now = store::now_ms();
-    match state.credentials.mint(&state.store, Role::Runtime, agents, None, now, now.saturating_add(ms(ttl))) {
+    let credentials = Arc::clone(&state.credentials);
+    match with_store(&state.store, move |store| credentials.mint(store, Role::Runtime, agents, None, now, now.saturating_add(ms(ttl)))).await {
         Ok(Ok((row, token))) => {
             state.audit.record(json!({"event": "credential_mint", "credential": row.id, "role": row.role, "agents": row.agents}));
             Json(json!({"id": row.id, "token": token, "role": row.role, "agents": row.agents, "expires_in_s": ttl.as_secs()})).into_response()
         }
         Ok(Err(e)) => error(StatusCode::CONFLICT, "credential_cap", e.to_string()),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+        Err(answer) => answer,
     }
 }
 
 async fn credential_list(State(state): State<Arc<AppState>>) -> Response {
-    match state.store.credentials() {
+    match with_store(&state.store, |s| s.credentials()).await {
         Ok(rows) => {
             let rows: Vec<Value> = rows
                 .into_iter()
@@ -628,7 +653,7 @@ async fn credential_list(State(state): State<Arc<AppState>>) -> Response {
                 .collect();
             Json(json!({ "credentials": rows })).into_response()
         }
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+        Err(answer) => answer,
     }
 }
 
@@ -639,13 +664,14 @@ struct CredentialRevoke {
 }
 
 async fn credential_revoke(State(state): State<Arc<AppState>>, JsonBody(body): JsonBody<CredentialRevoke>) -> Response {
-    match state.credentials.revoke(&state.store, Some(body.id.trim()), None, store::now_ms()) {
+    let (credentials, id) = (Arc::clone(&state.credentials), body.id.trim().to_string());
+    match with_store(&state.store, move |store| credentials.revoke(store, Some(&id), None, store::now_ms())).await {
         Ok(0) => error(StatusCode::NOT_FOUND, "unknown_credential", format!("no live credential `{}`", body.id.trim())),
         Ok(n) => {
             state.audit.record(json!({"event": "credential_revoke", "credential": body.id.trim()}));
             Json(json!({ "revoked": n })).into_response()
         }
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+        Err(answer) => answer,
     }
 }
 

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use super::handles::{Claims, HandleError};
 use super::principals::Principal;
 use super::sandbox::{self, RunResult, Sandboxes};
-use super::{audit, client_ip, error, host, pairing, refused, reload, store, workspace, AppState, JsonBody};
+use super::{audit, client_ip, error, host, pairing, refused, reload, store, with_store, workspace, AppState, JsonBody};
 use crate::engine::{IngressOutcome, ToolRequest};
 
 /// How long a handle lives; the runtime gates the next message for a new one.
@@ -88,9 +88,9 @@ pub(super) async fn ingress(
 ) -> Response {
     let engine = state.policy.view().engine();
     let peer_key = pairing::peer(&inbound.channel, inbound.account.as_deref(), &inbound.sender);
-    inbound.paired = match state.store.pairing_is_approved(&peer_key) {
+    inbound.paired = match with_store(&state.store, move |s| s.pairing_is_approved(&peer_key)).await {
         Ok(paired) => paired,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+        Err(answer) => return answer,
     };
     let (outcome, gate) = inbound.with_inbound(|i| {
         let d = engine.gate(i);
@@ -220,9 +220,11 @@ pub(super) async fn node_approve(State(state): State<Arc<AppState>>, JsonBody(ap
         return error(StatusCode::BAD_REQUEST, "bad_request", "empty request_id");
     }
     let digest = node_digest(&approval.agent, &approval.session, &approval.command);
-    match state.store.node_approve(approval.request_id.trim(), &digest, store::now_ms()) {
-        Ok(()) => Json(json!({"approved": approval.request_id.trim(), "expires_in_s": NODE_APPROVAL_TTL.as_secs()})).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+    let id = approval.request_id.trim().to_string();
+    let approved = id.clone();
+    match with_store(&state.store, move |s| s.node_approve(&id, &digest, store::now_ms())).await {
+        Ok(()) => Json(json!({"approved": approved, "expires_in_s": NODE_APPROVAL_TTL.as_secs()})).into_response(),
+        Err(answer) => answer,
     }
 }
 
@@ -248,10 +250,11 @@ pub(super) async fn node_run(
         Err(r) => return r.into_response(),
     };
     let digest = node_digest(&claims.agent, &claims.session, &run.command);
-    match state.store.node_consume(run.request_id.trim(), &digest, store::now_ms(), NODE_APPROVAL_TTL) {
+    let id = run.request_id.trim().to_string();
+    match with_store(&state.store, move |s| s.node_consume(&id, &digest, store::now_ms(), NODE_APPROVAL_TTL)).await {
         Ok(Ok(())) => {}
         Ok(Err(refusal)) => return refused(refusal),
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+        Err(answer) => return answer,
     }
     let mut args = serde_json::Map::new();
     args.insert("command".into(), Value::String(run.command));
@@ -347,8 +350,9 @@ async fn run_invoke(
             return error(StatusCode::SERVICE_UNAVAILABLE, "no_sandbox", "the Docker daemon is unavailable; sandboxed calls are refused");
         };
         let placement = sandbox::placement(sandbox, &state.state_dir, agent, session);
-        if let Err(e) = state.store.sandbox_used(&placement.container, &placement.scope_key, store::now_ms()) {
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string());
+        let (name, scope) = (placement.container.clone(), placement.scope_key.clone());
+        if let Err(answer) = with_store(&state.store, move |s| s.sandbox_used(&name, &scope, store::now_ms())).await {
+            return answer;
         }
         run_sandboxed(sandboxes, sandbox, &placement, &tool, arg).await
     } else {
