@@ -136,6 +136,14 @@ impl Engine {
                 }
             }
         };
+        // A provider entry that decided a request without a provider says why it applied.
+        let provider_layer = |kind: LayerKind| matches!(kind, LayerKind::ProviderProfile | LayerKind::GlobalProvider | LayerKind::AgentProvider);
+        let reason = match blocking {
+            Some(l) if request.provider.is_none() && provider_layer(l.layer) => {
+                format!("{reason} (no provider given: every provider entry applies)")
+            }
+            _ => reason,
+        };
         // The explanation must never disagree with the bit; if it does, the
         // bit wins and the mismatch is reported rather than hidden.
         let reason = if allowed == blocking.is_none() {
