@@ -12,7 +12,7 @@
 \* instead of the view. The stateright mirror (models/src/hot_reload.rs)
 \* runs `PolicySlot::view`, `decide_call`, `place_call` and
 \* `PolicySlot::replace` on four compiled engines.
-EXTENDS Naturals
+EXTENDS Integers
 
 CONSTANTS Rereads
 

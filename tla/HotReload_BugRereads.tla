@@ -4,7 +4,7 @@
 \* the decision and the placement lets a call be allowed by the old policy
 \* and placed by the new one: allowed and on the host, say, which neither
 \* policy answers. Must violate OneRequestOnePolicy. Same spec, switch on.
-EXTENDS Naturals
+EXTENDS Integers
 
 VARIABLES old, new, slot, reloaded, pc, snap, decided, placed
 

@@ -15,6 +15,10 @@ EXTENDS Naturals, Sequences
 
 CONSTANTS Workers, Caps, Order
 
+\* The store's steps, in the order production runs them. A tuple is not a
+\* TLC configuration value, so the .cfg substitutes this for Order.
+ProductionOrder == <<"begin", "check", "insert", "commit">>
+
 None == "none"
 
 VARIABLES cap, committed, pc, refused, lock, inserted

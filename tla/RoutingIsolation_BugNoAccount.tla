@@ -19,7 +19,11 @@
 \* 288 states in both.
 EXTENDS Naturals
 
-CONSTANTS Identities, Accounts, Link
+\* The identities, accounts and link of the universe. Tuples are not TLC
+\* configuration values, so they are defined here rather than in the .cfg.
+Identities == {<<"telegram", "p1">>, <<"telegram", "p2">>, <<"discord", "p1">>}
+Accounts == {"default", "biz"}
+Link == {<<"telegram", "p2">>, <<"discord", "p1">>}
 
 Scopes == {"main", "per_peer", "per_channel_peer", "per_account_channel_peer"}
 Messages == Identities \X Accounts

@@ -12,7 +12,11 @@
 \* 3 x 2^3 = 24 states.
 EXTENDS Naturals
 
-CONSTANTS Keys, Agents, Slug
+\* Keys 1 and 2 slug alike. A function is not a TLC configuration value, so
+\* the universe is defined here rather than in the .cfg.
+Keys == {"k1", "k2", "k3"}
+Agents == {"a", "b"}
+Slug == [k \in Keys |-> IF k = "k3" THEN "agent-a-discord-direct-1" ELSE "agent-a-telegram-direct-x-y"]
 
 VARIABLES scope, owner, container
 

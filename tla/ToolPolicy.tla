@@ -3,7 +3,7 @@
 \* grants back what an earlier one removed.
 \*
 \* Universe: every policy of NumLayers allow/deny layers over Tools. A layer's
-\* allow list is absent ("none") or a non-empty set of tools (Palisade refuses
+\* allow list is absent ({}) or a non-empty set of tools (Palisade refuses
 \* an explicit empty allow list); its deny list is any set. Init ranges over
 \* the whole universe, so one run checks every configuration, not one.
 \* The stateright mirror (models/src/tool_policy.rs) builds the same
@@ -14,14 +14,15 @@ EXTENDS Naturals
 
 CONSTANTS Tools, NumLayers
 
-AllowChoices == (SUBSET Tools \ {{}}) \cup {"none"}
+\* {} stands for "no allow list": Palisade refuses an explicit empty one.
+AllowChoices == SUBSET Tools
 Layer == [allow : AllowChoices, deny : SUBSET Tools]
 
 VARIABLES layers, allowed
 
 vars == <<layers, allowed>>
 
-Passes(l, t) == t \notin l.deny /\ (l.allow = "none" \/ t \in l.allow)
+Passes(l, t) == t \notin l.deny /\ (l.allow = {} \/ t \in l.allow)
 
 \* The semantics of BRIEF §2: the intersection of every layer.
 Decide(ls, t) == \A i \in 1..NumLayers : Passes(ls[i], t)
@@ -35,5 +36,5 @@ Spec == Init /\ [][Next]_vars
 
 DenyWins == \A t \in allowed : \A i \in 1..NumLayers : t \notin layers[i].deny
 
-NoGrantBack == \A t \in allowed : \A i \in 1..NumLayers : layers[i].allow = "none" \/ t \in layers[i].allow
+NoGrantBack == \A t \in allowed : \A i \in 1..NumLayers : layers[i].allow = {} \/ t \in layers[i].allow
 ====

@@ -7,18 +7,19 @@ EXTENDS Naturals
 
 CONSTANTS Tools, NumLayers
 
-AllowChoices == (SUBSET Tools \ {{}}) \cup {"none"}
+\* {} stands for "no allow list": Palisade refuses an explicit empty one.
+AllowChoices == SUBSET Tools
 Layer == [allow : AllowChoices, deny : SUBSET Tools]
 
 VARIABLES layers, allowed
 
 vars == <<layers, allowed>>
 
-HasAllow(ls) == \E i \in 1..NumLayers : ls[i].allow # "none"
+HasAllow(ls) == \E i \in 1..NumLayers : ls[i].allow # {}
 
 Decide(ls, t) == /\ \A i \in 1..NumLayers : t \notin ls[i].deny
                  /\ \/ ~HasAllow(ls)
-                    \/ \E i \in 1..NumLayers : ls[i].allow # "none" /\ t \in ls[i].allow
+                    \/ \E i \in 1..NumLayers : ls[i].allow # {} /\ t \in ls[i].allow
 
 Init == /\ layers \in [1..NumLayers -> Layer]
         /\ allowed = {t \in Tools : Decide(layers, t)}
@@ -27,5 +28,5 @@ Next == UNCHANGED vars
 
 DenyWins == \A t \in allowed : \A i \in 1..NumLayers : t \notin layers[i].deny
 
-NoGrantBack == \A t \in allowed : \A i \in 1..NumLayers : layers[i].allow = "none" \/ t \in layers[i].allow
+NoGrantBack == \A t \in allowed : \A i \in 1..NumLayers : layers[i].allow = {} \/ t \in layers[i].allow
 ====

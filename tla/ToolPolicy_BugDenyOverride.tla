@@ -6,15 +6,16 @@ EXTENDS Naturals
 
 CONSTANTS Tools, NumLayers
 
-AllowChoices == (SUBSET Tools \ {{}}) \cup {"none"}
+\* {} stands for "no allow list": Palisade refuses an explicit empty one.
+AllowChoices == SUBSET Tools
 Layer == [allow : AllowChoices, deny : SUBSET Tools]
 
 VARIABLES layers, allowed
 
 vars == <<layers, allowed>>
 
-Passes(l, t) == t \notin l.deny /\ (l.allow = "none" \/ t \in l.allow)
-Regrants(l, t) == l.allow # "none" /\ t \in l.allow /\ t \notin l.deny
+Passes(l, t) == t \notin l.deny /\ (l.allow = {} \/ t \in l.allow)
+Regrants(l, t) == l.allow # {} /\ t \in l.allow /\ t \notin l.deny
 
 \* Fold left to right: a layer either passes the tool on, or grants it back.
 RECURSIVE Fold(_, _, _)

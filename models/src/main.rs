@@ -40,7 +40,11 @@ fn main() -> ExitCode {
     let tla_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tla");
     let rows = verify::table(&tla_dir);
     print!("{}", verify::render(&rows));
-    if rows.iter().all(verify::Row::as_expected) {
+    let mismatches = verify::state_count_mismatches(&rows);
+    for mismatch in &mismatches {
+        eprintln!("verify: {mismatch}");
+    }
+    if rows.iter().all(verify::Row::as_expected) && mismatches.is_empty() {
         ExitCode::SUCCESS
     } else {
         eprintln!("verify: some results are not the expected ones");

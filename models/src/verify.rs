@@ -1,6 +1,8 @@
-//! The verification table: every TLA+ spec through `tla --json`, every
-//! stateright model through its checker, each compared with what it must
-//! give (holds, or a counterexample for a named invariant).
+//! The verification table: every TLA+ spec through TLC (the reference
+//! checker) and `tla --json`, every stateright model through its checker,
+//! each compared with what it must give (holds, or a counterexample for a
+//! named invariant); for every positive spec the three must also count the
+//! same distinct states.
 
 use std::path::Path;
 use std::process::Command;
@@ -127,6 +129,83 @@ pub fn run_tla_with(tla_dir: &Path, spec: &str, cfg: Option<&str>) -> (Verdict, 
         other => Verdict::Error(format!("status {other:?}")),
     };
     (verdict, states, seconds)
+}
+
+/// TLC, the reference TLA+ checker: `../shared/tools/tla2tools.jar` beside
+/// the project (BRIEF section 4), or `$PALISADE_TLA2TOOLS`.
+pub fn tlc_jar() -> std::path::PathBuf {
+    std::env::var_os("PALISADE_TLA2TOOLS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/tla2tools.jar"))
+}
+
+/// Whether TLC can run (a Java runtime and the jar). Without it the TLC
+/// rows fail under CI (which installs Java) and skip loudly elsewhere.
+pub fn tlc_available() -> bool {
+    if tlc_jar().exists() && Command::new("java").arg("-version").output().is_ok() {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI must provide TLC: java and {} (.ci/run installs a Java runtime)", tlc_jar().display());
+    eprintln!("\n!!!!! SKIPPING TLC checks: no `java` or no {} !!!!!\n", tlc_jar().display());
+    false
+}
+
+/// One TLC run of `spec` with `cfg` (default: the spec's own), deadlock
+/// checking off as for `tla`. TLC's words are the verdict: "Model checking
+/// completed. No error has been found.", or "Invariant X is violated." with
+/// the trace's states; its "N distinct states found" is the count.
+pub fn run_tlc(tla_dir: &Path, spec: &str, cfg: Option<&str>) -> (Verdict, u64, f64) {
+    let started = Instant::now();
+    let meta = std::env::temp_dir().join(format!("palisade-tlc-{}-{spec}-{}", std::process::id(), cfg.unwrap_or("")));
+    let output = Command::new("java")
+        .args(["-XX:+UseParallelGC", "-cp"])
+        .arg(tlc_jar())
+        .args(["tlc2.TLC", "-workers", "1", "-deadlock", "-metadir"])
+        .arg(&meta)
+        .args(["-config", &format!("{}.cfg", cfg.unwrap_or(spec)), &format!("{spec}.tla")])
+        .current_dir(tla_dir)
+        .output();
+    let _ = std::fs::remove_dir_all(&meta);
+    let seconds = started.elapsed().as_secs_f64();
+    let output = match output {
+        Ok(o) => o,
+        Err(e) => return (Verdict::Error(format!("cannot run TLC (java): {e}")), 0, seconds),
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    // "8192 states generated, 4096 distinct states found, 0 states left on queue." (the last such line).
+    let distinct = |line: &str| {
+        let (head, _) = line.split_once(" distinct states found")?;
+        head.rsplit(", ").next()?.trim().replace(',', "").parse::<u64>().ok()
+    };
+    let states = text.lines().filter_map(distinct).last().unwrap_or(0);
+    let violated = text.lines().find_map(|l| l.strip_prefix("Error: Invariant ").and_then(|r| r.split(" is violated").next()).map(str::to_string));
+    let verdict = if let Some(invariant) = violated {
+        // "State N: ..." per step; a violation by an initial state prints that one state bare.
+        let length = text.lines().filter(|l| l.starts_with("State ") && l.contains(':')).count().max(1);
+        Verdict::Counterexample { invariant, length }
+    } else if text.contains("Model checking completed. No error has been found.") {
+        Verdict::Holds
+    } else {
+        let why = text.lines().filter(|l| l.contains("rror")).take(3).collect::<Vec<_>>().join(" / ");
+        Verdict::Error(format!("TLC: {why}"))
+    };
+    (verdict, states, seconds)
+}
+
+/// Positive variants whose checkers disagree on the number of distinct
+/// states: each is a reason for the verify run to fail.
+pub fn state_count_mismatches(rows: &[Row]) -> Vec<String> {
+    let mut out = Vec::new();
+    for claim in CLAIMS {
+        for variant in claim.variants.iter().filter(|v| v.expect == Expect::Holds) {
+            let counts: Vec<(&str, u64)> =
+                rows.iter().filter(|r| r.claim == claim.name && r.variant == variant.name).map(|r| (r.checker, r.states)).collect();
+            if counts.windows(2).any(|w| matches!(w, [a, b] if a.1 != b.1)) {
+                out.push(format!("{} {}: distinct states differ: {counts:?}", claim.name, variant.name));
+            }
+        }
+    }
+    out
 }
 
 /// One stateright run, breadth first, to completion.
@@ -316,21 +395,30 @@ pub fn positive_states(name: &str) -> Result<u64, String> {
     if let (Some((spec, cfg)), true) = (variant.spec, tla_available()) {
         let (tla_verdict, tla_states, _) = run_tla_with(&tla_dir(), spec, cfg);
         if (&tla_verdict, tla_states) != (&Verdict::Holds, states) {
-            return Err(format!("{spec}: TLA+ gives {tla_verdict:?} over {tla_states} states, stateright holds over {states}"));
+            return Err(format!("{spec}: `tla` gives {tla_verdict:?} over {tla_states} states, stateright holds over {states}"));
+        }
+    }
+    if let (Some((spec, cfg)), true) = (variant.spec, tlc_available()) {
+        let (tlc_verdict, tlc_states, _) = run_tlc(&tla_dir(), spec, cfg);
+        if (&tlc_verdict, tlc_states) != (&Verdict::Holds, states) {
+            return Err(format!("{spec}: TLC gives {tlc_verdict:?} over {tlc_states} states, stateright holds over {states}"));
         }
     }
     Ok(states)
 }
 
-/// Every claim, both checkers, every variant: the TLA+ rows first, then
-/// the stateright rows.
+/// Every claim, all three checkers, every variant: TLC's rows, then
+/// `tla`'s, then stateright's.
 pub fn table(tla_dir: &Path) -> Vec<Row> {
     let mut rows = Vec::new();
-    for claim in CLAIMS {
-        for variant in claim.variants {
-            if let Some((spec, cfg)) = variant.spec {
-                let (verdict, states, seconds) = run_tla_with(tla_dir, spec, cfg);
-                rows.push(Row { claim: claim.name, variant: variant.name, checker: "tla", expect: variant.expect.clone(), verdict, states, seconds });
+    let checkers: [(&'static str, fn(&Path, &str, Option<&str>) -> (Verdict, u64, f64)); 2] = [("TLC", run_tlc), ("tla", run_tla_with)];
+    for (checker, run) in checkers {
+        for claim in CLAIMS {
+            for variant in claim.variants {
+                if let Some((spec, cfg)) = variant.spec {
+                    let (verdict, states, seconds) = run(tla_dir, spec, cfg);
+                    rows.push(Row { claim: claim.name, variant: variant.name, checker, expect: variant.expect.clone(), verdict, states, seconds });
+                }
             }
         }
     }
