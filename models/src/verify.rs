@@ -177,7 +177,7 @@ pub fn run_tlc(tla_dir: &Path, spec: &str, cfg: Option<&str>) -> (Verdict, u64, 
         let (head, _) = line.split_once(" distinct states found")?;
         head.rsplit(", ").next()?.trim().replace(',', "").parse::<u64>().ok()
     };
-    let states = text.lines().filter_map(distinct).last().unwrap_or(0);
+    let states = text.lines().rev().find_map(distinct).unwrap_or(0);
     let violated = text.lines().find_map(|l| l.strip_prefix("Error: Invariant ").and_then(|r| r.split(" is violated").next()).map(str::to_string));
     let verdict = if let Some(invariant) = violated {
         // "State N: ..." per step; a violation by an initial state prints that one state bare.
@@ -407,11 +407,14 @@ pub fn positive_states(name: &str) -> Result<u64, String> {
     Ok(states)
 }
 
+/// A TLA+ checker run: (tla dir, spec, cfg) -> verdict, distinct states, seconds.
+type SpecChecker = fn(&Path, &str, Option<&str>) -> (Verdict, u64, f64);
+
 /// Every claim, all three checkers, every variant: TLC's rows, then
 /// `tla`'s, then stateright's.
 pub fn table(tla_dir: &Path) -> Vec<Row> {
     let mut rows = Vec::new();
-    let checkers: [(&'static str, fn(&Path, &str, Option<&str>) -> (Verdict, u64, f64)); 2] = [("TLC", run_tlc), ("tla", run_tla_with)];
+    let checkers: [(&'static str, SpecChecker); 2] = [("TLC", run_tlc), ("tla", run_tla_with)];
     for (checker, run) in checkers {
         for claim in CLAIMS {
             for variant in claim.variants {
