@@ -32,9 +32,12 @@ pub enum Bug {
     /// Claim 9: every read of the policy during a request goes to the slot
     /// again instead of the request's view, so a reload can split a request.
     ReloadRereads = 10,
+    /// Claim 10: a device credential is allowed on every endpoint, operator
+    /// actions included.
+    DeviceEverywhere = 11,
 }
 
-const ALL: [Bug; 11] = [
+const ALL: [Bug; 12] = [
     Bug::None,
     Bug::FoldAllowUnion,
     Bug::FoldDenyOverride,
@@ -46,6 +49,7 @@ const ALL: [Bug; 11] = [
     Bug::AnyCommandBypass,
     Bug::PairingCheckOutsideTx,
     Bug::ReloadRereads,
+    Bug::DeviceEverywhere,
 ];
 
 static BUG: AtomicU8 = AtomicU8::new(0);

@@ -3,6 +3,7 @@
 //! stateright model here whose states are computed by the real engine.
 //! `verify` runs both and says whether every result is the expected one.
 
+pub mod credential_roles;
 pub mod exposure;
 pub mod hot_reload;
 pub mod ingress;

@@ -11,6 +11,7 @@ use std::time::Instant;
 use palisade::seams::Bug;
 use stateright::{Checker, Model};
 
+use crate::credential_roles::CredentialRolesModel;
 use crate::exposure::ExposureModel;
 use crate::ingress::IngressModel;
 use crate::nodes::NodesModel;
@@ -368,6 +369,14 @@ pub const CLAIMS: &[Claim] = &[
         |bug| RoutingModel { bug }
     ),
     claim!(
+        "CredentialRoles",
+        [
+            positive("CredentialRoles"),
+            negative("device tokens reach operator actions", "CredentialRoles_BugDeviceEverywhere", Bug::DeviceEverywhere, "OnlyOperatorActs"),
+        ],
+        |bug| CredentialRolesModel { bug }
+    ),
+    claim!(
         "SandboxScope",
         [
             positive("SandboxScope"),
@@ -436,14 +445,14 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
 
 pub fn render(rows: &[Row]) -> String {
     let mut out = format!(
-        "{:<12} {:<30} {:<11} {:<56} {:>9} {:>12} {:>6}\n",
+        "{:<15} {:<36} {:<11} {:<56} {:>9} {:>12} {:>6}\n",
         "claim", "variant", "checker", "verdict", "states", "states/s", "trace"
     );
     for r in rows {
         let rate = if r.seconds > 0.0 { format!("{:.0}", r.states as f64 / r.seconds) } else { "-".into() };
         let trace = r.trace_len().map_or("-".to_string(), |n| n.to_string());
         out += &format!(
-            "{:<12} {:<30} {:<11} {:<56} {:>9} {:>12} {:>6}\n",
+            "{:<15} {:<36} {:<11} {:<56} {:>9} {:>12} {:>6}\n",
             r.claim,
             r.variant,
             r.checker,
