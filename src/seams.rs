@@ -35,9 +35,12 @@ pub enum Bug {
     /// Claim 10: a device credential is allowed on every endpoint, operator
     /// actions included.
     DeviceEverywhere = 11,
+    /// Claim 11: the first binding in policy order that matches routes the
+    /// message, whatever its precedence tier.
+    RouteFirstMatch = 12,
 }
 
-const ALL: [Bug; 12] = [
+const ALL: [Bug; 13] = [
     Bug::None,
     Bug::FoldAllowUnion,
     Bug::FoldDenyOverride,
@@ -50,6 +53,7 @@ const ALL: [Bug; 12] = [
     Bug::PairingCheckOutsideTx,
     Bug::ReloadRereads,
     Bug::DeviceEverywhere,
+    Bug::RouteFirstMatch,
 ];
 
 static BUG: AtomicU8 = AtomicU8::new(0);

@@ -11,6 +11,7 @@ pub mod nodes;
 pub mod pairing_cap;
 pub mod pairing_ttl;
 pub mod routing;
+pub mod routing_precedence;
 pub mod sandbox_scope;
 pub mod tool_policy;
 pub mod verify;

@@ -19,6 +19,7 @@ use crate::hot_reload::HotReloadModel;
 use crate::pairing_cap::PairingCapModel;
 use crate::pairing_ttl::PairingTtlModel;
 use crate::routing::RoutingModel;
+use crate::routing_precedence::RoutingPrecedenceModel;
 use crate::sandbox_scope::SandboxScopeModel;
 use crate::tool_policy::{FoldModel, ToolPolicyModel};
 
@@ -367,6 +368,14 @@ pub const CLAIMS: &[Claim] = &[
             negative("account left out of the key", "RoutingIsolation_BugNoAccount", Bug::KeyWithoutAccount, "UnlinkedIsolated"),
         ],
         |bug| RoutingModel { bug }
+    ),
+    claim!(
+        "Precedence",
+        [
+            positive("RoutingPrecedence"),
+            negative("first match wins, whatever the tier", "RoutingPrecedence_BugFirstMatch", Bug::RouteFirstMatch, "MostSpecificWins"),
+        ],
+        |bug| RoutingPrecedenceModel { bug }
     ),
     claim!(
         "CredentialRoles",

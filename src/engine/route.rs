@@ -230,6 +230,10 @@ impl Router {
         let kind = kind_index(inbound.chat);
         let exact = channel.exact.get(kind)?;
         let own_tier = |i: u32| (i, self.bindings.get(i as usize).map_or(Tier::DefaultAgent, |b| b.tier));
+        #[cfg(feature = "seams")]
+        if crate::seams::active(crate::seams::Bug::RouteFirstMatch) {
+            return self.first_match_seam(channel, inbound).map(own_tier);
+        }
         if let Some(i) = self.pick(Self::lookup(exact, Some(peer_of(inbound))), inbound, false) {
             return Some((i, Tier::ExactPeer));
         }
@@ -237,13 +241,26 @@ impl Router {
             return Some((i, Tier::ParentPeer));
         }
         self.pick(channel.wildcard.get(kind), inbound, false)
-            .or_else(|| self.pick(channel.wildcard.get(kind), inbound, false))
             .or_else(|| self.pick(Self::lookup(&channel.guild_roles, inbound.guild), inbound, false))
             .or_else(|| self.pick(Self::lookup(&channel.guild, inbound.guild), inbound, false))
             .or_else(|| self.pick(Self::lookup(&channel.team, inbound.team), inbound, false))
             .or_else(|| self.pick(Some(&channel.account), inbound, false))
             .or_else(|| self.pick(Some(&channel.any_account), inbound, false))
             .map(own_tier)
+    }
+
+    /// The claim-11 model's injected bug: the first binding of the channel
+    /// in policy order that matches, whatever its tier.
+    #[cfg(feature = "seams")]
+    fn first_match_seam(&self, channel: &ChannelBindings, inbound: &Inbound<'_>) -> Option<u32> {
+        let mut all: Vec<u32> = channel.exact.iter().flat_map(|m| m.values().flatten()).copied().collect();
+        all.extend(channel.wildcard.iter().flatten());
+        for map in [&channel.guild_roles, &channel.guild, &channel.team] {
+            all.extend(map.values().flatten());
+        }
+        all.extend(channel.account.iter().chain(&channel.any_account));
+        all.sort_unstable();
+        all.into_iter().find(|i| self.bindings.get(*i as usize).is_some_and(|b| b.matches(inbound, false)))
     }
 
     fn session_key(&self, agent: &str, inbound: &Inbound<'_>) -> String {
