@@ -38,9 +38,13 @@ pub enum Bug {
     /// Claim 11: the first binding in policy order that matches routes the
     /// message, whatever its precedence tier.
     RouteFirstMatch = 12,
+    /// Claim 12: fields left out of a tool request are decided as the most
+    /// convenient value: no session is an ordinary one, no sender matches no
+    /// sender entry, and `owner` without a sender is an owner.
+    ConvenientDefaults = 13,
 }
 
-const ALL: [Bug; 13] = [
+const ALL: [Bug; 14] = [
     Bug::None,
     Bug::FoldAllowUnion,
     Bug::FoldDenyOverride,
@@ -54,6 +58,7 @@ const ALL: [Bug; 13] = [
     Bug::ReloadRereads,
     Bug::DeviceEverywhere,
     Bug::RouteFirstMatch,
+    Bug::ConvenientDefaults,
 ];
 
 static BUG: AtomicU8 = AtomicU8::new(0);

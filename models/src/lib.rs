@@ -5,6 +5,7 @@
 
 pub mod credential_roles;
 pub mod exposure;
+pub mod fail_closed;
 pub mod hot_reload;
 pub mod ingress;
 pub mod nodes;

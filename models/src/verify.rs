@@ -13,6 +13,7 @@ use stateright::{Checker, Model};
 
 use crate::credential_roles::CredentialRolesModel;
 use crate::exposure::ExposureModel;
+use crate::fail_closed::FailClosedModel;
 use crate::ingress::IngressModel;
 use crate::nodes::NodesModel;
 use crate::hot_reload::HotReloadModel;
@@ -384,6 +385,14 @@ pub const CLAIMS: &[Claim] = &[
             negative("device tokens reach operator actions", "CredentialRoles_BugDeviceEverywhere", Bug::DeviceEverywhere, "OnlyOperatorActs"),
         ],
         |bug| CredentialRolesModel { bug }
+    ),
+    claim!(
+        "FailClosed",
+        [
+            positive("FailClosed"),
+            negative("left-out fields decided as convenient", "FailClosed_BugConvenientDefaults", Bug::ConvenientDefaults, "FailClosed"),
+        ],
+        |bug| FailClosedModel::new(bug)
     ),
     claim!(
         "SandboxScope",

@@ -773,10 +773,9 @@ impl<'p> Compiler<'p> {
     ) -> Option<Engine> {
         let Classes { provider_names, sender_names, group_names, group_index } = classes;
         let words = self.tool_names.len().div_ceil(64).max(1);
-        // None, each named provider, and "any" (a request without one) when there are named ones.
-        let providers = provider_names.len() + 1 + usize::from(!provider_names.is_empty());
-        let senders = sender_names.len() + 1;
-        let groups = group_names.len() + 1;
+        // None, each named class, and "any" (a request that left the field out) when there are named ones.
+        let count = |names: usize| names + 1 + usize::from(names > 0);
+        let (providers, senders, groups) = (count(provider_names.len()), count(sender_names.len()), count(group_names.len()));
         let total = agents
             .len()
             .checked_mul(providers)?

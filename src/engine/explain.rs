@@ -94,6 +94,28 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
     }
 }
 
+/// Why a layer of `kind` applied to a request that left a field out, if
+/// that is why: the field is decided as strictly as any value of it.
+fn left_out_note(request: &ToolRequest<'_>, kind: LayerKind) -> Option<&'static str> {
+    match kind {
+        LayerKind::ProviderProfile | LayerKind::GlobalProvider | LayerKind::AgentProvider if request.provider.is_none() => {
+            Some("no provider given: every provider entry applies")
+        }
+        LayerKind::Sender if request.sender.is_none() => Some("no sender given: every sender entry applies"),
+        LayerKind::Group if request.session.is_none() => Some("no session given: every group entry applies"),
+        LayerKind::SubagentFixed | LayerKind::Subagent if request.session.is_none() && !request.subagent => {
+            Some("no session given: decided as a sub-agent's session")
+        }
+        LayerKind::Sandbox | LayerKind::SandboxWorkspace if request.session.is_none() => {
+            Some("no session given: decided as a sandboxed session")
+        }
+        LayerKind::OwnerOnly if request.owner && request.sender.is_none() => {
+            Some("no sender given: `owner` needs a sender listed in `owners`")
+        }
+        _ => None,
+    }
+}
+
 impl Engine {
     /// Explains a request: each layer in order, the deciding one, and where
     /// in the policy it was written. Agrees with [`Engine::decide`].
@@ -136,13 +158,10 @@ impl Engine {
                 }
             }
         };
-        // A provider entry that decided a request without a provider says why it applied.
-        let provider_layer = |kind: LayerKind| matches!(kind, LayerKind::ProviderProfile | LayerKind::GlobalProvider | LayerKind::AgentProvider);
-        let reason = match blocking {
-            Some(l) if request.provider.is_none() && provider_layer(l.layer) => {
-                format!("{reason} (no provider given: every provider entry applies)")
-            }
-            _ => reason,
+        // A layer that applied only because a field was left out says so.
+        let reason = match blocking.and_then(|l| left_out_note(request, l.layer)) {
+            Some(note) => format!("{reason} ({note})"),
+            None => reason,
         };
         // The explanation must never disagree with the bit; if it does, the
         // bit wins and the mismatch is reported rather than hidden.

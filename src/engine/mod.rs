@@ -375,35 +375,58 @@ impl Engine {
 
     /// The layers that apply in a context, in evaluation order.
     pub(crate) fn layers_of(&self, context: Context) -> impl Iterator<Item = &Layer> {
-        let classes = if context.provider as usize == self.any_provider_class() && context.provider != 0 {
-            // No provider given: every provider entry applies (as strict as any provider).
-            1..=self.provider_names.len()
-        } else {
-            context.provider as usize..=context.provider as usize
+        // A class past the named ones is a request that left the field out:
+        // every entry of that kind applies (as strict as any value of it).
+        let range = |class: u32, any: usize, named: usize, first: usize| {
+            let class = class as usize;
+            if class == any && any != 0 {
+                first..=named
+            } else {
+                class..=class
+            }
+        };
+        let classes = ClassRanges {
+            providers: range(context.provider, self.any_provider_class(), self.provider_names.len(), 1),
+            // Sender class 0 is the `*` entry, which applies to a left-out sender too.
+            senders: range(context.sender, self.any_sender_class(), self.sender_names.len(), 0),
+            groups: range(context.group, self.any_group_class(), self.group_names.len(), 1),
         };
         layer_ids(&self.global, self.agents.get(context.agent as usize), context, classes).filter_map(|id| self.layers.get(id as usize))
     }
 
-    /// The provider class of a request that names no provider: one class
-    /// past the named ones, whose layers are all of theirs; 0 when the policy
-    /// names no provider (then there is nothing to be strict about).
-    pub(crate) fn any_provider_class(&self) -> usize {
-        if self.provider_names.is_empty() {
+    /// The class of a request that left a field out: one past the `named`
+    /// ones; 0 when the policy names none (then there is nothing to be strict
+    /// about).
+    fn any_class(named: usize) -> usize {
+        if named == 0 {
             0
         } else {
-            self.provider_names.len() + 1
+            named + 1
         }
     }
 
-    /// Provider classes: none (0), each named one, and "any" when there are named ones.
-    pub(crate) fn provider_classes(&self) -> usize {
-        self.any_provider_class() + 1
+    /// The provider class of a request that names no provider.
+    pub(crate) fn any_provider_class(&self) -> usize {
+        Self::any_class(self.provider_names.len())
+    }
+
+    /// The sender class of a request that names no sender.
+    pub(crate) fn any_sender_class(&self) -> usize {
+        Self::any_class(self.sender_names.len())
+    }
+
+    /// The group class of a request that names no session (it could be any group's).
+    pub(crate) fn any_group_class(&self) -> usize {
+        Self::any_class(self.group_names.len())
+    }
+
+    /// Class counts: none (0), each named one, and "any" when there are named ones.
+    pub(crate) fn class_counts(&self) -> (usize, usize, usize) {
+        (self.any_provider_class() + 1, self.any_sender_class() + 1, self.any_group_class() + 1)
     }
 
     pub(crate) fn context_at(&self, agent: u32, provider: u32, sender: u32, group: u32, flags: u8) -> Context {
-        let providers = self.provider_classes();
-        let senders = self.sender_names.len() + 1;
-        let groups = self.group_names.len() + 1;
+        let (providers, senders, groups) = self.class_counts();
         let index = (((agent as usize * providers + provider as usize) * senders + sender as usize) * groups + group as usize)
             * FLAG_COMBINATIONS
             + flags as usize;
@@ -411,29 +434,37 @@ impl Engine {
     }
 }
 
+/// The provider, sender and group classes whose entries apply to a context:
+/// one class each, or every one of a kind for a request that left it out.
+#[derive(Debug, Clone)]
+pub(crate) struct ClassRanges {
+    pub providers: std::ops::RangeInclusive<usize>,
+    pub senders: std::ops::RangeInclusive<usize>,
+    pub groups: std::ops::RangeInclusive<usize>,
+}
+
 /// The layer ids of a context in evaluation order; shared by the compiler's
-/// fold and by explanations, so both see the same layers. `providers` are
-/// the provider classes whose entries apply: one class, or every named one
-/// for a request without a provider.
+/// fold and by explanations, so both see the same layers.
 pub(crate) fn layer_ids<'a>(
     global: &'a GlobalLayers,
     agent: Option<&'a AgentEntry>,
     context: Context,
-    providers: std::ops::RangeInclusive<usize>,
+    classes: ClassRanges,
 ) -> impl Iterator<Item = LayerId> + 'a {
     agent.into_iter().flat_map(move |agent| {
-        let s = context.sender as usize;
         let when = |cond: bool, id: Option<LayerId>| if cond { id } else { None };
-        let providers = providers.clone();
-        let of = move |slots: &'a [Option<LayerId>]| providers.clone().filter_map(move |p| slots.get(p).copied().flatten());
+        let of = |range: &std::ops::RangeInclusive<usize>, slots: &'a [Option<LayerId>]| {
+            range.clone().filter_map(move |p| slots.get(p).copied().flatten())
+        };
+        let p = &classes.providers;
         agent
             .profile
             .into_iter()
-            .chain(of(&agent.provider_profile))
+            .chain(of(p, &agent.provider_profile))
             .chain(global.rules)
-            .chain(of(&global.provider_rules))
+            .chain(of(p, &global.provider_rules))
             .chain(agent.rules)
-            .chain(of(&agent.provider_rules))
+            .chain(of(p, &agent.provider_rules))
             .chain(
                 [
                     when(context.sandboxed(), Some(agent.sandbox_tools)),
@@ -441,11 +472,15 @@ pub(crate) fn layer_ids<'a>(
                     when(context.subagent(), Some(global.subagent_fixed)),
                     when(context.subagent(), global.subagent),
                     when(context.subagent(), agent.subagent),
-                    global.sender.get(s).copied().flatten(),
-                    agent.sender.get(s).copied().flatten(),
-                    global.group.get(context.group as usize).copied().flatten(),
-                    when(!context.owner(), Some(global.owner_only)),
                 ]
+                .into_iter()
+                .flatten(),
+            )
+            .chain(of(&classes.senders, &global.sender))
+            .chain(of(&classes.senders, &agent.sender))
+            .chain(of(&classes.groups, &global.group))
+            .chain(
+                [when(!context.owner(), Some(global.owner_only))]
                 .into_iter()
                 .flatten(),
             )

@@ -5,11 +5,14 @@ use super::{Context, Engine, OWNER, SANDBOXED, SUBAGENT};
 use crate::ast::SandboxMode;
 
 /// A tool request. Only `agent` and `tool` are required. Every field left
-/// out is decided as its least privileged value: no provider is as strict
-/// as any provider the policy names, no session is a session other than the
-/// agent's main one, not an owner, no sender. A session key of the
+/// out is decided as its least privileged value, never as the most
+/// convenient one: no provider is as strict as any provider the policy
+/// names; no session could be any session but the agent's main one, so the
+/// sub-agent layers and every group entry apply (and it is sandboxed under
+/// `non-main`); no sender is as strict as any sender entry, and never an
+/// owner where the policy lists owners; not an owner. A session key of the
 /// sub-agent form (`agent:<id>:subagent:<n>`) makes the call a sub-agent's
-/// whatever `subagent` says.
+/// whatever `subagent` says, and `subagent: true` only ever takes away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ToolRequest<'a> {
     pub agent: &'a str,
@@ -69,14 +72,23 @@ impl Engine {
             Some(p) => self.provider_class(p.trim()),
             None => self.any_provider_class() as u32,
         };
-        let subagent = request.subagent || request.session.is_some_and(is_subagent_key);
-        let sender = request.sender.map_or(0, |s| with_lowercase(s.trim(), |s| self.sender_index.get(s).copied().unwrap_or(0)));
+        #[cfg(feature = "seams")]
+        let convenient = crate::seams::active(crate::seams::Bug::ConvenientDefaults);
+        #[cfg(not(feature = "seams"))]
+        let convenient = false;
+        // No session could be a sub-agent's: its layers apply.
+        let subagent = request.subagent || request.session.map_or(!convenient, is_subagent_key);
+        let sender = match request.sender {
+            Some(s) => with_lowercase(s.trim(), |s| self.sender_index.get(s).copied().unwrap_or(0)),
+            None if convenient => 0,
+            None => self.any_sender_class() as u32,
+        };
 
         let mut flags = 0;
         if subagent {
             flags |= SUBAGENT;
         }
-        if self.is_owner(request) {
+        if self.is_owner(request, convenient) {
             flags |= OWNER;
         }
         let sandboxed = match agent.sandbox.mode {
@@ -89,7 +101,12 @@ impl Engine {
         if sandboxed {
             flags |= SANDBOXED;
         }
-        let group = request.session.map_or(0, |s| with_lowercase(s.trim(), |s| self.group_class(s)));
+        let group = match request.session {
+            Some(s) => with_lowercase(s.trim(), |s| self.group_class(s)),
+            None if convenient => 0,
+            // No session could be any group's: every group entry applies.
+            None => self.any_group_class() as u32,
+        };
         Ok(self.context_at(agent_index, provider, sender, group, flags))
     }
 
@@ -143,16 +160,17 @@ impl Engine {
     }
 
     /// A request is from an owner when it says so and, if the policy lists
-    /// owners and the request names a sender, that sender is listed.
-    fn is_owner(&self, request: &ToolRequest<'_>) -> bool {
+    /// owners, it names a sender that is listed (no sender: not an owner).
+    fn is_owner(&self, request: &ToolRequest<'_>, convenient: bool) -> bool {
         if !request.owner {
             return false;
         }
+        if self.owners.is_empty() {
+            return true;
+        }
         match request.sender {
-            Some(sender) if !self.owners.is_empty() => {
-                with_lowercase(sender.trim(), |s| self.owners.contains(s))
-            }
-            _ => true,
+            Some(sender) => with_lowercase(sender.trim(), |s| self.owners.contains(s)),
+            None => convenient,
         }
     }
 }

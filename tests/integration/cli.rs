@@ -137,8 +137,11 @@ fn explain_lists_every_layer() {
 
 #[test]
 fn tools_lists_effective_tools() {
-    let out = palisade(&["tools", "examples/multi-agent.pal", "--agent", "public"]);
+    let out = palisade(&["tools", "examples/multi-agent.pal", "--agent", "public", "--session", "agent:public:telegram:direct:42"]);
     assert_eq!(stdout(&out), "# agent public (sandboxed, non-owner)\nsessions_send\n");
+    // No session: decided as strictly as any session, a sub-agent's included.
+    let out = palisade(&["tools", "examples/multi-agent.pal", "--agent", "public"]);
+    assert_eq!(stdout(&out), "# agent public (sandboxed, sub-agent, non-owner)\n");
     let out = palisade(&["tools", "examples/multi-agent.pal", "--agent", "main", "--subagent", "--provider", "anthropic"]);
     let s = stdout(&out);
     assert!(s.contains("exec") && !s.contains("cron") && !s.contains("sessions_spawn") && !s.contains("browser"), "{s}");
