@@ -42,9 +42,18 @@ pub enum Bug {
     /// convenient value: no session is an ordinary one, no sender matches no
     /// sender entry, and `owner` without a sender is an owner.
     ConvenientDefaults = 13,
+    /// Claim 13: context fields a client sends with a tool call (agent,
+    /// session, sender, owner) override the handle's.
+    ClientOverridesHandle = 14,
+    /// Claim 14: identity links are applied under `dm_scope main` too, so a
+    /// linked identity leaves the main session every DM shares.
+    LinkUnderMain = 15,
+    /// Claim 14: a linked identity's key leaves the account out under
+    /// `per_account_channel_peer`, so links join accounts the scope separates.
+    LinkAcrossAccounts = 16,
 }
 
-const ALL: [Bug; 14] = [
+const ALL: [Bug; 17] = [
     Bug::None,
     Bug::FoldAllowUnion,
     Bug::FoldDenyOverride,
@@ -59,6 +68,9 @@ const ALL: [Bug; 14] = [
     Bug::DeviceEverywhere,
     Bug::RouteFirstMatch,
     Bug::ConvenientDefaults,
+    Bug::ClientOverridesHandle,
+    Bug::LinkUnderMain,
+    Bug::LinkAcrossAccounts,
 ];
 
 static BUG: AtomicU8 = AtomicU8::new(0);

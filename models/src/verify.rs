@@ -17,11 +17,13 @@ use crate::fail_closed::FailClosedModel;
 use crate::ingress::IngressModel;
 use crate::nodes::NodesModel;
 use crate::hot_reload::HotReloadModel;
+use crate::identity_links::IdentityLinksModel;
 use crate::pairing_cap::PairingCapModel;
 use crate::pairing_ttl::PairingTtlModel;
 use crate::routing::RoutingModel;
 use crate::routing_precedence::RoutingPrecedenceModel;
 use crate::sandbox_scope::SandboxScopeModel;
+use crate::session_handles::SessionHandlesModel;
 use crate::tool_policy::{FoldModel, ToolPolicyModel};
 
 /// What a run must give.
@@ -371,6 +373,15 @@ pub const CLAIMS: &[Claim] = &[
         |bug| RoutingModel { bug }
     ),
     claim!(
+        "IdentityLinks",
+        [
+            positive("IdentityLinks"),
+            negative("links applied under dm_scope main", "IdentityLinks_BugUnderMain", Bug::LinkUnderMain, "LinksExactly"),
+            negative("links join accounts", "IdentityLinks_BugAcrossAccounts", Bug::LinkAcrossAccounts, "LinksExactly"),
+        ],
+        |bug| IdentityLinksModel { bug }
+    ),
+    claim!(
         "Precedence",
         [
             positive("RoutingPrecedence"),
@@ -393,6 +404,14 @@ pub const CLAIMS: &[Claim] = &[
             negative("left-out fields decided as convenient", "FailClosed_BugConvenientDefaults", Bug::ConvenientDefaults, "FailClosed"),
         ],
         |bug| FailClosedModel::new(bug)
+    ),
+    claim!(
+        "SessionHandles",
+        [
+            positive("SessionHandles"),
+            negative("client fields override the handle", "SessionHandles_BugClientOverrides", Bug::ClientOverridesHandle, "HandleDecides"),
+        ],
+        |bug| SessionHandlesModel { bug }
     ),
     claim!(
         "SandboxScope",

@@ -13,7 +13,7 @@ pub mod pairing;
 pub mod principals;
 pub mod reload;
 pub mod sandbox;
-mod sessions;
+pub mod sessions;
 pub mod store;
 pub mod workspace;
 
@@ -342,7 +342,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A request body read within [`BODY_TIMEOUT`] (408 otherwise).
-struct TimedBody(String);
+pub(crate) struct TimedBody(String);
 
 impl<S: Send + Sync> FromRequest<S> for TimedBody {
     type Rejection = Response;

@@ -16,10 +16,10 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::handles::{Claims, HandleError};
+use super::handles::{Claims, HandleError, HandleKey};
 use super::principals::Principal;
 use super::sandbox::{self, RunResult, Sandboxes};
-use super::{audit, client_ip, error, host, pairing, refused, reload, store, with_store, workspace, AppState, JsonBody};
+use super::{audit, client_ip, error, host, pairing, refused, reload, store, with_store, workspace, AppState, JsonBody, TimedBody};
 use crate::engine::{IngressOutcome, ToolRequest};
 
 /// How long a handle lives; the runtime gates the next message for a new one.
@@ -33,8 +33,11 @@ fn expires(now_ms: u64, ttl: Duration) -> u64 {
     now_ms.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Why a presented handle is not honoured.
-enum Refused {
+/// Why a presented handle, or a call presenting one, is not honoured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// The body is not a call (malformed, or a field the API does not take).
+    BadRequest(String),
     Handle(HandleError),
     Agent(String),
 }
@@ -42,6 +45,7 @@ enum Refused {
 impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         match self {
+            Refused::BadRequest(message) => error(StatusCode::BAD_REQUEST, "bad_request", message),
             Refused::Handle(e) => {
                 let status = if e == HandleError::WrongPrincipal { StatusCode::FORBIDDEN } else { StatusCode::UNAUTHORIZED };
                 (status, Json(json!({"error": {"code": e, "message": e.to_string()}}))).into_response()
@@ -52,12 +56,77 @@ impl IntoResponse for Refused {
 }
 
 /// Opens a presented handle for `principal`, who must still act for its agent.
-fn open_handle(state: &AppState, principal: &Principal, handle: &str) -> Result<Claims, Refused> {
-    let claims = state.handle_key.open(handle, &principal.id, store::now_ms()).map_err(Refused::Handle)?;
+pub fn open_handle(key: &HandleKey, principal: &Principal, handle: &str, now_ms: u64) -> Result<Claims, Refused> {
+    let claims = key.open(handle, &principal.id, now_ms).map_err(Refused::Handle)?;
     if !principal.acts_for(&claims.agent) {
         return Err(Refused::Agent(claims.agent));
     }
     Ok(claims)
+}
+
+/// A tool call as the gateway decides and places it: the context is the
+/// handle's, whole; the body gives only the tool, its arguments and the model.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub claims: Claims,
+    pub tool: String,
+    pub args: serde_json::Map<String, Value>,
+    pub provider: Option<String>,
+}
+
+impl Call {
+    /// The request the engine decides: every context field from the handle.
+    pub fn tool_request(&self) -> ToolRequest<'_> {
+        tool_request(&self.claims, &self.tool, self.provider.as_deref())
+    }
+}
+
+fn tool_request<'a>(claims: &'a Claims, tool: &'a str, provider: Option<&'a str>) -> ToolRequest<'a> {
+    ToolRequest {
+        agent: &claims.agent,
+        tool,
+        provider,
+        session: Some(&claims.session),
+        subagent: claims.subagent,
+        owner: claims.owner,
+        sender: Some(claims.sender.as_str()).filter(|s| !s.is_empty()),
+    }
+}
+
+/// Reads a `/v1/tools/invoke` body and opens its handle for `principal`.
+/// The body's fields are `handle`, `tool`, `args` and `provider` only: one
+/// that names an agent, a session, a sender or owner-ness is refused.
+pub fn open_call(key: &HandleKey, principal: &Principal, body: &str, now_ms: u64) -> Result<Call, Refused> {
+    #[cfg(feature = "seams")]
+    if crate::seams::active(crate::seams::Bug::ClientOverridesHandle) {
+        return open_call_with_overrides(key, principal, body, now_ms);
+    }
+    let request: InvokeRequest = serde_json::from_str(body).map_err(|e| Refused::BadRequest(e.to_string()))?;
+    let claims = open_handle(key, principal, &request.handle, now_ms)?;
+    Ok(Call { claims, tool: request.tool, args: request.args, provider: request.provider })
+}
+
+/// The claim-13 model's injected bug: the old API's context fields, when a
+/// client sends them, override the handle's.
+#[cfg(feature = "seams")]
+fn open_call_with_overrides(key: &HandleKey, principal: &Principal, body: &str, now_ms: u64) -> Result<Call, Refused> {
+    let mut value: Value = serde_json::from_str(body).map_err(|e| Refused::BadRequest(e.to_string()))?;
+    let mut overrides = serde_json::Map::new();
+    if let Some(map) = value.as_object_mut() {
+        for field in ["agent", "session", "sender", "owner"] {
+            if let Some(v) = map.remove(field) {
+                overrides.insert(field.into(), v);
+            }
+        }
+    }
+    let request: InvokeRequest = serde_json::from_value(value).map_err(|e| Refused::BadRequest(e.to_string()))?;
+    let mut claims = open_handle(key, principal, &request.handle, now_ms)?;
+    let text = |field: &str| overrides.get(field).and_then(Value::as_str).map(str::to_string);
+    claims.agent = text("agent").unwrap_or(claims.agent);
+    claims.session = text("session").unwrap_or(claims.session);
+    claims.sender = text("sender").unwrap_or(claims.sender);
+    claims.owner = overrides.get("owner").and_then(Value::as_bool).unwrap_or(claims.owner);
+    Ok(Call { claims, tool: request.tool, args: request.args, provider: request.provider })
 }
 
 /// The answer that hands out a handle (with the gate's decision, for `/v1/ingress`).
@@ -181,7 +250,7 @@ pub(super) struct Spawn {
 /// A sub-agent's handle, derived from its parent's: same agent, sender and
 /// owner-ness, a session of its own (`agent:<id>:subagent:<n>`), marked a sub-agent.
 pub(super) async fn spawn(State(state): State<Arc<AppState>>, Extension(principal): Extension<Principal>, JsonBody(body): JsonBody<Spawn>) -> Response {
-    let parent = match open_handle(&state, &principal, &body.handle) {
+    let parent = match open_handle(&state.handle_key, &principal, &body.handle, store::now_ms()) {
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
@@ -245,7 +314,7 @@ pub(super) async fn node_run(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     JsonBody(run): JsonBody<NodeRun>,
 ) -> Response {
-    let claims = match open_handle(&state, &principal, &run.handle) {
+    let claims = match open_handle(&state.handle_key, &principal, &run.handle, store::now_ms()) {
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
@@ -258,7 +327,7 @@ pub(super) async fn node_run(
     }
     let mut args = serde_json::Map::new();
     args.insert("command".into(), Value::String(run.command));
-    run_invoke(&state, &principal, &claims, "exec", &args, None, peer).await
+    run_invoke(&state, &principal, &Call { claims, tool: "exec".into(), args, provider: None }, peer).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -278,39 +347,22 @@ pub(super) async fn invoke(
     State(state): State<Arc<AppState>>,
     Extension(principal): Extension<Principal>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    JsonBody(request): JsonBody<InvokeRequest>,
+    TimedBody(body): TimedBody,
 ) -> Response {
-    let claims = match open_handle(&state, &principal, &request.handle) {
-        Ok(c) => c,
+    let call = match open_call(&state.handle_key, &principal, &body, store::now_ms()) {
+        Ok(call) => call,
         Err(r) => return r.into_response(),
     };
-    run_invoke(&state, &principal, &claims, &request.tool, &request.args, request.provider.as_deref(), peer).await
+    run_invoke(&state, &principal, &call, peer).await
 }
 
 /// Decide, then run: 403 with the decision when denied. Every field of the
 /// context comes from the handle.
-async fn run_invoke(
-    state: &AppState,
-    principal: &Principal,
-    claims: &Claims,
-    tool: &str,
-    args: &serde_json::Map<String, Value>,
-    provider: Option<&str>,
-    peer: SocketAddr,
-) -> Response {
+async fn run_invoke(state: &AppState, principal: &Principal, call: &Call, peer: SocketAddr) -> Response {
     // One view for the whole call: a reload in between cannot mix policies.
     let view = state.policy.view();
-    let agent = claims.agent.as_str();
-    let session = claims.session.as_str();
-    let tool_request = ToolRequest {
-        agent,
-        tool,
-        provider,
-        session: Some(session),
-        subagent: claims.subagent,
-        owner: claims.owner,
-        sender: Some(claims.sender.as_str()).filter(|s| !s.is_empty()),
-    };
+    let (agent, session, args) = (call.claims.agent.as_str(), call.claims.session.as_str(), &call.args);
+    let tool_request = call.tool_request();
     if view.engine().sandbox(agent).is_none() {
         return error(StatusCode::NOT_FOUND, "unknown_agent", format!("unknown agent `{agent}` (removed by a reload?)"));
     }
