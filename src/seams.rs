@@ -38,9 +38,11 @@ pub enum Bug {
     /// Claim 11: the first binding in policy order that matches routes the
     /// message, whatever its precedence tier.
     RouteFirstMatch = 12,
-    /// Claim 12: fields left out of a tool request are decided as the most
+    /// Claim 12: fields left out of a request are decided as the most
     /// convenient value: no session is an ordinary one, no sender matches no
-    /// sender entry, and `owner` without a sender is an owner.
+    /// sender entry, `owner` without a sender is an owner; a message without
+    /// `mentioned` cannot be checked for mentions, and a group message
+    /// without a chat id gets the `*` group entry.
     ConvenientDefaults = 13,
     /// Claim 13: context fields a client sends with a tool call (agent,
     /// session, sender, owner) override the handle's.

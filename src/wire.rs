@@ -63,9 +63,11 @@ pub struct OwnedInbound {
     pub sender: String,
     #[serde(default)]
     pub text: String,
+    /// Left out (or null): not mentioned.
     #[serde(default)]
     pub mentioned: Option<bool>,
-    /// `false`: the platform cannot flag mentions (same as `mentioned: null`).
+    /// `false`: the platform cannot flag mentions, so mention gating cannot
+    /// drop (unless the channel has mention patterns). Left out: it can.
     #[serde(default)]
     pub can_detect_mention: Option<bool>,
     #[serde(default)]
@@ -99,7 +101,17 @@ impl OwnedInbound {
             (None, ChatKind::Direct) => self.sender.as_str(),
             (None, _) => "",
         };
-        let mentioned = if self.can_detect_mention == Some(false) { None } else { self.mentioned };
+        // Left out, `mentioned` is "not mentioned" (fail closed); only
+        // `can_detect_mention: false` says the platform cannot tell.
+        #[cfg(feature = "seams")]
+        let convenient = crate::seams::active(crate::seams::Bug::ConvenientDefaults);
+        #[cfg(not(feature = "seams"))]
+        let convenient = false;
+        let mentioned = match (self.can_detect_mention, self.mentioned) {
+            (Some(false), _) => None,
+            (_, None) if convenient => None,
+            (_, given) => Some(given.unwrap_or(false)),
+        };
         let inbound = Inbound {
             channel: &self.channel,
             account: self.account.as_deref(),

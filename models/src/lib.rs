@@ -6,6 +6,7 @@
 pub mod credential_roles;
 pub mod exposure;
 pub mod fail_closed;
+pub mod fail_closed_ingress;
 pub mod hot_reload;
 pub mod identity_links;
 pub mod ingress;

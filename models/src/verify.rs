@@ -14,6 +14,7 @@ use stateright::{Checker, Model};
 use crate::credential_roles::CredentialRolesModel;
 use crate::exposure::ExposureModel;
 use crate::fail_closed::FailClosedModel;
+use crate::fail_closed_ingress::FailClosedIngressModel;
 use crate::ingress::IngressModel;
 use crate::nodes::NodesModel;
 use crate::hot_reload::HotReloadModel;
@@ -404,6 +405,14 @@ pub const CLAIMS: &[Claim] = &[
             negative("left-out fields decided as convenient", "FailClosed_BugConvenientDefaults", Bug::ConvenientDefaults, "FailClosed"),
         ],
         |bug| FailClosedModel::new(bug)
+    ),
+    claim!(
+        "FailClosedIngress",
+        [
+            positive("FailClosedIngress"),
+            negative("left-out fields decided as convenient", "FailClosedIngress_BugConvenientDefaults", Bug::ConvenientDefaults, "FailClosed"),
+        ],
+        |bug| FailClosedIngressModel::new(bug)
     ),
     claim!(
         "SessionHandles",

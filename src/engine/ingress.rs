@@ -166,7 +166,15 @@ impl Ingress {
             };
         }
 
-        // Groups, rooms and channels.
+        // Groups, rooms and channels. Without its id a group message could be
+        // any group's: refused as incomplete rather than given the `*` entry.
+        #[cfg(feature = "seams")]
+        let convenient = crate::seams::active(crate::seams::Bug::ConvenientDefaults);
+        #[cfg(not(feature = "seams"))]
+        let convenient = false;
+        if inbound.chat_id.trim().is_empty() && !convenient {
+            return decision(Drop, "the group message has no chat id", channel.at.as_ref());
+        }
         let group = with_lowercase(inbound.chat_id, |id| channel.groups.get(id));
         let rule = group.or(channel.star_group.as_ref());
         match channel.group_policy {

@@ -360,7 +360,7 @@ impl Engine {
     pub fn route(&self, inbound: &Inbound<'_>) -> Result<Route<'_>, RouteError> {
         let sender_needed = inbound.chat == ChatKind::Direct;
         for (value, name, needed) in
-            [(inbound.channel, "channel", true), (inbound.chat_id, "chat_id", true), (inbound.sender, "sender", sender_needed)]
+            [(inbound.channel, "channel", true), (inbound.sender, "sender", sender_needed), (inbound.chat_id, "chat_id", true)]
         {
             if needed && value.trim().is_empty() {
                 return Err(RouteError::Empty(name));

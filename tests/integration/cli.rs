@@ -198,4 +198,13 @@ fn decide_ingress_and_route() {
     assert!(stdout(&out).contains("ROUTE to agent family by binding 1 (exact peer)"), "{}", stdout(&out));
     let out = palisade(&["explain", "examples/multi-agent.pal", "--request", ingress]);
     assert!(stdout(&out).starts_with("ACCEPT: the message mentions the agent"), "{}", stdout(&out));
+    // Fail closed: a message that leaves out whom or where it is from is not routed anywhere.
+    for (request, field) in [
+        (r#"{"kind":"route","channel":"telegram","chat":"direct"}"#, "sender"),
+        (r#"{"kind":"route","channel":"telegram","chat":"group","sender":"333"}"#, "chat_id"),
+    ] {
+        let out = palisade(&["decide", "examples/multi-agent.pal", "--request", request]);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(v["error"], format!("the inbound message has an empty `{field}`"), "{request}");
+    }
 }

@@ -1,8 +1,8 @@
 //! The data-driven corpus: `tests/corpus/*/policy.{pal,json}` with a
 //! `cases.jsonl` table of requests and expected decisions.
 
-use palisade::ast::{ChatKind, Named};
 use palisade::engine::Inbound;
+use palisade::wire::AnyRequest;
 use palisade::{Engine, ToolRequest};
 use serde_json::Value;
 
@@ -72,29 +72,19 @@ fn corpus() {
 }
 
 /// Runs `f` on the inbound message a corpus line describes.
+/// The case's message read by the real wire format (`palisade decide`,
+/// `/v1/decide`), so fields left out mean what they mean there.
 fn with_inbound<R>(v: &Value, f: impl FnOnce(&Inbound<'_>) -> R) -> R {
-    let s = |k: &str| v.get(k).and_then(Value::as_str);
-    let roles: Vec<&str> = v.get("roles").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-    let chat = s("chat").map_or(ChatKind::Direct, |c| ChatKind::from_name(c).unwrap());
-    let sender = s("sender").unwrap_or("");
-    let inbound = Inbound {
-        channel: s("channel").unwrap(),
-        account: s("account"),
-        chat,
-        chat_id: s("chat_id").unwrap_or(sender),
-        sender,
-        text: s("text").unwrap_or(""),
-        mentioned: v.get("mentioned").and_then(Value::as_bool),
-        command: v.get("command").and_then(Value::as_bool).unwrap_or(false),
-        paired: v.get("paired").and_then(Value::as_bool).unwrap_or(false),
-        thread: s("thread"),
-        topic: s("topic"),
-        parent: s("parent"),
-        guild: s("guild"),
-        team: s("team"),
-        roles: &roles,
-    };
-    f(&inbound)
+    let mut request = v.clone();
+    if let Some(map) = request.as_object_mut() {
+        for expectation in ["expect", "reason", "at", "agent", "session_key", "matched_by", "sandboxed"] {
+            map.remove(expectation);
+        }
+    }
+    match palisade::wire::parse(&request.to_string()) {
+        Ok(AnyRequest::Ingress(inbound) | AnyRequest::Route(inbound)) => inbound.with_inbound(f),
+        other => panic!("{request}: not an inbound message: {other:?}"),
+    }
 }
 
 fn ingress_case(engine: &Engine, v: &Value, where_: &str) -> Vec<String> {

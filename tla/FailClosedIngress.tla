@@ -1,0 +1,57 @@
+---- MODULE FailClosedIngress ----
+\* Claim 12, fail-closed defaults, ingress half: an inbound message that
+\* leaves a field out (chat id, sender, mentioned, can_detect_mention,
+\* command, paired) never gets further (drop < pair < accept) than some
+\* value of that field would take it.
+\*
+\* Universe: 8 channel settings (DM pairing or allowlist; groups open or
+\* allowlist; a `*` group entry without mention gating, or none) with
+\* allow_from 1, group g1 requiring a mention, group senders 1 and 2,
+\* commands from 1, no mention patterns; and every DM or group message
+\* giving or leaving out ("none") each field: 8 x 432 = 3,456 states. The
+\* stateright mirror (models/src/fail_closed_ingress.rs) writes each message
+\* as the JSON line `palisade decide` reads and gates it with the real engine.
+EXTENDS Naturals
+
+Channels == [dm : {"pairing", "allowlist"}, groups : {"open", "allowlist"}, star : BOOLEAN]
+Values == [chat_id |-> {"none", "g1", "g2"}, sender |-> {"none", "1", "2"},
+           mentioned |-> {"none", "false", "true"}, can_detect |-> {"none", "false"},
+           command |-> {"none", "true"}, paired |-> {"none", "true"}]
+Fields == DOMAIN Values
+Messages == [chat : {"direct", "group"}, chat_id : Values.chat_id, sender : Values.sender,
+             mentioned : Values.mentioned, can_detect : Values.can_detect,
+             command : Values.command, paired : Values.paired]
+Rank(o) == CASE o = "drop" -> 0 [] o = "pair" -> 1 [] OTHER -> 2
+
+\* Left out, `mentioned` is "not mentioned"; only can_detect = false says the
+\* platform cannot tell. A group message without a chat id is dropped.
+Mentioned(m) == IF m.can_detect = "false" THEN "unknown" ELSE IF m.mentioned = "true" THEN "true" ELSE "false"
+NoChatId(m) == m.chat_id = "none"
+
+Rule(c, m) == IF m.chat_id = "g1" THEN "g1" ELSE IF c.star THEN "star" ELSE "none"
+Gate(c, m) ==
+    IF m.sender = "none" THEN "drop"
+    ELSE IF m.chat = "direct" THEN
+        IF m.sender = "1" THEN "accept"
+        ELSE IF c.dm = "pairing" THEN (IF m.paired = "true" THEN "accept" ELSE "pair")
+        ELSE "drop"
+    ELSE IF NoChatId(m) THEN "drop"
+    ELSE IF c.groups = "allowlist" /\ Rule(c, m) = "none" THEN "drop"
+    ELSE IF Rule(c, m) = "star" THEN "accept"
+    ELSE IF Mentioned(m) \in {"true", "unknown"} THEN "accept"
+    ELSE IF m.command = "true" /\ m.sender = "1" THEN "accept"
+    ELSE "drop"
+
+VARIABLES channel, message, outcome
+
+vars == <<channel, message, outcome>>
+
+Init == /\ channel \in Channels
+        /\ message \in Messages
+        /\ outcome = Gate(channel, message)
+
+Next == UNCHANGED vars
+
+FailClosed == \A f \in Fields : message[f] = "none" =>
+    \A v \in Values[f] : Rank(outcome) <= Rank(Gate(channel, [message EXCEPT ![f] = v]))
+====
