@@ -42,9 +42,7 @@ fn decide(c: &mut Criterion) {
 fn compile(c: &mut Criterion) {
     let fifty = generated_policy(50);
     let mut group = c.benchmark_group("compile");
-    group.bench_function("example_multi_agent", |b| {
-        b.iter_with_large_drop(|| Policy::from_dsl("multi-agent.pal", black_box(EXAMPLE)).unwrap())
-    });
+    group.bench_function("example_multi_agent", |b| b.iter_with_large_drop(|| Policy::from_dsl("multi-agent.pal", black_box(EXAMPLE)).unwrap()));
     group.bench_function("example_openclaw_json", |b| {
         b.iter_with_large_drop(|| Policy::from_openclaw_json("openclaw.json", black_box(OPENCLAW)).unwrap())
     });

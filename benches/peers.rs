@@ -46,14 +46,7 @@ impl Owned {
 fn owned(stream: &[common::StreamRequest]) -> Vec<Owned> {
     stream
         .iter()
-        .map(|r| Owned {
-            agent: r.agent.clone(),
-            tool: r.tool,
-            provider: r.provider,
-            session: r.session(),
-            subagent: r.subagent,
-            owner: r.owner,
-        })
+        .map(|r| Owned { agent: r.agent.clone(), tool: r.tool, provider: r.provider, session: r.session(), subagent: r.subagent, owner: r.owner })
         .collect()
 }
 

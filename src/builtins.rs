@@ -49,10 +49,7 @@ pub const GROUPS: &[(&str, &[&str])] = &[
 pub const PROFILES: &[(&str, Option<&[&str]>)] = &[
     ("minimal", Some(&["session_status"])),
     ("coding", Some(&["group:fs", "group:runtime", "group:sessions", "group:memory", "image"])),
-    (
-        "messaging",
-        Some(&["group:messaging", "sessions_list", "sessions_history", "sessions_send", "session_status"]),
-    ),
+    ("messaging", Some(&["group:messaging", "sessions_list", "sessions_history", "sessions_send", "session_status"])),
     ("full", None),
 ];
 

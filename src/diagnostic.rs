@@ -34,13 +34,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(
-        severity: Severity,
-        code: &'static str,
-        source: &SourceFile,
-        span: Span,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(severity: Severity, code: &'static str, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             severity,
             code,
@@ -127,10 +121,7 @@ impl miette::Diagnostic for Diagnostic {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let primary = LabeledSpan::new_primary_with_span(self.label.clone(), self.span);
-        let related = self
-            .related_spans
-            .iter()
-            .map(|(span, label)| LabeledSpan::new_with_span(Some(label.clone()), *span));
+        let related = self.related_spans.iter().map(|(span, label)| LabeledSpan::new_with_span(Some(label.clone()), *span));
         Some(Box::new(std::iter::once(primary).chain(related)))
     }
 }
@@ -196,12 +187,7 @@ impl Sink {
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word = word.to_ascii_lowercase();
     let limit = (word.len() / 2).clamp(1, 3);
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(&word, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+    candidates.into_iter().map(|c| (edit_distance(&word, c), c)).filter(|(d, _)| *d <= limit).min_by_key(|(d, _)| *d).map(|(_, c)| c)
 }
 
 pub fn edit_distance(a: &str, b: &str) -> usize {

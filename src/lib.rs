@@ -23,15 +23,15 @@ pub mod builtins;
 pub mod compile;
 pub mod diagnostic;
 pub mod engine;
+#[cfg(feature = "gateway")]
+pub mod gateway;
 pub mod openclaw;
 pub mod print;
+#[cfg(feature = "seams")]
+pub mod seams;
 pub mod source;
 pub mod syntax;
 pub mod wire;
-#[cfg(feature = "seams")]
-pub mod seams;
-#[cfg(feature = "gateway")]
-pub mod gateway;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -77,8 +77,7 @@ impl Policy {
 
     /// Reads a file: `.json` is an OpenClaw configuration, anything else DSL.
     pub fn load(path: &Path) -> Result<Policy, LoadError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| LoadError::Io { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.display().to_string(), source })?;
         let name = path.display().to_string();
         Ok(if is_json(path) { Self::from_openclaw_json(&name, &text)? } else { Self::from_dsl(&name, &text)? })
     }

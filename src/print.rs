@@ -26,9 +26,31 @@ fn quote(s: &str) -> String {
 }
 
 const KEYWORDS: &[&str] = &[
-    "group", "plugin_tools", "owners", "tools", "profile", "allow", "also_allow", "deny", "provider", "sandbox",
-    "subagents", "sender", "defaults", "mode", "scope", "workspace", "docker", "agent", "default", "test", "tool",
-    "for", "session", "subagent", "non_owner",
+    "group",
+    "plugin_tools",
+    "owners",
+    "tools",
+    "profile",
+    "allow",
+    "also_allow",
+    "deny",
+    "provider",
+    "sandbox",
+    "subagents",
+    "sender",
+    "defaults",
+    "mode",
+    "scope",
+    "workspace",
+    "docker",
+    "agent",
+    "default",
+    "test",
+    "tool",
+    "for",
+    "session",
+    "subagent",
+    "non_owner",
 ];
 
 fn tool(s: &str) -> String {

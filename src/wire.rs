@@ -190,4 +190,3 @@ pub fn decision_json(engine: &Engine, request: &AnyRequest) -> serde_json::Value
         }),
     }
 }
-

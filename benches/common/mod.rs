@@ -262,8 +262,22 @@ impl StreamRequest {
 }
 
 pub const STREAM_TOOLS: &[&str] = &[
-    "read", "write", "edit", "exec", "process", "web_search", "web_fetch", "browser", "sessions_send", "sessions_spawn",
-    "memory_get", "image", "cron", "nodes", "apply_patch", "session_status",
+    "read",
+    "write",
+    "edit",
+    "exec",
+    "process",
+    "web_search",
+    "web_fetch",
+    "browser",
+    "sessions_send",
+    "sessions_spawn",
+    "memory_get",
+    "image",
+    "cron",
+    "nodes",
+    "apply_patch",
+    "session_status",
 ];
 pub const STREAM_PROVIDERS: &[Option<&str>] =
     &[None, Some("openai"), Some("openai/gpt-5"), Some("openai/gpt-5-mini"), Some("anthropic/claude-4"), Some("google/gemini")];
@@ -300,10 +314,8 @@ pub mod cedar {
     impl CedarPolicy {
         pub fn new(agents: &[AgentShape]) -> Self {
             let policies = PolicySet::from_str(&super::cedar_policies(agents)).expect("the Cedar encoding parses");
-            let entities: Vec<serde_json::Value> = agents
-                .iter()
-                .map(|a| serde_json::json!({"uid": {"type": "Agent", "id": a.id}, "attrs": {}, "parents": []}))
-                .collect();
+            let entities: Vec<serde_json::Value> =
+                agents.iter().map(|a| serde_json::json!({"uid": {"type": "Agent", "id": a.id}, "attrs": {}, "parents": []})).collect();
             let entities = Entities::from_json_value(serde_json::Value::Array(entities), None).expect("entities");
             CedarPolicy { policies, entities, authorizer: Authorizer::new() }
         }

@@ -15,7 +15,8 @@ use stateright::{Model, Property};
 pub const ROLES: [&str; 3] = ["operator", "runtime", "device"];
 /// What a runtime may call, as the spec's configuration states it (not read
 /// from the table under test): every other route is an operator action.
-pub const RUNTIME_ENDPOINTS: [&str; 6] = ["/v1/decide", "/v1/ingress", "/v1/tools/invoke", "/v1/sessions/spawn", "/v1/pairing/request", "/v1/nodes/run"];
+pub const RUNTIME_ENDPOINTS: [&str; 6] =
+    ["/v1/decide", "/v1/ingress", "/v1/tools/invoke", "/v1/sessions/spawn", "/v1/pairing/request", "/v1/nodes/run"];
 pub const FATES: [&str; 4] = ["live", "revoked", "expired", "rotated"];
 
 /// The fates a role's credential can have: the operator secret is only
@@ -64,11 +65,8 @@ pub fn authenticates(role: usize, fate: &str) -> Option<bool> {
     if fate == "revoked" {
         credentials.revoke(&store, Some(&row.id), None, 100).ok()?;
     }
-    let credentials = if fate == "rotated" {
-        Credentials::load(&store, epoch(Some(Secret::new("the-new-secret").digest())), now).ok()?
-    } else {
-        credentials
-    };
+    let credentials =
+        if fate == "rotated" { Credentials::load(&store, epoch(Some(Secret::new("the-new-secret").digest())), now).ok()? } else { credentials };
     Some(credentials.principal(&token, now).is_some_and(|p| p.role == minted_role))
 }
 

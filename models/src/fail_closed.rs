@@ -182,13 +182,7 @@ pub fn spec_decide(mask: u8, tool: usize, r: &Request) -> bool {
         return owner && !sub && !sandboxed;
     }
     // Each feature that applies takes exec away.
-    let takes_exec = [
-        has(0) && r.provider != 2,
-        has(1) && r.sender != 2,
-        has(2) && sub,
-        sandboxed,
-        has(4) && matches!(session, "none" | "g1"),
-    ];
+    let takes_exec = [has(0) && r.provider != 2, has(1) && r.sender != 2, has(2) && sub, sandboxed, has(4) && matches!(session, "none" | "g1")];
     !takes_exec.contains(&true)
 }
 

@@ -138,7 +138,13 @@ pub fn spec_gate(channel: u8, m: &Message) -> u8 {
     if rule == "star" {
         return 2;
     }
-    let mentioned = if v(CAN_DETECT) == "false" { "unknown" } else if v(MENTIONED) == "true" { "true" } else { "false" };
+    let mentioned = if v(CAN_DETECT) == "false" {
+        "unknown"
+    } else if v(MENTIONED) == "true" {
+        "true"
+    } else {
+        "false"
+    };
     match (mentioned, v(COMMAND), v(SENDER)) {
         ("true" | "unknown", _, _) => 2,
         (_, "true", "1") => 2,

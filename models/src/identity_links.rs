@@ -106,8 +106,6 @@ impl Model for IdentityLinksModel {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        vec![Property::always("LinksExactly", |_, s: &State| {
-            (s.k1 == s.k2) == (class(s.scope, s.links, s.m1) == class(s.scope, s.links, s.m2))
-        })]
+        vec![Property::always("LinksExactly", |_, s: &State| (s.k1 == s.k2) == (class(s.scope, s.links, s.m1) == class(s.scope, s.links, s.m2)))]
     }
 }

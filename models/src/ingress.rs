@@ -57,9 +57,7 @@ pub fn gate(policy: &Policy, m: Message) -> bool {
 }
 
 pub fn channels() -> Vec<Channel> {
-    (0..16u8)
-        .map(|n| Channel { require: n & 1 != 0, text_commands: n & 2 != 0, authorised: n & 4 != 0, patterns: n & 8 != 0 })
-        .collect()
+    (0..16u8).map(|n| Channel { require: n & 1 != 0, text_commands: n & 2 != 0, authorised: n & 4 != 0, patterns: n & 8 != 0 }).collect()
 }
 
 pub fn messages() -> Vec<Message> {

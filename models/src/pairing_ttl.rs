@@ -127,8 +127,6 @@ impl Model for PairingTtlModel {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        vec![Property::always("NoApprovalAfterExpiry", |_, s: &State| {
-            s.approved.iter().zip(&s.age).all(|(approved, age)| !approved || *age < TTL)
-        })]
+        vec![Property::always("NoApprovalAfterExpiry", |_, s: &State| s.approved.iter().zip(&s.age).all(|(approved, age)| !approved || *age < TTL))]
     }
 }

@@ -59,12 +59,7 @@ pub fn most_specific(mask: u8, peer: &str, account: &str) -> &'static str {
         2 => account == "default",
         _ => account == "default" && peer == "p1",
     };
-    CANDIDATES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| mask >> i & 1 == 1 && matches(*i))
-        .min_by_key(|(_, c)| c.2)
-        .map_or("d", |(_, c)| c.1)
+    CANDIDATES.iter().enumerate().filter(|(i, _)| mask >> i & 1 == 1 && matches(*i)).min_by_key(|(_, c)| c.2).map_or("d", |(_, c)| c.1)
 }
 
 impl Model for RoutingPrecedenceModel {

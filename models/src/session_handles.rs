@@ -156,11 +156,8 @@ fn call(key: &HandleKey, minted: &Claims, call: usize) -> (String, Principal) {
     let agent_index = AGENTS.iter().position(|a| *a == minted.agent).unwrap_or(0);
     let sender_index = SENDERS.iter().position(|a| *a == minted.sender).unwrap_or(0);
     let other_sender = SENDERS.get(1 - sender_index.min(1)).copied().unwrap_or("telegram:1");
-    let other_session = if minted.session.ends_with(":main") {
-        format!("agent:{}:telegram:direct:9", minted.agent)
-    } else {
-        format!("agent:{}:main", minted.agent)
-    };
+    let other_session =
+        if minted.session.ends_with(":main") { format!("agent:{}:telegram:direct:9", minted.agent) } else { format!("agent:{}:main", minted.agent) };
     let owner = !minted.owner;
     let body = |handle: &str, extra: &str| format!("{{\"handle\":\"{handle}\",\"tool\":\"cron\"{extra}}}");
     match CALLS.get(call).copied().unwrap_or("") {
@@ -191,9 +188,8 @@ pub fn outcome(policy: &Policy, key: &HandleKey, h: Handle, c: usize) -> Outcome
 }
 
 pub fn handles() -> impl Iterator<Item = Handle> {
-    (0..AGENTS.len()).flat_map(|agent| {
-        (0..SESSIONS.len()).flat_map(move |session| (0..SENDERS.len()).map(move |sender| Handle { agent, session, sender }))
-    })
+    (0..AGENTS.len())
+        .flat_map(|agent| (0..SESSIONS.len()).flat_map(move |session| (0..SENDERS.len()).map(move |sender| Handle { agent, session, sender })))
 }
 
 impl Model for SessionHandlesModel {

@@ -51,12 +51,7 @@ fn rules(layer: &LayerSpec) -> String {
 /// The policy text of a configuration: layer 1 global, 2 agent, 3 agent provider.
 pub fn policy_text(layers: &[LayerSpec; LAYERS]) -> String {
     let [global, agent, provider] = layers;
-    format!(
-        "tools {{{}}}\nagent a {{ sandbox off  tools {{{} provider \"openai\" {{{} }} }} }}\n",
-        rules(global),
-        rules(agent),
-        rules(provider)
-    )
+    format!("tools {{{}}}\nagent a {{ sandbox off  tools {{{} provider \"openai\" {{{} }} }} }}\n", rules(global), rules(agent), rules(provider))
 }
 
 /// Compiles and decides with the real code.
@@ -109,9 +104,7 @@ impl Model for ToolPolicyModel {
     type Action = ();
 
     fn init_states(&self) -> Vec<State> {
-        with_bug(self.bug, || {
-            Self::configurations().into_iter().map(|layers| State { allowed: decide(&layers), layers }).collect()
-        })
+        with_bug(self.bug, || Self::configurations().into_iter().map(|layers| State { allowed: decide(&layers), layers }).collect())
     }
 
     fn actions(&self, _state: &State, _actions: &mut Vec<()>) {}
@@ -121,10 +114,7 @@ impl Model for ToolPolicyModel {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        vec![
-            Property::always("DenyWins", |_, s: &State| deny_wins(s)),
-            Property::always("NoGrantBack", |_, s: &State| no_grant_back(s)),
-        ]
+        vec![Property::always("DenyWins", |_, s: &State| deny_wins(s)), Property::always("NoGrantBack", |_, s: &State| no_grant_back(s))]
     }
 }
 

@@ -15,10 +15,10 @@ use crate::credential_roles::CredentialRolesModel;
 use crate::exposure::ExposureModel;
 use crate::fail_closed::FailClosedModel;
 use crate::fail_closed_ingress::FailClosedIngressModel;
-use crate::ingress::IngressModel;
-use crate::nodes::NodesModel;
 use crate::hot_reload::HotReloadModel;
 use crate::identity_links::IdentityLinksModel;
+use crate::ingress::IngressModel;
+use crate::nodes::NodesModel;
 use crate::pairing_cap::PairingCapModel;
 use crate::pairing_ttl::PairingTtlModel;
 use crate::routing::RoutingModel;
@@ -331,26 +331,17 @@ pub const CLAIMS: &[Claim] = &[
     ),
     claim!(
         "PairingCap",
-        [
-            positive("PairingCap"),
-            negative("count before the write lock", "PairingCap_BugCheckOutsideTx", Bug::PairingCheckOutsideTx, "CapHolds"),
-        ],
+        [positive("PairingCap"), negative("count before the write lock", "PairingCap_BugCheckOutsideTx", Bug::PairingCheckOutsideTx, "CapHolds"),],
         |bug| PairingCapModel { bug }
     ),
     claim!(
         "PairingTTL",
-        [
-            positive("PairingTTL"),
-            negative("approval ignores the age", "PairingTTL_BugNoExpiryCheck", Bug::PairingNoExpiry, "NoApprovalAfterExpiry"),
-        ],
+        [positive("PairingTTL"), negative("approval ignores the age", "PairingTTL_BugNoExpiryCheck", Bug::PairingNoExpiry, "NoApprovalAfterExpiry"),],
         |bug| PairingTtlModel { bug }
     ),
     Claim {
         name: "HotReload",
-        variants: &[
-            positive("HotReload"),
-            negative("each read goes to the slot", "HotReload_BugRereads", Bug::ReloadRereads, "OneRequestOnePolicy"),
-        ],
+        variants: &[positive("HotReload"), negative("each read goes to the slot", "HotReload_BugRereads", Bug::ReloadRereads, "OneRequestOnePolicy")],
         run: |bug| hot_reload_model(bug).map_or_else(|e| (e, 0, 0.0), run_model),
         explore: |bug, at| match hot_reload_model(bug) {
             Ok(model) => serve(model, at),
@@ -359,10 +350,7 @@ pub const CLAIMS: &[Claim] = &[
     },
     claim!(
         "Ingress",
-        [
-            positive("IngressGating"),
-            negative("any command skips gating", "IngressGating_BugAnyCommand", Bug::AnyCommandBypass, "NoMentionBypass"),
-        ],
+        [positive("IngressGating"), negative("any command skips gating", "IngressGating_BugAnyCommand", Bug::AnyCommandBypass, "NoMentionBypass"),],
         |bug| IngressModel { bug }
     ),
     claim!(
@@ -424,10 +412,7 @@ pub const CLAIMS: &[Claim] = &[
     ),
     claim!(
         "SandboxScope",
-        [
-            positive("SandboxScope"),
-            negative("names without the hash", "SandboxScope_BugSlugOnly", Bug::SlugOnlyNames, "SessionsIsolated"),
-        ],
+        [positive("SandboxScope"), negative("names without the hash", "SandboxScope_BugSlugOnly", Bug::SlugOnlyNames, "SessionsIsolated"),],
         |bug| SandboxScopeModel { bug }
     ),
 ];
@@ -483,30 +468,27 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
     for claim in CLAIMS {
         for variant in claim.variants {
             let (verdict, states, seconds) = (claim.run)(variant.bug);
-            rows.push(Row { claim: claim.name, variant: variant.name, checker: "stateright", expect: variant.expect.clone(), verdict, states, seconds });
+            rows.push(Row {
+                claim: claim.name,
+                variant: variant.name,
+                checker: "stateright",
+                expect: variant.expect.clone(),
+                verdict,
+                states,
+                seconds,
+            });
         }
     }
     rows
 }
 
 pub fn render(rows: &[Row]) -> String {
-    let mut out = format!(
-        "{:<15} {:<36} {:<11} {:<56} {:>9} {:>12} {:>6}\n",
-        "claim", "variant", "checker", "verdict", "states", "states/s", "trace"
-    );
+    let mut out =
+        format!("{:<15} {:<36} {:<11} {:<56} {:>9} {:>12} {:>6}\n", "claim", "variant", "checker", "verdict", "states", "states/s", "trace");
     for r in rows {
         let rate = if r.seconds > 0.0 { format!("{:.0}", r.states as f64 / r.seconds) } else { "-".into() };
         let trace = r.trace_len().map_or("-".to_string(), |n| n.to_string());
-        out += &format!(
-            "{:<15} {:<36} {:<11} {:<56} {:>9} {:>12} {:>6}\n",
-            r.claim,
-            r.variant,
-            r.checker,
-            r.verdict_text(),
-            r.states,
-            rate,
-            trace
-        );
+        out += &format!("{:<15} {:<36} {:<11} {:<56} {:>9} {:>12} {:>6}\n", r.claim, r.variant, r.checker, r.verdict_text(), r.states, rate, trace);
     }
     out
 }

@@ -3,12 +3,10 @@
 //! and the real code with the seam off refuses that configuration.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-
 use palisade::seams::Bug;
 use palisade_models::exposure::{run, ExposureModel, AUTHS, BINDS, PRESENTED};
 use palisade_models::verify::positive_states;
 use stateright::{Checker, Model};
-
 
 #[test]
 fn exposure_claim_end_to_end() {

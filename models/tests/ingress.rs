@@ -3,7 +3,6 @@
 //! with the seam off drops it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-
 use palisade::seams::Bug;
 use palisade_models::ingress::{gate, policy, IngressModel};
 use palisade_models::verify::positive_states;

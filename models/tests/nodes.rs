@@ -3,7 +3,6 @@
 //! on the real store with the seam off refuses that run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-
 use palisade::gateway::store::Store;
 use palisade::seams::Bug;
 use palisade_models::nodes::{Action, NodesModel, COMMANDS, REQUESTS};

@@ -3,7 +3,6 @@
 //! seam off gives them two sessions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-
 use palisade::seams::Bug;
 use palisade_models::routing::{key, policy, RoutingModel, SCOPES};
 use palisade_models::verify::positive_states;

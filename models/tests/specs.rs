@@ -5,7 +5,8 @@ use palisade_models::verify::{tla_dir, CLAIMS};
 
 #[test]
 fn every_spec_in_tla_is_in_the_table() {
-    let named: Vec<&str> = CLAIMS.iter().flat_map(|c| c.variants.iter()).filter_map(|v| v.spec).flat_map(|(spec, cfg)| [Some(spec), cfg]).flatten().collect();
+    let named: Vec<&str> =
+        CLAIMS.iter().flat_map(|c| c.variants.iter()).filter_map(|v| v.spec).flat_map(|(spec, cfg)| [Some(spec), cfg]).flatten().collect();
     let mut missing = Vec::new();
     for entry in std::fs::read_dir(tla_dir()).unwrap() {
         let path = entry.unwrap().path();

@@ -15,8 +15,6 @@ use stateright::{Checker, Model};
 /// The fold seam is process-wide; models that set it run one at a time.
 static SEAM: Mutex<()> = Mutex::new(());
 
-
-
 #[test]
 fn positive_spec_and_model_agree_on_the_state_count() {
     let _seam = SEAM.lock().unwrap();
@@ -61,11 +59,8 @@ fn negative_tla_traces_show_their_bug() {
         return;
     }
     for (spec, invariant) in [("ToolPolicy_BugAllowUnion", "NoGrantBack"), ("ToolPolicy_BugDenyOverride", "DenyWins")] {
-        let out = std::process::Command::new("tla")
-            .args([&format!("{spec}.tla"), "--json", "--allow-deadlock"])
-            .current_dir(tla_dir())
-            .output()
-            .unwrap();
+        let out =
+            std::process::Command::new("tla").args([&format!("{spec}.tla"), "--json", "--allow-deadlock"]).current_dir(tla_dir()).output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let json: serde_json::Value = stdout.lines().rev().find_map(|l| serde_json::from_str(l).ok()).unwrap();
         assert_eq!(json["invariant_name"], invariant);

@@ -396,31 +396,25 @@ pub fn main() -> ExitCode {
         Command::Sandbox { command } => sandbox(command),
         Command::Decide { file, request, requests } => with_policy(&file, |policy| decide(policy, request, requests)),
         Command::Explain { file, request, format } => with_policy(&file, |policy| explain(policy, &request, format)),
-        Command::Tools { file, agent, provider, session, sender, subagent, owner, format } => {
-            with_policy(&file, |policy| {
-                let request = palisade::ToolRequest {
-                    agent: &agent,
-                    tool: "",
-                    provider: provider.as_deref(),
-                    session: session.as_deref(),
-                    subagent,
-                    owner,
-                    sender: sender.as_deref(),
-                };
-                tools(policy, &request, format)
-            })
-        }
+        Command::Tools { file, agent, provider, session, sender, subagent, owner, format } => with_policy(&file, |policy| {
+            let request = palisade::ToolRequest {
+                agent: &agent,
+                tool: "",
+                provider: provider.as_deref(),
+                session: session.as_deref(),
+                subagent,
+                owner,
+                sender: sender.as_deref(),
+            };
+            tools(policy, &request, format)
+        }),
         Command::Import { file } => import(&file),
         Command::Demo => demo(),
     }
 }
 
 fn render(diagnostic: &dyn miette::Diagnostic) -> String {
-    let theme = if std::io::stderr().is_terminal() {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
+    let theme = if std::io::stderr().is_terminal() { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_context_lines(1);
     let mut out = String::new();
     match handler.render_report(&mut out, diagnostic) {
@@ -439,8 +433,7 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 fn load(path: &Path) -> Result<Policy, LoadError> {
     if path.as_os_str() == "-" {
         let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|source| LoadError::Io { path: "-".into(), source })?;
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|source| LoadError::Io { path: "-".into(), source })?;
         return Ok(Policy::from_dsl("<stdin>", &text)?);
     }
     Policy::load(path)
@@ -549,13 +542,7 @@ fn decide(policy: &Policy, request: Option<String>, requests: Option<PathBuf>) -
     let mut bad = 0usize;
     for (index, line) in request::bounded_lines(reader).enumerate() {
         let line_no = index + 1;
-        let result = line.map_err(|e| e.to_string()).and_then(|l| {
-            if l.trim().is_empty() {
-                Ok(None)
-            } else {
-                request::parse(&l).map(Some)
-            }
-        });
+        let result = line.map_err(|e| e.to_string()).and_then(|l| if l.trim().is_empty() { Ok(None) } else { request::parse(&l).map(Some) });
         match result {
             Ok(None) => {}
             Ok(Some(req)) => {

@@ -4,9 +4,7 @@
 use std::net::IpAddr;
 
 use crate::ast::{AuthMode, SecretSource};
-use crate::engine::gateway::{
-    parse_duration, Bind, GatewayAuth, GatewayConfig, SecretRef, DEFAULT_PASSWORD_ENV, DEFAULT_TOKEN_ENV,
-};
+use crate::engine::gateway::{parse_duration, Bind, GatewayAuth, GatewayConfig, SecretRef, DEFAULT_PASSWORD_ENV, DEFAULT_TOKEN_ENV};
 
 /// The claim-1 model's injected bug (feature `seams`); always false otherwise.
 pub(crate) fn seam_skips_bind_check() -> bool {
@@ -30,8 +28,8 @@ impl super::Compiler<'_> {
                     Ok(ip) if ip.is_unspecified() => Bind::Lan,
                     Ok(ip) => Bind::Address(ip),
                     Err(_) => {
-                        self.error("palisade::bad-bind", bind.span, format!("`{}` is not a bind address", bind.value))
-                            .help = Some("bind is `loopback`, `lan`, or an IP address such as \"192.168.1.10\"".into());
+                        self.error("palisade::bad-bind", bind.span, format!("`{}` is not a bind address", bind.value)).help =
+                            Some("bind is `loopback`, `lan`, or an IP address such as \"192.168.1.10\"".into());
                         Bind::Loopback
                     }
                 },
@@ -81,8 +79,8 @@ impl super::Compiler<'_> {
                 match parse_duration(&value.value) {
                     Some(d) if !d.is_zero() => *slot = d,
                     _ => {
-                        self.error("palisade::bad-duration", value.span, format!("`{}` is not a positive duration", value.value))
-                            .help = Some("durations are written `250ms`, `30s`, `5m`, `2h` or `1d`".into());
+                        self.error("palisade::bad-duration", value.span, format!("`{}` is not a positive duration", value.value)).help =
+                            Some("durations are written `250ms`, `30s`, `5m`, `2h` or `1d`".into());
                     }
                 }
             }
@@ -114,12 +112,12 @@ impl super::Compiler<'_> {
         if config.auth.mode == AuthMode::None {
             let span = settings.auth.as_ref().map_or(settings.span, |a| a.span);
             if config.bind.is_loopback() {
-                self.warning("palisade::gateway-without-auth", span, "the gateway accepts every local client without a secret")
-                    .help = Some("any process on this machine can run tools through it; prefer `auth token`".into());
+                self.warning("palisade::gateway-without-auth", span, "the gateway accepts every local client without a secret").help =
+                    Some("any process on this machine can run tools through it; prefer `auth token`".into());
             } else if !seam_skips_bind_check() {
                 let bind_span = settings.bind.as_ref().map_or(settings.span, |b| b.span);
-                self.error("palisade::exposed-gateway", bind_span, "a gateway bound beyond loopback must require a secret")
-                    .help = Some(format!("add `auth token` (read from ${DEFAULT_TOKEN_ENV}) or bind `loopback`"));
+                self.error("palisade::exposed-gateway", bind_span, "a gateway bound beyond loopback must require a secret").help =
+                    Some(format!("add `auth token` (read from ${DEFAULT_TOKEN_ENV}) or bind `loopback`"));
             }
         }
         config

@@ -66,12 +66,12 @@ impl super::Compiler<'_> {
         let dm = channel.dm.as_ref().map_or(DmPolicy::Pairing, |d| d.value);
         let allow_from = channel.allow_from.as_ref().map(|l| self.sender_list(&name, l)).unwrap_or_default();
         if let (Some(d), DmPolicy::Open, false) = (&channel.dm, dm, allow_from.any) {
-            self.error("palisade::open-without-star", d.span, format!("`dm open` on channel `{name}` without `*` in allow_from"))
-                .help = Some("an open DM policy must say so in allow_from too: `allow_from \"*\"`; or use `dm allowlist`".into());
+            self.error("palisade::open-without-star", d.span, format!("`dm open` on channel `{name}` without `*` in allow_from")).help =
+                Some("an open DM policy must say so in allow_from too: `allow_from \"*\"`; or use `dm allowlist`".into());
         }
         if let (Some(list), DmPolicy::Disabled) = (&channel.allow_from, dm) {
-            self.warning("palisade::no-effect", list.span, "allow_from has no effect on direct messages while `dm disabled`")
-                .help = Some("it still serves as the group sender list when group_allow_from is not set".into());
+            self.warning("palisade::no-effect", list.span, "allow_from has no effect on direct messages while `dm disabled`").help =
+                Some("it still serves as the group sender list when group_allow_from is not set".into());
         }
         let explicit = channel.group_allow_from.is_some();
         let group_senders = match (&channel.group_allow_from, &channel.allow_from) {
@@ -81,10 +81,7 @@ impl super::Compiler<'_> {
         let mut groups = Map::default();
         let mut star_group = None;
         for group in &channel.groups {
-            let rule = GroupRule {
-                require_mention: group.require_mention.as_ref().is_none_or(|r| r.value),
-                at: loc(self, group.span),
-            };
+            let rule = GroupRule { require_mention: group.require_mention.as_ref().is_none_or(|r| r.value), at: loc(self, group.span) };
             let id = group.id.value.trim().to_lowercase();
             if id == "*" {
                 star_group = Some(rule);
@@ -125,14 +122,14 @@ impl super::Compiler<'_> {
             // once, for all patterns together, from these parses.
             match mention::parse(&pattern.value) {
                 Ok(_) if pattern.value.is_empty() => {
-                    self.error("palisade::bad-mention-pattern", pattern.span, "an empty mention pattern matches every message")
-                        .help = Some("remove it, or use `no_mention` on the groups that need no mention".into());
+                    self.error("palisade::bad-mention-pattern", pattern.span, "an empty mention pattern matches every message").help =
+                        Some("remove it, or use `no_mention` on the groups that need no mention".into());
                 }
                 Ok(hir) => ok.push((pattern.value.clone(), hir)),
                 Err(e) => {
                     let first_line = e.to_string().lines().last().unwrap_or("invalid regex").trim().to_string();
-                    self.error("palisade::bad-mention-pattern", pattern.span, format!("mention pattern does not compile: {first_line}"))
-                        .help = Some("mention patterns are regexes, matched case-insensitively; escape `.`, `?`, `(` and the like with `\\`".into());
+                    self.error("palisade::bad-mention-pattern", pattern.span, format!("mention pattern does not compile: {first_line}")).help =
+                        Some("mention patterns are regexes, matched case-insensitively; escape `.`, `?`, `(` and the like with `\\`".into());
                 }
             }
         }
@@ -163,8 +160,8 @@ impl super::Compiler<'_> {
             for peer in &link.peers {
                 let id = peer.value.trim().to_lowercase();
                 let Some((channel, who)) = id.split_once(':').filter(|(c, p)| !c.is_empty() && !p.is_empty()) else {
-                    self.error("palisade::bad-identity-link", peer.span, format!("`{}` is not a `channel:peer` identity", peer.value))
-                        .help = Some("write identities as `telegram:111`, `discord:222`".into());
+                    self.error("palisade::bad-identity-link", peer.span, format!("`{}` is not a `channel:peer` identity", peer.value)).help =
+                        Some("write identities as `telegram:111`, `discord:222`".into());
                     continue;
                 };
                 if let Some(first) = linked_at.get(&id) {
@@ -175,9 +172,7 @@ impl super::Compiler<'_> {
                     } else {
                         format!("`{channel}:{who}` is linked to both `{owner}` and `{canonical}`")
                     };
-                    self.error("palisade::bad-identity-link", peer.span, message)
-                        .related_spans
-                        .push((first, "first linked here".into()));
+                    self.error("palisade::bad-identity-link", peer.span, message).related_spans.push((first, "first linked here".into()));
                     continue;
                 }
                 linked_at.insert(id.clone(), peer.span);
@@ -185,15 +180,15 @@ impl super::Compiler<'_> {
             }
         }
         if let (Some(first), DmScope::Main) = (sessions.and_then(|s| s.links.first()), dm_scope) {
-            self.warning("palisade::no-effect", first.canonical.span, "identity links have no effect under `dm_scope main`")
-                .help = Some("every direct message shares the main session already; links apply under per_peer and finer scopes".into());
+            self.warning("palisade::no-effect", first.canonical.span, "identity links have no effect under `dm_scope main`").help =
+                Some("every direct message shares the main session already; links apply under per_peer and finer scopes".into());
         }
         if dm_scope == DmScope::Main && scope == SessionScope::PerSender {
             self.warn_shared_main_session(sessions.and_then(|s| s.dm_scope.as_ref()).map(|d| d.span));
         }
         if let Some(s) = sessions.and_then(|s| s.scope.as_ref()).filter(|s| s.value == SessionScope::Global) {
-            self.warning("palisade::shared-session", s.span, "`scope global` puts every conversation of an agent into one session")
-                .help = Some("direct messages and groups of different people will share context".into());
+            self.warning("palisade::shared-session", s.span, "`scope global` puts every conversation of an agent into one session").help =
+                Some("direct messages and groups of different people will share context".into());
         }
 
         // Bindings.
@@ -206,8 +201,8 @@ impl super::Compiler<'_> {
             let channel = binding.channel.value.trim().to_lowercase();
             if !channel_names.contains(&channel) && !policy.channels.is_empty() && !warned_channels.contains(&channel) {
                 warned_channels.insert(channel.clone());
-                self.warning("palisade::unknown-channel", binding.channel.span, format!("no channel block for `{channel}`"))
-                    .help = Some("the gate drops every message of a channel without a block, so this binding only affects `route`".into());
+                self.warning("palisade::unknown-channel", binding.channel.span, format!("no channel block for `{channel}`")).help =
+                    Some("the gate drops every message of a channel without a block, so this binding only affects `route`".into());
             }
             let earlier = router.bindings.iter().zip(&channels_of).find(|(b, c)| **c == channel && shadows(b, &compiled));
             if let Some((earlier, _)) = earlier {
@@ -221,9 +216,7 @@ impl super::Compiler<'_> {
             channels_of.push(channel.clone());
             let table = router.channels.entry(channel.into_boxed_str()).or_default();
             let list = match (&compiled.peer, compiled.tier) {
-                (Some((kind, peer)), Tier::ExactPeer) => {
-                    table.exact.get_mut(kind_index(*kind)).map(|m| m.entry(peer.clone()).or_default())
-                }
+                (Some((kind, peer)), Tier::ExactPeer) => table.exact.get_mut(kind_index(*kind)).map(|m| m.entry(peer.clone()).or_default()),
                 (Some((kind, _)), _) => table.wildcard.get_mut(kind_index(*kind)),
                 (None, Tier::GuildRoles) => compiled.guild.clone().map(|g| table.guild_roles.entry(g).or_default()),
                 (None, Tier::Guild) => compiled.guild.clone().map(|g| table.guild.entry(g).or_default()),
@@ -282,8 +275,8 @@ impl super::Compiler<'_> {
         let team = binding.team.as_ref().map(lower);
         let roles: Vec<Box<str>> = binding.roles.iter().map(lower).collect();
         if !roles.is_empty() && guild.is_none() {
-            self.error("palisade::roles-without-guild", binding.span, "`roles` needs a `guild` in the same binding")
-                .help = Some("roles are guild roles: write `discord guild \"g1\" roles \"mod\" -> agent`".into());
+            self.error("palisade::roles-without-guild", binding.span, "`roles` needs a `guild` in the same binding").help =
+                Some("roles are guild roles: write `discord guild \"g1\" roles \"mod\" -> agent`".into());
             return None;
         }
         let tier = match (&peer, &guild, roles.is_empty(), &team, &account) {
@@ -298,7 +291,17 @@ impl super::Compiler<'_> {
         if peer.as_ref().is_some_and(|(kind, _)| *kind == ChatKind::Direct) && guild.is_some() {
             self.warning("palisade::shadowed-binding", binding.span, "a direct peer never comes with a guild: this binding can never match");
         }
-        Some(CompiledBinding { number: 0, agent: agent as u32, account, peer, guild, team, roles, tier, at: Some(self.source.location(binding.span)) })
+        Some(CompiledBinding {
+            number: 0,
+            agent: agent as u32,
+            account,
+            peer,
+            guild,
+            team,
+            roles,
+            tier,
+            at: Some(self.source.location(binding.span)),
+        })
     }
 }
 

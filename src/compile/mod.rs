@@ -14,10 +14,7 @@ pub use sandbox::{check_bind, lexical_normalize, parse_size, REFUSED_BIND_PARTS,
 use crate::ast::{Keyed, Policy, Rules, SandboxMode, ToolList, ToolRef, WorkspaceAccess};
 use crate::builtins;
 use crate::diagnostic::{suggest, Diagnostic, PolicyError, Sink};
-use crate::engine::{
-    AgentEntry, Engine, Entry, GlobalLayers, Layer, LayerId, LayerKind, Map, Matcher, RuleSet, Set, ToolId,
-    FLAG_COMBINATIONS,
-};
+use crate::engine::{AgentEntry, Engine, Entry, GlobalLayers, Layer, LayerId, LayerKind, Map, Matcher, RuleSet, Set, ToolId, FLAG_COMBINATIONS};
 use crate::source::{SourceFile, Span};
 
 /// A policy whose contexts would need more bitset words than this is refused
@@ -159,15 +156,12 @@ impl<'p> Compiler<'p> {
         for rules in &scopes {
             for keyed in &rules.providers {
                 let key = keyed.key.value.trim().to_lowercase();
-                let valid = !key.is_empty()
-                    && !key.chars().any(char::is_whitespace)
-                    && key.split('/').all(|part| !part.is_empty())
-                    && key != "*";
+                let valid = !key.is_empty() && !key.chars().any(char::is_whitespace) && key.split('/').all(|part| !part.is_empty()) && key != "*";
                 if valid {
                     provider_keys.insert(key);
                 } else {
-                    self.error("palisade::bad-provider", keyed.key.span, format!("`{}` is not a provider key", keyed.key.value))
-                        .help = Some("write `provider` or `provider/model`, e.g. \"openai\" or \"openai/gpt-5\"".into());
+                    self.error("palisade::bad-provider", keyed.key.span, format!("`{}` is not a provider key", keyed.key.value)).help =
+                        Some("write `provider` or `provider/model`, e.g. \"openai\" or \"openai/gpt-5\"".into());
                 }
             }
             for keyed in &rules.senders {
@@ -188,28 +182,14 @@ impl<'p> Compiler<'p> {
         let mut global_provider_rules = vec![None];
         for key in &provider_names {
             let entry = Self::provider_entry(global.rules, key);
-            let layer =
-                self.rules_layer(entry.map(|k| &k.rules), LayerKind::GlobalProvider, || format!("global provider {}", entry_key(entry, key)));
+            let layer = self.rules_layer(entry.map(|k| &k.rules), LayerKind::GlobalProvider, || format!("global provider {}", entry_key(entry, key)));
             global_provider_rules.push(layer);
         }
-        let subagent_fixed = self.fixed_layer(
-            LayerKind::SubagentFixed,
-            "sub-agent",
-            builtins::SUBAGENT_DENY,
-            "sub-agents never get `{tool}`",
-        );
-        let subagent = self.rules_layer(
-            global.rules.and_then(|r| r.subagents.as_deref()),
-            LayerKind::Subagent,
-            || "global subagent policy".into(),
-        );
+        let subagent_fixed = self.fixed_layer(LayerKind::SubagentFixed, "sub-agent", builtins::SUBAGENT_DENY, "sub-agents never get `{tool}`");
+        let subagent = self.rules_layer(global.rules.and_then(|r| r.subagents.as_deref()), LayerKind::Subagent, || "global subagent policy".into());
         let global_sender = self.sender_layers(global.rules, &sender_names, "global");
-        let owner_only = self.fixed_layer(
-            LayerKind::OwnerOnly,
-            "owner-only",
-            builtins::OWNER_ONLY,
-            "`{tool}` is owner-only and the sender is not an owner",
-        );
+        let owner_only =
+            self.fixed_layer(LayerKind::OwnerOnly, "owner-only", builtins::OWNER_ONLY, "`{tool}` is owner-only and the sender is not an owner");
         // Agents.
         let mut agents = Vec::new();
         for (index, id) in agent_ids.iter().enumerate() {
@@ -219,12 +199,7 @@ impl<'p> Compiler<'p> {
             if let Some(rules) = agent_rules {
                 self.check_scope(rules, &label);
             }
-            let sandbox = sandbox::resolve(
-                ast_agent.and_then(|a| a.sandbox.as_ref()),
-                policy.sandbox_defaults.as_ref(),
-                self.source,
-                &mut self.sink,
-            );
+            let sandbox = sandbox::resolve(ast_agent.and_then(|a| a.sandbox.as_ref()), policy.sandbox_defaults.as_ref(), self.source, &mut self.sink);
             let shares_workspace = sandbox.mode != SandboxMode::Off
                 && sandbox.scope == crate::ast::SandboxScope::Session
                 && sandbox.workspace == WorkspaceAccess::ReadWrite;
@@ -245,11 +220,19 @@ impl<'p> Compiler<'p> {
                 if let Some(settings) = &agent.sandbox {
                     let says_more = settings.scope.is_some() || settings.workspace.is_some() || !settings.docker.is_empty();
                     if says_more {
-                        self.warning("palisade::contradiction", settings.span, format!("agent `{id}` has sandbox off, so these settings never apply"));
+                        self.warning(
+                            "palisade::contradiction",
+                            settings.span,
+                            format!("agent `{id}` has sandbox off, so these settings never apply"),
+                        );
                     }
                 }
                 if let Some(sb) = agent_rules.and_then(|r| r.sandbox.as_deref()) {
-                    self.warning("palisade::contradiction", sb.span, format!("agent `{id}` has sandbox off, so its sandbox tool policy never applies"));
+                    self.warning(
+                        "palisade::contradiction",
+                        sb.span,
+                        format!("agent `{id}` has sandbox off, so its sandbox tool policy never applies"),
+                    );
                 }
             }
 
@@ -268,14 +251,13 @@ impl<'p> Compiler<'p> {
                     LayerKind::ProviderProfile,
                     &format!("provider {} profile", entry_key(agent_entry.or(global_entry), key)),
                 ));
-                provider_rules.push(self.rules_layer(
-                    agent_entry.map(|k| &k.rules),
-                    LayerKind::AgentProvider,
-                    || format!("{label} provider {}", entry_key(agent_entry, key)),
-                ));
+                provider_rules.push(self.rules_layer(agent_entry.map(|k| &k.rules), LayerKind::AgentProvider, || {
+                    format!("{label} provider {}", entry_key(agent_entry, key))
+                }));
             }
             let rules = self.rules_layer(agent_rules, LayerKind::Agent, || label.clone());
-            let sandbox_tools = self.sandbox_layer(agent_rules.and_then(|r| r.sandbox.as_deref()), global.rules.and_then(|r| r.sandbox.as_deref()), &label);
+            let sandbox_tools =
+                self.sandbox_layer(agent_rules.and_then(|r| r.sandbox.as_deref()), global.rules.and_then(|r| r.sandbox.as_deref()), &label);
             let workspace_ro = (sandbox.workspace == WorkspaceAccess::ReadOnly).then(|| {
                 self.fixed_layer(
                     LayerKind::SandboxWorkspace,
@@ -307,8 +289,8 @@ impl<'p> Compiler<'p> {
         for owner in &policy.owners {
             let key = owner.value.trim().to_lowercase();
             if key.is_empty() || key == "*" {
-                self.error("palisade::bad-owner", owner.span, "owners must be named senders (`channel:id`)")
-                    .help = Some("an owner wildcard would make every sender an owner".into());
+                self.error("palisade::bad-owner", owner.span, "owners must be named senders (`channel:id`)").help =
+                    Some("an owner wildcard would make every sender an owner".into());
             } else {
                 owners.insert(key.into_boxed_str());
             }
@@ -323,15 +305,21 @@ impl<'p> Compiler<'p> {
         }
 
         let classes = Classes { provider_names, sender_names, group_names, group_index };
-        let mut engine = self.fold(agents, default_agent.unwrap_or(0) as u32, classes, owners, GlobalLayers {
-            rules: global_rules,
-            provider_rules: global_provider_rules,
-            subagent_fixed,
-            subagent,
-            sender: global_sender,
-            group: global_group,
-            owner_only,
-        })?;
+        let mut engine = self.fold(
+            agents,
+            default_agent.unwrap_or(0) as u32,
+            classes,
+            owners,
+            GlobalLayers {
+                rules: global_rules,
+                provider_rules: global_provider_rules,
+                subagent_fixed,
+                subagent,
+                sender: global_sender,
+                group: global_group,
+                owner_only,
+            },
+        )?;
         engine.ingress = ingress;
         engine.router = router;
         engine.gateway = gateway;
@@ -361,12 +349,11 @@ impl<'p> Compiler<'p> {
         }
         for tool in &self.policy.plugin_tools {
             let name = builtins::normalize_tool(&tool.text);
-            let valid = !name.is_empty()
-                && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
-                && !name.starts_with("group:");
+            let valid =
+                !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')) && !name.starts_with("group:");
             if !valid {
-                self.error("palisade::bad-tool-name", tool.span, format!("`{}` is not a tool name", tool.text))
-                    .help = Some("plugin tool names use letters, digits, `_`, `-`, `.` and `:`, no `*`".into());
+                self.error("palisade::bad-tool-name", tool.span, format!("`{}` is not a tool name", tool.text)).help =
+                    Some("plugin tool names use letters, digits, `_`, `-`, `.` and `:`, no `*`".into());
             } else if builtins::TOOLS.contains(&&*name) {
                 self.warning("palisade::redundant", tool.span, format!("`{name}` is a built-in tool already"));
             } else {
@@ -381,8 +368,8 @@ impl<'p> Compiler<'p> {
         for (i, group) in policy.groups.iter().enumerate() {
             let name = group.name.value.to_lowercase();
             if builtins::group(&name).is_some() {
-                self.error("palisade::redefined-group", group.name.span, format!("`group:{name}` is a built-in group"))
-                    .help = Some("choose another name; built-in groups cannot be redefined".into());
+                self.error("palisade::redefined-group", group.name.span, format!("`group:{name}` is a built-in group")).help =
+                    Some("choose another name; built-in groups cannot be redefined".into());
             } else if let Some(first) = defined.get(&name).and_then(|&j| policy.groups.get(j)) {
                 let first = first.name.span;
                 self.error("palisade::duplicate-group", group.name.span, format!("group `{name}` is defined twice"))
@@ -447,8 +434,8 @@ impl<'p> Compiler<'p> {
         if text.contains('*') {
             let pattern = text.trim().to_string();
             if !self.tool_names.iter().any(|n| builtins::glob_match(&pattern, n)) {
-                self.warning("palisade::pattern-matches-nothing", tool.span, format!("`{pattern}` matches no known tool"))
-                    .help = Some("it will still match plugin tools at run time".into());
+                self.warning("palisade::pattern-matches-nothing", tool.span, format!("`{pattern}` matches no known tool")).help =
+                    Some("it will still match plugin tools at run time".into());
             }
             out.push(Matcher::Glob(pattern.into()));
             return;
@@ -462,8 +449,7 @@ impl<'p> Compiler<'p> {
         let hint = suggest(&name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));
         let diagnostic = self.error("palisade::unknown-tool", tool.span, format!("unknown tool `{}`", tool.text));
         diagnostic.label = Some("not a built-in or declared tool".into());
-        diagnostic.help =
-            Some(hint.unwrap_or_else(|| "declare plugin tools with `plugin_tools name, ...` at the top of the policy".into()));
+        diagnostic.help = Some(hint.unwrap_or_else(|| "declare plugin tools with `plugin_tools name, ...` at the top of the policy".into()));
     }
 
     fn entries(&mut self, list: &ToolList) -> RuleSet {
@@ -513,11 +499,14 @@ impl<'p> Compiler<'p> {
             self.error("palisade::allow-and-also-allow", also.span, format!("`allow` and `also_allow` together in {}", label()))
                 .related_spans
                 .push((allow.span, "`allow` here".into()));
-            self.sink.diagnostics.last_mut().into_iter().for_each(|d| d.help = Some("`allow` replaces the profile's list; `also_allow` adds to it. Keep one.".into()));
+            self.sink
+                .diagnostics
+                .last_mut()
+                .into_iter()
+                .for_each(|d| d.help = Some("`allow` replaces the profile's list; `also_allow` adds to it. Keep one.".into()));
         }
         if let Some(allow) = rules.allow.as_ref().filter(|a| a.entries.is_empty()) {
-            self.error("palisade::empty-allow", allow.span, format!("empty allow list in {}", label()))
-                .help = Some(
+            self.error("palisade::empty-allow", allow.span, format!("empty allow list in {}", label())).help = Some(
                 "OpenClaw reads `allow: []` as allow-all; Palisade refuses to guess. Remove the line to allow \
                  everything the other layers allow, or add `deny *` to allow nothing"
                     .into(),
@@ -543,8 +532,7 @@ impl<'p> Compiler<'p> {
             let name = profile.value.to_lowercase();
             if builtins::profile(&name).is_none() {
                 let hint = suggest(&name, builtins::PROFILES.iter().map(|(p, _)| *p));
-                self.error("palisade::unknown-profile", profile.span, format!("unknown profile `{}`", profile.value))
-                    .help = Some(match hint {
+                self.error("palisade::unknown-profile", profile.span, format!("unknown profile `{}`", profile.value)).help = Some(match hint {
                     Some(h) => format!("did you mean `{h}`?"),
                     None => "profiles: minimal, coding, messaging, full".into(),
                 });
@@ -641,11 +629,7 @@ impl<'p> Compiler<'p> {
         } else {
             format!("sandbox tool policy (allow: {}, deny: {})", source(allow_from), source(deny_from))
         };
-        let key = SharedLayerKey {
-            kind: LayerKind::Sandbox,
-            name: name.clone(),
-            sources: vec![node_address(allow_list), node_address(deny_list)],
-        };
+        let key = SharedLayerKey { kind: LayerKind::Sandbox, name: name.clone(), sources: vec![node_address(allow_list), node_address(deny_list)] };
         if let Some(id) = self.shared_layers.get(&key) {
             return *id;
         }
@@ -700,8 +684,9 @@ impl<'p> Compiler<'p> {
                 let span = first.span;
                 let already = self.sink.diagnostics.iter().any(|d| d.span == span && d.code == "palisade::no-effect");
                 if !already {
-                    self.warning("palisade::no-effect", span, "`also_allow` has no effect without a restricting profile")
-                        .help = Some("`also_allow` adds tools to a profile such as `coding`; with no profile (or `full`) everything passes this layer".into());
+                    self.warning("palisade::no-effect", span, "`also_allow` has no effect without a restricting profile").help = Some(
+                        "`also_allow` adds tools to a profile such as `coding`; with no profile (or `full`) everything passes this layer".into(),
+                    );
                 }
             }
             return None;
@@ -763,26 +748,14 @@ impl<'p> Compiler<'p> {
 
     // ---- fold -----------------------------------------------------------------
 
-    fn fold(
-        &mut self,
-        agents: Vec<AgentEntry>,
-        default_agent: u32,
-        classes: Classes,
-        owners: Set<Box<str>>,
-        global: GlobalLayers,
-    ) -> Option<Engine> {
+    fn fold(&mut self, agents: Vec<AgentEntry>, default_agent: u32, classes: Classes, owners: Set<Box<str>>, global: GlobalLayers) -> Option<Engine> {
         let Classes { provider_names, sender_names, group_names, group_index } = classes;
         let words = self.tool_names.len().div_ceil(64).max(1);
         // None, each named class, and "any" (a request that left the field out) when there are named ones.
         let count = |names: usize| names + 1 + usize::from(names > 0);
         let (providers, senders, groups) = (count(provider_names.len()), count(sender_names.len()), count(group_names.len()));
-        let total = agents
-            .len()
-            .checked_mul(providers)?
-            .checked_mul(senders)?
-            .checked_mul(groups)?
-            .checked_mul(FLAG_COMBINATIONS)?
-            .checked_mul(words);
+        let total =
+            agents.len().checked_mul(providers)?.checked_mul(senders)?.checked_mul(groups)?.checked_mul(FLAG_COMBINATIONS)?.checked_mul(words);
         let Some(total) = total.filter(|t| *t <= MAX_CONTEXT_WORDS) else {
             self.error(
                 "palisade::too-large",
@@ -873,20 +846,15 @@ impl<'p> Compiler<'p> {
                 for (w, b) in bits.iter_mut().enumerate() {
                     *b = crate::engine::fold::fold_word(*b, &[layer.word(w)]);
                 }
-                let remaining = bits.iter().enumerate().any(|(w, word)| {
-                    (0..64).any(|bit| word >> bit & 1 == 1 && w * 64 + bit < engine.tool_names.len())
-                });
+                let remaining =
+                    bits.iter().enumerate().any(|(w, word)| (0..64).any(|bit| word >> bit & 1 == 1 && w * 64 + bit < engine.tool_names.len()));
                 if remaining {
                     continue;
                 }
                 if layer.allow.is_some() {
                     let span = self.span_of(layer);
-                    self.error(
-                        "palisade::no-callable-tool",
-                        span,
-                        format!("this allow list leaves agent `{}` no callable tool", agent.id),
-                    )
-                    .help = Some(format!("the {} allow list and the layers before it have no tool in common", layer.name));
+                    self.error("palisade::no-callable-tool", span, format!("this allow list leaves agent `{}` no callable tool", agent.id)).help =
+                        Some(format!("the {} allow list and the layers before it have no tool in common", layer.name));
                 }
                 break;
             }
@@ -897,12 +865,8 @@ impl<'p> Compiler<'p> {
         // Locations are what the engine keeps; map back to the statement's span.
         let Some(at) = layer.allow.as_ref().and_then(|a| a.at.as_ref()) else { return Span::default() };
         let line_start = self.source.text.split_inclusive('\n').take(at.line as usize - 1).map(str::len).sum::<usize>();
-        let start = self
-            .source
-            .text
-            .get(line_start..)
-            .map(|rest| rest.chars().take(at.col as usize - 1).map(char::len_utf8).sum::<usize>())
-            .unwrap_or(0);
+        let start =
+            self.source.text.get(line_start..).map(|rest| rest.chars().take(at.col as usize - 1).map(char::len_utf8).sum::<usize>()).unwrap_or(0);
         let start = line_start + start;
         let end = self.source.text.get(start..).and_then(|r| r.find('\n')).map_or(self.source.text.len(), |e| start + e);
         Span::new(start, end)

@@ -8,26 +8,15 @@ use crate::source::SourceFile;
 
 /// Host paths no sandbox may mount (checked lexically here; the gateway
 /// checks again after resolving symlinks).
-pub const REFUSED_BIND_PREFIXES: &[&str] =
-    &["/etc", "/proc", "/sys", "/dev", "/root", "/boot", "/run", "/var/run"];
+pub const REFUSED_BIND_PREFIXES: &[&str] = &["/etc", "/proc", "/sys", "/dev", "/root", "/boot", "/run", "/var/run"];
 pub const REFUSED_BIND_PARTS: &[&str] = &["docker.sock", ".ssh", ".aws"];
 
-pub(crate) fn resolve(
-    agent: Option<&SandboxSettings>,
-    defaults: Option<&SandboxSettings>,
-    source: &SourceFile,
-    sink: &mut Sink,
-) -> SandboxConfig {
+pub(crate) fn resolve(agent: Option<&SandboxSettings>, defaults: Option<&SandboxSettings>, source: &SourceFile, sink: &mut Sink) -> SandboxConfig {
     let pick = |f: fn(&SandboxSettings) -> Option<&Spanned<_>>| agent.and_then(f).or_else(|| defaults.and_then(f));
     let mode = pick(|s| s.mode.as_ref()).map_or(SandboxMode::NonMain, |m| m.value);
-    let scope = agent
-        .and_then(|s| s.scope.as_ref())
-        .or_else(|| defaults.and_then(|s| s.scope.as_ref()))
-        .map_or(SandboxScope::Session, |s| s.value);
-    let workspace = agent
-        .and_then(|s| s.workspace.as_ref())
-        .or_else(|| defaults.and_then(|s| s.workspace.as_ref()))
-        .map_or(WorkspaceAccess::None, |w| w.value);
+    let scope = agent.and_then(|s| s.scope.as_ref()).or_else(|| defaults.and_then(|s| s.scope.as_ref())).map_or(SandboxScope::Session, |s| s.value);
+    let workspace =
+        agent.and_then(|s| s.workspace.as_ref()).or_else(|| defaults.and_then(|s| s.workspace.as_ref())).map_or(WorkspaceAccess::None, |w| w.value);
     let mut docker = DockerConfig::default();
     // Defaults first, then the agent's own knobs override key by key.
     let mut binds_from_agent = false;
@@ -51,12 +40,7 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
         match knob.values.as_slice() {
             [v] => Some(v.value.as_str()),
             _ => {
-                sink.push(Diagnostic::error(
-                    "palisade::bad-value",
-                    source,
-                    knob.key.span,
-                    format!("`{key}` takes exactly one value"),
-                ));
+                sink.push(Diagnostic::error("palisade::bad-value", source, knob.key.span, format!("`{key}` takes exactly one value")));
                 None
             }
         }
@@ -119,13 +103,8 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
                 } else {
                     if lower != "none" {
                         sink.push(
-                            Diagnostic::warning(
-                                "palisade::weak-sandbox",
-                                source,
-                                at,
-                                format!("sandboxes on network `{v}` can reach the network"),
-                            )
-                            .with_help("the hardened default is `network none`"),
+                            Diagnostic::warning("palisade::weak-sandbox", source, at, format!("sandboxes on network `{v}` can reach the network"))
+                                .with_help("the hardened default is `network none`"),
                         );
                     }
                     docker.network = lower;
@@ -163,13 +142,8 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
             } else {
                 if !caps.iter().any(|c| c == "ALL") {
                     sink.push(
-                        Diagnostic::warning(
-                            "palisade::weak-sandbox",
-                            source,
-                            at,
-                            "`cap_drop` without `all` keeps Docker's default capabilities",
-                        )
-                        .with_help("write `cap_drop all`"),
+                        Diagnostic::warning("palisade::weak-sandbox", source, at, "`cap_drop` without `all` keeps Docker's default capabilities")
+                            .with_help("write `cap_drop all`"),
                     );
                 }
                 docker.cap_drop = caps;
@@ -190,12 +164,7 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
             if let Some(v) = one(sink) {
                 match v.parse::<u64>() {
                     Ok(n) if (1..=1_000_000).contains(&n) => docker.pids = n,
-                    _ => sink.push(Diagnostic::error(
-                        "palisade::bad-value",
-                        source,
-                        at,
-                        format!("`{v}` is not a pids limit (1 to 1000000)"),
-                    )),
+                    _ => sink.push(Diagnostic::error("palisade::bad-value", source, at, format!("`{v}` is not a pids limit (1 to 1000000)"))),
                 }
             }
         }
@@ -203,12 +172,7 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
             if let Some(v) = one(sink) {
                 match parse_cpus(v) {
                     Some(micro) if micro > 0 => docker.cpus_micro = micro,
-                    _ => sink.push(Diagnostic::error(
-                        "palisade::bad-value",
-                        source,
-                        at,
-                        format!("`{v}` is not a CPU count (e.g. 0.5, 2)"),
-                    )),
+                    _ => sink.push(Diagnostic::error("palisade::bad-value", source, at, format!("`{v}` is not a CPU count (e.g. 0.5, 2)"))),
                 }
             }
         }
@@ -216,7 +180,8 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
             if let Some(v) = one(sink) {
                 // Numeric ids only: a name resolves in the image's /etc/passwd, which
                 // Palisade cannot see (any name may be uid 0 there), and `00` is 0.
-                let ids: Vec<Option<u32>> = v.split(':').map(|id| id.parse::<u32>().ok().filter(|_| id.bytes().all(|b| b.is_ascii_digit()))).collect();
+                let ids: Vec<Option<u32>> =
+                    v.split(':').map(|id| id.parse::<u32>().ok().filter(|_| id.bytes().all(|b| b.is_ascii_digit()))).collect();
                 match ids.as_slice() {
                     [Some(uid)] | [Some(uid), Some(_)] if *uid == 0 => sink.push(
                         Diagnostic::error("palisade::root-user", source, at, format!("user `{v}` runs the sandbox as root"))

@@ -106,12 +106,8 @@ fn left_out_note(request: &ToolRequest<'_>, kind: LayerKind) -> Option<&'static 
         LayerKind::SubagentFixed | LayerKind::Subagent if request.session.is_none() && !request.subagent => {
             Some("no session given: decided as a sub-agent's session")
         }
-        LayerKind::Sandbox | LayerKind::SandboxWorkspace if request.session.is_none() => {
-            Some("no session given: decided as a sandboxed session")
-        }
-        LayerKind::OwnerOnly if request.owner && request.sender.is_none() => {
-            Some("no sender given: `owner` needs a sender listed in `owners`")
-        }
+        LayerKind::Sandbox | LayerKind::SandboxWorkspace if request.session.is_none() => Some("no session given: decided as a sandboxed session"),
+        LayerKind::OwnerOnly if request.owner && request.sender.is_none() => Some("no sender given: `owner` needs a sender listed in `owners`"),
         _ => None,
     }
 }
@@ -128,13 +124,7 @@ impl Engine {
             }
         };
         if tool.is_empty() {
-            return Explanation {
-                allowed: false,
-                tool,
-                reason: "empty tool name".into(),
-                at: None,
-                layers: Vec::new(),
-            };
+            return Explanation { allowed: false, tool, reason: "empty tool name".into(), at: None, layers: Vec::new() };
         }
         let layers: Vec<LayerTrace> = self.layers_of(context).map(|layer| trace(layer, &tool)).collect();
         let allowed = self.allows_name(context, &tool);
@@ -165,11 +155,8 @@ impl Engine {
         };
         // The explanation must never disagree with the bit; if it does, the
         // bit wins and the mismatch is reported rather than hidden.
-        let reason = if allowed == blocking.is_none() {
-            reason
-        } else {
-            format!("internal inconsistency: explanation says {reason}, decision is {allowed}")
-        };
+        let reason =
+            if allowed == blocking.is_none() { reason } else { format!("internal inconsistency: explanation says {reason}, decision is {allowed}") };
         Explanation { allowed, tool, reason, at, layers }
     }
 }

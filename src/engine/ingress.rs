@@ -150,14 +150,10 @@ impl Ingress {
                 _ if channel.allow_from.admits(inbound.sender) => {
                     decision(Accept, "the sender is on the channel's allow_from list", channel.allow_from.at.as_ref())
                 }
-                DmPolicy::Pairing if inbound.paired => {
-                    decision(Accept, "the sender was approved through pairing", channel.dm_at.as_ref())
+                DmPolicy::Pairing if inbound.paired => decision(Accept, "the sender was approved through pairing", channel.dm_at.as_ref()),
+                DmPolicy::Pairing => {
+                    decision(Pair, "unknown sender under `dm pairing`: a pairing code is sent, nothing reaches the agent", channel.dm_at.as_ref())
                 }
-                DmPolicy::Pairing => decision(
-                    Pair,
-                    "unknown sender under `dm pairing`: a pairing code is sent, nothing reaches the agent",
-                    channel.dm_at.as_ref(),
-                ),
                 // `open` without `*` is a compile error, so an open channel
                 // that gets here has no `*`: fail closed.
                 DmPolicy::Allowlist | DmPolicy::Open => {

@@ -5,8 +5,8 @@
 //! layers, off the fast path.
 
 mod explain;
-pub mod gateway;
 pub mod fold;
+pub mod gateway;
 pub(crate) mod ingress;
 pub(crate) mod mention;
 mod request;
@@ -145,10 +145,7 @@ pub(crate) struct Layer {
 impl Layer {
     /// This layer restricted to word `w` of the interned tools.
     pub(crate) fn word(&self, w: usize) -> fold::LayerWord {
-        fold::LayerWord {
-            allow: self.allow_bits.as_ref().map(|a| a.get(w).copied().unwrap_or(0)),
-            deny: self.deny_bits.get(w).copied().unwrap_or(0),
-        }
+        fold::LayerWord { allow: self.allow_bits.as_ref().map(|a| a.get(w).copied().unwrap_or(0)), deny: self.deny_bits.get(w).copied().unwrap_or(0) }
     }
 }
 
@@ -268,12 +265,8 @@ pub struct Engine {
 impl Engine {
     /// The container name prefixes of the agents that can run sandboxed.
     pub fn sandbox_prefixes(&self) -> Vec<String> {
-        let mut prefixes: Vec<String> = self
-            .agents
-            .iter()
-            .filter(|a| a.sandbox.mode != SandboxMode::Off)
-            .map(|a| a.sandbox.docker.prefix.clone())
-            .collect();
+        let mut prefixes: Vec<String> =
+            self.agents.iter().filter(|a| a.sandbox.mode != SandboxMode::Off).map(|a| a.sandbox.docker.prefix.clone()).collect();
         prefixes.sort();
         prefixes.dedup();
         prefixes
@@ -365,12 +358,7 @@ impl Engine {
 
     /// The tools an agent may call in a context, in id order (interned tools only).
     pub fn effective_tools(&self, context: Context) -> Vec<&str> {
-        self.tool_names
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| self.allows(context, ToolId(*i as u32)))
-            .map(|(_, n)| &**n)
-            .collect()
+        self.tool_names.iter().enumerate().filter(|(i, _)| self.allows(context, ToolId(*i as u32))).map(|(_, n)| &**n).collect()
     }
 
     /// The layers that apply in a context, in evaluation order.
@@ -427,8 +415,7 @@ impl Engine {
 
     pub(crate) fn context_at(&self, agent: u32, provider: u32, sender: u32, group: u32, flags: u8) -> Context {
         let (providers, senders, groups) = self.class_counts();
-        let index = (((agent as usize * providers + provider as usize) * senders + sender as usize) * groups + group as usize)
-            * FLAG_COMBINATIONS
+        let index = (((agent as usize * providers + provider as usize) * senders + sender as usize) * groups + group as usize) * FLAG_COMBINATIONS
             + flags as usize;
         Context { offset: index * self.words, agent, provider, sender, group, flags }
     }
@@ -479,10 +466,6 @@ pub(crate) fn layer_ids<'a>(
             .chain(of(&classes.senders, &global.sender))
             .chain(of(&classes.senders, &agent.sender))
             .chain(of(&classes.groups, &global.group))
-            .chain(
-                [when(!context.owner(), Some(global.owner_only))]
-                .into_iter()
-                .flatten(),
-            )
+            .chain([when(!context.owner(), Some(global.owner_only))].into_iter().flatten())
     })
 }

@@ -118,13 +118,7 @@ pub(crate) struct Router {
 
 impl Default for Router {
     fn default() -> Self {
-        Router {
-            dm_scope: DmScope::Main,
-            scope: SessionScope::PerSender,
-            links: Map::default(),
-            bindings: Vec::new(),
-            channels: Map::default(),
-        }
+        Router { dm_scope: DmScope::Main, scope: SessionScope::PerSender, links: Map::default(), bindings: Vec::new(), channels: Map::default() }
     }
 }
 
@@ -143,7 +137,11 @@ fn eq_ci(a: &str, b: &str) -> bool {
 /// The peer a message comes from, as bindings see it: the sender for direct
 /// chats, the group or room otherwise.
 fn peer_of<'a>(inbound: &Inbound<'a>) -> &'a str {
-    if inbound.chat == ChatKind::Direct { inbound.sender } else { inbound.chat_id }
+    if inbound.chat == ChatKind::Direct {
+        inbound.sender
+    } else {
+        inbound.chat_id
+    }
 }
 
 impl CompiledBinding {
@@ -217,10 +215,7 @@ impl Router {
     }
 
     fn pick(&self, candidates: Option<&Vec<u32>>, inbound: &Inbound<'_>, via_parent: bool) -> Option<u32> {
-        candidates?
-            .iter()
-            .copied()
-            .find(|i| self.bindings.get(*i as usize).is_some_and(|b| b.matches(inbound, via_parent)))
+        candidates?.iter().copied().find(|i| self.bindings.get(*i as usize).is_some_and(|b| b.matches(inbound, via_parent)))
     }
 
     /// The first binding that matches, tier by tier, and the tier it
@@ -379,10 +374,7 @@ impl Engine {
             SandboxMode::All => true,
             SandboxMode::NonMain => session_key != agent.main_key,
         };
-        let matched_by = MatchedBy {
-            binding: binding.map(|b| b.number),
-            tier: chosen.map_or(Tier::DefaultAgent, |(_, tier)| tier),
-        };
+        let matched_by = MatchedBy { binding: binding.map(|b| b.number), tier: chosen.map_or(Tier::DefaultAgent, |(_, tier)| tier) };
         Ok(Route { agent: &agent.id, session_key, sandboxed, matched_by, at: binding.and_then(|b| b.at.as_ref()) })
     }
 

@@ -106,12 +106,10 @@ fn write_lines(path: &Path, file: std::fs::File, rx: &Receiver<Message>) {
         let mut waiting = Vec::new();
         for message in batch {
             match message {
-                Message::Line(line, ack) => {
-                    match out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n")) {
-                        Ok(()) => waiting.extend(ack),
-                        Err(e) => eprintln!("warning: audit log write failed: {e}"),
-                    }
-                }
+                Message::Line(line, ack) => match out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n")) {
+                    Ok(()) => waiting.extend(ack),
+                    Err(e) => eprintln!("warning: audit log write failed: {e}"),
+                },
                 Message::Reopen => {
                     // A failed flush is reported in `flush`; the old file is given up either way.
                     let _ = flush(&mut out);

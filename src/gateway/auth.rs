@@ -57,7 +57,10 @@ pub fn admits(secret: Option<&Secret>, presented: &str) -> bool {
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum SecretError {
     #[error("refusing to start: auth mode `{mode}` needs a secret, but environment variable {var} is not set or empty")]
-    #[diagnostic(code(palisade::missing_secret), help("export {var}=<a long random secret>, or read it from a file with `auth token from file \"PATH\"`"))]
+    #[diagnostic(
+        code(palisade::missing_secret),
+        help("export {var}=<a long random secret>, or read it from a file with `auth token from file \"PATH\"`")
+    )]
     MissingEnv { mode: &'static str, var: String },
     #[error("refusing to start: cannot read the gateway secret from {path}: {reason}")]
     #[diagnostic(code(palisade::missing_secret))]

@@ -142,8 +142,7 @@ mod tests {
         let public = key.verifying_key().to_bytes();
         let id = fingerprint(&public);
         let signature = key.sign(signed_message(&id, nonce, signed_at).as_bytes());
-        let request =
-            ConnectRequest { device_id: &id, public_key: &hex(&public), signature: &hex(&signature.to_bytes()), nonce, signed_at };
+        let request = ConnectRequest { device_id: &id, public_key: &hex(&public), signature: &hex(&signature.to_bytes()), nonce, signed_at };
         challenges.verify(&request, now)
     }
 

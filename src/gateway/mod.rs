@@ -364,12 +364,7 @@ async fn healthz() -> Json<Value> {
 /// must be allowed on the endpoint ([`principals::Role::may`]); the
 /// principal goes to the handler as an extension.
 async fn authenticate(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, mut request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+    let presented = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
     let (principal, attempt) = match &state.secret {
         // `auth none` is refused beyond loopback (check_exposure): every local caller is the operator.
         None => (Some(Principal::operator()), Attempt::Secret),
@@ -382,7 +377,9 @@ async fn authenticate(State(state): State<Arc<AppState>>, ConnectInfo(peer): Con
     let principal = match state.limiter.attempt(client_ip(peer), attempt, Instant::now()) {
         Verdict::Allowed => principal,
         Verdict::LockedOut => return error(StatusCode::TOO_MANY_REQUESTS, "locked_out", "too many failed attempts from this address; try later"),
-        Verdict::Unauthorized if presented.is_empty() => return error(StatusCode::UNAUTHORIZED, "missing_secret", "send `Authorization: Bearer <token>`"),
+        Verdict::Unauthorized if presented.is_empty() => {
+            return error(StatusCode::UNAUTHORIZED, "missing_secret", "send `Authorization: Bearer <token>`")
+        }
         Verdict::Unauthorized => return error(StatusCode::UNAUTHORIZED, "wrong_secret", "the secret does not match"),
     };
     let Some(principal) = principal else { return error(StatusCode::UNAUTHORIZED, "wrong_secret", "the secret does not match") };
@@ -482,7 +479,8 @@ struct PairingApproval {
 async fn pairing_approve(State(state): State<Arc<AppState>>, JsonBody(approval): JsonBody<PairingApproval>) -> Response {
     let config = state.policy.view().engine().gateway().clone();
     let (ttl, cap) = (config.pairing_ttl, config.pairing_cap);
-    let approved = with_store(&state.store, move |store| pairing::Pairing { store, ttl, cap }.approve(&approval.channel, &approval.code, store::now_ms())).await;
+    let approved =
+        with_store(&state.store, move |store| pairing::Pairing { store, ttl, cap }.approve(&approval.channel, &approval.code, store::now_ms())).await;
     match approved {
         Ok(Ok((channel, account, sender))) => Json(json!({"approved": {"channel": channel, "account": account, "sender": sender}})).into_response(),
         Ok(Err(refusal)) => refused(refusal),
@@ -591,7 +589,8 @@ struct DeviceRevoke {
 async fn device_revoke(State(state): State<Arc<AppState>>, JsonBody(body): JsonBody<DeviceRevoke>) -> Response {
     let device_id = body.device_id.trim().to_ascii_lowercase();
     let (credentials, id) = (Arc::clone(&state.credentials), device_id.clone());
-    let revoked = with_store(&state.store, move |store| Ok((credentials.revoke(store, None, Some(&id), store::now_ms())?, store.device_forget(&id)?)));
+    let revoked =
+        with_store(&state.store, move |store| Ok((credentials.revoke(store, None, Some(&id), store::now_ms())?, store.device_forget(&id)?)));
     match revoked.await {
         Ok((n, known)) => {
             state.audit.record(json!({"event": "device_revoke", "device_id": device_id, "credentials": n}));
@@ -674,4 +673,3 @@ async fn credential_revoke(State(state): State<Arc<AppState>>, JsonBody(body): J
         Err(answer) => answer,
     }
 }
-

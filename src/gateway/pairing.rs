@@ -19,9 +19,7 @@ pub fn peer(channel: &str, account: Option<&str>, sender: &str) -> Peer {
 /// Eight characters from `ALPHABET`, from the system's random source.
 /// Fills `bytes` from the system's random source.
 pub fn random(bytes: &mut [u8]) -> Result<(), StoreError> {
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(bytes))
-        .map_err(|e| StoreError::other(format!("random source: {e}")))
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(bytes)).map_err(|e| StoreError::other(format!("random source: {e}")))
 }
 
 pub fn new_code() -> Result<String, StoreError> {

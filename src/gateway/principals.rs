@@ -249,7 +249,14 @@ mod tests {
     #[test]
     fn roles_reach_only_their_endpoints() {
         assert!(ROUTES.iter().all(|(_, e)| Role::Operator.may(*e)));
-        for e in [Endpoint::PairingApprove, Endpoint::PairingList, Endpoint::NodeApprove, Endpoint::Credentials, Endpoint::DeviceConnect, Endpoint::OpenSession] {
+        for e in [
+            Endpoint::PairingApprove,
+            Endpoint::PairingList,
+            Endpoint::NodeApprove,
+            Endpoint::Credentials,
+            Endpoint::DeviceConnect,
+            Endpoint::OpenSession,
+        ] {
             assert!(!Role::Runtime.may(e) && !Role::Device.may(e), "{e:?}");
         }
         assert!(ROUTES.iter().filter(|(_, e)| Role::Device.may(*e)).all(|(p, _)| *p == "/v1/decide"));

@@ -10,15 +10,15 @@ use std::time::Duration;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::models::{ContainerCreateBody, HostConfig, ResourcesUlimits};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
-    RemoveContainerOptionsBuilder, StartContainerOptions,
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    StartContainerOptions,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
-use crate::ast::{SandboxScope, WorkspaceAccess};
 use super::workspace::PathError;
+use crate::ast::{SandboxScope, WorkspaceAccess};
 use crate::engine::SandboxConfig;
 
 /// Bytes of stdout (and of stderr) kept per call; the rest is cut.
@@ -215,10 +215,8 @@ pub fn container_body(config: &SandboxConfig, placement: &Placement) -> Result<C
     let d = &config.docker;
     let mode = if placement.read_only { "ro" } else { "rw" };
     let mut binds = Vec::new();
-    let mut tmpfs: HashMap<String, String> = ["/tmp", "/var/tmp", "/run"]
-        .iter()
-        .map(|p| ((*p).to_string(), "rw,noexec,nosuid,nodev,size=64m".to_string()))
-        .collect();
+    let mut tmpfs: HashMap<String, String> =
+        ["/tmp", "/var/tmp", "/run"].iter().map(|p| ((*p).to_string(), "rw,noexec,nosuid,nodev,size=64m".to_string())).collect();
     match &placement.workspace {
         Some(dir) => binds.push(format!("{}:{WORKSPACE}:{mode}", dir.display())),
         None => {
@@ -559,10 +557,8 @@ impl Sandboxes {
         max_age: Duration,
         now_ms: u64,
     ) -> Result<Vec<String>, SandboxError> {
-        let options = ListContainersOptionsBuilder::new()
-            .all(true)
-            .filters(&HashMap::from([("label".to_string(), vec![LABEL_SCOPE.to_string()])]))
-            .build();
+        let options =
+            ListContainersOptionsBuilder::new().all(true).filters(&HashMap::from([("label".to_string(), vec![LABEL_SCOPE.to_string()])])).build();
         let mut removed = Vec::new();
         for c in self.docker.list_containers(Some(options)).await? {
             let name = c.names.and_then(|n| n.into_iter().next()).unwrap_or_default().trim_start_matches('/').to_string();
@@ -584,10 +580,8 @@ impl Sandboxes {
 
     /// Containers this gateway made, by name, with their scope keys.
     pub async fn list(&self) -> Result<Vec<(String, String)>, SandboxError> {
-        let options = ListContainersOptionsBuilder::new()
-            .all(true)
-            .filters(&HashMap::from([("label".to_string(), vec![LABEL_SCOPE.to_string()])]))
-            .build();
+        let options =
+            ListContainersOptionsBuilder::new().all(true).filters(&HashMap::from([("label".to_string(), vec![LABEL_SCOPE.to_string()])])).build();
         let containers = self.docker.list_containers(Some(options)).await?;
         Ok(containers
             .into_iter()

@@ -249,7 +249,11 @@ pub(super) struct Spawn {
 
 /// A sub-agent's handle, derived from its parent's: same agent, sender and
 /// owner-ness, a session of its own (`agent:<id>:subagent:<n>`), marked a sub-agent.
-pub(super) async fn spawn(State(state): State<Arc<AppState>>, Extension(principal): Extension<Principal>, JsonBody(body): JsonBody<Spawn>) -> Response {
+pub(super) async fn spawn(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    JsonBody(body): JsonBody<Spawn>,
+) -> Response {
     let parent = match open_handle(&state.handle_key, &principal, &body.handle, store::now_ms()) {
         Ok(c) => c,
         Err(r) => return r.into_response(),

@@ -208,7 +208,9 @@ impl Store {
         let conn = self.lock();
         let (channel, account, sender) = peer;
         let found: Option<i64> = conn
-            .query_row("SELECT 1 FROM pairing_approved WHERE channel=?1 AND account=?2 AND sender=?3", params![channel, account, sender], |r| r.get(0))
+            .query_row("SELECT 1 FROM pairing_approved WHERE channel=?1 AND account=?2 AND sender=?3", params![channel, account, sender], |r| {
+                r.get(0)
+            })
             .optional()?;
         Ok(found.is_some())
     }
@@ -218,7 +220,8 @@ impl Store {
     pub fn pairing_snapshot(&self, now: u64, ttl: Duration) -> Result<(Vec<(Peer, String, u64)>, Vec<Peer>), StoreError> {
         let conn = self.lock();
         let mut pending = Vec::new();
-        let mut stmt = conn.prepare("SELECT channel, account, sender, code, created_ms FROM pairing_pending WHERE created_ms > ?1 ORDER BY created_ms")?;
+        let mut stmt =
+            conn.prepare("SELECT channel, account, sender, code, created_ms FROM pairing_pending WHERE created_ms > ?1 ORDER BY created_ms")?;
         let rows = stmt.query_map(params![at(now) - ms(ttl)], |r| {
             Ok(((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?), r.get::<_, String>(3)?, r.get::<_, i64>(4)?))
         })?;
@@ -278,8 +281,9 @@ impl Store {
     /// Every credential ever minted, revoked and expired ones included.
     pub fn credentials(&self) -> Result<Vec<CredentialRow>, StoreError> {
         let conn = self.lock();
-        let mut stmt =
-            conn.prepare("SELECT id, role, digest, agents, device_id, created_ms, expires_ms, revoked_ms, epoch FROM credentials ORDER BY created_ms, id")?;
+        let mut stmt = conn.prepare(
+            "SELECT id, role, digest, agents, device_id, created_ms, expires_ms, revoked_ms, epoch FROM credentials ORDER BY created_ms, id",
+        )?;
         let rows = stmt.query_map([], |r| {
             let agents: String = r.get(3)?;
             let time = |i: usize| r.get::<_, i64>(i).map(|t| u64::try_from(t).unwrap_or(0));
@@ -310,10 +314,7 @@ impl Store {
     // ---- sandboxes ------------------------------------------------------------
 
     pub fn sandbox_used(&self, name: &str, scope: &str, now: u64) -> Result<(), StoreError> {
-        self.lock().execute(
-            "INSERT OR REPLACE INTO sandboxes (name, scope, last_used_ms) VALUES (?1, ?2, ?3)",
-            params![name, scope, at(now)],
-        )?;
+        self.lock().execute("INSERT OR REPLACE INTO sandboxes (name, scope, last_used_ms) VALUES (?1, ?2, ?3)", params![name, scope, at(now)])?;
         Ok(())
     }
 
@@ -331,8 +332,9 @@ impl Store {
     #[cfg(feature = "seams")]
     fn node_consume_any_request(&self, command_digest: &str) -> Result<Result<(), Refusal>, StoreError> {
         let conn = self.lock();
-        let id: Option<String> =
-            conn.query_row("SELECT request_id FROM node_approvals WHERE command_digest=?1 LIMIT 1", params![command_digest], |r| r.get(0)).optional()?;
+        let id: Option<String> = conn
+            .query_row("SELECT request_id FROM node_approvals WHERE command_digest=?1 LIMIT 1", params![command_digest], |r| r.get(0))
+            .optional()?;
         let Some(id) = id else { return Ok(Err(Refusal::NoApproval)) };
         conn.execute("DELETE FROM node_approvals WHERE request_id=?1", params![id])?;
         Ok(Ok(()))

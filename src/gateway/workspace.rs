@@ -114,8 +114,7 @@ fn open_parent<'p>(root: &Path, relative: &str, parts: &[&'p str], create: bool)
 }
 
 fn is_link(dir: &OwnedFd, name: &str) -> bool {
-    rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
-        .is_ok_and(|stat| FileType::from_raw_mode(stat.st_mode) == FileType::Symlink)
+    rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|stat| FileType::from_raw_mode(stat.st_mode) == FileType::Symlink)
 }
 
 /// The opened file must be a regular file: checked on the descriptor, so
@@ -140,10 +139,7 @@ pub fn read(root: &Path, relative: &str) -> Result<String, PathError> {
     }
     // The size can grow after fstat: read one byte past the cap, never more.
     let mut bytes = Vec::new();
-    std::fs::File::from(fd)
-        .take(FILE_CAP as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| PathError::Io(format!("{relative}: {e}")))?;
+    std::fs::File::from(fd).take(FILE_CAP as u64 + 1).read_to_end(&mut bytes).map_err(|e| PathError::Io(format!("{relative}: {e}")))?;
     if bytes.len() > FILE_CAP {
         return Err(PathError::TooLarge(relative.to_string()));
     }

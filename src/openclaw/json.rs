@@ -92,9 +92,7 @@ impl Reader<'_> {
                     let start = self.pos;
                     match self.text.get(self.pos + 2..).and_then(|r| r.find("*/")) {
                         Some(end) => self.pos += 2 + end + 2,
-                        None => {
-                            return Err(ParseError { span: Span::new(start, start + 2), message: "unterminated comment".into() })
-                        }
+                        None => return Err(ParseError { span: Span::new(start, start + 2), message: "unterminated comment".into() }),
                     }
                 }
                 _ => return Ok(()),
@@ -157,9 +155,7 @@ impl Reader<'_> {
             self.pos += c.len_utf8();
             match c {
                 c if c as u32 == u32::from(quote) => return Ok(out),
-                '\n' => {
-                    return Err(ParseError { span: Span::new(start, self.pos), message: "newline inside a string".into() })
-                }
+                '\n' => return Err(ParseError { span: Span::new(start, self.pos), message: "newline inside a string".into() }),
                 '\\' => {
                     let esc = self.peek();
                     self.pos += 1;
@@ -249,10 +245,7 @@ impl Reader<'_> {
             if let Some((first, _)) = members.iter().find(|(k, _)| k.name == key.name) {
                 return Err(ParseError {
                     span: key.span,
-                    message: format!(
-                        "duplicate key `{}` (first at byte {}); Palisade refuses to guess which one counts",
-                        key.name, first.span.start
-                    ),
+                    message: format!("duplicate key `{}` (first at byte {}); Palisade refuses to guess which one counts", key.name, first.span.start),
                 });
             }
             self.skip_trivia()?;

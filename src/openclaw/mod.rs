@@ -22,8 +22,7 @@ pub fn lower(source: Arc<SourceFile>) -> Result<(Policy, Vec<Diagnostic>), Polic
             return Err(PolicyError { diagnostics: vec![d] });
         }
     };
-    let mut lowerer =
-        Lowerer { source: Arc::clone(&source), sink: Sink::default(), policy: Policy::empty(source), global_mentions: Vec::new() };
+    let mut lowerer = Lowerer { source: Arc::clone(&source), sink: Sink::default(), policy: Policy::empty(source), global_mentions: Vec::new() };
     lowerer.root(&root);
     let Lowerer { sink, policy, .. } = lowerer;
     sink.finish(policy)
@@ -54,8 +53,7 @@ impl Lowerer {
 
     fn ignored(&mut self, key: &Key, path: &str, why: &str) {
         self.sink.push(
-            Diagnostic::warning("palisade::ignored-key", &self.source, key.span, format!("`{path}` ignored: {why}"))
-                .with_label("not imported"),
+            Diagnostic::warning("palisade::ignored-key", &self.source, key.span, format!("`{path}` ignored: {why}")).with_label("not imported"),
         );
     }
 
@@ -226,14 +224,7 @@ impl Lowerer {
 
     fn agent(&mut self, node: &Node, path: &str, entry_id: Option<&Key>) {
         let Some(members) = self.object(node, path) else { return };
-        let mut agent = Agent {
-            id: Spanned::new(String::new(), node.span),
-            name: None,
-            default: None,
-            sandbox: None,
-            tools: None,
-            span: node.span,
-        };
+        let mut agent = Agent { id: Spanned::new(String::new(), node.span), name: None, default: None, sandbox: None, tools: None, span: node.span };
         let mut id = entry_id.map(|k| Spanned::new(k.name.clone(), k.span));
         for (key, value) in members {
             let p = format!("{path}.{}", key.name);
@@ -284,8 +275,7 @@ impl Lowerer {
                     settings.mode = self.one_of(value, &p, "sandbox mode", &modes);
                 }
                 "scope" => {
-                    let scopes =
-                        [("session", SandboxScope::Session), ("agent", SandboxScope::Agent), ("shared", SandboxScope::Shared)];
+                    let scopes = [("session", SandboxScope::Session), ("agent", SandboxScope::Agent), ("shared", SandboxScope::Shared)];
                     settings.scope = self.one_of(value, &p, "sandbox scope", &scopes);
                 }
                 "perSession" => {
@@ -298,8 +288,7 @@ impl Lowerer {
                     }
                 }
                 "workspaceAccess" => {
-                    let access =
-                        [("none", WorkspaceAccess::None), ("ro", WorkspaceAccess::ReadOnly), ("rw", WorkspaceAccess::ReadWrite)];
+                    let access = [("none", WorkspaceAccess::None), ("ro", WorkspaceAccess::ReadOnly), ("rw", WorkspaceAccess::ReadWrite)];
                     settings.workspace = self.one_of(value, &p, "workspace access", &access);
                 }
                 "docker" => self.docker(value, &p, &mut settings),
@@ -645,8 +634,13 @@ impl Lowerer {
                             "mode" => mode = self.named::<AuthMode>(v, &ap, "auth mode"),
                             "token" | "password" => {
                                 self.sink.push(
-                                    Diagnostic::warning("palisade::literal-secret", &self.source, k.span, format!("`{ap}` holds a literal secret; it is not imported"))
-                                        .with_help("the gateway reads its secret from PALISADE_GATEWAY_TOKEN (or `auth token from file`); move it there"),
+                                    Diagnostic::warning(
+                                        "palisade::literal-secret",
+                                        &self.source,
+                                        k.span,
+                                        format!("`{ap}` holds a literal secret; it is not imported"),
+                                    )
+                                    .with_help("the gateway reads its secret from PALISADE_GATEWAY_TOKEN (or `auth token from file`); move it there"),
                                 );
                                 if mode.is_none() {
                                     let implied = if k.name == "token" { AuthMode::Token } else { AuthMode::Password };

@@ -44,10 +44,9 @@ impl Lowerer<'_> {
                 Rule::group_def => {
                     let mut inner = pair.into_inner();
                     if let (Some(name), Some(list)) = (inner.next(), inner.next()) {
-                        policy.groups.push(GroupDef {
-                            name: Spanned::new(name.as_str().to_string(), span(&name)),
-                            members: self.tool_list(list).entries,
-                        });
+                        policy
+                            .groups
+                            .push(GroupDef { name: Spanned::new(name.as_str().to_string(), span(&name)), members: self.tool_list(list).entries });
                     }
                 }
                 Rule::plugin_tools => {
@@ -157,8 +156,8 @@ impl Lowerer<'_> {
                 Some('\\') => out.push('\\'),
                 other => {
                     let shown = other.map(String::from).unwrap_or_default();
-                    self.error("palisade::syntax", whole, format!("unknown escape `\\{shown}` in string"))
-                        .help = Some("strings support \\\", \\\\, \\n and \\t".into());
+                    self.error("palisade::syntax", whole, format!("unknown escape `\\{shown}` in string")).help =
+                        Some("strings support \\\", \\\\, \\n and \\t".into());
                 }
             }
         }
@@ -218,22 +217,17 @@ impl Lowerer<'_> {
             let allowed = match rule {
                 Rule::profile_stmt | Rule::also_allow_stmt => matches!(kind, RulesKind::Scope | RulesKind::Provider),
                 Rule::allow_stmt | Rule::deny_stmt => true,
-                Rule::provider_rules | Rule::sandbox_rules | Rule::subagents_rules | Rule::sender_rules => {
-                    kind == RulesKind::Scope
-                }
+                Rule::provider_rules | Rule::sandbox_rules | Rule::subagents_rules | Rule::sender_rules => kind == RulesKind::Scope,
                 _ => false,
             };
             let keyword = stmt.as_str().split_whitespace().next().unwrap_or("").to_string();
             if !allowed {
                 let help = match kind {
-                    RulesKind::Sandbox | RulesKind::Subagents | RulesKind::Sender | RulesKind::Group => {
-                        "this block may hold only `allow` and `deny`"
-                    }
+                    RulesKind::Sandbox | RulesKind::Subagents | RulesKind::Sender | RulesKind::Group => "this block may hold only `allow` and `deny`",
                     RulesKind::Provider => "a provider block may hold `profile`, `allow`, `also_allow` and `deny`",
                     RulesKind::Scope => "",
                 };
-                self.error("palisade::misplaced", stmt_span, format!("`{keyword}` is not allowed in {where_}"))
-                    .help = Some(help.to_string());
+                self.error("palisade::misplaced", stmt_span, format!("`{keyword}` is not allowed in {where_}")).help = Some(help.to_string());
                 continue;
             }
             let mut inner = stmt.into_inner().filter(|p| !is_keyword(p.as_rule()));
@@ -255,9 +249,7 @@ impl Lowerer<'_> {
                     // Repeated statements add up: `deny exec` then `deny write`
                     // deny both. An empty list stays visible to validation.
                     match slot {
-                        Some(existing) if !list.entries.is_empty() && !existing.entries.is_empty() => {
-                            existing.entries.extend(list.entries)
-                        }
+                        Some(existing) if !list.entries.is_empty() && !existing.entries.is_empty() => existing.entries.extend(list.entries),
                         Some(existing) if list.entries.is_empty() => existing.span = list.span,
                         _ => *slot = Some(list),
                     }
@@ -300,9 +292,7 @@ impl Lowerer<'_> {
     fn set_once<T>(&mut self, slot: &mut Option<Spanned<T>>, value: Spanned<T>, at: Span, what: &str) {
         if let Some(first) = slot {
             let first = first.span;
-            self.error("palisade::duplicate", at, format!("`{what}` is given twice"))
-                .related_spans
-                .push((first, "first given here".into()));
+            self.error("palisade::duplicate", at, format!("`{what}` is given twice")).related_spans.push((first, "first given here".into()));
         } else {
             *slot = Some(value);
         }
@@ -331,8 +321,8 @@ impl Lowerer<'_> {
                         "agent" => SandboxScope::Agent,
                         "shared" => SandboxScope::Shared,
                         other => {
-                            self.error("palisade::bad-value", span(&v), format!("unknown sandbox scope `{other}`"))
-                                .help = Some("scope is one of: session, agent, shared".into());
+                            self.error("palisade::bad-value", span(&v), format!("unknown sandbox scope `{other}`")).help =
+                                Some("scope is one of: session, agent, shared".into());
                             continue;
                         }
                     };
@@ -345,8 +335,8 @@ impl Lowerer<'_> {
                         "ro" => WorkspaceAccess::ReadOnly,
                         "rw" => WorkspaceAccess::ReadWrite,
                         other => {
-                            self.error("palisade::bad-value", span(&v), format!("unknown workspace access `{other}`"))
-                                .help = Some("workspace is one of: none, ro, rw".into());
+                            self.error("palisade::bad-value", span(&v), format!("unknown workspace access `{other}`")).help =
+                                Some("workspace is one of: none, ro, rw".into());
                             continue;
                         }
                     };
@@ -359,11 +349,7 @@ impl Lowerer<'_> {
                         let key = Spanned::new(key.as_str().to_string(), span(&key));
                         let mut values = Vec::new();
                         for v in parts {
-                            let value = if v.as_rule() == Rule::string {
-                                self.string(v)
-                            } else {
-                                Spanned::new(v.as_str().to_string(), span(&v))
-                            };
+                            let value = if v.as_rule() == Rule::string { self.string(v) } else { Spanned::new(v.as_str().to_string(), span(&v)) };
                             values.push(value);
                         }
                         if let Some(first) = settings.docker.iter().find(|d| d.key.value == key.value && key.value != "bind") {
@@ -433,8 +419,8 @@ impl Lowerer<'_> {
         match T::from_name(pair.as_str()) {
             Some(v) => Some(Spanned::new(v, span(pair))),
             None => {
-                self.error("palisade::bad-value", span(pair), format!("unknown {what} `{}`", pair.as_str()))
-                    .help = Some(format!("{what} is one of: {}", T::choices()));
+                self.error("palisade::bad-value", span(pair), format!("unknown {what} `{}`", pair.as_str())).help =
+                    Some(format!("{what} is one of: {}", T::choices()));
                 None
             }
         }

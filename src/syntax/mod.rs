@@ -147,4 +147,3 @@ fn describe(rule: Rule) -> &'static str {
         _ => "something else",
     }
 }
-

@@ -47,12 +47,8 @@ fn check_json_format() {
 
 #[test]
 fn decide_one_request() {
-    let out = palisade(&[
-        "decide",
-        "examples/multi-agent.pal",
-        "--request",
-        r#"{"kind":"tool","agent":"family","tool":"exec","provider":"anthropic"}"#,
-    ]);
+    let out =
+        palisade(&["decide", "examples/multi-agent.pal", "--request", r#"{"kind":"tool","agent":"family","tool":"exec","provider":"anthropic"}"#]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(v["allowed"], false);
@@ -124,10 +120,7 @@ fn explain_lists_every_layer() {
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     let layers: Vec<&str> = v["layers"].as_array().unwrap().iter().map(|l| l["layer"].as_str().unwrap()).collect();
     // No provider: every provider entry applies; no owner: the owner-only layer applies.
-    assert_eq!(
-        layers,
-        ["profile", "global", "global_provider", "agent", "sandbox", "sandbox_workspace", "subagent_fixed", "subagent", "owner_only"]
-    );
+    assert_eq!(layers, ["profile", "global", "global_provider", "agent", "sandbox", "sandbox_workspace", "subagent_fixed", "subagent", "owner_only"]);
     let request = r#"{"kind":"tool","agent":"family","tool":"exec","provider":"anthropic"}"#;
     let text = palisade(&["explain", "examples/multi-agent.pal", "--request", request]);
     assert!(stdout(&text).starts_with("DENY exec for family: denied by agent family deny list"));

@@ -208,12 +208,7 @@ fn gateway_refuses_to_start_without_its_secret() {
     let scratch = Scratch::new("nosecret");
     let path = scratch.dir.join("policy.pal");
     std::fs::write(&path, scratch.policy("", "")).unwrap();
-    let out = palisade()
-        .args(["gateway", "--listen", "127.0.0.1:0", "--policy"])
-        .arg(&path)
-        .env_remove("PALISADE_GATEWAY_TOKEN")
-        .output()
-        .unwrap();
+    let out = palisade().args(["gateway", "--listen", "127.0.0.1:0", "--policy"]).arg(&path).env_remove("PALISADE_GATEWAY_TOKEN").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("PALISADE_GATEWAY_TOKEN is not set"), "{stderr}");
@@ -407,7 +402,8 @@ fn pairing_codes_cap_ttl_and_what_an_approval_grants() {
     // A client cannot claim pairing; the gateway's store decides.
     assert_eq!(dm("10", true)["outcome"], "pair");
     // A DM approval never opens a group.
-    let group = post("/v1/decide", json!({"kind": "ingress", "channel": "telegram", "chat": "group", "chat_id": "-100", "sender": "9", "text": "hi"})).1;
+    let group =
+        post("/v1/decide", json!({"kind": "ingress", "channel": "telegram", "chat": "group", "chat_id": "-100", "sender": "9", "text": "hi"})).1;
     assert_eq!(group["outcome"], "drop", "{group}");
 
     // Expiry is enforced when the code is approved.
@@ -503,7 +499,8 @@ fn devices_sign_challenges_and_state_survives_kill_9() {
     assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
     let _ = gw.child.wait();
     gw = scratch.start(policy);
-    let dm = |gw: &Gateway, sender: &str| post(gw, "/v1/decide", json!({"kind": "ingress", "channel": "telegram", "sender": sender})).1["outcome"].clone();
+    let dm =
+        |gw: &Gateway, sender: &str| post(gw, "/v1/decide", json!({"kind": "ingress", "channel": "telegram", "sender": sender})).1["outcome"].clone();
     assert_eq!(dm(&gw, "56"), "accept", "an approval survives");
     assert_eq!(post(&gw, "/v1/pairing/approve", json!({"channel": "telegram", "code": code_55})).0, 200, "a pending code survives");
     assert_eq!(http(gw.addr, "POST", "/v1/decide", Some(&device_token), &probe).0, 200, "a device token survives");
@@ -530,8 +527,18 @@ fn operators_explain_recreate_and_prune_sandboxes() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
 
-    let explained = run(&["sandbox", "explain", "--policy", gw.dir.join("policy.pal").to_str().unwrap(), "--agent", "box", "--session", session,
-        "--state-dir", state.to_str().unwrap()]);
+    let explained = run(&[
+        "sandbox",
+        "explain",
+        "--policy",
+        gw.dir.join("policy.pal").to_str().unwrap(),
+        "--agent",
+        "box",
+        "--session",
+        session,
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
     assert!(explained.contains(&format!("container {name}")), "{explained}");
     assert!(explained.contains("\"NetworkMode\": \"none\""), "{explained}");
     assert!(run(&["sandbox", "list"]).contains(&name));
@@ -776,7 +783,10 @@ fn the_readme_gateway_commands_work_as_written() {
     assert!(runtime.starts_with("pal_"));
     let (status, dm) = http(gw.addr, "POST", "/v1/ingress", Some(runtime), &json!({"channel": "telegram", "sender": "333", "text": "hi"}));
     assert_eq!((status, dm["gate"]["outcome"].as_str()), (200, Some("accept")), "{dm}");
-    assert_eq!(dm["session"], json!({"agent": "family", "session_key": "agent:family:telegram:direct:333", "sender": "telegram:333", "owner": false, "subagent": false}));
+    assert_eq!(
+        dm["session"],
+        json!({"agent": "family", "session_key": "agent:family:telegram:direct:333", "sender": "telegram:333", "owner": false, "subagent": false})
+    );
     let call = json!({"handle": dm["handle"], "tool": "exec", "provider": "anthropic", "args": {"command": "id"}});
     let (status, denied) = http(gw.addr, "POST", "/v1/tools/invoke", Some(runtime), &call);
     assert_eq!((status, denied["decision"]["reason"].as_str()), (403, Some("denied by agent family deny list")), "{denied}");

@@ -90,9 +90,7 @@ fn file_tools_never_follow_a_link_a_sandbox_swaps_in() {
     let swapping = {
         let addr = gw.addr;
         let body = tool_call(&gw, "rw", session, "exec", json!({"command": swapper}));
-        std::thread::spawn(move || {
-            http(addr, "POST", "/v1/tools/invoke", Some(TOKEN), &body)
-        })
+        std::thread::spawn(move || http(addr, "POST", "/v1/tools/invoke", Some(TOKEN), &body))
     };
     let started = Instant::now();
     let (mut reads, mut refused) = (0, 0);
@@ -331,7 +329,12 @@ fn one_credential_no_longer_does_everything() {
         let public = key.verifying_key().to_bytes();
         let id = fingerprint(&public);
         let signature = hex(&key.sign(signed_message(&id, nonce, ts).as_bytes()).to_bytes());
-        post(gw, "/v1/devices/connect", bearer, json!({"device_id": id, "public_key": hex(&public), "signature": signature, "nonce": nonce, "signed_at": ts}))
+        post(
+            gw,
+            "/v1/devices/connect",
+            bearer,
+            json!({"device_id": id, "public_key": hex(&public), "signature": signature, "nonce": nonce, "signed_at": ts}),
+        )
     };
     let (status, device) = connect(&gw, TOKEN, 7);
     assert_eq!(status, 200, "{device}");
@@ -392,7 +395,9 @@ fn made_up_accounts_do_not_multiply_the_pairing_cap() {
     let scratch = Scratch::new("paircap");
     let gw = scratch.start("agent main { default sandbox off }\nchannel telegram { dm pairing }\ngateway { auth token  pairing max_pending 3 }\n");
     let codes = (0..6)
-        .filter(|i| post(&gw, "/v1/pairing/request", TOKEN, json!({"channel": "telegram", "account": format!("acct{i}"), "sender": format!("{i}")})).0 == 200)
+        .filter(|i| {
+            post(&gw, "/v1/pairing/request", TOKEN, json!({"channel": "telegram", "account": format!("acct{i}"), "sender": format!("{i}")})).0 == 200
+        })
         .count();
     assert_eq!(codes, 3, "made-up accounts got {codes} codes under a cap of 3");
 }
@@ -496,8 +501,12 @@ fn guessing_is_throttled_and_cannot_lock_a_client_with_an_unguessable_token_out(
     let public = key.verifying_key().to_bytes();
     let id = fingerprint(&public);
     let signature = hex(&key.sign(signed_message(&id, nonce, ts).as_bytes()).to_bytes());
-    let (_, device) =
-        post(&gw, "/v1/devices/connect", TOKEN, json!({"device_id": id, "public_key": hex(&public), "signature": signature, "nonce": nonce, "signed_at": ts}));
+    let (_, device) = post(
+        &gw,
+        "/v1/devices/connect",
+        TOKEN,
+        json!({"device_id": id, "public_key": hex(&public), "signature": signature, "nonce": nonce, "signed_at": ts}),
+    );
     let device_token = device["token"].as_str().unwrap().to_string();
     let probe = json!({"kind": "tool", "agent": "main", "tool": "read"});
 
@@ -551,11 +560,7 @@ fn sandboxes_are_keyed_by_agent_limited_capped_and_cleaned_up() {
     // The file tools see the same private scratch, from inside.
     assert_eq!(invoke(&gw, "nm", "agent:nm:x", "write", json!({"path": "d/f.txt", "content": "via tool"})).0, 403, "nm may not write");
     std::thread::sleep(Duration::from_millis(1500));
-    let out = super::gateway::palisade()
-        .args(["sandbox", "prune", "--idle", "1s", "--prefix", p, "--state-dir"])
-        .arg(&state)
-        .output()
-        .unwrap();
+    let out = super::gateway::palisade().args(["sandbox", "prune", "--idle", "1s", "--prefix", p, "--state-dir"]).arg(&state).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(docker(&["ps", "-aq", "--filter", &format!("name={p}")]).1.is_empty(), "prune left containers");
     drop(gw);
@@ -676,7 +681,10 @@ fn the_audit_log_records_intent_first_and_keeps_arguments_short() {
     assert!(answer.is_none(), "the gateway survived: {answer:?}");
     let _ = gw.child.wait();
     let intents: Vec<Value> = lines().into_iter().filter(|e| e["command"]["text"].as_str().is_some_and(|t| t.contains("kill -9"))).collect();
-    assert!(intents.iter().any(|e| e["event"] == "tool_start" && e["decision"] == "allow"), "no trace of the call that killed the gateway: {intents:?}");
+    assert!(
+        intents.iter().any(|e| e["event"] == "tool_start" && e["decision"] == "allow"),
+        "no trace of the call that killed the gateway: {intents:?}"
+    );
 }
 
 /// Suspected, and true: `user "00"` passed the root check (Docker reads it
@@ -691,11 +699,16 @@ fn no_root_by_spelling_and_racing_first_calls_share_one_container() {
     let scratch = Scratch::new("suspects");
     let p = &scratch.prefix;
     let path = scratch.dir.join("root.pal");
-    std::fs::write(&path, format!("agent box {{ default sandbox all docker {{ prefix \"{p}\" user \"00\" }} tools {{ allow exec }} }}\ngateway {{ auth token }}\n")).unwrap();
+    std::fs::write(
+        &path,
+        format!("agent box {{ default sandbox all docker {{ prefix \"{p}\" user \"00\" }} tools {{ allow exec }} }}\ngateway {{ auth token }}\n"),
+    )
+    .unwrap();
     let check = super::gateway::palisade().arg("check").arg(&path).output().unwrap();
     assert_eq!(check.status.code(), Some(1), "user \"00\" was accepted: {}", String::from_utf8_lossy(&check.stdout));
 
-    let gw = scratch.start(&format!("agent box {{ default sandbox all docker {{ prefix \"{p}\" }} tools {{ allow exec }} }}\ngateway {{ auth token }}\n"));
+    let gw =
+        scratch.start(&format!("agent box {{ default sandbox all docker {{ prefix \"{p}\" }} tools {{ allow exec }} }}\ngateway {{ auth token }}\n"));
     let body = tool_call(&gw, "box", "agent:box:race", "exec", json!({"command": "id -u"}));
     let racers: Vec<_> = (0..4)
         .map(|_| {

@@ -34,7 +34,10 @@ fn routing() -> impl Strategy<Value = GenRouting> {
         0..SCOPES.len(),
         identities,
         proptest::collection::vec(1usize..4, 0..3),
-        proptest::collection::vec((0..CHANNELS.len(), proptest::option::of(0..2usize), proptest::option::of((0..3usize, 0..IDS.len())), 0..AGENTS.len()), 0..6),
+        proptest::collection::vec(
+            (0..CHANNELS.len(), proptest::option::of(0..2usize), proptest::option::of((0..3usize, 0..IDS.len())), 0..AGENTS.len()),
+            0..6,
+        ),
     )
         .prop_map(|(scope, identities, sizes, bindings)| {
             // Split the distinct identities into links of the given sizes.

@@ -56,8 +56,7 @@ fn malformed_policies() {
                 && help.is_none_or(|h| d.help.as_deref().is_some_and(|got| got.contains(h)))
         });
         if found.is_none() {
-            let got: Vec<String> =
-                diagnostics.iter().map(|d| format!("  {} (help: {:?})", d.short(), d.help)).collect();
+            let got: Vec<String> = diagnostics.iter().map(|d| format!("  {} (help: {:?})", d.short(), d.help)).collect();
             failures.push(format!("{name}: wanted {code} at {pos} `{message}`, got:\n{}", got.join("\n")));
         }
     }
@@ -80,9 +79,7 @@ fn rendered_errors_show_the_line() {
     let error = palisade::Policy::from_dsl("show.pal", "agent main {\n  tools { deny exce }\n}\n").unwrap_err();
     let d = error.errors().next().unwrap();
     let mut out = String::new();
-    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-        .render_report(&mut out, d)
-        .unwrap();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).render_report(&mut out, d).unwrap();
     assert!(out.contains("show.pal:2:16"), "{out}");
     assert!(out.contains("tools { deny exce }"), "{out}");
     assert!(out.contains("did you mean `exec`?"), "{out}");

@@ -4,9 +4,28 @@
 use palisade::{Policy, ToolRequest};
 
 const TOOLS: &[&str] = &[
-    "read", "write", "edit", "apply_patch", "exec", "process", "web_search", "web_fetch", "browser", "canvas",
-    "nodes", "cron", "gateway", "message", "image", "sessions_list", "sessions_send", "sessions_spawn",
-    "session_status", "memory_get", "agents_list", "jira_search",
+    "read",
+    "write",
+    "edit",
+    "apply_patch",
+    "exec",
+    "process",
+    "web_search",
+    "web_fetch",
+    "browser",
+    "canvas",
+    "nodes",
+    "cron",
+    "gateway",
+    "message",
+    "image",
+    "sessions_list",
+    "sessions_send",
+    "sessions_spawn",
+    "session_status",
+    "memory_get",
+    "agents_list",
+    "jira_search",
 ];
 
 /// Every agent x tool x context decided by both policies must agree.
@@ -109,7 +128,16 @@ fn unknown_keys_are_warnings_with_their_path() {
         "gateway": { "port": 18789, "tailscale": {} }, "whatever": 1 }"#;
     let policy = Policy::from_openclaw_json("c.json", text).unwrap();
     let messages: Vec<String> = policy.warnings().iter().map(|w| w.message.clone()).collect();
-    for path in ["$.tools.exec", "$.tools.sandbox.prune", "$.agents.list[0].workspace", "$.agents.list[0].sandbox.docker.setupCommand", "$.channels.telegram.streamMode", "$.session.reset", "$.gateway.tailscale", "$.whatever"] {
+    for path in [
+        "$.tools.exec",
+        "$.tools.sandbox.prune",
+        "$.agents.list[0].workspace",
+        "$.agents.list[0].sandbox.docker.setupCommand",
+        "$.channels.telegram.streamMode",
+        "$.session.reset",
+        "$.gateway.tailscale",
+        "$.whatever",
+    ] {
         assert!(messages.iter().any(|m| m.contains(&format!("`{path}`"))), "no warning for {path}: {messages:#?}");
     }
     for w in policy.warnings() {

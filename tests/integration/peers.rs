@@ -39,4 +39,3 @@ fn cedar_encoding_decides_like_palisade_on_the_whole_stream() {
     assert_eq!(agree(0, 0), 3 * 16 * 6 * 4, "the seed's three agents");
     assert_eq!(agree(50, 0), 53 * 16 * 6 * 4, "the seed's three and fifty generated agents");
 }
-

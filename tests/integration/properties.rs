@@ -51,7 +51,6 @@ fn policy() -> impl Strategy<Value = GenPolicy> {
     })
 }
 
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 192, .. ProptestConfig::default() })]
 

@@ -7,8 +7,25 @@
 use palisade::{Policy, ToolRequest};
 
 pub const TOOLS: &[&str] = &[
-    "read", "write", "edit", "apply_patch", "exec", "process", "web_search", "web_fetch", "browser", "nodes", "cron",
-    "gateway", "message", "image", "sessions_list", "sessions_send", "session_status", "memory_get", "agents_list",
+    "read",
+    "write",
+    "edit",
+    "apply_patch",
+    "exec",
+    "process",
+    "web_search",
+    "web_fetch",
+    "browser",
+    "nodes",
+    "cron",
+    "gateway",
+    "message",
+    "image",
+    "sessions_list",
+    "sessions_send",
+    "session_status",
+    "memory_get",
+    "agents_list",
 ];
 pub const GROUPS: &[(&str, &[&str])] = &[
     ("fs", &["read", "write", "edit", "apply_patch"]),
@@ -22,8 +39,20 @@ pub const PROFILES: &[(&str, Option<&[&str]>)] = &[
     (
         "coding",
         Some(&[
-            "read", "write", "edit", "apply_patch", "exec", "process", "sessions_list", "sessions_history",
-            "sessions_send", "sessions_spawn", "session_status", "memory_search", "memory_get", "image",
+            "read",
+            "write",
+            "edit",
+            "apply_patch",
+            "exec",
+            "process",
+            "sessions_list",
+            "sessions_history",
+            "sessions_send",
+            "sessions_spawn",
+            "session_status",
+            "memory_search",
+            "memory_get",
+            "image",
         ]),
     ),
     ("messaging", Some(&["message", "sessions_list", "sessions_history", "sessions_send", "session_status"])),
@@ -33,13 +62,31 @@ pub const PROVIDER_KEYS: &[&str] = &["openai", "openai/gpt-5", "anthropic"];
 pub const REQUEST_PROVIDERS: &[Option<&str>] =
     &[None, Some("openai"), Some("openai/gpt-5"), Some("OpenAI/other"), Some("anthropic/x"), Some("google")];
 pub const SANDBOX_ALLOW: &[&str] = &[
-    "exec", "process", "read", "write", "edit", "apply_patch", "image", "sessions_list", "sessions_history",
-    "sessions_send", "sessions_spawn", "session_status",
+    "exec",
+    "process",
+    "read",
+    "write",
+    "edit",
+    "apply_patch",
+    "image",
+    "sessions_list",
+    "sessions_history",
+    "sessions_send",
+    "sessions_spawn",
+    "session_status",
 ];
 pub const SANDBOX_DENY: &[&str] = &["browser", "canvas", "nodes", "cron", "gateway"];
 pub const SUBAGENT_DENY: &[&str] = &[
-    "sessions_list", "sessions_history", "sessions_send", "sessions_spawn", "session_status", "agents_list",
-    "gateway", "cron", "memory_search", "memory_get",
+    "sessions_list",
+    "sessions_history",
+    "sessions_send",
+    "sessions_spawn",
+    "session_status",
+    "agents_list",
+    "gateway",
+    "cron",
+    "memory_search",
+    "memory_get",
 ];
 
 #[derive(Debug, Clone)]
@@ -228,8 +275,7 @@ pub fn reference_layers(p: &GenPolicy, agent: usize, provider: Option<&str>, mai
             a.scope.sandbox.as_ref().and_then(f).or_else(|| p.global.sandbox.as_ref().and_then(f)).map(|l| expand(&l))
         };
         let allow = field(|r| r.allow.clone()).unwrap_or_else(|| SANDBOX_ALLOW.iter().map(|s| s.to_string()).collect());
-        let deny = field(|r| Some(r.deny.clone()).filter(|d| !d.is_empty()))
-            .unwrap_or_else(|| SANDBOX_DENY.iter().map(|s| s.to_string()).collect());
+        let deny = field(|r| Some(r.deny.clone()).filter(|d| !d.is_empty())).unwrap_or_else(|| SANDBOX_DENY.iter().map(|s| s.to_string()).collect());
         layers.push(RefLayer { allow: Some(allow), deny });
         if a.workspace_ro {
             layers.push(RefLayer { allow: None, deny: vec!["write".into(), "edit".into(), "apply_patch".into()] });

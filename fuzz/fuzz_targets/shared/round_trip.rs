@@ -11,8 +11,8 @@ const TOOLS: [&str; 5] = ["read", "exec", "browser", "sessions_send", "cron"];
 pub fn assert_prints_back(policy: &Policy, input: &str) {
     let engine = policy.engine();
     let printed = palisade::print::to_dsl(policy.ast(), policy.warnings());
-    let again = Policy::from_dsl("printed.pal", &printed)
-        .unwrap_or_else(|e| panic!("printed policy does not compile: {e:?}\n{printed}\nfrom:\n{input}"));
+    let again =
+        Policy::from_dsl("printed.pal", &printed).unwrap_or_else(|e| panic!("printed policy does not compile: {e:?}\n{printed}\nfrom:\n{input}"));
     for agent in engine.agent_ids() {
         for tool in TOOLS {
             let request = ToolRequest::new(agent, tool);

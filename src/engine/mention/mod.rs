@@ -32,11 +32,7 @@ impl MentionMatcher {
     /// One automaton for `patterns`: each as written and as `parse` read it.
     pub(crate) fn new(patterns: Vec<(String, Hir)>, size_limit: usize) -> Result<Self, String> {
         let combined = patterns.iter().map(|(p, _)| format!("(?:{p})")).collect::<Vec<_>>().join("|");
-        let general = regex::RegexBuilder::new(&combined)
-            .case_insensitive(true)
-            .size_limit(size_limit)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let general = regex::RegexBuilder::new(&combined).case_insensitive(true).size_limit(size_limit).build().map_err(|e| e.to_string())?;
         let hirs: Vec<Hir> = patterns.into_iter().map(|(_, hir)| hir).collect();
         let (folded, literal) = if hirs.iter().all(ascii_case_closed) {
             let hirs: Vec<Hir> = hirs.into_iter().map(fold).collect();
@@ -145,12 +141,26 @@ mod tests {
     }
 
     const PATTERNS: &[&str] = &[
-        r"@palbot\b", "hey bot", r"^!ask\s", "[A-Z]+bot", r"\bBOT\b", "[^a-z]k", "ß", "straße", "Ω+", r"\w+@\w+", "(?-i:Exact)",
-        "[[:upper:]]x", r"\p{Lu}y", "é|É", "K", "(a|B)c",
+        r"@palbot\b",
+        "hey bot",
+        r"^!ask\s",
+        "[A-Z]+bot",
+        r"\bBOT\b",
+        "[^a-z]k",
+        "ß",
+        "straße",
+        "Ω+",
+        r"\w+@\w+",
+        "(?-i:Exact)",
+        "[[:upper:]]x",
+        r"\p{Lu}y",
+        "é|É",
+        "K",
+        "(a|B)c",
     ];
     const PIECES: &[&str] = &[
-        "@PalBot", "@palbot", "@palbotx", "hey", " ", "BOT", "bot", "!ask ", "!ASK\t", "k", "K", "\u{212A}", "ß", "STRASSE", "Straße",
-        "ω", "Ω", "x", "X", "exact", "Exact", "EXACT", "é", "É", "ac", "AC", "bC", "Y", "y", "a@b", "-", "\n",
+        "@PalBot", "@palbot", "@palbotx", "hey", " ", "BOT", "bot", "!ask ", "!ASK\t", "k", "K", "\u{212A}", "ß", "STRASSE", "Straße", "ω", "Ω", "x",
+        "X", "exact", "Exact", "EXACT", "é", "É", "ac", "AC", "bC", "Y", "y", "a@b", "-", "\n",
     ];
 
     proptest! {
@@ -174,9 +184,8 @@ mod tests {
 
     /// Shapes the byte programs cover, chosen so that keys overlap, share
     /// starts and sit after a class or a look.
-    const PROGRAM_PATTERNS: &[&str] = &[
-        r"@palbot\b", "hey bot", r"^!ask\s", r"\bbot\b", "[^a-z]k", "aab", r"ab\B", "^a", r"[xy]ab$", "b(a)b", "é|ab", r"\b",
-    ];
+    const PROGRAM_PATTERNS: &[&str] =
+        &[r"@palbot\b", "hey bot", r"^!ask\s", r"\bbot\b", "[^a-z]k", "aab", r"ab\B", "^a", r"[xy]ab$", "b(a)b", "é|ab", r"\b"];
     const ASCII_PIECES: &[&str] = &["@PalBot", "@palbotx", "hey", " ", "BOT", "bot", "!ask ", "!ASK\t", "k", "K", "a", "A", "b", "x", "Y", "-", "\n"];
 
     proptest! {
