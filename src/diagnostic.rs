@@ -9,6 +9,118 @@ use miette::{LabeledSpan, NamedSource, SourceCode};
 
 use crate::source::{Location, SourceFile, Span};
 
+/// Declares [`Code`]: one variant per code, one spelling each.
+macro_rules! codes {
+    ($($variant:ident = $text:literal,)*) => {
+        /// Every stable code a diagnostic or an error carries (`check --format json`
+        /// prints them, so they are a public contract). Error types deriving
+        /// `miette::Diagnostic` spell theirs as a literal; a test checks that each
+        /// literal in the sources is one of these.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code as printed, e.g. `palisade::unknown-tool`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    AllowAndAlsoAllow = "palisade::allow-and-also-allow",
+    BadBind = "palisade::bad-bind",
+    BadDuration = "palisade::bad-duration",
+    BadIdentityLink = "palisade::bad-identity-link",
+    BadInbound = "palisade::bad-inbound",
+    BadMentionPattern = "palisade::bad-mention-pattern",
+    BadOwner = "palisade::bad-owner",
+    BadPairingCap = "palisade::bad-pairing-cap",
+    BadPort = "palisade::bad-port",
+    BadProvider = "palisade::bad-provider",
+    BadRateLimit = "palisade::bad-rate-limit",
+    BadSecret = "palisade::bad-secret",
+    BadSender = "palisade::bad-sender",
+    BadToolName = "palisade::bad-tool-name",
+    BadValue = "palisade::bad-value",
+    Contradiction = "palisade::contradiction",
+    Docker = "palisade::docker",
+    Duplicate = "palisade::duplicate",
+    DuplicateAgent = "palisade::duplicate-agent",
+    DuplicateDefault = "palisade::duplicate-default",
+    DuplicateGroup = "palisade::duplicate-group",
+    EmptyAllow = "palisade::empty-allow",
+    ExposedGateway = "palisade::exposed-gateway",
+    GatewayWithoutAuth = "palisade::gateway-without-auth",
+    GroupCycle = "palisade::group-cycle",
+    IgnoredKey = "palisade::ignored-key",
+    Internal = "palisade::internal",
+    Io = "palisade::io",
+    Json = "palisade::json",
+    Listen = "palisade::listen",
+    LiteralSecret = "palisade::literal-secret",
+    Misplaced = "palisade::misplaced",
+    MissingSecret = "palisade::missing-secret",
+    NoCallableTool = "palisade::no-callable-tool",
+    NoEffect = "palisade::no-effect",
+    OpenWithoutStar = "palisade::open-without-star",
+    PatternMatchesNothing = "palisade::pattern-matches-nothing",
+    PluginTool = "palisade::plugin-tool",
+    RedefinedGroup = "palisade::redefined-group",
+    Redundant = "palisade::redundant",
+    RefusedBind = "palisade::refused-bind",
+    RefusedNetwork = "palisade::refused-network",
+    ReloadGatewayChanged = "palisade::reload-gateway-changed",
+    RolesWithoutGuild = "palisade::roles-without-guild",
+    RootUser = "palisade::root-user",
+    SandboxCap = "palisade::sandbox-cap",
+    SandboxOff = "palisade::sandbox-off",
+    Serve = "palisade::serve",
+    ShadowedBinding = "palisade::shadowed-binding",
+    SharedSession = "palisade::shared-session",
+    SharedWorkspace = "palisade::shared-workspace",
+    Store = "palisade::store",
+    Syntax = "palisade::syntax",
+    TestFailed = "palisade::test-failed",
+    TooDeep = "palisade::too-deep",
+    TooLarge = "palisade::too-large",
+    UnknownAgent = "palisade::unknown-agent",
+    UnknownChannel = "palisade::unknown-channel",
+    UnknownGroup = "palisade::unknown-group",
+    UnknownKey = "palisade::unknown-key",
+    UnknownProfile = "palisade::unknown-profile",
+    UnknownSetting = "palisade::unknown-setting",
+    UnknownTool = "palisade::unknown-tool",
+    WeakSandbox = "palisade::weak-sandbox",
+    Workspace = "palisade::workspace",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -22,7 +134,7 @@ pub enum Severity {
 pub struct Diagnostic {
     pub severity: Severity,
     /// Stable identifier, e.g. `palisade::unknown-tool`.
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub help: Option<String>,
     pub label: Option<String>,
@@ -34,7 +146,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(severity: Severity, code: &'static str, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
+    pub fn new(severity: Severity, code: Code, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             severity,
             code,
@@ -48,11 +160,11 @@ impl Diagnostic {
         }
     }
 
-    pub fn error(code: &'static str, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, source, span, message)
     }
 
-    pub fn warning(code: &'static str, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
         Self::new(Severity::Warning, code, source, span, message)
     }
 

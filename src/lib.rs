@@ -53,7 +53,7 @@ pub struct Policy {
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LoadError {
     #[error("cannot read {path}: {source}")]
-    #[diagnostic(code(palisade::io))]
+    #[diagnostic(code("palisade::io"))]
     Io { path: String, source: std::io::Error },
     #[error(transparent)]
     #[diagnostic(transparent)]

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use palisade::diagnostic::Code;
 use palisade::{Diagnostic, LoadError, Policy};
 
 #[derive(Parser)]
@@ -483,7 +484,7 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
                 failed = true;
                 if format == Format::Json {
                     json.push(serde_json::json!({"file": file.display().to_string(), "severity": "error",
-                        "code": "palisade::io", "message": error.to_string()}));
+                        "code": Code::Io, "message": error.to_string()}));
                 } else {
                     eprintln!("error: {error}");
                 }

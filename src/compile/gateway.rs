@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use crate::ast::{AuthMode, SecretSource};
+use crate::diagnostic::Code;
 use crate::engine::gateway::{parse_duration, Bind, GatewayAuth, GatewayConfig, SecretRef, DEFAULT_PASSWORD_ENV, DEFAULT_TOKEN_ENV};
 
 /// The claim-1 model's injected bug (feature `seams`); always false otherwise.
@@ -28,7 +29,7 @@ impl super::Compiler<'_> {
                     Ok(ip) if ip.is_unspecified() => Bind::Lan,
                     Ok(ip) => Bind::Address(ip),
                     Err(_) => {
-                        self.error("palisade::bad-bind", bind.span, format!("`{}` is not a bind address", bind.value)).help =
+                        self.error(Code::BadBind, bind.span, format!("`{}` is not a bind address", bind.value)).help =
                             Some("bind is `loopback`, `lan`, or an IP address such as \"192.168.1.10\"".into());
                         Bind::Loopback
                     }
@@ -39,7 +40,7 @@ impl super::Compiler<'_> {
             match port.value.parse::<u16>() {
                 Ok(p) if p > 0 => config.port = p,
                 _ => {
-                    self.error("palisade::bad-port", port.span, format!("`{}` is not a port (1-65535)", port.value));
+                    self.error(Code::BadPort, port.span, format!("`{}` is not a port (1-65535)", port.value));
                 }
             }
         }
@@ -50,14 +51,14 @@ impl super::Compiler<'_> {
                         let span = match source {
                             SecretSource::Env(v) | SecretSource::File(v) => v.span,
                         };
-                        self.warning("palisade::no-effect", span, "`auth none` reads no secret");
+                        self.warning(Code::NoEffect, span, "`auth none` reads no secret");
                     }
                     None
                 }
                 (Some(SecretSource::Env(name)), _) => {
                     let name = name.value.trim();
                     if name.is_empty() {
-                        self.error("palisade::bad-secret", auth.span, "empty environment variable name");
+                        self.error(Code::BadSecret, auth.span, "empty environment variable name");
                     }
                     Some(SecretRef::Env(name.to_string()))
                 }
@@ -71,7 +72,7 @@ impl super::Compiler<'_> {
             match limit.attempts.value.parse::<u32>() {
                 Ok(n) if n > 0 => config.rate_limit.attempts = n,
                 _ => {
-                    self.error("palisade::bad-rate-limit", limit.attempts.span, "the attempt count must be at least 1");
+                    self.error(Code::BadRateLimit, limit.attempts.span, "the attempt count must be at least 1");
                 }
             }
             for (value, slot) in [(Some(&limit.window), &mut config.rate_limit.window), (limit.lockout.as_ref(), &mut config.rate_limit.lockout)] {
@@ -79,7 +80,7 @@ impl super::Compiler<'_> {
                 match parse_duration(&value.value) {
                     Some(d) if !d.is_zero() => *slot = d,
                     _ => {
-                        self.error("palisade::bad-duration", value.span, format!("`{}` is not a positive duration", value.value)).help =
+                        self.error(Code::BadDuration, value.span, format!("`{}` is not a positive duration", value.value)).help =
                             Some("durations are written `250ms`, `30s`, `5m`, `2h` or `1d`".into());
                     }
                 }
@@ -89,7 +90,7 @@ impl super::Compiler<'_> {
             match parse_duration(&ttl.value) {
                 Some(d) if !d.is_zero() => config.pairing_ttl = d,
                 _ => {
-                    self.error("palisade::bad-duration", ttl.span, format!("`{}` is not a positive duration", ttl.value));
+                    self.error(Code::BadDuration, ttl.span, format!("`{}` is not a positive duration", ttl.value));
                 }
             }
         }
@@ -97,7 +98,7 @@ impl super::Compiler<'_> {
             match parse_duration(&skew.value) {
                 Some(d) if !d.is_zero() => config.device_skew = d,
                 _ => {
-                    self.error("palisade::bad-duration", skew.span, format!("`{}` is not a positive duration", skew.value));
+                    self.error(Code::BadDuration, skew.span, format!("`{}` is not a positive duration", skew.value));
                 }
             }
         }
@@ -105,18 +106,18 @@ impl super::Compiler<'_> {
             match cap.value.parse::<usize>() {
                 Ok(n) if (1..=1000).contains(&n) => config.pairing_cap = n,
                 _ => {
-                    self.error("palisade::bad-pairing-cap", cap.span, "max_pending must be between 1 and 1000");
+                    self.error(Code::BadPairingCap, cap.span, "max_pending must be between 1 and 1000");
                 }
             }
         }
         if config.auth.mode == AuthMode::None {
             let span = settings.auth.as_ref().map_or(settings.span, |a| a.span);
             if config.bind.is_loopback() {
-                self.warning("palisade::gateway-without-auth", span, "the gateway accepts every local client without a secret").help =
+                self.warning(Code::GatewayWithoutAuth, span, "the gateway accepts every local client without a secret").help =
                     Some("any process on this machine can run tools through it; prefer `auth token`".into());
             } else if !seam_skips_bind_check() {
                 let bind_span = settings.bind.as_ref().map_or(settings.span, |b| b.span);
-                self.error("palisade::exposed-gateway", bind_span, "a gateway bound beyond loopback must require a secret").help =
+                self.error(Code::ExposedGateway, bind_span, "a gateway bound beyond loopback must require a secret").help =
                     Some(format!("add `auth token` (read from ${DEFAULT_TOKEN_ENV}) or bind `loopback`"));
             }
         }

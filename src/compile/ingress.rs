@@ -3,6 +3,7 @@
 
 use crate::ast::{Binding, Channel, ChatKind, DmPolicy, DmScope, GroupPolicy, KeyList, SessionScope};
 use crate::diagnostic::suggest;
+use crate::diagnostic::Code;
 use crate::engine::ingress::{ChannelGate, GroupRule, Ingress, SenderList};
 use crate::engine::mention::{self, MentionMatcher};
 use crate::engine::route::{kind_index, AccountMatch, CompiledBinding, Router, Tier};
@@ -66,11 +67,11 @@ impl super::Compiler<'_> {
         let dm = channel.dm.as_ref().map_or(DmPolicy::Pairing, |d| d.value);
         let allow_from = channel.allow_from.as_ref().map(|l| self.sender_list(&name, l)).unwrap_or_default();
         if let (Some(d), DmPolicy::Open, false) = (&channel.dm, dm, allow_from.any) {
-            self.error("palisade::open-without-star", d.span, format!("`dm open` on channel `{name}` without `*` in allow_from")).help =
+            self.error(Code::OpenWithoutStar, d.span, format!("`dm open` on channel `{name}` without `*` in allow_from")).help =
                 Some("an open DM policy must say so in allow_from too: `allow_from \"*\"`; or use `dm allowlist`".into());
         }
         if let (Some(list), DmPolicy::Disabled) = (&channel.allow_from, dm) {
-            self.warning("palisade::no-effect", list.span, "allow_from has no effect on direct messages while `dm disabled`").help =
+            self.warning(Code::NoEffect, list.span, "allow_from has no effect on direct messages while `dm disabled`").help =
                 Some("it still serves as the group sender list when group_allow_from is not set".into());
         }
         let explicit = channel.group_allow_from.is_some();
@@ -122,13 +123,13 @@ impl super::Compiler<'_> {
             // once, for all patterns together, from these parses.
             match mention::parse(&pattern.value) {
                 Ok(_) if pattern.value.is_empty() => {
-                    self.error("palisade::bad-mention-pattern", pattern.span, "an empty mention pattern matches every message").help =
+                    self.error(Code::BadMentionPattern, pattern.span, "an empty mention pattern matches every message").help =
                         Some("remove it, or use `no_mention` on the groups that need no mention".into());
                 }
                 Ok(hir) => ok.push((pattern.value.clone(), hir)),
                 Err(e) => {
                     let first_line = e.to_string().lines().last().unwrap_or("invalid regex").trim().to_string();
-                    self.error("palisade::bad-mention-pattern", pattern.span, format!("mention pattern does not compile: {first_line}")).help =
+                    self.error(Code::BadMentionPattern, pattern.span, format!("mention pattern does not compile: {first_line}")).help =
                         Some("mention patterns are regexes, matched case-insensitively; escape `.`, `?`, `(` and the like with `\\`".into());
                 }
             }
@@ -140,7 +141,7 @@ impl super::Compiler<'_> {
             Ok(matcher) => Some(matcher),
             Err(e) => {
                 let span = channel.mention_patterns.first().map(|p| p.span).unwrap_or_default();
-                self.error("palisade::bad-mention-pattern", span, format!("the mention patterns of this channel do not compile together: {e}"));
+                self.error(Code::BadMentionPattern, span, format!("the mention patterns of this channel do not compile together: {e}"));
                 None
             }
         }
@@ -160,7 +161,7 @@ impl super::Compiler<'_> {
             for peer in &link.peers {
                 let id = peer.value.trim().to_lowercase();
                 let Some((channel, who)) = id.split_once(':').filter(|(c, p)| !c.is_empty() && !p.is_empty()) else {
-                    self.error("palisade::bad-identity-link", peer.span, format!("`{}` is not a `channel:peer` identity", peer.value)).help =
+                    self.error(Code::BadIdentityLink, peer.span, format!("`{}` is not a `channel:peer` identity", peer.value)).help =
                         Some("write identities as `telegram:111`, `discord:222`".into());
                     continue;
                 };
@@ -172,7 +173,7 @@ impl super::Compiler<'_> {
                     } else {
                         format!("`{channel}:{who}` is linked to both `{owner}` and `{canonical}`")
                     };
-                    self.error("palisade::bad-identity-link", peer.span, message).related_spans.push((first, "first linked here".into()));
+                    self.error(Code::BadIdentityLink, peer.span, message).related_spans.push((first, "first linked here".into()));
                     continue;
                 }
                 linked_at.insert(id.clone(), peer.span);
@@ -180,14 +181,14 @@ impl super::Compiler<'_> {
             }
         }
         if let (Some(first), DmScope::Main) = (sessions.and_then(|s| s.links.first()), dm_scope) {
-            self.warning("palisade::no-effect", first.canonical.span, "identity links have no effect under `dm_scope main`").help =
+            self.warning(Code::NoEffect, first.canonical.span, "identity links have no effect under `dm_scope main`").help =
                 Some("every direct message shares the main session already; links apply under per_peer and finer scopes".into());
         }
         if dm_scope == DmScope::Main && scope == SessionScope::PerSender {
             self.warn_shared_main_session(sessions.and_then(|s| s.dm_scope.as_ref()).map(|d| d.span));
         }
         if let Some(s) = sessions.and_then(|s| s.scope.as_ref()).filter(|s| s.value == SessionScope::Global) {
-            self.warning("palisade::shared-session", s.span, "`scope global` puts every conversation of an agent into one session").help =
+            self.warning(Code::SharedSession, s.span, "`scope global` puts every conversation of an agent into one session").help =
                 Some("direct messages and groups of different people will share context".into());
         }
 
@@ -201,14 +202,14 @@ impl super::Compiler<'_> {
             let channel = binding.channel.value.trim().to_lowercase();
             if !channel_names.contains(&channel) && !policy.channels.is_empty() && !warned_channels.contains(&channel) {
                 warned_channels.insert(channel.clone());
-                self.warning("palisade::unknown-channel", binding.channel.span, format!("no channel block for `{channel}`")).help =
+                self.warning(Code::UnknownChannel, binding.channel.span, format!("no channel block for `{channel}`")).help =
                     Some("the gate drops every message of a channel without a block, so this binding only affects `route`".into());
             }
             let earlier = router.bindings.iter().zip(&channels_of).find(|(b, c)| **c == channel && shadows(b, &compiled));
             if let Some((earlier, _)) = earlier {
                 let number = earlier.number;
                 let first = policy.bindings.get(number - 1).map_or(binding.span, |b| b.span);
-                self.warning("palisade::shadowed-binding", binding.span, format!("binding {} can never match", index + 1))
+                self.warning(Code::ShadowedBinding, binding.span, format!("binding {} can never match", index + 1))
                     .related_spans
                     .push((first, format!("binding {number} matches everything it does and comes first")));
             }
@@ -248,8 +249,8 @@ impl super::Compiler<'_> {
         }
         if many || senders.len() > 1 {
             let span = at.or_else(|| self.policy.channels.first().map(|c| c.name.span)).unwrap_or_default();
-            self.warning("palisade::shared-session", span, "several senders may DM the agents and `dm_scope main` gives them one shared session")
-                .help = Some("their conversations share context; set `sessions { dm_scope per_channel_peer }` to isolate them".into());
+            self.warning(Code::SharedSession, span, "several senders may DM the agents and `dm_scope main` gives them one shared session").help =
+                Some("their conversations share context; set `sessions { dm_scope per_channel_peer }` to isolate them".into());
         }
     }
 
@@ -257,7 +258,7 @@ impl super::Compiler<'_> {
         let agent_id = binding.agent.value.trim().to_lowercase();
         let Some(agent) = agent_ids.iter().position(|a| *a == agent_id) else {
             let hint = suggest(&agent_id, agent_ids.iter().map(String::as_str));
-            let diagnostic = self.error("palisade::unknown-agent", binding.agent.span, format!("binding to unknown agent `{agent_id}`"));
+            let diagnostic = self.error(Code::UnknownAgent, binding.agent.span, format!("binding to unknown agent `{agent_id}`"));
             diagnostic.help = Some(match hint {
                 Some(h) => format!("did you mean `{h}`?"),
                 None => format!("agents: {}", agent_ids.join(", ")),
@@ -275,7 +276,7 @@ impl super::Compiler<'_> {
         let team = binding.team.as_ref().map(lower);
         let roles: Vec<Box<str>> = binding.roles.iter().map(lower).collect();
         if !roles.is_empty() && guild.is_none() {
-            self.error("palisade::roles-without-guild", binding.span, "`roles` needs a `guild` in the same binding").help =
+            self.error(Code::RolesWithoutGuild, binding.span, "`roles` needs a `guild` in the same binding").help =
                 Some("roles are guild roles: write `discord guild \"g1\" roles \"mod\" -> agent`".into());
             return None;
         }
@@ -289,7 +290,7 @@ impl super::Compiler<'_> {
             (None, None, _, None, _) => Tier::Account,
         };
         if peer.as_ref().is_some_and(|(kind, _)| *kind == ChatKind::Direct) && guild.is_some() {
-            self.warning("palisade::shadowed-binding", binding.span, "a direct peer never comes with a guild: this binding can never match");
+            self.warning(Code::ShadowedBinding, binding.span, "a direct peer never comes with a guild: this binding can never match");
         }
         Some(CompiledBinding {
             number: 0,

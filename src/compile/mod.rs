@@ -1,6 +1,8 @@
 //! AST -> engine: validate, resolve names and groups, build the layers of
 //! BRIEF §2, and fold every decision context into a bitset.
 
+use crate::diagnostic::Code;
+
 pub(crate) mod gateway;
 mod ingress;
 mod sandbox;
@@ -31,7 +33,7 @@ pub fn compile(policy: &Policy) -> Result<(Engine, Vec<Diagnostic>), PolicyError
         Some(engine) if !sink.has_errors() => sink.finish(engine),
         _ => {
             if !sink.has_errors() {
-                sink.push(Diagnostic::error("palisade::internal", &policy.source, Span::default(), "compilation failed"));
+                sink.push(Diagnostic::error(Code::Internal, &policy.source, Span::default(), "compilation failed"));
             }
             Err(sink.into_error())
         }
@@ -96,14 +98,14 @@ impl<'p> Compiler<'p> {
         }
     }
 
-    fn error(&mut self, code: &'static str, span: Span, message: impl Into<String>) -> &mut Diagnostic {
+    fn error(&mut self, code: Code, span: Span, message: impl Into<String>) -> &mut Diagnostic {
         self.sink.push(Diagnostic::error(code, self.source, span, message));
         let last = self.sink.diagnostics.len() - 1;
         #[allow(clippy::indexing_slicing)] // just pushed
         &mut self.sink.diagnostics[last]
     }
 
-    fn warning(&mut self, code: &'static str, span: Span, message: impl Into<String>) -> &mut Diagnostic {
+    fn warning(&mut self, code: Code, span: Span, message: impl Into<String>) -> &mut Diagnostic {
         self.sink.push(Diagnostic::warning(code, self.source, span, message));
         let last = self.sink.diagnostics.len() - 1;
         #[allow(clippy::indexing_slicing)] // just pushed
@@ -128,13 +130,13 @@ impl<'p> Compiler<'p> {
             let id = agent.id.value.to_lowercase();
             if let Some(i) = agent_ids.iter().position(|a| *a == id) {
                 let first = policy.agents.get(i).map_or(agent.id.span, |a| a.id.span);
-                self.error("palisade::duplicate-agent", agent.id.span, format!("agent `{id}` is defined twice"))
+                self.error(Code::DuplicateAgent, agent.id.span, format!("agent `{id}` is defined twice"))
                     .related_spans
                     .push((first, "first defined here".into()));
             }
             if let Some(span) = agent.default {
                 if let Some(first) = first_default {
-                    self.error("palisade::duplicate-default", span, "two agents are marked `default`")
+                    self.error(Code::DuplicateDefault, span, "two agents are marked `default`")
                         .related_spans
                         .push((first, "first default here".into()));
                 } else {
@@ -160,14 +162,14 @@ impl<'p> Compiler<'p> {
                 if valid {
                     provider_keys.insert(key);
                 } else {
-                    self.error("palisade::bad-provider", keyed.key.span, format!("`{}` is not a provider key", keyed.key.value)).help =
+                    self.error(Code::BadProvider, keyed.key.span, format!("`{}` is not a provider key", keyed.key.value)).help =
                         Some("write `provider` or `provider/model`, e.g. \"openai\" or \"openai/gpt-5\"".into());
                 }
             }
             for keyed in &rules.senders {
                 let key = keyed.key.value.trim().to_lowercase();
                 if key.is_empty() {
-                    self.error("palisade::bad-sender", keyed.key.span, "empty sender key");
+                    self.error(Code::BadSender, keyed.key.span, "empty sender key");
                 } else if key != "*" {
                     sender_keys.insert(key);
                 }
@@ -210,7 +212,7 @@ impl<'p> Compiler<'p> {
                     .or_else(|| policy.sandbox_defaults.as_ref().and_then(|d| d.workspace.as_ref().map(|w| w.span)))
                     .unwrap_or_default();
                 self.warning(
-                    "palisade::shared-workspace",
+                    Code::SharedWorkspace,
                     span,
                     format!("agent `{id}` runs one container per session but mounts its workspace read-write in all of them"),
                 )
@@ -220,19 +222,11 @@ impl<'p> Compiler<'p> {
                 if let Some(settings) = &agent.sandbox {
                     let says_more = settings.scope.is_some() || settings.workspace.is_some() || !settings.docker.is_empty();
                     if says_more {
-                        self.warning(
-                            "palisade::contradiction",
-                            settings.span,
-                            format!("agent `{id}` has sandbox off, so these settings never apply"),
-                        );
+                        self.warning(Code::Contradiction, settings.span, format!("agent `{id}` has sandbox off, so these settings never apply"));
                     }
                 }
                 if let Some(sb) = agent_rules.and_then(|r| r.sandbox.as_deref()) {
-                    self.warning(
-                        "palisade::contradiction",
-                        sb.span,
-                        format!("agent `{id}` has sandbox off, so its sandbox tool policy never applies"),
-                    );
+                    self.warning(Code::Contradiction, sb.span, format!("agent `{id}` has sandbox off, so its sandbox tool policy never applies"));
                 }
             }
 
@@ -289,7 +283,7 @@ impl<'p> Compiler<'p> {
         for owner in &policy.owners {
             let key = owner.value.trim().to_lowercase();
             if key.is_empty() || key == "*" {
-                self.error("palisade::bad-owner", owner.span, "owners must be named senders (`channel:id`)").help =
+                self.error(Code::BadOwner, owner.span, "owners must be named senders (`channel:id`)").help =
                     Some("an owner wildcard would make every sender an owner".into());
             } else {
                 owners.insert(key.into_boxed_str());
@@ -352,10 +346,10 @@ impl<'p> Compiler<'p> {
             let valid =
                 !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')) && !name.starts_with("group:");
             if !valid {
-                self.error("palisade::bad-tool-name", tool.span, format!("`{}` is not a tool name", tool.text)).help =
+                self.error(Code::BadToolName, tool.span, format!("`{}` is not a tool name", tool.text)).help =
                     Some("plugin tool names use letters, digits, `_`, `-`, `.` and `:`, no `*`".into());
             } else if builtins::TOOLS.contains(&&*name) {
-                self.warning("palisade::redundant", tool.span, format!("`{name}` is a built-in tool already"));
+                self.warning(Code::Redundant, tool.span, format!("`{name}` is a built-in tool already"));
             } else {
                 self.intern(&name);
             }
@@ -368,11 +362,11 @@ impl<'p> Compiler<'p> {
         for (i, group) in policy.groups.iter().enumerate() {
             let name = group.name.value.to_lowercase();
             if builtins::group(&name).is_some() {
-                self.error("palisade::redefined-group", group.name.span, format!("`group:{name}` is a built-in group")).help =
+                self.error(Code::RedefinedGroup, group.name.span, format!("`group:{name}` is a built-in group")).help =
                     Some("choose another name; built-in groups cannot be redefined".into());
             } else if let Some(first) = defined.get(&name).and_then(|&j| policy.groups.get(j)) {
                 let first = first.name.span;
-                self.error("palisade::duplicate-group", group.name.span, format!("group `{name}` is defined twice"))
+                self.error(Code::DuplicateGroup, group.name.span, format!("group `{name}` is defined twice"))
                     .related_spans
                     .push((first, "first defined here".into()));
             } else {
@@ -393,7 +387,7 @@ impl<'p> Compiler<'p> {
         }
         let Some(group) = self.policy.groups.get(index) else { return Vec::new() };
         if visiting.iter().any(|v| v == name) {
-            self.error("palisade::group-cycle", group.name.span, format!("group `{name}` includes itself through {}", visiting.join(" -> ")));
+            self.error(Code::GroupCycle, group.name.span, format!("group `{name}` includes itself through {}", visiting.join(" -> ")));
             return Vec::new();
         }
         visiting.push(name.to_string());
@@ -426,7 +420,7 @@ impl<'p> Compiler<'p> {
             let mut candidates: Vec<String> = builtins::GROUPS.iter().map(|(g, _)| (*g).to_string()).collect();
             candidates.extend(self.policy.groups.iter().map(|g| g.name.value.to_lowercase()));
             let hint = suggest(group, candidates.iter().map(String::as_str)).map(|s| format!("did you mean `group:{s}`?"));
-            let diagnostic = self.error("palisade::unknown-group", tool.span, format!("unknown group `{}`", tool.text));
+            let diagnostic = self.error(Code::UnknownGroup, tool.span, format!("unknown group `{}`", tool.text));
             diagnostic.label = Some("not a built-in or defined group".into());
             diagnostic.help = Some(hint.unwrap_or_else(|| format!("groups: {}", candidates.join(", "))));
             return;
@@ -434,7 +428,7 @@ impl<'p> Compiler<'p> {
         if text.contains('*') {
             let pattern = text.trim().to_string();
             if !self.tool_names.iter().any(|n| builtins::glob_match(&pattern, n)) {
-                self.warning("palisade::pattern-matches-nothing", tool.span, format!("`{pattern}` matches no known tool")).help =
+                self.warning(Code::PatternMatchesNothing, tool.span, format!("`{pattern}` matches no known tool")).help =
                     Some("it will still match plugin tools at run time".into());
             }
             out.push(Matcher::Glob(pattern.into()));
@@ -447,7 +441,7 @@ impl<'p> Compiler<'p> {
         }
         let names: Vec<&str> = self.tool_names.iter().map(|n| &**n).chain(builtins::ALIASES.iter().map(|(a, _)| *a)).collect();
         let hint = suggest(&name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));
-        let diagnostic = self.error("palisade::unknown-tool", tool.span, format!("unknown tool `{}`", tool.text));
+        let diagnostic = self.error(Code::UnknownTool, tool.span, format!("unknown tool `{}`", tool.text));
         diagnostic.label = Some("not a built-in or declared tool".into());
         diagnostic.help = Some(hint.unwrap_or_else(|| "declare plugin tools with `plugin_tools name, ...` at the top of the policy".into()));
     }
@@ -486,7 +480,7 @@ impl<'p> Compiler<'p> {
                 for tool in &allow.entries {
                     let name = builtins::normalize_tool(&tool.text);
                     if builtins::SUBAGENT_DENY.contains(&&*name) {
-                        self.warning("palisade::no-effect", tool.span, format!("sub-agents never get `{name}`; this entry has no effect"));
+                        self.warning(Code::NoEffect, tool.span, format!("sub-agents never get `{name}`; this entry has no effect"));
                     }
                 }
             }
@@ -496,7 +490,7 @@ impl<'p> Compiler<'p> {
     /// `label` names the block in messages; built only when there is one.
     fn check_block(&mut self, rules: &Rules, label: &dyn Fn() -> String) {
         if let (Some(allow), Some(also)) = (&rules.allow, &rules.also_allow) {
-            self.error("palisade::allow-and-also-allow", also.span, format!("`allow` and `also_allow` together in {}", label()))
+            self.error(Code::AllowAndAlsoAllow, also.span, format!("`allow` and `also_allow` together in {}", label()))
                 .related_spans
                 .push((allow.span, "`allow` here".into()));
             self.sink
@@ -506,23 +500,23 @@ impl<'p> Compiler<'p> {
                 .for_each(|d| d.help = Some("`allow` replaces the profile's list; `also_allow` adds to it. Keep one.".into()));
         }
         if let Some(allow) = rules.allow.as_ref().filter(|a| a.entries.is_empty()) {
-            self.error("palisade::empty-allow", allow.span, format!("empty allow list in {}", label())).help = Some(
+            self.error(Code::EmptyAllow, allow.span, format!("empty allow list in {}", label())).help = Some(
                 "OpenClaw reads `allow: []` as allow-all; Palisade refuses to guess. Remove the line to allow \
                  everything the other layers allow, or add `deny *` to allow nothing"
                     .into(),
             );
         }
         if let Some(also) = rules.also_allow.as_ref().filter(|a| a.entries.is_empty()) {
-            self.warning("palisade::no-effect", also.span, format!("empty also_allow list in {}", label()));
+            self.warning(Code::NoEffect, also.span, format!("empty also_allow list in {}", label()));
         }
         if let Some(deny) = rules.deny.as_ref().filter(|a| a.entries.is_empty()) {
-            self.warning("palisade::no-effect", deny.span, format!("empty deny list in {}", label()));
+            self.warning(Code::NoEffect, deny.span, format!("empty deny list in {}", label()));
         }
         if let (Some(allow), Some(deny)) = (&rules.allow, &rules.deny) {
             for tool in &allow.entries {
                 let name = builtins::normalize_tool(&tool.text);
                 if let Some(d) = deny.entries.iter().find(|d| builtins::normalize_tool(&d.text) == name) {
-                    self.warning("palisade::contradiction", tool.span, format!("`{name}` is both allowed and denied in {}; deny wins", label()))
+                    self.warning(Code::Contradiction, tool.span, format!("`{name}` is both allowed and denied in {}; deny wins", label()))
                         .related_spans
                         .push((d.span, "denied here".into()));
                 }
@@ -532,7 +526,7 @@ impl<'p> Compiler<'p> {
             let name = profile.value.to_lowercase();
             if builtins::profile(&name).is_none() {
                 let hint = suggest(&name, builtins::PROFILES.iter().map(|(p, _)| *p));
-                self.error("palisade::unknown-profile", profile.span, format!("unknown profile `{}`", profile.value)).help = Some(match hint {
+                self.error(Code::UnknownProfile, profile.span, format!("unknown profile `{}`", profile.value)).help = Some(match hint {
                     Some(h) => format!("did you mean `{h}`?"),
                     None => "profiles: minimal, coding, messaging, full".into(),
                 });
@@ -682,9 +676,9 @@ impl<'p> Compiler<'p> {
             if let (Some(first), true) = (also.first(), agent_entry.is_none() || agent_rules.is_some()) {
                 // Report once, at the scope that wrote it.
                 let span = first.span;
-                let already = self.sink.diagnostics.iter().any(|d| d.span == span && d.code == "palisade::no-effect");
+                let already = self.sink.diagnostics.iter().any(|d| d.span == span && d.code == Code::NoEffect);
                 if !already {
-                    self.warning("palisade::no-effect", span, "`also_allow` has no effect without a restricting profile").help = Some(
+                    self.warning(Code::NoEffect, span, "`also_allow` has no effect without a restricting profile").help = Some(
                         "`also_allow` adds tools to a profile such as `coding`; with no profile (or `full`) everything passes this layer".into(),
                     );
                 }
@@ -758,7 +752,7 @@ impl<'p> Compiler<'p> {
             agents.len().checked_mul(providers)?.checked_mul(senders)?.checked_mul(groups)?.checked_mul(FLAG_COMBINATIONS)?.checked_mul(words);
         let Some(total) = total.filter(|t| *t <= MAX_CONTEXT_WORDS) else {
             self.error(
-                "palisade::too-large",
+                Code::TooLarge,
                 Span::default(),
                 format!(
                     "{} agents x {providers} provider classes x {senders} sender classes x {groups} group classes is too many decision contexts",
@@ -853,7 +847,7 @@ impl<'p> Compiler<'p> {
                 }
                 if layer.allow.is_some() {
                     let span = self.span_of(layer);
-                    self.error("palisade::no-callable-tool", span, format!("this allow list leaves agent `{}` no callable tool", agent.id)).help =
+                    self.error(Code::NoCallableTool, span, format!("this allow list leaves agent `{}` no callable tool", agent.id)).help =
                         Some(format!("the {} allow list and the layers before it have no tool in common", layer.name));
                 }
                 break;

@@ -2,6 +2,7 @@
 //! built-in hardened defaults) and validation of every Docker knob.
 
 use crate::ast::{DockerSetting, SandboxMode, SandboxScope, SandboxSettings, Spanned, WorkspaceAccess};
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Sink};
 use crate::engine::{DockerConfig, SandboxConfig};
 use crate::source::SourceFile;
@@ -40,7 +41,7 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
         match knob.values.as_slice() {
             [v] => Some(v.value.as_str()),
             _ => {
-                sink.push(Diagnostic::error("palisade::bad-value", source, knob.key.span, format!("`{key}` takes exactly one value")));
+                sink.push(Diagnostic::error(Code::BadValue, source, knob.key.span, format!("`{key}` takes exactly one value")));
                 None
             }
         }
@@ -52,7 +53,7 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
             [v] if v.value == "false" => Some(false),
             _ => {
                 sink.push(
-                    Diagnostic::error("palisade::bad-value", source, at, format!("`{key}` takes `true` or `false`"))
+                    Diagnostic::error(Code::BadValue, source, at, format!("`{key}` takes `true` or `false`"))
                         .with_help(format!("write `{key}` alone for true")),
                 );
                 None
@@ -61,7 +62,7 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
     };
     let weakened = |sink: &mut Sink, what: &str| {
         sink.push(
-            Diagnostic::warning("palisade::weak-sandbox", source, at, format!("`{key} false` {what}"))
+            Diagnostic::warning(Code::WeakSandbox, source, at, format!("`{key} false` {what}"))
                 .with_help("the hardened default is on; turn it off only for a sandbox you trust"),
         );
     };
@@ -69,7 +70,7 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
         "image" => {
             if let Some(v) = one(sink) {
                 if v.is_empty() || v.chars().any(char::is_whitespace) {
-                    sink.push(Diagnostic::error("palisade::bad-value", source, at, "not a Docker image name"));
+                    sink.push(Diagnostic::error(Code::BadValue, source, at, "not a Docker image name"));
                 } else {
                     docker.image = v.to_string();
                 }
@@ -79,7 +80,7 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
             if let Some(v) = one(sink) {
                 if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
                     sink.push(
-                        Diagnostic::error("palisade::bad-value", source, at, "container prefix must be [A-Za-z0-9_.-]+")
+                        Diagnostic::error(Code::BadValue, source, at, "container prefix must be [A-Za-z0-9_.-]+")
                             .with_help("Docker container names allow letters, digits, `_`, `.` and `-`"),
                     );
                 } else {
@@ -93,7 +94,7 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
                 if lower == "host" || lower.starts_with("container:") {
                     sink.push(
                         Diagnostic::error(
-                            "palisade::refused-network",
+                            Code::RefusedNetwork,
                             source,
                             at,
                             format!("network `{v}` is refused: it shares a namespace with the host or another container"),
@@ -103,7 +104,7 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
                 } else {
                     if lower != "none" {
                         sink.push(
-                            Diagnostic::warning("palisade::weak-sandbox", source, at, format!("sandboxes on network `{v}` can reach the network"))
+                            Diagnostic::warning(Code::WeakSandbox, source, at, format!("sandboxes on network `{v}` can reach the network"))
                                 .with_help("the hardened default is `network none`"),
                         );
                     }
@@ -138,11 +139,11 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
         "cap_drop" => {
             let caps: Vec<String> = knob.values.iter().map(|v| v.value.to_ascii_uppercase()).collect();
             if caps.is_empty() {
-                sink.push(Diagnostic::error("palisade::bad-value", source, knob.key.span, "`cap_drop` needs a list"));
+                sink.push(Diagnostic::error(Code::BadValue, source, knob.key.span, "`cap_drop` needs a list"));
             } else {
                 if !caps.iter().any(|c| c == "ALL") {
                     sink.push(
-                        Diagnostic::warning("palisade::weak-sandbox", source, at, "`cap_drop` without `all` keeps Docker's default capabilities")
+                        Diagnostic::warning(Code::WeakSandbox, source, at, "`cap_drop` without `all` keeps Docker's default capabilities")
                             .with_help("write `cap_drop all`"),
                     );
                 }
@@ -154,7 +155,7 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
                 match parse_size(v) {
                     Some(bytes) if bytes >= 4 * 1024 * 1024 => docker.memory_bytes = bytes,
                     _ => sink.push(
-                        Diagnostic::error("palisade::bad-value", source, at, format!("`{v}` is not a memory size of 4m or more"))
+                        Diagnostic::error(Code::BadValue, source, at, format!("`{v}` is not a memory size of 4m or more"))
                             .with_help("write a number with a unit: 512m, 1g"),
                     ),
                 }
@@ -164,7 +165,7 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
             if let Some(v) = one(sink) {
                 match v.parse::<u64>() {
                     Ok(n) if (1..=1_000_000).contains(&n) => docker.pids = n,
-                    _ => sink.push(Diagnostic::error("palisade::bad-value", source, at, format!("`{v}` is not a pids limit (1 to 1000000)"))),
+                    _ => sink.push(Diagnostic::error(Code::BadValue, source, at, format!("`{v}` is not a pids limit (1 to 1000000)"))),
                 }
             }
         }
@@ -172,7 +173,7 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
             if let Some(v) = one(sink) {
                 match parse_cpus(v) {
                     Some(micro) if micro > 0 => docker.cpus_micro = micro,
-                    _ => sink.push(Diagnostic::error("palisade::bad-value", source, at, format!("`{v}` is not a CPU count (e.g. 0.5, 2)"))),
+                    _ => sink.push(Diagnostic::error(Code::BadValue, source, at, format!("`{v}` is not a CPU count (e.g. 0.5, 2)"))),
                 }
             }
         }
@@ -184,16 +185,16 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
                     v.split(':').map(|id| id.parse::<u32>().ok().filter(|_| id.bytes().all(|b| b.is_ascii_digit()))).collect();
                 match ids.as_slice() {
                     [Some(uid)] | [Some(uid), Some(_)] if *uid == 0 => sink.push(
-                        Diagnostic::error("palisade::root-user", source, at, format!("user `{v}` runs the sandbox as root"))
+                        Diagnostic::error(Code::RootUser, source, at, format!("user `{v}` runs the sandbox as root"))
                             .with_help("sandboxes run as a non-root user, e.g. \"1000:1000\""),
                     ),
                     [Some(_), Some(0)] => sink.push(
-                        Diagnostic::error("palisade::root-user", source, at, format!("user `{v}` runs the sandbox in the root group"))
+                        Diagnostic::error(Code::RootUser, source, at, format!("user `{v}` runs the sandbox in the root group"))
                             .with_help("give a non-root group too, e.g. \"1000:1000\""),
                     ),
                     [Some(_)] | [Some(_), Some(_)] => docker.user = v.to_string(),
                     _ => sink.push(
-                        Diagnostic::error("palisade::root-user", source, at, format!("user `{v}` is not a numeric `uid` or `uid:gid`"))
+                        Diagnostic::error(Code::RootUser, source, at, format!("user `{v}` is not a numeric `uid` or `uid:gid`"))
                             .with_help("a user name resolves inside the image, where it may be root; give numeric ids, e.g. \"1000:1000\""),
                     ),
                 }
@@ -204,13 +205,13 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
                 match check_bind(&value.value) {
                     Ok(()) => docker.binds.push(value.value.clone()),
                     Err(why) => sink.push(
-                        Diagnostic::error("palisade::refused-bind", source, value.span, format!("bind `{}` is refused: {why}", value.value))
+                        Diagnostic::error(Code::RefusedBind, source, value.span, format!("bind `{}` is refused: {why}", value.value))
                             .with_help("bind only project directories; system paths, docker.sock, ~/.ssh and ~/.aws are never mounted"),
                     ),
                 }
             }
         }
-        _ => sink.push(Diagnostic::error("palisade::unknown-setting", source, knob.key.span, format!("unknown docker setting `{key}`"))),
+        _ => sink.push(Diagnostic::error(Code::UnknownSetting, source, knob.key.span, format!("unknown docker setting `{key}`"))),
     }
 }
 

@@ -2,6 +2,7 @@
 //! mismatch is an error at the expectation, so `palisade check` fails.
 
 use crate::ast::Policy;
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Sink};
 use crate::engine::{Engine, ToolRequest};
 
@@ -12,7 +13,7 @@ pub(super) fn run(policy: &Policy, engine: &Engine, sink: &mut Sink) {
             if !engine.agent_ids().any(|a| a == agent) {
                 let known: Vec<&str> = engine.agent_ids().collect();
                 let hint = crate::diagnostic::suggest(&agent, known.iter().copied());
-                let mut d = Diagnostic::error("palisade::unknown-agent", &policy.source, e.agent.span, format!("unknown agent `{agent}`"));
+                let mut d = Diagnostic::error(Code::UnknownAgent, &policy.source, e.agent.span, format!("unknown agent `{agent}`"));
                 d.help = Some(match hint {
                     Some(h) => format!("did you mean `{h}`?"),
                     None => format!("agents: {}", known.join(", ")),
@@ -33,7 +34,7 @@ pub(super) fn run(policy: &Policy, engine: &Engine, sink: &mut Sink) {
             if explanation.allowed != e.allow {
                 let (want, got) = if e.allow { ("allow", "deny") } else { ("deny", "allow") };
                 let mut d = Diagnostic::error(
-                    "palisade::test-failed",
+                    Code::TestFailed,
                     &policy.source,
                     e.span,
                     format!("test `{}` failed: expected {want}, the policy says {got}", test.name.value),

@@ -35,7 +35,7 @@ impl<'a> ToolRequest<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 pub enum RequestError {
     #[error("unknown agent `{0}`")]
-    #[diagnostic(code(palisade::unknown_agent), help("the policy defines the agents that `palisade tools` lists"))]
+    #[diagnostic(code("palisade::unknown-agent"), help("the policy defines the agents that `palisade tools` lists"))]
     UnknownAgent(String),
 }
 

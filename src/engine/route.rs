@@ -68,7 +68,7 @@ pub struct Route<'e> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 pub enum RouteError {
     #[error("the inbound message has an empty `{0}`")]
-    #[diagnostic(code(palisade::bad_inbound), help("channel, chat_id and sender must be non-empty"))]
+    #[diagnostic(code("palisade::bad-inbound"), help("channel, chat_id and sender must be non-empty"))]
     Empty(&'static str),
 }
 

@@ -58,15 +58,15 @@ pub fn admits(secret: Option<&Secret>, presented: &str) -> bool {
 pub enum SecretError {
     #[error("refusing to start: auth mode `{mode}` needs a secret, but environment variable {var} is not set or empty")]
     #[diagnostic(
-        code(palisade::missing_secret),
+        code("palisade::missing-secret"),
         help("export {var}=<a long random secret>, or read it from a file with `auth token from file \"PATH\"`")
     )]
     MissingEnv { mode: &'static str, var: String },
     #[error("refusing to start: cannot read the gateway secret from {path}: {reason}")]
-    #[diagnostic(code(palisade::missing_secret))]
+    #[diagnostic(code("palisade::missing-secret"))]
     File { path: String, reason: String },
     #[error("refusing to start: the gateway secret in {what} is empty")]
-    #[diagnostic(code(palisade::missing_secret))]
+    #[diagnostic(code("palisade::missing-secret"))]
     Empty { what: String },
 }
 

@@ -47,16 +47,16 @@ pub enum GatewayError {
     #[diagnostic(transparent)]
     Secret(#[from] auth::SecretError),
     #[error("refusing to listen on {0} without authentication: a gateway beyond loopback must require a secret")]
-    #[diagnostic(code(palisade::exposed_gateway), help("set `auth token` in the gateway block, or listen on 127.0.0.1"))]
+    #[diagnostic(code("palisade::exposed-gateway"), help("set `auth token` in the gateway block, or listen on 127.0.0.1"))]
     Exposed(SocketAddr),
     #[error("cannot listen on {addr}: {reason}")]
-    #[diagnostic(code(palisade::listen))]
+    #[diagnostic(code("palisade::listen"))]
     Listen { addr: SocketAddr, reason: String },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Store(#[from] store::StoreError),
     #[error("server error: {0}")]
-    #[diagnostic(code(palisade::serve))]
+    #[diagnostic(code("palisade::serve"))]
     Serve(String),
 }
 

@@ -83,7 +83,7 @@ pub enum ReloadError {
     #[diagnostic(transparent)]
     Load(#[from] LoadError),
     #[error("the new policy changes gateway settings read at start (bind, port, auth, rate_limit, device_skew); restart the gateway to apply them")]
-    #[diagnostic(code(palisade::reload_gateway_changed), help("the running gateway keeps the policy it had"))]
+    #[diagnostic(code("palisade::reload-gateway-changed"), help("the running gateway keeps the policy it had"))]
     GatewayChanged,
 }
 

@@ -39,19 +39,19 @@ pub const WORKSPACE: &str = "/workspace";
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum SandboxError {
     #[error("cannot reach the Docker daemon: {0}")]
-    #[diagnostic(code(palisade::docker), help("start dockerd and check /var/run/docker.sock"))]
+    #[diagnostic(code("palisade::docker"), help("start dockerd and check /var/run/docker.sock"))]
     Connect(String),
     #[error("Docker refused: {0}")]
-    #[diagnostic(code(palisade::docker))]
+    #[diagnostic(code("palisade::docker"))]
     Docker(String),
     #[error("bind `{0}` is refused: it resolves into a protected path")]
-    #[diagnostic(code(palisade::refused_bind))]
+    #[diagnostic(code("palisade::refused-bind"))]
     RefusedBind(String),
     #[error("workspace error: {0}")]
-    #[diagnostic(code(palisade::workspace))]
+    #[diagnostic(code("palisade::workspace"))]
     Workspace(String),
     #[error("{0} live sandboxes already; wait for idle ones to be pruned (`palisade sandbox prune`)")]
-    #[diagnostic(code(palisade::sandbox_cap))]
+    #[diagnostic(code("palisade::sandbox-cap"))]
     Full(String),
 }
 

@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[error("state store: {message}")]
-#[diagnostic(code(palisade::store))]
+#[diagnostic(code("palisade::store"))]
 pub struct StoreError {
     message: String,
     /// Another connection holds the lock this one needed.

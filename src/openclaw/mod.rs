@@ -10,6 +10,7 @@ use json::{Key, Node, Value};
 
 use crate::ast::*;
 use crate::builtins;
+use crate::diagnostic::Code;
 use crate::diagnostic::{suggest, Diagnostic, PolicyError, Sink};
 use crate::source::{SourceFile, Span};
 
@@ -18,7 +19,7 @@ pub fn lower(source: Arc<SourceFile>) -> Result<(Policy, Vec<Diagnostic>), Polic
     let root = match json::parse(&source.text) {
         Ok(root) => root,
         Err(e) => {
-            let d = Diagnostic::error("palisade::json", &source, e.span, e.message).with_label("here");
+            let d = Diagnostic::error(Code::Json, &source, e.span, e.message).with_label("here");
             return Err(PolicyError { diagnostics: vec![d] });
         }
     };
@@ -45,16 +46,14 @@ const CHANNEL_KEYS: &[&str] = &["dmPolicy", "allowFrom", "groupPolicy", "groupAl
 
 impl Lowerer {
     fn error(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
-        self.sink.push(Diagnostic::error("palisade::json", &self.source, span, message));
+        self.sink.push(Diagnostic::error(Code::Json, &self.source, span, message));
         let last = self.sink.diagnostics.len() - 1;
         #[allow(clippy::indexing_slicing)] // just pushed
         &mut self.sink.diagnostics[last]
     }
 
     fn ignored(&mut self, key: &Key, path: &str, why: &str) {
-        self.sink.push(
-            Diagnostic::warning("palisade::ignored-key", &self.source, key.span, format!("`{path}` ignored: {why}")).with_label("not imported"),
-        );
+        self.sink.push(Diagnostic::warning(Code::IgnoredKey, &self.source, key.span, format!("`{path}` ignored: {why}")).with_label("not imported"));
     }
 
     /// An unknown key inside an object whose every key decides something
@@ -64,7 +63,7 @@ impl Lowerer {
     fn unknown(&mut self, key: &Key, path: &str, known: &[&str]) {
         let hint = suggest(&key.name, known.iter().copied());
         let mut d = Diagnostic::error(
-            "palisade::unknown-key",
+            Code::UnknownKey,
             &self.source,
             key.span,
             format!("unknown key `{path}` in a security setting: Palisade does not guess what it means"),
@@ -168,7 +167,7 @@ impl Lowerer {
             defaults.mode = Some(Spanned::new(SandboxMode::Off, Span::default()));
             self.sink.push(
                 Diagnostic::warning(
-                    "palisade::sandbox-off",
+                    Code::SandboxOff,
                     &self.source,
                     root.span.start_only(),
                     "no `agents.defaults.sandbox.mode`: OpenClaw's default is `off`, so no agent is sandboxed",
@@ -360,7 +359,7 @@ impl Lowerer {
         }
         self.sink.push(
             Diagnostic::warning(
-                "palisade::plugin-tool",
+                Code::PluginTool,
                 &self.source,
                 name.span,
                 format!("`{normalized}` is not a built-in tool; imported as a plugin tool"),
@@ -635,7 +634,7 @@ impl Lowerer {
                             "token" | "password" => {
                                 self.sink.push(
                                     Diagnostic::warning(
-                                        "palisade::literal-secret",
+                                        Code::LiteralSecret,
                                         &self.source,
                                         k.span,
                                         format!("`{ap}` holds a literal secret; it is not imported"),

@@ -2,6 +2,7 @@
 //! per nested block, and it runs here without its own stack probe (that probe
 //! cost a fifth of parse time), so depth is bounded before pest sees the text.
 
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, PolicyError};
 use crate::source::{SourceFile, Span};
 
@@ -20,7 +21,7 @@ fn check_text(source: &SourceFile) -> Result<(), Box<Diagnostic>> {
     let text = source.text.as_bytes();
     if text.len() > MAX_POLICY_BYTES {
         let message = format!("policy of {} bytes is over the {MAX_POLICY_BYTES}-byte limit", text.len());
-        return Err(Box::new(Diagnostic::error("palisade::too-large", source, Span::new(0, 0), message)));
+        return Err(Box::new(Diagnostic::error(Code::TooLarge, source, Span::new(0, 0), message)));
     }
     let mut depth = 0usize;
     let mut at = 0usize;
@@ -37,7 +38,7 @@ fn check_text(source: &SourceFile) -> Result<(), Box<Diagnostic>> {
                 depth += 1;
                 if depth > MAX_NESTING {
                     let message = format!("blocks nested deeper than {MAX_NESTING} levels");
-                    let diagnostic = Diagnostic::error("palisade::too-deep", source, Span::new(at, at + 1), message);
+                    let diagnostic = Diagnostic::error(Code::TooDeep, source, Span::new(at, at + 1), message);
                     return Err(Box::new(diagnostic.with_label("this one is too deep")));
                 }
                 at += 1;

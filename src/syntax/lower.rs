@@ -7,6 +7,7 @@ use pest::iterators::{Pair, Pairs};
 
 use super::ast::*;
 use super::Rule;
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Sink};
 use crate::source::{SourceFile, Span};
 
@@ -32,7 +33,7 @@ fn span(pair: &Pair<'_, Rule>) -> Span {
 }
 
 impl Lowerer<'_> {
-    fn error(&mut self, code: &'static str, span: Span, message: impl Into<String>) -> &mut Diagnostic {
+    fn error(&mut self, code: Code, span: Span, message: impl Into<String>) -> &mut Diagnostic {
         self.sink.push(Diagnostic::error(code, &self.source, span, message));
         #[allow(clippy::unwrap_used)] // just pushed
         self.sink.diagnostics.last_mut().unwrap()
@@ -66,9 +67,7 @@ impl Lowerer<'_> {
                     let rules = self.tools_block(pair);
                     if let Some(first) = &policy.tools {
                         let first = first.span;
-                        self.error("palisade::duplicate", rules.span, "a second global `tools` block")
-                            .related_spans
-                            .push((first, "first one here".into()));
+                        self.error(Code::Duplicate, rules.span, "a second global `tools` block").related_spans.push((first, "first one here".into()));
                     } else {
                         policy.tools = Some(rules);
                     }
@@ -79,9 +78,7 @@ impl Lowerer<'_> {
                     let settings = body.map(|b| self.sandbox_body(b, whole)).unwrap_or_default();
                     if let Some(first) = &policy.sandbox_defaults {
                         let first = first.span;
-                        self.error("palisade::duplicate", whole, "a second `sandbox defaults` block")
-                            .related_spans
-                            .push((first, "first one here".into()));
+                        self.error(Code::Duplicate, whole, "a second `sandbox defaults` block").related_spans.push((first, "first one here".into()));
                     } else {
                         policy.sandbox_defaults = Some(settings);
                     }
@@ -98,7 +95,7 @@ impl Lowerer<'_> {
                     let channel = self.channel(pair);
                     if let Some(first) = policy.channels.iter().find(|c| c.name.value.eq_ignore_ascii_case(&channel.name.value)) {
                         let first = first.name.span;
-                        self.error("palisade::duplicate", channel.name.span, format!("channel `{}` is defined twice", channel.name.value))
+                        self.error(Code::Duplicate, channel.name.span, format!("channel `{}` is defined twice", channel.name.value))
                             .related_spans
                             .push((first, "first one here".into()));
                     } else {
@@ -109,9 +106,7 @@ impl Lowerer<'_> {
                     let sessions = self.sessions(pair);
                     if let Some(first) = &policy.sessions {
                         let first = first.span;
-                        self.error("palisade::duplicate", sessions.span, "a second `sessions` block")
-                            .related_spans
-                            .push((first, "first one here".into()));
+                        self.error(Code::Duplicate, sessions.span, "a second `sessions` block").related_spans.push((first, "first one here".into()));
                     } else {
                         policy.sessions = Some(sessions);
                     }
@@ -120,9 +115,7 @@ impl Lowerer<'_> {
                     let gateway = self.gateway(pair);
                     if let Some(first) = &policy.gateway {
                         let first = first.span;
-                        self.error("palisade::duplicate", gateway.span, "a second `gateway` block")
-                            .related_spans
-                            .push((first, "first one here".into()));
+                        self.error(Code::Duplicate, gateway.span, "a second `gateway` block").related_spans.push((first, "first one here".into()));
                     } else {
                         policy.gateway = Some(gateway);
                     }
@@ -156,7 +149,7 @@ impl Lowerer<'_> {
                 Some('\\') => out.push('\\'),
                 other => {
                     let shown = other.map(String::from).unwrap_or_default();
-                    self.error("palisade::syntax", whole, format!("unknown escape `\\{shown}` in string")).help =
+                    self.error(Code::Syntax, whole, format!("unknown escape `\\{shown}` in string")).help =
                         Some("strings support \\\", \\\\, \\n and \\t".into());
                 }
             }
@@ -227,7 +220,7 @@ impl Lowerer<'_> {
                     RulesKind::Provider => "a provider block may hold `profile`, `allow`, `also_allow` and `deny`",
                     RulesKind::Scope => "",
                 };
-                self.error("palisade::misplaced", stmt_span, format!("`{keyword}` is not allowed in {where_}")).help = Some(help.to_string());
+                self.error(Code::Misplaced, stmt_span, format!("`{keyword}` is not allowed in {where_}")).help = Some(help.to_string());
                 continue;
             }
             let mut inner = stmt.into_inner().filter(|p| !is_keyword(p.as_rule()));
@@ -262,7 +255,7 @@ impl Lowerer<'_> {
                     let list = if rule == Rule::provider_rules { &mut rules.providers } else { &mut rules.senders };
                     if let Some(first) = list.iter().find(|k| k.key.value.eq_ignore_ascii_case(&key.value)) {
                         let first = first.key.span;
-                        self.error("palisade::duplicate", key.span, format!("`{}` has a block already in this scope", key.value))
+                        self.error(Code::Duplicate, key.span, format!("`{}` has a block already in this scope", key.value))
                             .related_spans
                             .push((first, "first one here".into()));
                         continue;
@@ -276,7 +269,7 @@ impl Lowerer<'_> {
                     let slot = if rule == Rule::sandbox_rules { &mut rules.sandbox } else { &mut rules.subagents };
                     if let Some(first) = slot {
                         let first = first.span;
-                        self.error("palisade::duplicate", stmt_span, format!("a second `{keyword}` block in this scope"))
+                        self.error(Code::Duplicate, stmt_span, format!("a second `{keyword}` block in this scope"))
                             .related_spans
                             .push((first, "first one here".into()));
                         continue;
@@ -292,7 +285,7 @@ impl Lowerer<'_> {
     fn set_once<T>(&mut self, slot: &mut Option<Spanned<T>>, value: Spanned<T>, at: Span, what: &str) {
         if let Some(first) = slot {
             let first = first.span;
-            self.error("palisade::duplicate", at, format!("`{what}` is given twice")).related_spans.push((first, "first given here".into()));
+            self.error(Code::Duplicate, at, format!("`{what}` is given twice")).related_spans.push((first, "first given here".into()));
         } else {
             *slot = Some(value);
         }
@@ -321,7 +314,7 @@ impl Lowerer<'_> {
                         "agent" => SandboxScope::Agent,
                         "shared" => SandboxScope::Shared,
                         other => {
-                            self.error("palisade::bad-value", span(&v), format!("unknown sandbox scope `{other}`")).help =
+                            self.error(Code::BadValue, span(&v), format!("unknown sandbox scope `{other}`")).help =
                                 Some("scope is one of: session, agent, shared".into());
                             continue;
                         }
@@ -335,7 +328,7 @@ impl Lowerer<'_> {
                         "ro" => WorkspaceAccess::ReadOnly,
                         "rw" => WorkspaceAccess::ReadWrite,
                         other => {
-                            self.error("palisade::bad-value", span(&v), format!("unknown workspace access `{other}`")).help =
+                            self.error(Code::BadValue, span(&v), format!("unknown workspace access `{other}`")).help =
                                 Some("workspace is one of: none, ro, rw".into());
                             continue;
                         }
@@ -354,7 +347,7 @@ impl Lowerer<'_> {
                         }
                         if let Some(first) = settings.docker.iter().find(|d| d.key.value == key.value && key.value != "bind") {
                             let first = first.key.span;
-                            self.error("palisade::duplicate", key.span, format!("`{}` is given twice", key.value))
+                            self.error(Code::Duplicate, key.span, format!("`{}` is given twice", key.value))
                                 .related_spans
                                 .push((first, "first given here".into()));
                             continue;
@@ -378,9 +371,7 @@ impl Lowerer<'_> {
                 Rule::string => agent.name = Some(self.string(part)),
                 Rule::default_flag => {
                     if let Some(first) = agent.default {
-                        self.error("palisade::duplicate", span(&part), "`default` is given twice")
-                            .related_spans
-                            .push((first, "first given here".into()));
+                        self.error(Code::Duplicate, span(&part), "`default` is given twice").related_spans.push((first, "first given here".into()));
                     }
                     agent.default = Some(span(&part));
                 }
@@ -390,9 +381,7 @@ impl Lowerer<'_> {
                     let settings = self.sandbox_body(body, at);
                     if let Some(first) = &agent.sandbox {
                         let first = first.span;
-                        self.error("palisade::duplicate", at, "a second `sandbox` in this agent")
-                            .related_spans
-                            .push((first, "first one here".into()));
+                        self.error(Code::Duplicate, at, "a second `sandbox` in this agent").related_spans.push((first, "first one here".into()));
                     } else {
                         agent.sandbox = Some(settings);
                     }
@@ -401,7 +390,7 @@ impl Lowerer<'_> {
                     let rules = self.tools_block(part);
                     if let Some(first) = &agent.tools {
                         let first = first.span;
-                        self.error("palisade::duplicate", rules.span, "a second `tools` block in this agent")
+                        self.error(Code::Duplicate, rules.span, "a second `tools` block in this agent")
                             .related_spans
                             .push((first, "first one here".into()));
                     } else {
@@ -419,7 +408,7 @@ impl Lowerer<'_> {
         match T::from_name(pair.as_str()) {
             Some(v) => Some(Spanned::new(v, span(pair))),
             None => {
-                self.error("palisade::bad-value", span(pair), format!("unknown {what} `{}`", pair.as_str())).help =
+                self.error(Code::BadValue, span(pair), format!("unknown {what} `{}`", pair.as_str())).help =
                     Some(format!("{what} is one of: {}", T::choices()));
                 None
             }
@@ -473,7 +462,7 @@ impl Lowerer<'_> {
                                 if let Some(entry) = self.group_entry(part) {
                                     if let Some(first) = channel.groups.iter().find(|g| g.id.value == entry.id.value) {
                                         let first = first.id.span;
-                                        self.error("palisade::duplicate", entry.id.span, format!("group `{}` is listed twice", entry.id.value))
+                                        self.error(Code::Duplicate, entry.id.span, format!("group `{}` is listed twice", entry.id.value))
                                             .related_spans
                                             .push((first, "first listed here".into()));
                                     } else {
@@ -527,7 +516,7 @@ impl Lowerer<'_> {
                     let Some(body) = part.into_inner().find(|p| p.as_rule() == Rule::rules_body) else { continue };
                     let rules = self.rules_body(body, RulesKind::Group, at);
                     if entry.tools.is_some() {
-                        self.error("palisade::duplicate", at, "a second `tools` block for this group");
+                        self.error(Code::Duplicate, at, "a second `tools` block for this group");
                     } else {
                         entry.tools = Some(rules);
                     }
@@ -612,7 +601,7 @@ impl Lowerer<'_> {
                         (ChatKind::Direct, value(self, first))
                     };
                     if binding.peer.is_some() {
-                        self.error("palisade::duplicate", at, "`peer` is given twice");
+                        self.error(Code::Duplicate, at, "`peer` is given twice");
                     } else {
                         binding.peer = Some((kind, id));
                     }
@@ -663,7 +652,7 @@ impl Lowerer<'_> {
                         Some(if rule == Rule::env_source { SecretSource::Env(value) } else { SecretSource::File(value) })
                     });
                     if gateway.auth.is_some() {
-                        self.error("palisade::duplicate", at, "`auth` is given twice");
+                        self.error(Code::Duplicate, at, "`auth` is given twice");
                     } else {
                         gateway.auth = Some(AuthSettings { mode, source, span: at });
                     }
@@ -691,7 +680,7 @@ impl Lowerer<'_> {
                     let (Some(attempts), Some(window)) = (values.next(), values.next()) else { continue };
                     let lockout = values.next();
                     if gateway.rate_limit.is_some() {
-                        self.error("palisade::duplicate", at, "`rate_limit` is given twice");
+                        self.error(Code::Duplicate, at, "`rate_limit` is given twice");
                     } else {
                         gateway.rate_limit = Some(RateLimitSettings { attempts, window, lockout, span: at });
                     }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use pest::Parser as _;
 
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, PolicyError, Sink};
 use crate::source::{SourceFile, Span};
 
@@ -52,7 +53,7 @@ fn syntax_error(source: &SourceFile, error: &pest::error::Error<Rule>) -> Diagno
         }
         ErrorVariant::CustomError { message } => message.clone(),
     };
-    Diagnostic::error("palisade::syntax", source, span, message).with_label("here")
+    Diagnostic::error(Code::Syntax, source, span, message).with_label("here")
 }
 
 fn found_token(text: &str, at: usize) -> &str {

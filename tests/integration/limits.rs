@@ -12,7 +12,7 @@ fn nested(depth: usize) -> String {
 fn codes(result: Result<Policy, palisade::PolicyError>) -> Vec<&'static str> {
     match result {
         Ok(_) => Vec::new(),
-        Err(e) => e.errors().map(|d| d.code).collect(),
+        Err(e) => e.errors().map(|d| d.code.as_str()).collect(),
     }
 }
 

@@ -12,6 +12,7 @@ mod openclaw;
 mod peers;
 mod properties;
 mod reference;
+mod tidy;
 
 use std::path::{Path, PathBuf};
 

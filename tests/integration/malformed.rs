@@ -68,7 +68,7 @@ fn malformed_policies() {
 fn several_errors_come_out_at_once() {
     let text = "agent a { tools { deny exce } }\nagent b { tools { allow [] } }\ntools { profile nope }\n";
     let error = palisade::Policy::from_dsl("multi.pal", text).unwrap_err();
-    let codes: Vec<&str> = error.errors().map(|d| d.code).collect();
+    let codes: Vec<&str> = error.errors().map(|d| d.code.as_str()).collect();
     assert!(codes.contains(&"palisade::unknown-tool"), "{codes:?}");
     assert!(codes.contains(&"palisade::empty-allow"), "{codes:?}");
     assert!(codes.contains(&"palisade::unknown-profile"), "{codes:?}");

@@ -1,0 +1,68 @@
+//! Tidy checks over the source tree (as rust-analyzer's `tidy` tests do):
+//! rules about the code itself that a compiler would not enforce.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use palisade::diagnostic::Code;
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// `palisade::<code>` literals in `text`, written as a derive's `code("...")` or as a plain string.
+fn code_literals(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("\"palisade::") {
+        let tail = &rest[at + 1..];
+        let end = tail.find('"').unwrap_or(tail.len());
+        out.push(tail[..end].to_string());
+        rest = &tail[end..];
+    }
+    out
+}
+
+/// Codes are a public contract (`check --format json`): one enum, one
+/// spelling per concept, and no code spelled anywhere but there.
+#[test]
+fn every_code_has_one_spelling_and_one_home() {
+    check_codes(Code::ALL.iter().map(|c| c.as_str()));
+    let mut files = Vec::new();
+    rust_files(&crate::root().join("src"), &mut files);
+    let known: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let is_table = file.ends_with("src/diagnostic.rs");
+        for literal in code_literals(&text) {
+            let derive = text.contains(&format!("code(\"{literal}\")"));
+            assert!(is_table || derive, "{}: `{literal}` is spelled out; use `Code::...`", file.display());
+            assert!(known.contains(&literal.as_str()), "{}: `{literal}` is not in `Code`", file.display());
+        }
+    }
+}
+
+/// Fails when two codes differ only in `-`/`_` or case, or one breaks the style.
+fn check_codes<'a>(codes: impl Iterator<Item = &'a str>) {
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for code in codes {
+        let name = code.strip_prefix("palisade::").unwrap_or_else(|| panic!("`{code}` lacks the `palisade::` prefix"));
+        assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "`{code}`: codes are lowercase words joined by `-`");
+        if let Some(first) = seen.insert(name.replace(['-', '_'], "").to_lowercase(), code) {
+            panic!("`{first}` and `{code}` spell one code two ways");
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "spell one code two ways")]
+fn the_code_check_catches_a_second_spelling() {
+    check_codes(["palisade::unknown-agent", "palisade::unknown-tool", "palisade::unknownagent"].into_iter());
+}
