@@ -29,6 +29,7 @@ pub mod openclaw;
 pub mod print;
 #[cfg(feature = "seams")]
 pub mod seams;
+pub mod settings;
 pub mod source;
 pub mod syntax;
 pub mod wire;

@@ -168,7 +168,7 @@ enum SandboxCommand {
 
 #[cfg(feature = "gateway")]
 fn duration(text: &str) -> Result<std::time::Duration, String> {
-    palisade::engine::gateway::parse_duration(text).ok_or_else(|| format!("`{text}` is not a duration (30s, 5m, 1h, 1d)"))
+    palisade::settings::parse_duration(text).ok_or_else(|| format!("`{text}` is not a duration (30s, 5m, 1h, 1d)"))
 }
 
 /// The bundled example, so that `palisade demo` works with no files at all.
@@ -342,7 +342,7 @@ fn sandbox_explain(policy: &Policy, agent: &str, session: Option<&str>, state_di
         return ExitCode::from(2);
     };
     let agent = agent.trim().to_lowercase();
-    let session = session.map_or_else(|| format!("agent:{agent}:main"), str::to_string);
+    let session = session.map_or_else(|| palisade::engine::main_session_key(&agent), str::to_string);
     let request = palisade::ToolRequest { session: Some(&session), ..palisade::ToolRequest::new(&agent, "") };
     let sandboxed = engine.context(&request).map(|c| c.sandboxed()).unwrap_or(true);
     outln!("agent {agent}, session {session}: sandbox mode {:?}, {}", config.mode, if sandboxed { "runs sandboxed" } else { "runs on the host" });

@@ -5,7 +5,8 @@ use std::net::IpAddr;
 
 use crate::ast::{AuthMode, SecretSource};
 use crate::diagnostic::Code;
-use crate::engine::gateway::{parse_duration, Bind, GatewayAuth, GatewayConfig, SecretRef, DEFAULT_PASSWORD_ENV, DEFAULT_TOKEN_ENV};
+use crate::engine::gateway::{Bind, GatewayAuth, GatewayConfig, SecretRef, DEFAULT_PASSWORD_ENV, DEFAULT_TOKEN_ENV};
+use crate::settings::parse_duration;
 
 /// The claim-1 model's injected bug (feature `seams`); always false otherwise.
 pub(crate) fn seam_skips_bind_check() -> bool {

@@ -11,8 +11,6 @@ mod tests_run;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-pub use sandbox::{check_bind, lexical_normalize, parse_size, REFUSED_BIND_PARTS, REFUSED_BIND_PREFIXES};
-
 use crate::ast::{Keyed, Policy, Rules, SandboxMode, ToolList, ToolRef, WorkspaceAccess};
 use crate::builtins;
 use crate::diagnostic::{suggest, Diagnostic, PolicyError, Sink};

@@ -5,12 +5,8 @@ use crate::ast::{DockerSetting, SandboxMode, SandboxScope, SandboxSettings, Span
 use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Sink};
 use crate::engine::{DockerConfig, SandboxConfig};
+use crate::settings::{check_bind, parse_cpus, parse_size};
 use crate::source::SourceFile;
-
-/// Host paths no sandbox may mount (checked lexically here; the gateway
-/// checks again after resolving symlinks).
-pub const REFUSED_BIND_PREFIXES: &[&str] = &["/etc", "/proc", "/sys", "/dev", "/root", "/boot", "/run", "/var/run"];
-pub const REFUSED_BIND_PARTS: &[&str] = &["docker.sock", ".ssh", ".aws"];
 
 pub(crate) fn resolve(agent: Option<&SandboxSettings>, defaults: Option<&SandboxSettings>, source: &SourceFile, sink: &mut Sink) -> SandboxConfig {
     let pick = |f: fn(&SandboxSettings) -> Option<&Spanned<_>>| agent.and_then(f).or_else(|| defaults.and_then(f));
@@ -212,102 +208,5 @@ fn apply(docker: &mut DockerConfig, knob: &DockerSetting, source: &SourceFile, s
             }
         }
         _ => sink.push(Diagnostic::error(Code::UnknownSetting, source, knob.key.span, format!("unknown docker setting `{key}`"))),
-    }
-}
-
-/// `host:container[:ro|rw]`, host absolute and outside the refused paths.
-pub fn check_bind(bind: &str) -> Result<(), String> {
-    let mut parts = bind.split(':');
-    let host = parts.next().unwrap_or("");
-    let container = parts.next().unwrap_or("");
-    let mode = parts.next();
-    if parts.next().is_some() || container.is_empty() {
-        return Err("expected host:container[:ro|rw]".into());
-    }
-    if !matches!(mode, None | Some("ro") | Some("rw")) {
-        return Err("the mode must be `ro` or `rw`".into());
-    }
-    if !host.starts_with('/') || !container.starts_with('/') {
-        return Err("both paths must be absolute".into());
-    }
-    let host = lexical_normalize(host);
-    if host == "/" {
-        return Err("it mounts the whole host filesystem".into());
-    }
-    if let Some(prefix) = REFUSED_BIND_PREFIXES.iter().find(|p| host == **p || host.starts_with(&format!("{p}/"))) {
-        return Err(format!("{prefix} is a system path"));
-    }
-    if let Some(part) = host.split('/').find(|part| REFUSED_BIND_PARTS.contains(part)) {
-        return Err(format!("it exposes `{part}`"));
-    }
-    Ok(())
-}
-
-/// Resolves `.` and `..` without touching the filesystem.
-pub fn lexical_normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
-}
-
-pub fn parse_size(v: &str) -> Option<u64> {
-    let v = v.trim().to_ascii_lowercase();
-    let v = v.strip_suffix('b').unwrap_or(&v);
-    let (digits, unit) = match v.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, _)) => (v.get(..i)?, v.get(i..)?),
-        None => (v, ""),
-    };
-    let n: u64 = digits.parse().ok()?;
-    let multiplier: u64 = match unit {
-        "" => 1,
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
-        _ => return None,
-    };
-    n.checked_mul(multiplier)
-}
-
-fn parse_cpus(v: &str) -> Option<u64> {
-    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
-    if whole.is_empty() && frac.is_empty() || frac.len() > 6 || !frac.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
-    let frac_micro: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse().ok()? };
-    whole.checked_mul(1_000_000)?.checked_add(frac_micro).filter(|n| *n <= 1024 * 1_000_000)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn binds() {
-        assert!(check_bind("/home/me/project:/work:ro").is_ok());
-        assert!(check_bind("/etc:/etc").is_err());
-        assert!(check_bind("/home/me/../../etc/passwd:/x").is_err());
-        assert!(check_bind("/var/run/docker.sock:/var/run/docker.sock").is_err());
-        assert!(check_bind("/home/me/.ssh:/k").is_err());
-        assert!(check_bind("/:/host").is_err());
-        assert!(check_bind("relative:/x").is_err());
-        assert!(check_bind("/a:/b:rx").is_err());
-    }
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("1g"), Some(1 << 30));
-        assert_eq!(parse_size("512m"), Some(512 << 20));
-        assert_eq!(parse_size("12x"), None);
-        assert_eq!(parse_cpus("1.5"), Some(1_500_000));
-        assert_eq!(parse_cpus("."), None);
     }
 }

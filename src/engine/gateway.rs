@@ -103,20 +103,3 @@ impl Default for GatewayConfig {
         }
     }
 }
-
-/// `30s`, `5m`, `2h`, `1d`, `250ms`.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (digits, unit) = (text.get(..split)?, text.get(split..)?);
-    let n: u64 = digits.parse().ok()?;
-    let millis = match unit {
-        "ms" => n,
-        "s" => n.checked_mul(1_000)?,
-        "m" => n.checked_mul(60_000)?,
-        "h" => n.checked_mul(3_600_000)?,
-        "d" => n.checked_mul(86_400_000)?,
-        _ => return None,
-    };
-    Some(Duration::from_millis(millis))
-}

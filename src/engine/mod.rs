@@ -21,7 +21,7 @@ use crate::source::Location;
 pub use explain::{Explanation, LayerTrace, Outcome};
 pub use ingress::{Inbound, IngressDecision, IngressOutcome};
 pub use request::{RequestError, ToolRequest};
-pub use route::{subagent_session_key, MatchedBy, Route, RouteError, Tier};
+pub use route::{main_session_key, subagent_session_key, MatchedBy, Route, RouteError, Tier};
 
 pub(crate) type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 pub(crate) type Set<K> = HashSet<K, foldhash::fast::FixedState>;

@@ -202,7 +202,7 @@ pub fn subagent_session_key(agent: &str, n: &str) -> String {
 }
 
 /// `agent:<id>:main`, escaped like every key.
-pub(crate) fn main_session_key(agent: &str) -> String {
+pub fn main_session_key(agent: &str) -> String {
     let mut key = String::from("agent:");
     push_component(&mut key, agent);
     key.push_str(":main");

@@ -313,7 +313,7 @@ pub fn parse_bodies(body: &str) -> Vec<Result<(), String>> {
         parse::<sessions::OpenSession>(body).map(drop),
         parse::<sessions::Spawn>(body).map(drop),
         parse::<CredentialMint>(body).map(|r| {
-            let _ = r.ttl.as_deref().map(crate::engine::gateway::parse_duration);
+            let _ = r.ttl.as_deref().map(crate::settings::parse_duration);
         }),
         parse::<CredentialRevoke>(body).map(drop),
         parse::<DeviceRevoke>(body).map(drop),
@@ -623,7 +623,7 @@ async fn credential_mint(State(state): State<Arc<AppState>>, JsonBody(body): Jso
     if let Some(unknown) = agents.iter().find(|a| *a != "*" && engine.sandbox(a).is_none()) {
         return error(StatusCode::BAD_REQUEST, "unknown_agent", format!("unknown agent `{unknown}`"));
     }
-    let ttl = match body.ttl.as_deref().map(crate::engine::gateway::parse_duration) {
+    let ttl = match body.ttl.as_deref().map(crate::settings::parse_duration) {
         None => CREDENTIAL_DEFAULT_TTL,
         Some(Some(ttl)) if ttl > Duration::ZERO && ttl <= CREDENTIAL_MAX_TTL => ttl,
         Some(_) => return error(StatusCode::BAD_REQUEST, "bad_request", "`ttl` must be a duration (30s, 5m, 1h, 1d) of at most 365d"),

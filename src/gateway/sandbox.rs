@@ -190,21 +190,15 @@ pub fn agent_workspace(state_dir: &Path, agent: &str) -> PathBuf {
     state_dir.join("workspaces").join(agent)
 }
 
-/// Host paths a bind may never come from, checked after resolving symlinks.
-const REFUSED_PREFIXES: &[&str] = &["/etc", "/proc", "/sys", "/dev", "/root", "/boot", "/run", "/var/run"];
-const REFUSED_PARTS: &[&str] = &["docker.sock", ".ssh", ".aws"];
-
-/// Re-checks a configured bind on the host, after resolving symlinks.
+/// Re-checks a configured bind on the host: the same rules as `check`
+/// (`settings::refused_host_path`), on the path the host resolves it to.
 pub fn check_bind(bind: &str) -> Result<String, SandboxError> {
     let mut parts = bind.splitn(3, ':');
     let host = parts.next().unwrap_or("");
     let rest: Vec<&str> = parts.collect();
     let resolved = std::fs::canonicalize(host).map_err(|e| SandboxError::Workspace(format!("bind source {host}: {e}")))?;
     let text = resolved.to_string_lossy().to_string();
-    let refused = text == "/"
-        || REFUSED_PREFIXES.iter().any(|p| text == *p || text.starts_with(&format!("{p}/")))
-        || resolved.components().any(|c| REFUSED_PARTS.contains(&c.as_os_str().to_string_lossy().as_ref()));
-    if refused {
+    if crate::settings::refused_host_path(&text).is_some() {
         return Err(SandboxError::RefusedBind(bind.to_string()));
     }
     Ok(std::iter::once(text).chain(rest.iter().map(|s| (*s).to_string())).collect::<Vec<_>>().join(":"))
