@@ -32,6 +32,7 @@ pub mod seams;
 pub mod settings;
 pub mod source;
 pub mod syntax;
+pub mod vocab;
 pub mod wire;
 
 use std::path::Path;

@@ -1,8 +1,8 @@
 //! The JSON requests and decisions of `palisade decide` and the gateway's
 //! `/v1/decide`: one wire format for both.
 
-use crate::ast::ChatKind;
 use crate::engine::Inbound;
+use crate::vocab::ChatKind;
 use crate::{Engine, ToolRequest};
 use serde::Deserialize;
 

@@ -8,14 +8,6 @@ use crate::diagnostic::Code;
 use crate::engine::gateway::{Bind, GatewayAuth, GatewayConfig, SecretRef, DEFAULT_PASSWORD_ENV, DEFAULT_TOKEN_ENV};
 use crate::settings::parse_duration;
 
-/// The claim-1 model's injected bug (feature `seams`); always false otherwise.
-pub(crate) fn seam_skips_bind_check() -> bool {
-    #[cfg(feature = "seams")]
-    return crate::seams::active(crate::seams::Bug::NoBindCheck);
-    #[cfg(not(feature = "seams"))]
-    false
-}
-
 impl super::Compiler<'_> {
     pub(super) fn gateway(&mut self) -> GatewayConfig {
         let mut config = GatewayConfig::default();
@@ -116,7 +108,7 @@ impl super::Compiler<'_> {
             if config.bind.is_loopback() {
                 self.warning(Code::GatewayWithoutAuth, span, "the gateway accepts every local client without a secret").help =
                     Some("any process on this machine can run tools through it; prefer `auth token`".into());
-            } else if !seam_skips_bind_check() {
+            } else if crate::engine::gateway::exposed_without_auth(config.auth.mode, config.bind.ip()) {
                 let bind_span = settings.bind.as_ref().map_or(settings.span, |b| b.span);
                 self.error(Code::ExposedGateway, bind_span, "a gateway bound beyond loopback must require a secret").help =
                     Some(format!("add `auth token` (read from ${DEFAULT_TOKEN_ENV}) or bind `loopback`"));

@@ -6,8 +6,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::ast::AuthMode;
 use crate::source::Location;
+use crate::vocab::AuthMode;
 
 pub const DEFAULT_PORT: u16 = 18789;
 pub const DEFAULT_TOKEN_ENV: &str = "PALISADE_GATEWAY_TOKEN";
@@ -34,6 +34,16 @@ impl Bind {
     pub fn is_loopback(self) -> bool {
         self.ip().is_loopback()
     }
+}
+
+/// The exposure rule (claim 1), one home for the compiler's error and the
+/// gateway's refusal to listen: no authentication beyond loopback.
+pub fn exposed_without_auth(mode: AuthMode, ip: IpAddr) -> bool {
+    #[cfg(feature = "seams")]
+    if crate::seams::active(crate::seams::Bug::NoBindCheck) {
+        return false;
+    }
+    mode == AuthMode::None && !ip.is_loopback()
 }
 
 /// Where the secret is read from when the gateway starts; the secret itself

@@ -6,8 +6,8 @@
 
 use super::request::with_lowercase;
 use super::{Map, Set};
-use crate::ast::{ChatKind, DmPolicy, GroupPolicy};
 use crate::source::Location;
+use crate::vocab::{ChatKind, DmPolicy, GroupPolicy};
 
 /// One inbound message, as a channel adapter sees it. Ids are compared
 /// case-insensitively.

@@ -15,8 +15,8 @@ pub(crate) mod route;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::ast::{SandboxMode, SandboxScope, WorkspaceAccess};
 use crate::source::Location;
+use crate::vocab::{SandboxMode, SandboxScope, WorkspaceAccess};
 
 pub use explain::{Explanation, LayerTrace, Outcome};
 pub use ingress::{Inbound, IngressDecision, IngressOutcome};

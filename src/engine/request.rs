@@ -2,7 +2,7 @@
 //! ASCII names up to 128 bytes: lowercasing goes through a stack buffer.
 
 use super::{Context, Engine, OWNER, SANDBOXED, SUBAGENT};
-use crate::ast::SandboxMode;
+use crate::vocab::SandboxMode;
 
 /// A tool request. Only `agent` and `tool` are required. Every field left
 /// out is decided as its least privileged value, never as the most

@@ -5,8 +5,8 @@
 use super::ingress::Inbound;
 use super::request::with_lowercase;
 use super::{Engine, Map};
-use crate::ast::{ChatKind, DmScope, SandboxMode, SessionScope};
 use crate::source::Location;
+use crate::vocab::{ChatKind, DmScope, SandboxMode, SessionScope};
 
 /// Binding precedence, most specific first (BRIEF §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

@@ -31,7 +31,6 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::ast::AuthMode;
 use crate::engine::Engine;
 use auth::{Attempt, Limiter, Secret, Verdict};
 use principals::{Principal, Role};
@@ -97,7 +96,7 @@ struct AppState {
 /// Refuses to listen beyond loopback without authentication, whatever the
 /// policy said (`--listen` can override its bind).
 pub fn check_exposure(config: &crate::engine::gateway::GatewayConfig, addr: SocketAddr) -> Result<(), GatewayError> {
-    if config.auth.mode == AuthMode::None && !addr.ip().is_loopback() && !crate::compile::gateway::seam_skips_bind_check() {
+    if crate::engine::gateway::exposed_without_auth(config.auth.mode, addr.ip()) {
         return Err(GatewayError::Exposed(addr));
     }
     Ok(())

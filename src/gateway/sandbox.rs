@@ -18,8 +18,8 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::workspace::PathError;
-use crate::ast::{SandboxScope, WorkspaceAccess};
 use crate::engine::SandboxConfig;
+use crate::vocab::{SandboxScope, WorkspaceAccess};
 
 /// Bytes of stdout (and of stderr) kept per call; the rest is cut.
 pub const OUTPUT_CAP: usize = 1 << 20;

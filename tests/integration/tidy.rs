@@ -66,3 +66,35 @@ fn check_codes<'a>(codes: impl Iterator<Item = &'a str>) {
 fn the_code_check_catches_a_second_spelling() {
     check_codes(["palisade::unknown-agent", "palisade::unknown-tool", "palisade::unknownagent"].into_iter());
 }
+
+/// Module paths a file of `dir` names in its code (comments left out).
+fn named_layers(dir: &str, forbidden: &[&str]) -> Vec<String> {
+    let mut files = Vec::new();
+    rust_files(&crate::root().join(dir), &mut files);
+    let mut out = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for layer in forbidden {
+                if code.contains(&format!("crate::{layer}"))
+                    || code.contains(&format!("super::{layer}"))
+                    || code.contains(&format!("palisade::{layer}"))
+                {
+                    out.push(format!("{}:{}: names `{layer}`: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// ARCHITECTURE.md, Invariants: the engine knows only the compiled form, and
+/// the gateway only the engine (plus the shared vocabulary and settings).
+#[test]
+fn the_engine_and_the_gateway_stay_behind_their_boundaries() {
+    let engine = named_layers("src/engine", &["ast", "compile", "syntax", "openclaw"]);
+    assert!(engine.is_empty(), "the engine must not know the front ends:\n{}", engine.join("\n"));
+    let gateway = named_layers("src/gateway", &["ast", "compile", "syntax", "openclaw"]);
+    assert!(gateway.is_empty(), "the gateway must not know the compiler:\n{}", gateway.join("\n"));
+}
