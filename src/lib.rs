@@ -25,6 +25,7 @@ pub mod diagnostic;
 pub mod engine;
 #[cfg(feature = "gateway")]
 pub mod gateway;
+pub mod gateway_config;
 pub mod openclaw;
 pub mod print;
 #[cfg(feature = "seams")]
@@ -48,6 +49,7 @@ pub use syntax::ast;
 pub struct Policy {
     ast: ast::Policy,
     engine: Engine,
+    gateway: gateway_config::GatewayConfig,
     warnings: Vec<Diagnostic>,
 }
 
@@ -87,9 +89,9 @@ impl Policy {
     /// Compiles an AST, keeping the front end's warnings in front.
     pub fn from_ast(ast: ast::Policy, mut warnings: Vec<Diagnostic>) -> Result<Policy, PolicyError> {
         match compile::compile(&ast) {
-            Ok((engine, more)) => {
+            Ok((engine, gateway, more)) => {
                 warnings.extend(more);
-                Ok(Policy { ast, engine, warnings })
+                Ok(Policy { ast, engine, gateway, warnings })
             }
             Err(mut error) => {
                 warnings.append(&mut error.diagnostics);
@@ -104,6 +106,16 @@ impl Policy {
 
     pub fn into_engine(self) -> Engine {
         self.engine
+    }
+
+    /// The gateway settings the policy gives (defaults when it gives none).
+    pub fn gateway(&self) -> &gateway_config::GatewayConfig {
+        &self.gateway
+    }
+
+    /// The compiled decisions and the gateway settings, for a running gateway.
+    pub fn into_parts(self) -> (Engine, gateway_config::GatewayConfig) {
+        (self.engine, self.gateway)
     }
 
     pub fn ast(&self) -> &ast::Policy {

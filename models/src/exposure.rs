@@ -47,7 +47,7 @@ pub fn run(bind: &str, auth: &str, secret: bool, presented: &str) -> (bool, bool
     let source = if auth == "none" { String::new() } else { format!(" from file \"{}\"", secret_file(secret).display()) };
     let text = format!("agent main {{}}\ngateway {{ bind \"{bind}\"  auth {auth}{source} }}\n");
     let Ok(policy) = Policy::from_dsl("exposure.pal", &text) else { return (false, false) };
-    let config = policy.engine().gateway();
+    let config = policy.gateway();
     let addr = SocketAddr::new(config.bind.ip(), config.port);
     let Ok(loaded) = load_secret(&config.auth) else { return (false, false) };
     if check_exposure(config, addr).is_err() {

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use palisade::engine::{Engine, ToolRequest};
-use palisade::gateway::reload::{decide_call, place_call, PolicySlot};
+use palisade::gateway::reload::{decide_call, place_call, InForce, PolicySlot};
 use palisade::seams::{with_bug, Bug};
 use palisade::Policy;
 use stateright::{Model, Property};
@@ -63,24 +63,22 @@ pub enum Action {
 #[derive(Clone, Debug)]
 pub struct HotReloadModel {
     pub bug: Bug,
-    engines: Vec<Arc<Engine>>,
+    engines: Vec<InForce>,
 }
 
 impl HotReloadModel {
     /// `None` if one of the four policies does not compile.
     pub fn new(bug: Bug) -> Option<Self> {
-        let engines = (0..POLICIES)
-            .map(|p| Policy::from_dsl("reload.pal", &policy_text(p)).ok().map(|policy| Arc::new(policy.into_engine())))
-            .collect::<Option<Vec<_>>>()?;
+        let engines = (0..POLICIES).map(|p| Policy::from_dsl("reload.pal", &policy_text(p)).ok().map(InForce::from)).collect::<Option<Vec<_>>>()?;
         Some(HotReloadModel { bug, engines })
     }
 
-    fn engine(&self, p: u8) -> Option<Arc<Engine>> {
+    fn engine(&self, p: u8) -> Option<InForce> {
         self.engines.get(usize::from(p)).cloned()
     }
 
     fn index_of(&self, engine: &Arc<Engine>) -> Option<u8> {
-        (0..POLICIES).find(|p| self.engines.get(usize::from(*p)).is_some_and(|e| Arc::ptr_eq(e, engine)))
+        (0..POLICIES).find(|p| self.engines.get(usize::from(*p)).is_some_and(|e| Arc::ptr_eq(&e.engine, engine)))
     }
 }
 
@@ -116,7 +114,7 @@ impl Model for HotReloadModel {
 
     fn next_state(&self, state: &State, action: Action) -> Option<State> {
         // The slot as the state has it; a view taken when the request began.
-        let slot = PolicySlot::shared(self.engine(u8::try_from(state.snap).unwrap_or(state.slot))?);
+        let slot = PolicySlot::new(self.engine(u8::try_from(state.snap).unwrap_or(state.slot))?);
         let view = slot.view();
         slot.replace(self.engine(state.slot)?);
         let mut next = state.clone();

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use palisade::engine::ToolRequest;
-use palisade::gateway::reload::{decide_call, place_call, PolicySlot};
+use palisade::gateway::reload::{decide_call, place_call, InForce, PolicySlot};
 use palisade::seams::Bug;
 use palisade::Policy;
 use palisade_models::hot_reload::{policy_text, Action, HotReloadModel};
@@ -37,9 +37,9 @@ fn hot_reload_claim_end_to_end() {
 
     // Replay on the real slot, seam off: the whole request answers as the
     // policy in force when it began.
-    let engine = |p: u8| Arc::new(Policy::from_dsl("reload.pal", &policy_text(p)).unwrap().into_engine());
-    let (old, new) = (engine(first.old), engine(first.new));
-    let slot = PolicySlot::shared(Arc::clone(&old));
+    let in_force = |p: u8| InForce::from(Policy::from_dsl("reload.pal", &policy_text(p)).unwrap());
+    let (old, new) = (in_force(first.old), in_force(first.new));
+    let slot = PolicySlot::new(old.clone());
     let request = ToolRequest::new("main", "exec");
     let mut view = None;
     let mut answer = (None, None);
@@ -49,11 +49,11 @@ fn hot_reload_claim_end_to_end() {
             Action::Decide => answer.0 = Some(decide_call(view.as_ref().unwrap(), &request).allowed),
             Action::Place => answer.1 = Some(place_call(view.as_ref().unwrap(), &request).unwrap().sandboxed),
             Action::Reload => {
-                slot.replace(Arc::clone(&new));
+                slot.replace(new.clone());
             }
         }
     }
-    let old_sandboxed = old.context(&request).unwrap().sandboxed();
-    assert_eq!(answer, (Some(old.decide(&request)), Some(old_sandboxed)), "the request kept the policy it began with");
-    assert!(Arc::ptr_eq(&slot.view().engine(), &new), "and the reload took effect for the next one");
+    let old_sandboxed = old.engine.context(&request).unwrap().sandboxed();
+    assert_eq!(answer, (Some(old.engine.decide(&request)), Some(old_sandboxed)), "the request kept the policy it began with");
+    assert!(Arc::ptr_eq(&slot.view().engine(), &new.engine), "and the reload took effect for the next one");
 }

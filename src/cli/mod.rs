@@ -226,8 +226,7 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
 #[cfg(feature = "gateway")]
 fn gateway(policy: &Policy, options: palisade::gateway::GatewayOptions) -> ExitCode {
     let Some(rt) = runtime() else { return ExitCode::from(2) };
-    let engine = policy.engine().clone();
-    let served = rt.block_on(palisade::gateway::serve(engine, options, |addr| {
+    let served = rt.block_on(palisade::gateway::serve(policy.clone(), options, |addr| {
         outln!("palisade gateway listening on http://{addr}");
     }));
     match served {

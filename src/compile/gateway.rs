@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use crate::ast::{AuthMode, SecretSource};
 use crate::diagnostic::Code;
-use crate::engine::gateway::{Bind, GatewayAuth, GatewayConfig, SecretRef, DEFAULT_PASSWORD_ENV, DEFAULT_TOKEN_ENV};
+use crate::gateway_config::{Bind, GatewayAuth, GatewayConfig, SecretRef, DEFAULT_PASSWORD_ENV, DEFAULT_TOKEN_ENV};
 use crate::settings::parse_duration;
 
 impl super::Compiler<'_> {
@@ -108,7 +108,7 @@ impl super::Compiler<'_> {
             if config.bind.is_loopback() {
                 self.warning(Code::GatewayWithoutAuth, span, "the gateway accepts every local client without a secret").help =
                     Some("any process on this machine can run tools through it; prefer `auth token`".into());
-            } else if crate::engine::gateway::exposed_without_auth(config.auth.mode, config.bind.ip()) {
+            } else if crate::gateway_config::exposed_without_auth(config.auth.mode, config.bind.ip()) {
                 let bind_span = settings.bind.as_ref().map_or(settings.span, |b| b.span);
                 self.error(Code::ExposedGateway, bind_span, "a gateway bound beyond loopback must require a secret").help =
                     Some(format!("add `auth token` (read from ${DEFAULT_TOKEN_ENV}) or bind `loopback`"));

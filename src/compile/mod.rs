@@ -2,6 +2,7 @@
 //! BRIEF §2, and fold every decision context into a bitset.
 
 use crate::diagnostic::Code;
+use crate::gateway_config::GatewayConfig;
 
 pub(crate) mod gateway;
 mod ingress;
@@ -21,14 +22,16 @@ use crate::source::{SourceFile, Span};
 /// rather than compiled into something that exhausts memory.
 const MAX_CONTEXT_WORDS: usize = 1 << 26;
 
-/// Compiles a policy. `Ok` carries the engine and the warnings; `Err` every
-/// diagnostic, errors and warnings, found in one pass.
-pub fn compile(policy: &Policy) -> Result<(Engine, Vec<Diagnostic>), PolicyError> {
+/// Compiles a policy. `Ok` carries the engine, the gateway settings and the
+/// warnings; `Err` every diagnostic, errors and warnings, found in one pass.
+pub fn compile(policy: &Policy) -> Result<(Engine, GatewayConfig, Vec<Diagnostic>), PolicyError> {
     let mut compiler = Compiler::new(policy);
     let engine = compiler.run();
     let mut sink = compiler.sink;
     match engine {
-        Some(engine) if !sink.has_errors() => sink.finish(engine),
+        Some((engine, gateway)) if !sink.has_errors() => {
+            sink.finish((engine, gateway)).map(|((engine, gateway), warnings)| (engine, gateway, warnings))
+        }
         _ => {
             if !sink.has_errors() {
                 sink.push(Diagnostic::error(Code::Internal, &policy.source, Span::default(), "compilation failed"));
@@ -110,7 +113,7 @@ impl<'p> Compiler<'p> {
         &mut self.sink.diagnostics[last]
     }
 
-    fn run(&mut self) -> Option<Engine> {
+    fn run(&mut self) -> Option<(Engine, GatewayConfig)> {
         self.catalog();
         self.resolve_groups();
         let policy = self.policy;
@@ -314,10 +317,9 @@ impl<'p> Compiler<'p> {
         )?;
         engine.ingress = ingress;
         engine.router = router;
-        engine.gateway = gateway;
         self.check_leaves_tools(&engine);
         tests_run::run(policy, &engine, &mut self.sink);
-        Some(engine)
+        Some((engine, gateway))
     }
 
     // ---- names ---------------------------------------------------------------
@@ -795,7 +797,6 @@ impl<'p> Compiler<'p> {
             contexts: Box::new([]),
             ingress: Default::default(),
             router: Default::default(),
-            gateway: Default::default(),
         };
         let mut contexts = Vec::with_capacity(total);
         let mut layer_words = Vec::new();

@@ -6,7 +6,6 @@
 
 mod explain;
 pub mod fold;
-pub mod gateway;
 pub(crate) mod ingress;
 pub(crate) mod mention;
 mod request;
@@ -259,7 +258,6 @@ pub struct Engine {
     pub(crate) contexts: Box<[u64]>,
     pub(crate) ingress: ingress::Ingress,
     pub(crate) router: route::Router,
-    pub(crate) gateway: gateway::GatewayConfig,
 }
 
 impl Engine {
@@ -270,11 +268,6 @@ impl Engine {
         prefixes.sort();
         prefixes.dedup();
         prefixes
-    }
-
-    /// The gateway settings the policy gives (defaults when it gives none).
-    pub fn gateway(&self) -> &gateway::GatewayConfig {
-        &self.gateway
     }
 
     /// May this inbound message reach an agent? Allocates nothing.

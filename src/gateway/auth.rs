@@ -9,7 +9,7 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::engine::gateway::{GatewayAuth, RateLimit, SecretRef};
+use crate::gateway_config::{GatewayAuth, RateLimit, SecretRef};
 use crate::vocab::AuthMode;
 
 /// The secret as a digest: comparing digests keeps the comparison constant

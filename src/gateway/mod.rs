@@ -95,8 +95,8 @@ struct AppState {
 
 /// Refuses to listen beyond loopback without authentication, whatever the
 /// policy said (`--listen` can override its bind).
-pub fn check_exposure(config: &crate::engine::gateway::GatewayConfig, addr: SocketAddr) -> Result<(), GatewayError> {
-    if crate::engine::gateway::exposed_without_auth(config.auth.mode, addr.ip()) {
+pub fn check_exposure(config: &crate::gateway_config::GatewayConfig, addr: SocketAddr) -> Result<(), GatewayError> {
+    if crate::gateway_config::exposed_without_auth(config.auth.mode, addr.ip()) {
         return Err(GatewayError::Exposed(addr));
     }
     Ok(())
@@ -104,8 +104,9 @@ pub fn check_exposure(config: &crate::engine::gateway::GatewayConfig, addr: Sock
 
 /// Binds, then serves until ctrl-c. `on_listen` hears the bound address
 /// (useful with port 0).
-pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<(), GatewayError> {
-    let config = engine.gateway().clone();
+pub async fn serve(policy: crate::Policy, options: GatewayOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<(), GatewayError> {
+    let in_force = reload::InForce::from(policy);
+    let config = (*in_force.gateway).clone();
     let secret = auth::load_secret(&config.auth)?;
     let addr = options.listen.unwrap_or_else(|| SocketAddr::new(config.bind.ip(), config.port));
     check_exposure(&config, addr)?;
@@ -130,7 +131,7 @@ pub async fn serve(engine: Engine, options: GatewayOptions, on_listen: impl FnOn
         store: Arc::new(store),
         challenges: devices::Challenges::new(config.device_skew),
         audit: audit::Audit::open(&state_dir.join("audit.jsonl")).map_err(|e| store::StoreError::other(format!("audit log: {e}")))?,
-        policy: reload::PolicySlot::new(engine),
+        policy: reload::PolicySlot::new(in_force),
         secret,
         sandboxes,
         state_dir,
@@ -451,7 +452,8 @@ fn refused(refusal: store::Refusal) -> Response {
 }
 
 async fn pairing_request(State(state): State<Arc<AppState>>, JsonBody(request): JsonBody<PairingRequest>) -> Response {
-    let engine = state.policy.view().engine();
+    let view = state.policy.view();
+    let engine = view.engine();
     // Only a sender the gate would answer with `pair` may get a code.
     let mut probe = crate::engine::Inbound::direct(&request.channel, &request.sender, "");
     probe.account = request.account.as_deref();
@@ -460,7 +462,8 @@ async fn pairing_request(State(state): State<Arc<AppState>>, JsonBody(request): 
         return error(StatusCode::CONFLICT, "not_pairable", format!("this sender is not pairable here: {}", gate.reason));
     }
     let peer = pairing::peer(&request.channel, request.account.as_deref(), &request.sender);
-    let (ttl, cap) = (engine.gateway().pairing_ttl, engine.gateway().pairing_cap);
+    let gateway = view.gateway();
+    let (ttl, cap) = (gateway.pairing_ttl, gateway.pairing_cap);
     match with_store(&state.store, move |store| pairing::Pairing { store, ttl, cap }.request(&peer, store::now_ms())).await {
         Ok(Ok(code)) => Json(json!({"code": code, "expires_in_s": ttl.as_secs()})).into_response(),
         Ok(Err(refusal)) => refused(refusal),
@@ -476,7 +479,7 @@ struct PairingApproval {
 }
 
 async fn pairing_approve(State(state): State<Arc<AppState>>, JsonBody(approval): JsonBody<PairingApproval>) -> Response {
-    let config = state.policy.view().engine().gateway().clone();
+    let config = state.policy.view().gateway();
     let (ttl, cap) = (config.pairing_ttl, config.pairing_cap);
     let approved =
         with_store(&state.store, move |store| pairing::Pairing { store, ttl, cap }.approve(&approval.channel, &approval.code, store::now_ms())).await;
@@ -488,7 +491,7 @@ async fn pairing_approve(State(state): State<Arc<AppState>>, JsonBody(approval):
 }
 
 async fn pairing_list(State(state): State<Arc<AppState>>) -> Response {
-    let ttl = state.policy.view().engine().gateway().pairing_ttl;
+    let ttl = state.policy.view().gateway().pairing_ttl;
     let (pending, approved) = match with_store(&state.store, move |s| s.pairing_snapshot(store::now_ms(), ttl)).await {
         Ok(snapshot) => snapshot,
         Err(answer) => return answer,

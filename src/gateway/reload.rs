@@ -7,25 +7,37 @@ use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::engine::{Engine, Explanation, SandboxConfig, ToolRequest};
+use crate::gateway_config::GatewayConfig;
 use crate::{LoadError, Policy};
+
+/// What one reload puts in force: the decisions and the gateway settings of
+/// one policy, swapped together.
+#[derive(Debug, Clone)]
+pub struct InForce {
+    pub engine: Arc<Engine>,
+    pub gateway: Arc<GatewayConfig>,
+}
+
+impl From<Policy> for InForce {
+    fn from(policy: Policy) -> Self {
+        let (engine, gateway) = policy.into_parts();
+        InForce { engine: Arc::new(engine), gateway: Arc::new(gateway) }
+    }
+}
 
 #[derive(Debug)]
 pub struct PolicySlot {
-    current: RwLock<Arc<Engine>>,
+    current: RwLock<InForce>,
 }
 
 impl PolicySlot {
-    pub fn new(engine: Engine) -> Self {
-        Self::shared(Arc::new(engine))
+    pub fn new(in_force: InForce) -> Self {
+        PolicySlot { current: RwLock::new(in_force) }
     }
 
-    pub fn shared(engine: Arc<Engine>) -> Self {
-        PolicySlot { current: RwLock::new(engine) }
-    }
-
-    fn load(&self) -> Arc<Engine> {
-        // The lock guards one pointer swap; a panic cannot leave it half-written.
-        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    fn load(&self) -> InForce {
+        // The lock guards one swap of two pointers; a panic cannot leave it half-written.
+        self.current.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// The policy in force now, for the whole of one request.
@@ -33,27 +45,31 @@ impl PolicySlot {
         PolicyView { slot: self, snapshot: self.load() }
     }
 
-    /// Puts `engine` in force; requests already holding a view finish on the old one.
-    pub fn replace(&self, engine: Arc<Engine>) -> Arc<Engine> {
-        std::mem::replace(&mut *self.current.write().unwrap_or_else(PoisonError::into_inner), engine)
+    /// Puts `in_force` in force; requests already holding a view finish on the old one.
+    pub fn replace(&self, in_force: InForce) -> InForce {
+        std::mem::replace(&mut *self.current.write().unwrap_or_else(PoisonError::into_inner), in_force)
     }
 }
 
-/// One request's policy: the engine that was in force when it began.
+/// One request's policy: what was in force when it began.
 #[derive(Debug, Clone)]
 pub struct PolicyView<'s> {
     #[cfg_attr(not(feature = "seams"), allow(dead_code))]
     slot: &'s PolicySlot,
-    snapshot: Arc<Engine>,
+    snapshot: InForce,
 }
 
 impl PolicyView<'_> {
     pub fn engine(&self) -> Arc<Engine> {
         #[cfg(feature = "seams")]
         if crate::seams::active(crate::seams::Bug::ReloadRereads) {
-            return self.slot.load();
+            return self.slot.load().engine;
         }
-        Arc::clone(&self.snapshot)
+        Arc::clone(&self.snapshot.engine)
+    }
+
+    pub fn gateway(&self) -> Arc<GatewayConfig> {
+        Arc::clone(&self.snapshot.gateway)
     }
 }
 
@@ -102,11 +118,11 @@ impl ReloadError {
 /// restart can apply, is refused whole.
 pub fn reload(slot: &PolicySlot, path: &Path) -> Result<Reloaded, ReloadError> {
     let policy = Policy::load(path)?;
-    if slot.load().gateway().needs_restart(policy.engine().gateway()) {
+    if slot.load().gateway.needs_restart(policy.gateway()) {
         return Err(ReloadError::GatewayChanged);
     }
     let warnings = policy.warnings().to_vec();
-    let old = slot.replace(Arc::new(policy.into_engine()));
+    let old = slot.replace(InForce::from(policy)).engine;
     Ok(Reloaded { warnings, old })
 }
 

@@ -167,17 +167,17 @@ fn gateway_settings_import_without_their_literal_secret() {
         "auth": { "mode": "token", "token": "do-not-import-me", "rateLimit": { "maxAttempts": 5, "windowMs": 60000, "lockoutMs": 120000 } } },
         "agents": { "defaults": { "sandbox": { "mode": "all", "docker": { "memory": "256m", "pidsLimit": 64 } } } } }"#;
     let policy = Policy::from_openclaw_json("gw.json", text).unwrap();
-    let g = policy.engine().gateway();
+    let g = policy.gateway();
     assert_eq!(g.bind.ip().to_string(), "192.168.1.10");
     assert_eq!(g.port, 18800);
     assert_eq!(g.auth.mode, palisade::ast::AuthMode::Token);
-    assert_eq!(g.auth.secret, Some(palisade::engine::gateway::SecretRef::Env("PALISADE_GATEWAY_TOKEN".into())));
+    assert_eq!(g.auth.secret, Some(palisade::gateway_config::SecretRef::Env("PALISADE_GATEWAY_TOKEN".into())));
     assert_eq!((g.rate_limit.attempts, g.rate_limit.window.as_secs(), g.rate_limit.lockout.as_secs()), (5, 60, 120));
     assert!(policy.warnings().iter().any(|w| w.code == "palisade::literal-secret" && w.message.contains("$.gateway.auth.token")));
     let dsl = palisade::print::to_dsl(policy.ast(), policy.warnings());
     assert!(!dsl.contains("do-not-import-me"), "{dsl}");
     let again = Policy::from_dsl("gw.pal", &dsl).unwrap();
-    assert_eq!(again.engine().gateway().rate_limit, g.rate_limit);
+    assert_eq!(again.gateway().rate_limit, g.rate_limit);
     let docker = &policy.engine().sandbox("main").unwrap().docker;
     assert_eq!((docker.memory_bytes, docker.pids), (256 << 20, 64));
 }
