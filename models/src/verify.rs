@@ -484,11 +484,11 @@ pub fn table(tla_dir: &Path) -> Vec<Row> {
 
 pub fn render(rows: &[Row]) -> String {
     let mut out =
-        format!("{:<15} {:<36} {:<11} {:<56} {:>9} {:>12} {:>6}\n", "claim", "variant", "checker", "verdict", "states", "states/s", "trace");
+        format!("{:<18} {:<37} {:<11} {:<56} {:>9} {:>12} {:>6}\n", "claim", "variant", "checker", "verdict", "states", "states/s", "trace");
     for r in rows {
         let rate = if r.seconds > 0.0 { format!("{:.0}", r.states as f64 / r.seconds) } else { "-".into() };
         let trace = r.trace_len().map_or("-".to_string(), |n| n.to_string());
-        out += &format!("{:<15} {:<36} {:<11} {:<56} {:>9} {:>12} {:>6}\n", r.claim, r.variant, r.checker, r.verdict_text(), r.states, rate, trace);
+        out += &format!("{:<18} {:<37} {:<11} {:<56} {:>9} {:>12} {:>6}\n", r.claim, r.variant, r.checker, r.verdict_text(), r.states, rate, trace);
     }
     out
 }
