@@ -30,6 +30,12 @@ pub mod openclaw;
 pub mod print;
 #[cfg(feature = "seams")]
 pub mod seams;
+
+/// Whether the formal models' bug-injection seams are compiled in. The
+/// `palisade` binary refuses to run when they are: they exist for
+/// `palisade-models` only, never for a build that enforces anything.
+#[doc(hidden)]
+pub const SEAMS_COMPILED_IN: bool = cfg!(feature = "seams");
 pub mod settings;
 pub mod source;
 pub mod syntax;

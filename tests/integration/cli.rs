@@ -128,6 +128,16 @@ fn explain_lists_every_layer() {
     assert!(stdout(&text).starts_with("DENY exec for family: denied by global provider openai deny list"), "{}", stdout(&text));
 }
 
+/// The binary these tests run is the one that ships: built without the
+/// formal models' seams (a seamed build refuses to run at all).
+#[test]
+fn the_tested_binary_has_no_test_seams() {
+    let out = palisade(&["--version"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let seams = palisade::SEAMS_COMPILED_IN;
+    assert!(!seams, "the integration tests link a library built with `seams`");
+}
+
 #[test]
 fn tools_lists_effective_tools() {
     let out = palisade(&["tools", "examples/multi-agent.pal", "--agent", "public", "--session", "agent:public:telegram:direct:42"]);
