@@ -1,5 +1,5 @@
 //! Palisade's standard library: the built-in tools, groups, profiles,
-//! aliases and fixed policies of BRIEF §2 (OpenClaw 2026.2.x as seeded).
+//! aliases and fixed policies of ARCHITECTURE.md's Decision semantics (OpenClaw 2026.2.x as seeded).
 
 use std::borrow::Cow;
 

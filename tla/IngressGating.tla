@@ -7,7 +7,7 @@
 \* authorised for commands or not, mention patterns configured or not; and
 \* every message: native mention flag true/false/unknown, text matching a
 \* pattern or not, a control command or not. The gate's outcome follows the
-\* real order (BRIEF §2). The stateright mirror (models/src/ingress.rs)
+\* real order (ARCHITECTURE.md, Decision semantics). The stateright mirror (models/src/ingress.rs)
 \* compiles each channel and asks the real `gate`: 16 x 12 = 192 states.
 EXTENDS Naturals
 

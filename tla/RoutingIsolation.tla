@@ -7,9 +7,9 @@
 \* Universe: every dm scope, with and without a link joining two identities,
 \* and every pair of direct messages from three identities (two channels,
 \* one peer id on both) on two accounts. The key is the scope's tuple of the
-\* BRIEF §2 components; the peer is the link's name for linked identities.
+\* session-key components (ARCHITECTURE.md, Decision semantics); the peer is the link's name for linked identities.
 \* Peers are "distinct" at the scope's granularity: by peer id under
-\* per_peer (BRIEF: per-peer keys carry the id only), by (channel, id) and
+\* per_peer (per-peer keys carry the id only), by (channel, id) and
 \* (channel, account, id) under the finer scopes. The stateright mirror
 \* (models/src/routing.rs) asks the real engine for the keys: 4 x 2 x 36 =
 \* 288 states in both.

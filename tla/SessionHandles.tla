@@ -1,5 +1,5 @@
 ---- MODULE SessionHandles ----
-\* Claim 13, session handles (BRIEF section 7): a tool call is decided and
+\* Claim 13, session handles (ARCHITECTURE.md, Invariants: the trust boundary): a tool call is decided and
 \* placed with the agent, session, sender and owner-ness of the handle the
 \* gateway minted, whatever the client sends with it; anything else is
 \* refused.

@@ -24,7 +24,7 @@ vars == <<layers, allowed>>
 
 Passes(l, t) == t \notin l.deny /\ (l.allow = {} \/ t \in l.allow)
 
-\* The semantics of BRIEF §2: the intersection of every layer.
+\* The semantics of ARCHITECTURE.md's Decision semantics: the intersection of every layer.
 Decide(ls, t) == \A i \in 1..NumLayers : Passes(ls[i], t)
 
 Init == /\ layers \in [1..NumLayers -> Layer]

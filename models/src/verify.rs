@@ -138,7 +138,7 @@ pub fn run_tla_with(tla_dir: &Path, spec: &str, cfg: Option<&str>) -> (Verdict, 
 }
 
 /// TLC, the reference TLA+ checker: `../shared/tools/tla2tools.jar` beside
-/// the project (BRIEF section 4), or `$PALISADE_TLA2TOOLS`.
+/// the project (`../shared/tools`, where these machines keep it), or `$PALISADE_TLA2TOOLS`.
 pub fn tlc_jar() -> std::path::PathBuf {
     std::env::var_os("PALISADE_TLA2TOOLS")
         .map(std::path::PathBuf::from)

@@ -1,5 +1,5 @@
 //! Channels, sessions and bindings -> the gate's and the router's tables,
-//! with the diagnostics of BRIEF §2 "Ingress gating" and "Session routing".
+//! with the diagnostics of ARCHITECTURE.md, Decision semantics (ingress and routing).
 
 use crate::ast::{Binding, Channel, ChatKind, DmPolicy, DmScope, GroupPolicy, KeyList, SessionScope};
 use crate::diagnostic::suggest;

@@ -1,5 +1,5 @@
 //! AST -> engine: validate, resolve names and groups, build the layers of
-//! BRIEF §2, and fold every decision context into a bitset.
+//! ARCHITECTURE.md's Decision semantics, and fold every decision context into a bitset.
 
 use crate::diagnostic::Code;
 use crate::gateway_config::GatewayConfig;

@@ -1,4 +1,4 @@
-//! The layer semantics of BRIEF §2 on one 64-tool word: a tool passes a layer
+//! The layer semantics of ARCHITECTURE.md's Decision semantics on one 64-tool word: a tool passes a layer
 //! when no deny entry names it and the allow list is absent or names it; a
 //! context allows what passes every layer. The compiler folds every context
 //! through this function, and the claim-7 model checks this same function,

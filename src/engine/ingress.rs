@@ -1,7 +1,7 @@
 //! The ingress gate: may an inbound message reach an agent at all? Built
 //! once by `compile`; `gate` allocates nothing.
 //!
-//! Order (BRIEF §2): DM policy, or group policy -> group allow lists ->
+//! Order (ARCHITECTURE.md, Decision semantics): DM policy, or group policy -> group allow lists ->
 //! mention gating. Every path that is not an explicit accept drops.
 
 use super::request::with_lowercase;

@@ -104,7 +104,7 @@ impl RuleSet {
     }
 }
 
-/// Which of the layers of BRIEF §2 a layer is; the order of the variants is
+/// Which of the layers of ARCHITECTURE.md's Decision semantics a layer is; the order of the variants is
 /// the order of evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -8,7 +8,7 @@ use super::{Engine, Map};
 use crate::source::Location;
 use crate::vocab::{ChatKind, DmScope, SandboxMode, SessionScope};
 
-/// Binding precedence, most specific first (BRIEF §2).
+/// Binding precedence, most specific first (ARCHITECTURE.md, Decision semantics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {

@@ -1,5 +1,5 @@
 //! Property tests: random policies against a plain reference interpreter of
-//! BRIEF §2's layer rules, monotonicity of deny, and no panics on any input.
+//! the layer rules' (ARCHITECTURE.md, Decision semantics) layer rules, monotonicity of deny, and no panics on any input.
 
 use palisade::Policy;
 use proptest::prelude::*;

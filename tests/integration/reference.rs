@@ -1,4 +1,4 @@
-//! Generated tool policies and a plain reference interpreter of BRIEF §2's
+//! Generated tool policies and a plain reference interpreter of the layer rules' (ARCHITECTURE.md, Decision semantics)
 //! layer rules, written from the generated structure rather than from the
 //! compiler. Shared by the property tests (`properties.rs`, proptest) and the
 //! differential fuzz target (`fuzz/fuzz_targets/differential.rs`, arbitrary).
@@ -254,7 +254,7 @@ pub fn rules_layer(r: Option<&GenRules>) -> Option<RefLayer> {
     Some(RefLayer { allow: r.allow.as_ref().map(|a| expand(a)), deny: expand(&r.deny) })
 }
 
-/// BRIEF §2, written plainly from the generated structure.
+/// ARCHITECTURE.md's Decision semantics, written plainly from the generated structure.
 pub fn reference_layers(p: &GenPolicy, agent: usize, provider: Option<&str>, main_session: bool, subagent: bool, owner: bool) -> Vec<RefLayer> {
     let a = &p.agents[agent];
     let mut layers = Vec::new();
