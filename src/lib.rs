@@ -23,8 +23,6 @@ pub mod builtins;
 pub mod compile;
 pub mod diagnostic;
 pub mod engine;
-#[cfg(feature = "gateway")]
-pub mod gateway;
 pub mod gateway_config;
 pub mod openclaw;
 pub mod print;

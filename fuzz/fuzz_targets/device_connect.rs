@@ -6,7 +6,7 @@
 use arbitrary::Arbitrary;
 use ed25519_dalek::{Signer, SigningKey};
 use libfuzzer_sys::fuzz_target;
-use palisade::gateway::devices::{fingerprint, hex, signed_message, Challenges, ConnectRequest};
+use palisade_gateway::devices::{fingerprint, hex, signed_message, Challenges, ConnectRequest};
 
 #[derive(Debug, Arbitrary)]
 struct Case {

@@ -9,9 +9,9 @@ use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use palisade::gateway::handles::{Claims, HandleKey};
-use palisade::gateway::principals::{epoch, Credentials, Role};
-use palisade::gateway::store::Store;
+use palisade_gateway::handles::{Claims, HandleKey};
+use palisade_gateway::principals::{epoch, Credentials, Role};
+use palisade_gateway::store::Store;
 
 #[derive(Debug, Arbitrary)]
 struct Case {
@@ -59,7 +59,7 @@ fuzz_target!(|case: Case| {
     };
     // Too long to seal is refused at minting, never sealed unopenable.
     let Some(sealed) = key.mint(&claims) else {
-        assert!(serde_json::to_vec(&claims).map_or(0, |p| p.len()) * 2 > palisade::gateway::handles::HANDLE_CAP - 70);
+        assert!(serde_json::to_vec(&claims).map_or(0, |p| p.len()) * 2 > palisade_gateway::handles::HANDLE_CAP - 70);
         return;
     };
     let mut presented = case.replacement.clone().unwrap_or_else(|| sealed.clone());

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use palisade::gateway::pairing::{peer, Pairing};
-use palisade::gateway::store::Store;
+use palisade_gateway::pairing::{peer, Pairing};
+use palisade_gateway::store::Store;
 
 #[derive(Debug, Arbitrary)]
 enum Op {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use palisade::gateway::workspace::{read, write};
+use palisade_gateway::workspace::{read, write};
 
 const SECRET: &str = "outside-secret-7f3a";
 

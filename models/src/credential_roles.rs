@@ -6,10 +6,10 @@
 //! another operator secret), and the permission through `Role::may` on the
 //! route's `endpoint_of`.
 
-use palisade::gateway::auth::{admits, Secret};
-use palisade::gateway::principals::{endpoint_of, epoch, Credentials, Role, ROUTES};
-use palisade::gateway::store::Store;
 use palisade::seams::{with_bug, Bug};
+use palisade_gateway::auth::{admits, Secret};
+use palisade_gateway::principals::{endpoint_of, epoch, Credentials, Role, ROUTES};
+use palisade_gateway::store::Store;
 use stateright::{Model, Property};
 
 pub const ROLES: [&str; 3] = ["operator", "runtime", "device"];

@@ -8,10 +8,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use palisade::gateway::auth::{admits, load_secret};
-use palisade::gateway::check_exposure;
 use palisade::seams::{with_bug, Bug};
 use palisade::Policy;
+use palisade_gateway::auth::{admits, load_secret};
+use palisade_gateway::check_exposure;
 use stateright::{Model, Property};
 
 pub const BINDS: [&str; 3] = ["loopback", "lan", "10.0.0.5"];

@@ -7,9 +7,9 @@
 use std::sync::Arc;
 
 use palisade::engine::{Engine, ToolRequest};
-use palisade::gateway::reload::{decide_call, place_call, InForce, PolicySlot};
 use palisade::seams::{with_bug, Bug};
 use palisade::Policy;
+use palisade_gateway::reload::{decide_call, place_call, InForce, PolicySlot};
 use stateright::{Model, Property};
 
 pub const POLICIES: u8 = 4;

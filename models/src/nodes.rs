@@ -3,8 +3,8 @@
 //! state's live approvals are loaded into a fresh in-memory store, the
 //! step calls `node_approve` or `node_consume`, and the live set is read back.
 
-use palisade::gateway::store::Store;
 use palisade::seams::{with_bug, Bug};
+use palisade_gateway::store::Store;
 use stateright::{Model, Property};
 
 pub const REQUESTS: [&str; 2] = ["r1", "r2"];

@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use palisade::gateway::store::{pairing_steps, PairingAttempt, PairingStep, Peer, StepConnection, Store};
 use palisade::seams::{with_bug, Bug};
+use palisade_gateway::store::{pairing_steps, PairingAttempt, PairingStep, Peer, StepConnection, Store};
 use stateright::{Model, Property};
 
 pub const WORKERS: usize = 2;

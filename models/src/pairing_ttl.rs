@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use palisade::gateway::store::{Peer, Store};
 use palisade::seams::{with_bug, Bug};
+use palisade_gateway::store::{Peer, Store};
 use stateright::{Model, Property};
 
 pub const SENDERS: [&str; 2] = ["s1", "s2"];

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use palisade::ast::{SandboxMode, SandboxScope, WorkspaceAccess};
 use palisade::engine::{DockerConfig, SandboxConfig};
-use palisade::gateway::sandbox::placement;
 use palisade::seams::{with_bug, Bug};
+use palisade_gateway::sandbox::placement;
 use stateright::{Model, Property};
 
 /// Two keys that slug alike, and a third.

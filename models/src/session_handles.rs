@@ -8,12 +8,12 @@
 //! own `open_call`, and each call decided and placed by the real engine and
 //! `sandbox::placement`; the property compares that with the minted claims.
 
-use palisade::gateway::handles::{Claims, HandleKey};
-use palisade::gateway::principals::{Principal, Role};
-use palisade::gateway::sandbox;
-use palisade::gateway::sessions::open_call;
 use palisade::seams::{with_bug, Bug};
 use palisade::Policy;
+use palisade_gateway::handles::{Claims, HandleKey};
+use palisade_gateway::principals::{Principal, Role};
+use palisade_gateway::sandbox;
+use palisade_gateway::sessions::open_call;
 use stateright::{Model, Property};
 
 pub const AGENTS: [&str; 2] = ["a", "b"];

@@ -3,8 +3,8 @@
 //! on the real store with the seam off refuses that run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use palisade::gateway::store::Store;
 use palisade::seams::Bug;
+use palisade_gateway::store::Store;
 use palisade_models::nodes::{Action, NodesModel, COMMANDS, REQUESTS};
 use palisade_models::verify::positive_states;
 use stateright::{Checker, Model};

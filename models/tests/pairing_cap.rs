@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use palisade::gateway::store::{pairing_steps, PairingAttempt, Refusal, StepConnection, Store};
 use palisade::seams::Bug;
+use palisade_gateway::store::{pairing_steps, PairingAttempt, Refusal, StepConnection, Store};
 use palisade_models::pairing_cap::{worker_code, worker_peer, Action, PairingCapModel, WORKERS};
 use palisade_models::verify::{positive_states, run_tla, tla_available, tla_dir, Verdict};
 use stateright::{Checker, Model};

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use palisade::gateway::store::{Refusal, Store};
 use palisade::seams::Bug;
+use palisade_gateway::store::{Refusal, Store};
 use palisade_models::pairing_ttl::{code, peer, Action, PairingTtlModel, TTL};
 use palisade_models::verify::positive_states;
 use stateright::{Checker, Model};

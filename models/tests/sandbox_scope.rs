@@ -20,7 +20,7 @@ fn sandbox_scope_claim_end_to_end() {
     assert_eq!(state.containers[0], state.containers[1], "{state:?}");
     // Replay with the real naming, seam off.
     let config = config(SCOPES[state.scope]);
-    let place = |i: usize| palisade::gateway::sandbox::placement(&config, Path::new("/state"), AGENTS[state.owner[i]], KEYS[i]);
+    let place = |i: usize| palisade_gateway::sandbox::placement(&config, Path::new("/state"), AGENTS[state.owner[i]], KEYS[i]);
     let (a, b) = (place(0), place(1));
     assert_ne!(a.container, b.container);
     assert!(a.workspace.is_none() && b.workspace.is_none(), "private scratch, one per container");

@@ -4,9 +4,9 @@
 //! off refuses that call.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use palisade::gateway::handles::HandleKey;
 use palisade::seams::Bug;
 use palisade::Policy;
+use palisade_gateway::handles::HandleKey;
 use palisade_models::session_handles::{outcome, Outcome, SessionHandlesModel, CALLS, POLICY};
 use palisade_models::verify::positive_states;
 use stateright::{Checker, Model};

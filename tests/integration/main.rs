@@ -1,10 +1,7 @@
 //! One integration-test binary (as ripgrep does), one module per surface.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-mod cli;
 mod corpus;
-mod gateway;
-mod gateway_attacks;
 mod ingress_properties;
 mod limits;
 mod malformed;

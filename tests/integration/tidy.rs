@@ -36,7 +36,9 @@ fn code_literals(text: &str) -> Vec<String> {
 fn every_code_has_one_spelling_and_one_home() {
     check_codes(Code::ALL.iter().map(|c| c.as_str()));
     let mut files = Vec::new();
-    rust_files(&crate::root().join("src"), &mut files);
+    for dir in ["src", "crates/palisade-gateway/src", "crates/palisade-cli/src"] {
+        rust_files(&crate::root().join(dir), &mut files);
+    }
     let known: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
@@ -95,6 +97,26 @@ fn named_layers(dir: &str, forbidden: &[&str]) -> Vec<String> {
 fn the_engine_and_the_gateway_stay_behind_their_boundaries() {
     let engine = named_layers("src/engine", &["ast", "compile", "syntax", "openclaw"]);
     assert!(engine.is_empty(), "the engine must not know the front ends:\n{}", engine.join("\n"));
-    let gateway = named_layers("src/gateway", &["ast", "compile", "syntax", "openclaw"]);
+    let gateway = named_layers("crates/palisade-gateway/src", &["ast", "compile", "syntax", "openclaw"]);
     assert!(gateway.is_empty(), "the gateway must not know the compiler:\n{}", gateway.join("\n"));
+}
+
+/// The core library is for every runtime that links it: no async runtime,
+/// HTTP server, Docker client, SQLite or argument parser, and no feature to
+/// turn off to get there (those live in `crates/palisade-gateway` and `-cli`).
+#[test]
+fn the_core_crate_depends_on_no_server_or_cli_crate() {
+    let manifest = std::fs::read_to_string(crate::root().join("Cargo.toml")).unwrap();
+    let section = |name: &str| {
+        let start = manifest.find(&format!("\n[{name}]\n")).unwrap_or_else(|| panic!("no [{name}]"));
+        let body = &manifest[start + name.len() + 4..];
+        body[..body.find("\n[").unwrap_or(body.len())].to_string()
+    };
+    let dependencies = section("dependencies");
+    for heavy in ["tokio", "axum", "bollard", "hyper", "rusqlite", "clap"] {
+        let named = dependencies.lines().any(|l| l.split('=').next().is_some_and(|k| k.trim() == heavy));
+        assert!(!named, "the core crate depends on `{heavy}`");
+    }
+    let default = section("features").lines().any(|l| l.trim_start().starts_with("default"));
+    assert!(!default, "the core crate has default features");
 }

@@ -1,7 +1,8 @@
 //! The gateway: a small tokio/axum daemon that authenticates every client,
 //! decides every call with the compiled policy, and runs allowed calls in a
 //! hardened Docker sandbox (or on the host where the policy trusts the agent).
-//! Feature `gateway`.
+//! Its own crate, so the core library pulls in no async runtime, HTTP or SQLite.
+#![forbid(unsafe_code)]
 
 pub mod audit;
 pub mod auth;
@@ -31,8 +32,8 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::engine::Engine;
 use auth::{Attempt, Limiter, Secret, Verdict};
+use palisade::engine::Engine;
 use principals::{Principal, Role};
 use sandbox::Sandboxes;
 pub use sessions::{node_digest, HANDLE_TTL, NODE_APPROVAL_TTL};
@@ -95,8 +96,8 @@ struct AppState {
 
 /// Refuses to listen beyond loopback without authentication, whatever the
 /// policy said (`--listen` can override its bind).
-pub fn check_exposure(config: &crate::gateway_config::GatewayConfig, addr: SocketAddr) -> Result<(), GatewayError> {
-    if crate::gateway_config::exposed_without_auth(config.auth.mode, addr.ip()) {
+pub fn check_exposure(config: &palisade::gateway_config::GatewayConfig, addr: SocketAddr) -> Result<(), GatewayError> {
+    if palisade::gateway_config::exposed_without_auth(config.auth.mode, addr.ip()) {
         return Err(GatewayError::Exposed(addr));
     }
     Ok(())
@@ -104,7 +105,7 @@ pub fn check_exposure(config: &crate::gateway_config::GatewayConfig, addr: Socke
 
 /// Binds, then serves until ctrl-c. `on_listen` hears the bound address
 /// (useful with port 0).
-pub async fn serve(policy: crate::Policy, options: GatewayOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<(), GatewayError> {
+pub async fn serve(policy: palisade::Policy, options: GatewayOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<(), GatewayError> {
     let in_force = reload::InForce::from(policy);
     let config = (*in_force.gateway).clone();
     let secret = auth::load_secret(&config.auth)?;
@@ -303,7 +304,7 @@ pub fn parse_bodies(body: &str) -> Vec<Result<(), String>> {
         serde_json::from_str(body).map_err(|e| e.to_string())
     }
     vec![
-        crate::wire::parse(body).map(|_| ()),
+        palisade::wire::parse(body).map(|_| ()),
         parse::<PairingRequest>(body).map(|r| drop(pairing::peer(&r.channel, r.account.as_deref(), &r.sender))),
         parse::<PairingApproval>(body).map(drop),
         parse::<DeviceConnect>(body).map(|r| drop(r.device_id.trim().to_ascii_lowercase())),
@@ -313,7 +314,7 @@ pub fn parse_bodies(body: &str) -> Vec<Result<(), String>> {
         parse::<sessions::OpenSession>(body).map(drop),
         parse::<sessions::Spawn>(body).map(drop),
         parse::<CredentialMint>(body).map(|r| {
-            let _ = r.ttl.as_deref().map(crate::settings::parse_duration);
+            let _ = r.ttl.as_deref().map(palisade::settings::parse_duration);
         }),
         parse::<CredentialRevoke>(body).map(drop),
         parse::<DeviceRevoke>(body).map(drop),
@@ -406,17 +407,17 @@ async fn decide(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     TimedBody(body): TimedBody,
 ) -> Response {
-    match crate::wire::parse(&body) {
+    match palisade::wire::parse(&body) {
         Ok(mut request) => {
             // Whether a sender is paired is the gateway's knowledge, never the client's claim.
-            if let crate::wire::AnyRequest::Ingress(inbound) = &mut request {
+            if let palisade::wire::AnyRequest::Ingress(inbound) = &mut request {
                 let peer = pairing::peer(&inbound.channel, inbound.account.as_deref(), &inbound.sender);
                 inbound.paired = match with_store(&state.store, move |s| s.pairing_is_approved(&peer)).await {
                     Ok(paired) => paired,
                     Err(answer) => return answer,
                 };
             }
-            let decision = crate::wire::decision_json(&state.policy.view().engine(), &request);
+            let decision = palisade::wire::decision_json(&state.policy.view().engine(), &request);
             state.audit.record(json!({"event": "decide", "client": client_ip(peer).to_string(), "principal": principal.id, "request": summary(&request), "decision": decision}));
             Json(decision).into_response()
         }
@@ -425,11 +426,11 @@ async fn decide(
 }
 
 /// What a decide request asked, without free text.
-fn summary(request: &crate::wire::AnyRequest) -> Value {
+fn summary(request: &palisade::wire::AnyRequest) -> Value {
     match request {
-        crate::wire::AnyRequest::Tool(t) => json!({"kind": "tool", "agent": t.agent, "tool": t.tool, "session": t.session}),
-        crate::wire::AnyRequest::Ingress(i) => json!({"kind": "ingress", "channel": i.channel, "chat_id": i.chat_id, "sender": i.sender}),
-        crate::wire::AnyRequest::Route(i) => json!({"kind": "route", "channel": i.channel, "chat_id": i.chat_id, "sender": i.sender}),
+        palisade::wire::AnyRequest::Tool(t) => json!({"kind": "tool", "agent": t.agent, "tool": t.tool, "session": t.session}),
+        palisade::wire::AnyRequest::Ingress(i) => json!({"kind": "ingress", "channel": i.channel, "chat_id": i.chat_id, "sender": i.sender}),
+        palisade::wire::AnyRequest::Route(i) => json!({"kind": "route", "channel": i.channel, "chat_id": i.chat_id, "sender": i.sender}),
     }
 }
 
@@ -455,10 +456,10 @@ async fn pairing_request(State(state): State<Arc<AppState>>, JsonBody(request): 
     let view = state.policy.view();
     let engine = view.engine();
     // Only a sender the gate would answer with `pair` may get a code.
-    let mut probe = crate::engine::Inbound::direct(&request.channel, &request.sender, "");
+    let mut probe = palisade::engine::Inbound::direct(&request.channel, &request.sender, "");
     probe.account = request.account.as_deref();
     let gate = engine.gate(&probe);
-    if gate.outcome != crate::engine::IngressOutcome::Pair {
+    if gate.outcome != palisade::engine::IngressOutcome::Pair {
         return error(StatusCode::CONFLICT, "not_pairable", format!("this sender is not pairable here: {}", gate.reason));
     }
     let peer = pairing::peer(&request.channel, request.account.as_deref(), &request.sender);
@@ -625,7 +626,7 @@ async fn credential_mint(State(state): State<Arc<AppState>>, JsonBody(body): Jso
     if let Some(unknown) = agents.iter().find(|a| *a != "*" && engine.sandbox(a).is_none()) {
         return error(StatusCode::BAD_REQUEST, "unknown_agent", format!("unknown agent `{unknown}`"));
     }
-    let ttl = match body.ttl.as_deref().map(crate::settings::parse_duration) {
+    let ttl = match body.ttl.as_deref().map(palisade::settings::parse_duration) {
         None => CREDENTIAL_DEFAULT_TTL,
         Some(Some(ttl)) if ttl > Duration::ZERO && ttl <= CREDENTIAL_MAX_TTL => ttl,
         Some(_) => return error(StatusCode::BAD_REQUEST, "bad_request", "`ttl` must be a duration (30s, 5m, 1h, 1d) of at most 365d"),

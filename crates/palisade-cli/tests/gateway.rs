@@ -171,7 +171,7 @@ pub fn exec(gw: &Gateway, agent: &str, session: &str, command: &str) -> Value {
 /// The container of a session key (`agent:<id>:...`, session scope) or of
 /// an agent (`agent:<id>`, agent scope).
 pub fn container_of(gw: &Gateway, key: &str) -> String {
-    use palisade::gateway::sandbox::{container_name, session_scope_key};
+    use palisade_gateway::sandbox::{container_name, session_scope_key};
     let parts: Vec<&str> = key.split(':').collect();
     let scope = if parts.len() > 2 { session_scope_key(parts[1], key) } else { key.to_string() };
     container_name(&gw.prefix, &scope)
@@ -275,7 +275,7 @@ fn sandboxed_exec_runs_hardened_and_denied_calls_never_reach_docker() {
     // Output is capped at 1 MiB per stream, and says so.
     let result = exec(&gw, "box", session, "yes 0123456789abcdef | head -c 3000000");
     assert_eq!(result["truncated"], true, "{}", result["stderr"]);
-    assert_eq!(result["stdout"].as_str().unwrap().len(), palisade::gateway::sandbox::OUTPUT_CAP);
+    assert_eq!(result["stdout"].as_str().unwrap().len(), palisade_gateway::sandbox::OUTPUT_CAP);
 
     // A runaway command is killed at the timeout (3 s here).
     let started = std::time::Instant::now();
@@ -384,7 +384,7 @@ fn pairing_codes_cap_ttl_and_what_an_approval_grants() {
     assert_eq!(status, 200, "{body}");
     let code = body["code"].as_str().unwrap().to_string();
     assert_eq!(code.len(), 8);
-    assert!(code.bytes().all(|b| palisade::gateway::pairing::ALPHABET.contains(&b)), "{code}");
+    assert!(code.bytes().all(|b| palisade_gateway::pairing::ALPHABET.contains(&b)), "{code}");
     assert_eq!(ask("9").1["error"]["code"], "already_pending");
     let (status, second) = ask("10");
     assert_eq!(status, 200);
@@ -415,7 +415,7 @@ fn pairing_codes_cap_ttl_and_what_an_approval_grants() {
 
 fn sign_connect(gw: &Gateway, seed: u8, tamper: impl Fn(&mut Value)) -> (u16, Value) {
     use ed25519_dalek::{Signer, SigningKey};
-    use palisade::gateway::devices::{fingerprint, hex, signed_message};
+    use palisade_gateway::devices::{fingerprint, hex, signed_message};
     let (_, challenge) = http(gw.addr, "POST", "/v1/devices/challenge", Some(TOKEN), &Value::Null);
     let nonce = challenge["nonce"].as_str().unwrap().to_string();
     let signed_at = challenge["ts"].as_u64().unwrap();
@@ -462,7 +462,7 @@ fn devices_sign_challenges_and_state_survives_kill_9() {
     let (_, challenge) = http(gw.addr, "POST", "/v1/devices/challenge", Some(TOKEN), &Value::Null);
     let replay = {
         use ed25519_dalek::{Signer, SigningKey};
-        use palisade::gateway::devices::{fingerprint, hex, signed_message};
+        use palisade_gateway::devices::{fingerprint, hex, signed_message};
         let key = SigningKey::from_bytes(&[9; 32]);
         let public = key.verifying_key().to_bytes();
         let id = fingerprint(&public);
@@ -713,7 +713,7 @@ fn sighup_reopens_the_audit_log_for_rotation() {
 fn request_bodies_just_over_the_cap_get_413() {
     let scratch = Scratch::new("bodylimit");
     let gw = scratch.start("agent main { default tools { allow read } }\ngateway { auth token from env PALISADE_GATEWAY_TOKEN }\n");
-    let limit = palisade::gateway::BODY_LIMIT;
+    let limit = palisade_gateway::BODY_LIMIT;
     // A decide request padded with spaces to exactly the cap, then one byte more.
     let request = r#"{"kind":"tool","agent":"main","tool":"read"}"#;
     let at = format!("{request}{}", " ".repeat(limit - request.len()));

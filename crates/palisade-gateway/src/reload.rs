@@ -6,9 +6,9 @@
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::engine::{Engine, Explanation, SandboxConfig, ToolRequest};
-use crate::gateway_config::GatewayConfig;
-use crate::{LoadError, Policy};
+use palisade::engine::{Engine, Explanation, SandboxConfig, ToolRequest};
+use palisade::gateway_config::GatewayConfig;
+use palisade::{LoadError, Policy};
 
 /// What one reload puts in force: the decisions and the gateway settings of
 /// one policy, swapped together.
@@ -62,7 +62,7 @@ pub struct PolicyView<'s> {
 impl PolicyView<'_> {
     pub fn engine(&self) -> Arc<Engine> {
         #[cfg(feature = "seams")]
-        if crate::seams::active(crate::seams::Bug::ReloadRereads) {
+        if palisade::seams::active(palisade::seams::Bug::ReloadRereads) {
             return self.slot.load().engine;
         }
         Arc::clone(&self.snapshot.engine)
@@ -130,6 +130,6 @@ pub fn reload(slot: &PolicySlot, path: &Path) -> Result<Reloaded, ReloadError> {
 /// (whose removed agents' sandboxes the gateway then removes).
 #[derive(Debug)]
 pub struct Reloaded {
-    pub warnings: Vec<crate::Diagnostic>,
+    pub warnings: Vec<palisade::Diagnostic>,
     pub old: Arc<Engine>,
 }

@@ -179,7 +179,7 @@ fn host_commands_get_a_clean_environment_die_whole_and_stream_capped_output() {
     // 1 GB of output: streamed, the first MiB kept, memory bounded.
     let big = exec(&gw, "main", session, "head -c 1000000000 /dev/zero; echo done >&2");
     assert_eq!(big["truncated"], true, "{}", big["stderr"]);
-    assert_eq!(big["stdout"].as_str().unwrap().len(), palisade::gateway::sandbox::OUTPUT_CAP);
+    assert_eq!(big["stdout"].as_str().unwrap().len(), palisade_gateway::sandbox::OUTPUT_CAP);
     let peak = peak_rss_kib(&gw);
     assert!(peak < 256 * 1024, "the gateway's peak memory reached {peak} KiB for 1 GB of output");
 }
@@ -313,7 +313,7 @@ fn a_client_cannot_choose_its_own_privileges() {
 #[test]
 fn one_credential_no_longer_does_everything() {
     use ed25519_dalek::{Signer, SigningKey};
-    use palisade::gateway::devices::{fingerprint, hex, signed_message};
+    use palisade_gateway::devices::{fingerprint, hex, signed_message};
     let scratch = Scratch::new("roles");
     let policy = "agent main { default sandbox off tools { profile full } }\n\
         channel telegram { dm pairing }\n\
@@ -491,7 +491,7 @@ fn idle_and_half_sent_connections_cannot_exhaust_the_gateway() {
 #[test]
 fn guessing_is_throttled_and_cannot_lock_a_client_with_an_unguessable_token_out() {
     use ed25519_dalek::{Signer, SigningKey};
-    use palisade::gateway::devices::{fingerprint, hex, signed_message};
+    use palisade_gateway::devices::{fingerprint, hex, signed_message};
     let scratch = Scratch::new("limiter");
     let gw = scratch.start("agent main { default sandbox off tools { allow read } }\ngateway { auth token  rate_limit 3 per 1m lockout 5m }\n");
     // A device token: 256 random bits, as every minted credential.

@@ -176,7 +176,7 @@ impl Store {
         let Some((account, sender, created)) = row else { return Ok(Err(Refusal::UnknownCode)) };
         tx.execute("DELETE FROM pairing_pending WHERE channel=?1 AND code=?2", params![channel, code])?;
         #[cfg(feature = "seams")]
-        let created = if crate::seams::active(crate::seams::Bug::PairingNoExpiry) { at(now) } else { created };
+        let created = if palisade::seams::active(palisade::seams::Bug::PairingNoExpiry) { at(now) } else { created };
         if at(now) - created >= ms(ttl) {
             tx.commit()?;
             return Ok(Err(Refusal::Expired));
@@ -363,7 +363,7 @@ impl Store {
     /// expired approval is deleted and refused.
     pub fn node_consume(&self, request_id: &str, command_digest: &str, now: u64, ttl: Duration) -> Result<Result<(), Refusal>, StoreError> {
         #[cfg(feature = "seams")]
-        if crate::seams::active(crate::seams::Bug::NodeAnyRequest) {
+        if palisade::seams::active(palisade::seams::Bug::NodeAnyRequest) {
             return self.node_consume_any_request(command_digest);
         }
         let mut conn = self.lock();
@@ -413,7 +413,7 @@ pub enum PairingStep {
 pub fn pairing_steps() -> [PairingStep; 4] {
     use PairingStep::{Begin, Check, Commit, Insert};
     #[cfg(feature = "seams")]
-    if crate::seams::active(crate::seams::Bug::PairingCheckOutsideTx) {
+    if palisade::seams::active(palisade::seams::Bug::PairingCheckOutsideTx) {
         return [Check, Begin, Insert, Commit];
     }
     [Begin, Check, Insert, Commit]

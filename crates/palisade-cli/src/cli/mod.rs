@@ -108,10 +108,10 @@ enum Command {
         #[arg(long, default_value = "24h", value_parser = duration)]
         prune_max_age: std::time::Duration,
         /// The most live sandbox containers; a call that needs another gets 503.
-        #[arg(long, default_value_t = palisade::gateway::sandbox::MAX_CONTAINERS)]
+        #[arg(long, default_value_t = palisade_gateway::sandbox::MAX_CONTAINERS)]
         max_sandboxes: usize,
         /// The most live sandbox containers of one agent.
-        #[arg(long, default_value_t = palisade::gateway::sandbox::MAX_CONTAINERS_PER_AGENT)]
+        #[arg(long, default_value_t = palisade_gateway::sandbox::MAX_CONTAINERS_PER_AGENT)]
         max_sandboxes_per_agent: usize,
     },
     /// Operate on the Docker sandboxes.
@@ -172,7 +172,7 @@ fn duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 /// The bundled example, so that `palisade demo` works with no files at all.
-const DEMO_POLICY: &str = include_str!("../../examples/multi-agent.pal");
+const DEMO_POLICY: &str = include_str!("../../../../examples/multi-agent.pal");
 const DEMO_REQUESTS: &[&str] = &[
     r#"{"kind":"tool","agent":"main","tool":"exec","provider":"anthropic"}"#,
     r#"{"kind":"tool","agent":"main","tool":"exec","provider":"openai/gpt-5"}"#,
@@ -224,9 +224,9 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
 }
 
 #[cfg(feature = "gateway")]
-fn gateway(policy: &Policy, options: palisade::gateway::GatewayOptions) -> ExitCode {
+fn gateway(policy: &Policy, options: palisade_gateway::GatewayOptions) -> ExitCode {
     let Some(rt) = runtime() else { return ExitCode::from(2) };
-    let served = rt.block_on(palisade::gateway::serve(policy.clone(), options, |addr| {
+    let served = rt.block_on(palisade_gateway::serve(policy.clone(), options, |addr| {
         outln!("palisade gateway listening on http://{addr}");
     }));
     match served {
@@ -240,7 +240,7 @@ fn gateway(policy: &Policy, options: palisade::gateway::GatewayOptions) -> ExitC
 
 #[cfg(feature = "gateway")]
 fn sandbox(command: SandboxCommand) -> ExitCode {
-    use palisade::gateway::sandbox::Sandboxes;
+    use palisade_gateway::sandbox::Sandboxes;
     if let SandboxCommand::Explain { policy, agent, session, state_dir } = &command {
         return with_policy(policy, |policy| sandbox_explain(policy, agent, session.as_deref(), state_dir));
     }
@@ -295,14 +295,14 @@ fn sandbox(command: SandboxCommand) -> ExitCode {
             }
             SandboxCommand::Prune { idle, max_age, state_dir, prefix } => {
                 let sandboxes = sandboxes.with_state_dir(state_dir.clone());
-                let store = match palisade::gateway::store::Store::open(&state_dir.join("palisade.db")) {
+                let store = match palisade_gateway::store::Store::open(&state_dir.join("palisade.db")) {
                     Ok(s) => s,
                     Err(e) => {
                         eprintln!("{}", render(&e));
                         return ExitCode::from(2);
                     }
                 };
-                match sandboxes.prune(&store, &prefix, idle, max_age, palisade::gateway::store::now_ms()).await {
+                match sandboxes.prune(&store, &prefix, idle, max_age, palisade_gateway::store::now_ms()).await {
                     Ok(removed) => {
                         for name in &removed {
                             outln!("pruned {name}");
@@ -334,7 +334,7 @@ fn sandbox(command: SandboxCommand) -> ExitCode {
 
 #[cfg(feature = "gateway")]
 fn sandbox_explain(policy: &Policy, agent: &str, session: Option<&str>, state_dir: &Path) -> ExitCode {
-    use palisade::gateway::sandbox;
+    use palisade_gateway::sandbox;
     let engine = policy.engine();
     let Some(config) = engine.sandbox(agent) else {
         eprintln!("error: unknown agent `{agent}`");
@@ -354,7 +354,7 @@ fn sandbox_explain(policy: &Policy, agent: &str, session: Option<&str>, state_di
     outln!("  container {}", placement.container);
     match &placement.workspace {
         Some(dir) => outln!("  workspace {} at /workspace ({})", dir.display(), if placement.read_only { "read-only" } else { "read-write" }),
-        None => outln!("  workspace: a private tmpfs at /workspace ({} at most), gone with the container", palisade::gateway::sandbox::SCRATCH_SIZE),
+        None => outln!("  workspace: a private tmpfs at /workspace ({} at most), gone with the container", palisade_gateway::sandbox::SCRATCH_SIZE),
     }
     match sandbox::container_body(config, &placement) {
         Ok(body) => match serde_json::to_string_pretty(&body) {
@@ -379,7 +379,7 @@ pub fn main() -> ExitCode {
             let policy_path = Some(policy.clone());
             with_policy(&policy, |policy| {
                 let timeout = std::time::Duration::from_secs(timeout.max(1));
-                let options = palisade::gateway::GatewayOptions {
+                let options = palisade_gateway::GatewayOptions {
                     listen,
                     state_dir,
                     timeout,

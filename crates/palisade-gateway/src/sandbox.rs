@@ -18,8 +18,8 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::workspace::PathError;
-use crate::engine::SandboxConfig;
-use crate::vocab::{SandboxScope, WorkspaceAccess};
+use palisade::engine::SandboxConfig;
+use palisade::vocab::{SandboxScope, WorkspaceAccess};
 
 /// Bytes of stdout (and of stderr) kept per call; the rest is cut.
 pub const OUTPUT_CAP: usize = 1 << 20;
@@ -141,7 +141,7 @@ pub fn container_name(prefix: &str, scope_key: &str) -> String {
         .join("-");
     let slug: String = slug.chars().take(40).collect();
     #[cfg(feature = "seams")]
-    if crate::seams::active(crate::seams::Bug::SlugOnlyNames) {
+    if palisade::seams::active(palisade::seams::Bug::SlugOnlyNames) {
         return format!("{prefix}{slug}");
     }
     let hash = hex(&Sha256::digest(scope_key.as_bytes()));
@@ -198,7 +198,7 @@ pub fn check_bind(bind: &str) -> Result<String, SandboxError> {
     let rest: Vec<&str> = parts.collect();
     let resolved = std::fs::canonicalize(host).map_err(|e| SandboxError::Workspace(format!("bind source {host}: {e}")))?;
     let text = resolved.to_string_lossy().to_string();
-    if crate::settings::refused_host_path(&text).is_some() {
+    if palisade::settings::refused_host_path(&text).is_some() {
         return Err(SandboxError::RefusedBind(bind.to_string()));
     }
     Ok(std::iter::once(text).chain(rest.iter().map(|s| (*s).to_string())).collect::<Vec<_>>().join(":"))

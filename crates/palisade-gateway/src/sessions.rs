@@ -20,7 +20,7 @@ use super::handles::{Claims, HandleError, HandleKey};
 use super::principals::Principal;
 use super::sandbox::{self, RunResult, Sandboxes};
 use super::{audit, client_ip, error, host, pairing, refused, reload, store, with_store, workspace, AppState, JsonBody, TimedBody};
-use crate::engine::{IngressOutcome, ToolRequest};
+use palisade::engine::{IngressOutcome, ToolRequest};
 
 /// How long a handle lives; the runtime gates the next message for a new one.
 pub const HANDLE_TTL: Duration = Duration::from_secs(3600);
@@ -98,7 +98,7 @@ fn tool_request<'a>(claims: &'a Claims, tool: &'a str, provider: Option<&'a str>
 /// that names an agent, a session, a sender or owner-ness is refused.
 pub fn open_call(key: &HandleKey, principal: &Principal, body: &str, now_ms: u64) -> Result<Call, Refused> {
     #[cfg(feature = "seams")]
-    if crate::seams::active(crate::seams::Bug::ClientOverridesHandle) {
+    if palisade::seams::active(palisade::seams::Bug::ClientOverridesHandle) {
         return open_call_with_overrides(key, principal, body, now_ms);
     }
     let request: InvokeRequest = serde_json::from_str(body).map_err(|e| Refused::BadRequest(e.to_string()))?;
@@ -153,7 +153,7 @@ pub(super) async fn ingress(
     State(state): State<Arc<AppState>>,
     Extension(principal): Extension<Principal>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    JsonBody(mut inbound): JsonBody<crate::wire::OwnedInbound>,
+    JsonBody(mut inbound): JsonBody<palisade::wire::OwnedInbound>,
 ) -> Response {
     let engine = state.policy.view().engine();
     let peer_key = pairing::peer(&inbound.channel, inbound.account.as_deref(), &inbound.sender);
@@ -262,7 +262,7 @@ pub(super) async fn spawn(
     if let Err(e) = pairing::random(&mut n) {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "random", e.to_string());
     }
-    let session = crate::engine::subagent_session_key(&parent.agent, &super::devices::hex(&n));
+    let session = palisade::engine::subagent_session_key(&parent.agent, &super::devices::hex(&n));
     mint(&state, &Claims { session, subagent: true, expires_ms: expires(store::now_ms(), HANDLE_TTL), ..parent }, None)
 }
 
@@ -468,7 +468,7 @@ async fn file_tool(root: &std::path::Path, tool: &str, read_only: bool, arg: imp
 
 async fn run_sandboxed(
     sandboxes: &Sandboxes,
-    config: &crate::engine::SandboxConfig,
+    config: &palisade::engine::SandboxConfig,
     placement: &sandbox::Placement,
     tool: &str,
     arg: impl Fn(&str) -> Option<String>,

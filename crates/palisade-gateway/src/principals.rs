@@ -54,7 +54,7 @@ impl Role {
     pub fn may(self, endpoint: Endpoint) -> bool {
         use Endpoint::*;
         #[cfg(feature = "seams")]
-        if self == Role::Device && crate::seams::active(crate::seams::Bug::DeviceEverywhere) {
+        if self == Role::Device && palisade::seams::active(palisade::seams::Bug::DeviceEverywhere) {
             return true;
         }
         match self {
