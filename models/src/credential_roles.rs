@@ -99,11 +99,7 @@ impl Model for CredentialRolesModel {
         })
     }
 
-    fn actions(&self, _state: &State, _actions: &mut Vec<()>) {}
-
-    fn next_state(&self, _state: &State, _action: ()) -> Option<State> {
-        None
-    }
+    crate::no_steps!();
 
     fn properties(&self) -> Vec<Property<Self>> {
         vec![

@@ -13,9 +13,9 @@ use palisade::seams::{with_bug, Bug};
 use palisade::Policy;
 use stateright::{Model, Property};
 
-pub const SCOPES: [&str; 4] = ["main", "per_peer", "per_channel_peer", "per_account_channel_peer"];
+/// The scopes and accounts of claim 6's universe.
+pub use crate::routing::{ACCOUNTS, SCOPES};
 pub const IDENTITIES: [(&str, &str); 4] = [("telegram", "a"), ("telegram", "b"), ("discord", "a"), ("telegram", "link:l1")];
-pub const ACCOUNTS: [&str; 2] = ["default", "biz"];
 pub const LINKS: [&str; 3] = ["none", "l1", "l2"];
 /// Link sets: each identity's link, base 3.
 pub const LINK_SETS: usize = 81;
@@ -99,11 +99,7 @@ impl Model for IdentityLinksModel {
         })
     }
 
-    fn actions(&self, _state: &State, _actions: &mut Vec<()>) {}
-
-    fn next_state(&self, _state: &State, _action: ()) -> Option<State> {
-        None
-    }
+    crate::no_steps!();
 
     fn properties(&self) -> Vec<Property<Self>> {
         vec![Property::always("LinksExactly", |_, s: &State| (s.k1 == s.k2) == (class(s.scope, s.links, s.m1) == class(s.scope, s.links, s.m2)))]

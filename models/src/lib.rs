@@ -3,6 +3,19 @@
 //! stateright model here whose states are computed by the real engine.
 //! `verify` runs both and says whether every result is the expected one.
 
+/// The step methods of a model whose states are all initial: a universe
+/// checked state by state, with no transitions (`type Action = ()`).
+#[macro_export]
+macro_rules! no_steps {
+    () => {
+        fn actions(&self, _state: &Self::State, _actions: &mut Vec<()>) {}
+
+        fn next_state(&self, _state: &Self::State, _action: ()) -> Option<Self::State> {
+            None
+        }
+    };
+}
+
 pub mod credential_roles;
 pub mod exposure;
 pub mod fail_closed;

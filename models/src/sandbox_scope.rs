@@ -62,11 +62,7 @@ impl Model for SandboxScopeModel {
         })
     }
 
-    fn actions(&self, _state: &State, _actions: &mut Vec<()>) {}
-
-    fn next_state(&self, _state: &State, _action: ()) -> Option<State> {
-        None
-    }
+    crate::no_steps!();
 
     fn properties(&self) -> Vec<Property<Self>> {
         vec![Property::always("SessionsIsolated", |_, s: &State| {

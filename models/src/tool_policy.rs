@@ -107,11 +107,7 @@ impl Model for ToolPolicyModel {
         with_bug(self.bug, || Self::configurations().into_iter().map(|layers| State { allowed: decide(&layers), layers }).collect())
     }
 
-    fn actions(&self, _state: &State, _actions: &mut Vec<()>) {}
-
-    fn next_state(&self, _state: &State, _action: ()) -> Option<State> {
-        None
-    }
+    crate::no_steps!();
 
     fn properties(&self) -> Vec<Property<Self>> {
         vec![Property::always("DenyWins", |_, s: &State| deny_wins(s)), Property::always("NoGrantBack", |_, s: &State| no_grant_back(s))]
