@@ -19,6 +19,19 @@
 // `std` feature (see `syntax::nesting`: we bound recursion ourselves).
 extern crate alloc;
 
+/// Whether the formal models injected `seams::Bug::$bug`; always `false`
+/// without the `seams` feature, so the check compiles away.
+macro_rules! seam {
+    ($bug:ident) => {{
+        #[cfg(feature = "seams")]
+        let on = crate::seams::active(crate::seams::Bug::$bug);
+        #[cfg(not(feature = "seams"))]
+        let on = false;
+        on
+    }};
+}
+pub(crate) use seam;
+
 pub mod builtins;
 pub mod compile;
 pub mod diagnostic;

@@ -103,10 +103,7 @@ impl OwnedInbound {
         };
         // Left out, `mentioned` is "not mentioned" (fail closed); only
         // `can_detect_mention: false` says the platform cannot tell.
-        #[cfg(feature = "seams")]
-        let convenient = crate::seams::active(crate::seams::Bug::ConvenientDefaults);
-        #[cfg(not(feature = "seams"))]
-        let convenient = false;
+        let convenient = crate::seam!(ConvenientDefaults);
         let mentioned = match (self.can_detect_mention, self.mentioned) {
             (Some(false), _) => None,
             (_, None) if convenient => None,

@@ -164,10 +164,7 @@ impl Ingress {
 
         // Groups, rooms and channels. Without its id a group message could be
         // any group's: refused as incomplete rather than given the `*` entry.
-        #[cfg(feature = "seams")]
-        let convenient = crate::seams::active(crate::seams::Bug::ConvenientDefaults);
-        #[cfg(not(feature = "seams"))]
-        let convenient = false;
+        let convenient = crate::seam!(ConvenientDefaults);
         if inbound.chat_id.trim().is_empty() && !convenient {
             return decision(Drop, "the group message has no chat id", channel.at.as_ref());
         }
@@ -228,10 +225,7 @@ impl Ingress {
             );
         }
         if inbound.command && channel.text_commands {
-            #[cfg(feature = "seams")]
-            let any_command = crate::seams::active(crate::seams::Bug::AnyCommandBypass);
-            #[cfg(not(feature = "seams"))]
-            let any_command = false;
+            let any_command = crate::seam!(AnyCommandBypass);
             if any_command || channel.command_senders.as_ref().is_some_and(|c| c.admits(inbound.sender)) {
                 return decision(Accept, "an authorised control command bypasses mention gating", channel.at.as_ref());
             }

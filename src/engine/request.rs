@@ -72,10 +72,7 @@ impl Engine {
             Some(p) => self.provider_class(p.trim()),
             None => self.any_provider_class() as u32,
         };
-        #[cfg(feature = "seams")]
-        let convenient = crate::seams::active(crate::seams::Bug::ConvenientDefaults);
-        #[cfg(not(feature = "seams"))]
-        let convenient = false;
+        let convenient = crate::seam!(ConvenientDefaults);
         // No session could be a sub-agent's: its layers apply.
         let subagent = request.subagent || request.session.map_or(!convenient, is_subagent_key);
         let sender = match request.sender {

@@ -268,13 +268,10 @@ impl Router {
         }
         match inbound.chat {
             ChatKind::Direct => {
-                #[cfg(feature = "seams")]
                 let (link_under_main, link_across_accounts) = (
-                    crate::seams::active(crate::seams::Bug::LinkUnderMain) && self.linked(inbound.channel, inbound.sender).is_some(),
-                    crate::seams::active(crate::seams::Bug::LinkAcrossAccounts) && self.linked(inbound.channel, inbound.sender).is_some(),
+                    crate::seam!(LinkUnderMain) && self.linked(inbound.channel, inbound.sender).is_some(),
+                    crate::seam!(LinkAcrossAccounts) && self.linked(inbound.channel, inbound.sender).is_some(),
                 );
-                #[cfg(not(feature = "seams"))]
-                let (link_under_main, link_across_accounts) = (false, false);
                 if self.dm_scope == DmScope::Main && !link_under_main {
                     key.push_str(":main");
                     return key;
@@ -289,10 +286,7 @@ impl Router {
                     DmScope::PerAccountChannelPeer => {
                         key.push(':');
                         push_component(&mut key, inbound.channel);
-                        #[cfg(feature = "seams")]
-                        let skip_account = crate::seams::active(crate::seams::Bug::KeyWithoutAccount) || link_across_accounts;
-                        #[cfg(not(feature = "seams"))]
-                        let skip_account = link_across_accounts;
+                        let skip_account = crate::seam!(KeyWithoutAccount) || link_across_accounts;
                         if !skip_account {
                             key.push(':');
                             push_component(&mut key, inbound.account.unwrap_or("default"));
