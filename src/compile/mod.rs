@@ -15,12 +15,8 @@ use std::sync::Arc;
 use crate::ast::{Keyed, Policy, Rules, SandboxMode, ToolList, ToolRef, WorkspaceAccess};
 use crate::builtins;
 use crate::diagnostic::{suggest, Diagnostic, PolicyError, Sink};
-use crate::engine::{AgentEntry, Engine, Entry, GlobalLayers, Layer, LayerId, LayerKind, Map, Matcher, RuleSet, Set, ToolId, FLAG_COMBINATIONS};
+use crate::engine::{AgentEntry, Engine, Entry, GlobalLayers, Layer, LayerId, LayerKind, Map, Matcher, Parts, RuleSet, Set, TooManyContexts};
 use crate::source::{SourceFile, Span};
-
-/// A policy whose contexts would need more bitset words than this is refused
-/// rather than compiled into something that exhausts memory.
-const MAX_CONTEXT_WORDS: usize = 1 << 26;
 
 /// Compiles a policy. `Ok` carries the engine, the gateway settings and the
 /// warnings; `Err` every diagnostic, errors and warnings, found in one pass.
@@ -39,14 +35,6 @@ pub fn compile(policy: &Policy) -> Result<(Engine, GatewayConfig, Vec<Diagnostic
             Err(sink.into_error())
         }
     }
-}
-
-/// The class dimensions of the context table besides agents and flags.
-struct Classes {
-    provider_names: Vec<String>,
-    sender_names: Vec<String>,
-    group_names: Vec<String>,
-    group_index: crate::engine::GroupIndex,
 }
 
 /// Global scope and agent scopes, seen through one shape.
@@ -299,13 +287,18 @@ impl<'p> Compiler<'p> {
             return None;
         }
 
-        let classes = Classes { provider_names, sender_names, group_names, group_index };
-        let mut engine = self.fold(
+        let parts = Parts {
+            file: self.source.name.clone(),
+            tool_names: std::mem::take(&mut self.tool_names),
             agents,
-            default_agent.unwrap_or(0) as u32,
-            classes,
+            default_agent: default_agent.unwrap_or(0) as u32,
+            provider_names,
+            sender_names,
+            group_index,
+            group_names,
             owners,
-            GlobalLayers {
+            layers: std::mem::take(&mut self.layers),
+            global: GlobalLayers {
                 rules: global_rules,
                 provider_rules: global_provider_rules,
                 subagent_fixed,
@@ -314,9 +307,21 @@ impl<'p> Compiler<'p> {
                 group: global_group,
                 owner_only,
             },
-        )?;
-        engine.ingress = ingress;
-        engine.router = router;
+            ingress,
+            router,
+        };
+        let engine = match Engine::new(parts) {
+            Ok(engine) => engine,
+            Err(too_many) => {
+                let TooManyContexts { agents, providers, senders, groups } = too_many;
+                self.error(
+                    Code::TooLarge,
+                    Span::default(),
+                    format!("{agents} agents x {providers} provider classes x {senders} sender classes x {groups} group classes is too many decision contexts"),
+                );
+                return None;
+            }
+        };
         self.check_leaves_tools(&engine);
         tests_run::run(policy, &engine, &mut self.sink);
         Some((engine, gateway))
@@ -740,117 +745,13 @@ impl<'p> Compiler<'p> {
         out
     }
 
-    // ---- fold -----------------------------------------------------------------
-
-    fn fold(&mut self, agents: Vec<AgentEntry>, default_agent: u32, classes: Classes, owners: Set<Box<str>>, global: GlobalLayers) -> Option<Engine> {
-        let Classes { provider_names, sender_names, group_names, group_index } = classes;
-        let words = self.tool_names.len().div_ceil(64).max(1);
-        // None, each named class, and "any" (a request that left the field out) when there are named ones.
-        let count = |names: usize| names + 1 + usize::from(names > 0);
-        let (providers, senders, groups) = (count(provider_names.len()), count(sender_names.len()), count(group_names.len()));
-        let total =
-            agents.len().checked_mul(providers)?.checked_mul(senders)?.checked_mul(groups)?.checked_mul(FLAG_COMBINATIONS)?.checked_mul(words);
-        let Some(total) = total.filter(|t| *t <= MAX_CONTEXT_WORDS) else {
-            self.error(
-                Code::TooLarge,
-                Span::default(),
-                format!(
-                    "{} agents x {providers} provider classes x {senders} sender classes x {groups} group classes is too many decision contexts",
-                    agents.len()
-                ),
-            );
-            return None;
-        };
-        let mut all = vec![u64::MAX; words];
-        let n = self.tool_names.len();
-        if let Some(last) = all.last_mut() {
-            if !n.is_multiple_of(64) {
-                *last = (1u64 << (n % 64)) - 1;
-            }
-        }
-        let mut tool_index: Map<Box<str>, ToolId> = Map::default();
-        for (name, id) in &self.tool_index {
-            tool_index.insert(name.clone().into_boxed_str(), ToolId(*id));
-        }
-        for (alias, canonical) in builtins::ALIASES {
-            if let Some(id) = self.tool_index.get(*canonical) {
-                tool_index.insert((*alias).into(), ToolId(*id));
-            }
-        }
-        let mut engine = Engine {
-            file: self.source.name.clone(),
-            tool_names: std::mem::take(&mut self.tool_names),
-            tool_index,
-            words,
-            agent_index: agents.iter().enumerate().map(|(i, a)| (a.id.clone().into_boxed_str(), i as u32)).collect(),
-            agents,
-            default_agent,
-            provider_index: provider_names.iter().enumerate().map(|(i, p)| (p.clone().into_boxed_str(), i as u32 + 1)).collect(),
-            provider_names,
-            sender_index: sender_names.iter().enumerate().map(|(i, s)| (s.clone().into_boxed_str(), i as u32 + 1)).collect(),
-            sender_names,
-            group_index,
-            group_names,
-            owners,
-            layers: std::mem::take(&mut self.layers),
-            global,
-            contexts: Box::new([]),
-            ingress: Default::default(),
-            router: Default::default(),
-        };
-        let mut contexts = Vec::with_capacity(total);
-        let mut layer_words = Vec::new();
-        for agent in 0..engine.agents.len() as u32 {
-            for provider in 0..providers as u32 {
-                for sender in 0..senders as u32 {
-                    for group in 0..groups as u32 {
-                        for flags in 0..FLAG_COMBINATIONS as u8 {
-                            let context = engine.context_at(agent, provider, sender, group, flags);
-                            let start = contexts.len();
-                            contexts.extend_from_slice(&all);
-                            let bits = contexts.get_mut(start..).unwrap_or_default();
-                            for (w, b) in bits.iter_mut().enumerate() {
-                                layer_words.clear();
-                                layer_words.extend(engine.layers_of(context).map(|l| l.word(w)));
-                                *b = crate::engine::fold::fold_word(*b, &layer_words);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        engine.contexts = contexts.into_boxed_slice();
-        Some(engine)
-    }
-
     /// An allow list that leaves an agent no callable tool in its main
     /// session is an error: it is almost always a typo or a misplaced list.
     fn check_leaves_tools(&mut self, engine: &Engine) {
-        for (index, agent) in engine.agents.iter().enumerate() {
-            let sandboxed = agent.sandbox.mode == SandboxMode::All;
-            let flags = crate::engine::OWNER | if sandboxed { crate::engine::SANDBOXED } else { 0 };
-            let context = engine.context_at(index as u32, 0, 0, 0, flags);
-            if !engine.effective_tools(context).is_empty() {
-                continue;
-            }
-            // Find the layer that emptied the set, replaying the fold.
-            let mut bits: Vec<u64> = vec![u64::MAX; engine.words];
-            for layer in engine.layers_of(context) {
-                for (w, b) in bits.iter_mut().enumerate() {
-                    *b = crate::engine::fold::fold_word(*b, &[layer.word(w)]);
-                }
-                let remaining =
-                    bits.iter().enumerate().any(|(w, word)| (0..64).any(|bit| word >> bit & 1 == 1 && w * 64 + bit < engine.tool_names.len()));
-                if remaining {
-                    continue;
-                }
-                if layer.allow.is_some() {
-                    let span = self.span_of(layer);
-                    self.error(Code::NoCallableTool, span, format!("this allow list leaves agent `{}` no callable tool", agent.id)).help =
-                        Some(format!("the {} allow list and the layers before it have no tool in common", layer.name));
-                }
-                break;
-            }
+        for found in engine.agents_without_tools() {
+            let span = self.span_of(found.layer);
+            self.error(Code::NoCallableTool, span, format!("this allow list leaves agent `{}` no callable tool", found.agent)).help =
+                Some(format!("the {} allow list and the layers before it have no tool in common", found.layer.name));
         }
     }
 

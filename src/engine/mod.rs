@@ -236,31 +236,207 @@ pub(crate) struct GlobalLayers {
 }
 
 /// The compiled policy. Immutable, `Send + Sync`, no reference counts.
+/// Built only by `Engine::new` from the compiler's `Parts`; its fields
+/// are private to this module tree, so nothing else can change a decision
+/// after the contexts are folded.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    pub(crate) file: Arc<str>,
-    pub(crate) tool_names: Vec<Arc<str>>,
-    pub(crate) tool_index: Map<Box<str>, ToolId>,
-    pub(crate) words: usize,
-    pub(crate) agents: Vec<AgentEntry>,
-    pub(crate) agent_index: Map<Box<str>, u32>,
-    pub(crate) default_agent: u32,
-    pub(crate) provider_index: Map<Box<str>, u32>,
-    pub(crate) provider_names: Vec<String>,
-    pub(crate) sender_index: Map<Box<str>, u32>,
-    pub(crate) sender_names: Vec<String>,
+    file: Arc<str>,
+    tool_names: Vec<Arc<str>>,
+    tool_index: Map<Box<str>, ToolId>,
+    words: usize,
+    agents: Vec<AgentEntry>,
+    agent_index: Map<Box<str>, u32>,
+    default_agent: u32,
+    provider_index: Map<Box<str>, u32>,
+    provider_names: Vec<String>,
+    sender_index: Map<Box<str>, u32>,
+    sender_names: Vec<String>,
     /// Group classes: channel -> escaped group id (or `*`) -> class.
-    pub(crate) group_index: GroupIndex,
-    pub(crate) group_names: Vec<String>,
-    pub(crate) owners: Set<Box<str>>,
-    pub(crate) layers: Vec<Layer>,
-    pub(crate) global: GlobalLayers,
-    pub(crate) contexts: Box<[u64]>,
-    pub(crate) ingress: ingress::Ingress,
-    pub(crate) router: route::Router,
+    group_index: GroupIndex,
+    group_names: Vec<String>,
+    owners: Set<Box<str>>,
+    layers: Vec<Layer>,
+    global: GlobalLayers,
+    contexts: Box<[u64]>,
+    ingress: ingress::Ingress,
+    router: route::Router,
+}
+
+/// What the compiler hands the engine: interned tools, layers and classes,
+/// before the decision contexts are folded.
+#[derive(Debug)]
+pub(crate) struct Parts {
+    pub file: Arc<str>,
+    /// Interned tools; a tool's id is its index.
+    pub tool_names: Vec<Arc<str>>,
+    pub agents: Vec<AgentEntry>,
+    pub default_agent: u32,
+    pub provider_names: Vec<String>,
+    pub sender_names: Vec<String>,
+    pub group_index: GroupIndex,
+    pub group_names: Vec<String>,
+    pub owners: Set<Box<str>>,
+    pub layers: Vec<Layer>,
+    pub global: GlobalLayers,
+    pub ingress: ingress::Ingress,
+    pub router: route::Router,
+}
+
+/// A policy whose context table would need more bitset words than this is
+/// refused rather than folded into something that exhausts memory.
+const MAX_CONTEXT_WORDS: usize = 1 << 26;
+
+/// The policy needs more decision contexts than an engine holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TooManyContexts {
+    pub agents: usize,
+    pub providers: usize,
+    pub senders: usize,
+    pub groups: usize,
+}
+
+/// An agent whose main session leaves it no callable tool, and the allow
+/// list that emptied the set.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NoCallableTool<'e> {
+    pub agent: &'e str,
+    pub layer: &'e Layer,
 }
 
 impl Engine {
+    /// Folds every decision context of `parts` into its bitset.
+    pub(crate) fn new(parts: Parts) -> Result<Engine, TooManyContexts> {
+        let Parts {
+            file,
+            tool_names,
+            agents,
+            default_agent,
+            provider_names,
+            sender_names,
+            group_index,
+            group_names,
+            owners,
+            layers,
+            global,
+            ingress,
+            router,
+        } = parts;
+        let words = tool_names.len().div_ceil(64).max(1);
+        let mut tool_index: Map<Box<str>, ToolId> = Map::default();
+        for (id, name) in tool_names.iter().enumerate() {
+            tool_index.insert(Box::from(&**name), ToolId(id as u32));
+        }
+        for (alias, canonical) in crate::builtins::ALIASES {
+            if let Some(id) = tool_index.get(*canonical).copied() {
+                tool_index.insert((*alias).into(), id);
+            }
+        }
+        let index_of = |names: &[String]| names.iter().enumerate().map(|(i, n)| (n.clone().into_boxed_str(), i as u32 + 1)).collect();
+        let mut engine = Engine {
+            file,
+            tool_index,
+            words,
+            agent_index: agents.iter().enumerate().map(|(i, a)| (a.id.clone().into_boxed_str(), i as u32)).collect(),
+            agents,
+            default_agent,
+            provider_index: index_of(&provider_names),
+            provider_names,
+            sender_index: index_of(&sender_names),
+            sender_names,
+            group_index,
+            group_names,
+            owners,
+            layers,
+            global,
+            contexts: Box::new([]),
+            ingress,
+            router,
+            tool_names,
+        };
+        engine.contexts = engine.fold_contexts()?;
+        Ok(engine)
+    }
+
+    /// One bitset per context (agent x provider x sender x group x flags),
+    /// each the fold of the layers that apply to it.
+    fn fold_contexts(&self) -> Result<Box<[u64]>, TooManyContexts> {
+        let (providers, senders, groups) = self.class_counts();
+        let too_many = || TooManyContexts { agents: self.agents.len(), providers, senders, groups };
+        let total = self
+            .agents
+            .len()
+            .checked_mul(providers)
+            .and_then(|t| t.checked_mul(senders))
+            .and_then(|t| t.checked_mul(groups))
+            .and_then(|t| t.checked_mul(FLAG_COMBINATIONS))
+            .and_then(|t| t.checked_mul(self.words))
+            .filter(|t| *t <= MAX_CONTEXT_WORDS)
+            .ok_or_else(too_many)?;
+        let all = self.all_tools();
+        let mut contexts = Vec::with_capacity(total);
+        let mut layer_words = Vec::new();
+        for agent in 0..self.agents.len() as u32 {
+            for provider in 0..providers as u32 {
+                for sender in 0..senders as u32 {
+                    for group in 0..groups as u32 {
+                        for flags in 0..FLAG_COMBINATIONS as u8 {
+                            let context = self.context_at(agent, provider, sender, group, flags);
+                            for (w, all) in all.iter().enumerate() {
+                                layer_words.clear();
+                                layer_words.extend(self.layers_of(context).map(|l| l.word(w)));
+                                contexts.push(fold::fold_word(*all, &layer_words));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(contexts.into_boxed_slice())
+    }
+
+    /// Every interned tool's bit set, word by word.
+    fn all_tools(&self) -> Vec<u64> {
+        let n = self.tool_names.len();
+        let mut all = vec![if n == 0 { 0 } else { u64::MAX }; self.words];
+        if let Some(last) = all.last_mut() {
+            if !n.is_multiple_of(64) {
+                *last = (1u64 << (n % 64)) - 1;
+            }
+        }
+        all
+    }
+
+    /// The agents whose main session (owner, sandboxed when the agent always
+    /// is) allows no tool, each with the allow list that emptied its set. A
+    /// set emptied by deny lists alone is the operator's plain intent and is
+    /// not reported.
+    pub(crate) fn agents_without_tools(&self) -> Vec<NoCallableTool<'_>> {
+        let mut found = Vec::new();
+        for (index, agent) in self.agents.iter().enumerate() {
+            let sandboxed = if agent.sandbox.mode == SandboxMode::All { SANDBOXED } else { 0 };
+            let context = self.context_at(index as u32, 0, 0, 0, OWNER | sandboxed);
+            if !self.effective_tools(context).is_empty() {
+                continue;
+            }
+            // Replay the fold to find the layer that emptied the set.
+            let mut bits = self.all_tools();
+            for layer in self.layers_of(context) {
+                for (w, b) in bits.iter_mut().enumerate() {
+                    *b = fold::fold_word(*b, &[layer.word(w)]);
+                }
+                if bits.iter().any(|word| *word != 0) {
+                    continue;
+                }
+                if layer.allow.is_some() {
+                    found.push(NoCallableTool { agent: &agent.id, layer });
+                }
+                break;
+            }
+        }
+        found
+    }
+
     /// The container name prefixes of the agents that can run sandboxed.
     pub fn sandbox_prefixes(&self) -> Vec<String> {
         let mut prefixes: Vec<String> =
