@@ -1,0 +1,276 @@
+//! Tool layers: one per rules block of ARCHITECTURE.md's Decision
+//! semantics, with the interned tools each names as bits; blocks written
+//! once and inherited by many agents share one layer.
+
+use std::sync::Arc;
+
+use super::{Compiler, Scope};
+use crate::ast::{Keyed, Rules, ToolList, ToolRef};
+use crate::builtins;
+use crate::diagnostic::Code;
+use crate::engine::{Entry, GlobalLayers, Layer, LayerId, LayerKind, Matcher, RuleSet};
+
+/// What a shared layer is built from: its kind, its name, and which AST
+/// nodes (by address: the AST is borrowed, unmoved, for the whole compile).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct SharedLayerKey {
+    kind: LayerKind,
+    name: String,
+    sources: Vec<usize>,
+}
+
+fn node_address<T>(node: Option<&T>) -> usize {
+    node.map_or(0, |n| std::ptr::from_ref(n) as usize)
+}
+
+fn provider_head(key: &str) -> &str {
+    key.split('/').next().unwrap_or(key)
+}
+
+impl Compiler<'_> {
+    /// The layers that do not belong to one agent.
+    pub(super) fn global_layers(
+        &mut self,
+        global: &Scope<'_>,
+        provider_names: &[String],
+        sender_names: &[String],
+        group: Vec<Option<LayerId>>,
+    ) -> GlobalLayers {
+        let global_rules = self.rules_layer(global.rules, LayerKind::Global, || "global".into());
+        let mut global_provider_rules = vec![None];
+        for key in provider_names {
+            let entry = Self::provider_entry(global.rules, key);
+            let layer = self.rules_layer(entry.map(|k| &k.rules), LayerKind::GlobalProvider, || format!("global provider {}", entry_key(entry, key)));
+            global_provider_rules.push(layer);
+        }
+        let subagent_fixed = self.fixed_layer(LayerKind::SubagentFixed, "sub-agent", builtins::SUBAGENT_DENY, "sub-agents never get `{tool}`");
+        let subagent = self.rules_layer(global.rules.and_then(|r| r.subagents.as_deref()), LayerKind::Subagent, || "global subagent policy".into());
+        let global_sender = self.sender_layers(global.rules, sender_names, "global");
+        let owner_only =
+            self.fixed_layer(LayerKind::OwnerOnly, "owner-only", builtins::OWNER_ONLY, "`{tool}` is owner-only and the sender is not an owner");
+        GlobalLayers {
+            rules: global_rules,
+            provider_rules: global_provider_rules,
+            subagent_fixed,
+            subagent,
+            sender: global_sender,
+            group,
+            owner_only,
+        }
+    }
+
+    pub(super) fn push_layer(
+        &mut self,
+        kind: LayerKind,
+        name: String,
+        allow: Option<RuleSet>,
+        deny: RuleSet,
+        deny_reason: Option<String>,
+    ) -> LayerId {
+        let allow_bits = allow.as_ref().map(|a| self.matching_bits(a));
+        let deny_bits = self.matching_bits(&deny);
+        self.layers.push(Layer { kind, name, allow, deny, deny_reason, allow_bits, deny_bits });
+        (self.layers.len() - 1) as LayerId
+    }
+
+    /// The interned tools some entry of `rules` matches.
+    pub(super) fn matching_bits(&self, rules: &RuleSet) -> Vec<u64> {
+        let mut bits = vec![0u64; self.tool_names.len().div_ceil(64)];
+        let mut set = |i: usize| {
+            if let Some(word) = bits.get_mut(i / 64) {
+                *word |= 1 << (i % 64);
+            }
+        };
+        for entry in &rules.entries {
+            match &entry.matcher {
+                Matcher::Exact(name) => {
+                    if let Some(id) = self.tool_index.get(&**name) {
+                        set(*id as usize);
+                    }
+                }
+                Matcher::Glob(pattern) => {
+                    for (i, tool) in self.tool_names.iter().enumerate() {
+                        if builtins::glob_match(pattern, tool) {
+                            set(i);
+                        }
+                    }
+                }
+            }
+        }
+        bits
+    }
+
+    /// An allow/deny layer from a rules block, or none when it restricts nothing.
+    /// `name` is built only when there is a layer to name.
+    pub(super) fn rules_layer(&mut self, rules: Option<&Rules>, kind: LayerKind, name: impl FnOnce() -> String) -> Option<LayerId> {
+        let rules = rules?;
+        let allow = rules.allow.as_ref().filter(|a| !a.entries.is_empty()).map(|a| self.entries(a));
+        let deny = rules.deny.as_ref().map(|d| self.entries(d)).unwrap_or_default();
+        if allow.is_none() && deny.entries.is_empty() {
+            return None;
+        }
+        Some(self.push_layer(kind, name(), allow, deny, None))
+    }
+
+    /// A built-in list of plain tool names (never groups or patterns).
+    pub(super) fn fixed_rules(&self, names: &[&str]) -> RuleSet {
+        let entries = names
+            .iter()
+            .map(|t| {
+                let matcher = self.exact(t).unwrap_or_else(|| Matcher::Exact(Arc::from(*t)));
+                Entry { matcher, written: Arc::from(*t), at: None }
+            })
+            .collect();
+        RuleSet { entries, at: None }
+    }
+
+    pub(super) fn fixed_layer(&mut self, kind: LayerKind, name: &str, deny: &[&str], reason: &str) -> LayerId {
+        let deny = self.fixed_rules(deny);
+        self.push_layer(kind, name.to_string(), None, deny, Some(reason.to_string()))
+    }
+
+    /// The sandbox tool policy, field by field as OpenClaw resolves it: the
+    /// agent's allow list, else the global one, else the default; the same for
+    /// deny. A sandbox block that gives only `deny` keeps the default allow
+    /// list, which is the reading that fails closed.
+    pub(super) fn sandbox_layer(&mut self, agent: Option<&Rules>, global: Option<&Rules>, label: &str) -> LayerId {
+        let pick = |field: fn(&Rules) -> Option<&ToolList>| -> (Option<&ToolList>, &str) {
+            match (agent.and_then(field), global.and_then(field)) {
+                (Some(list), _) => (Some(list), "agent"),
+                (None, Some(list)) => (Some(list), "global"),
+                (None, None) => (None, "default"),
+            }
+        };
+        let (allow_list, allow_from) = pick(|r| r.allow.as_ref().filter(|a| !a.entries.is_empty()));
+        let (deny_list, deny_from) = pick(|r| r.deny.as_ref());
+        let source = |from: &str| match from {
+            "agent" => format!("{label} sandbox tool policy"),
+            "global" => "global sandbox tool policy".to_string(),
+            _ => "default sandbox policy".to_string(),
+        };
+        let name = if allow_from == deny_from {
+            source(allow_from)
+        } else {
+            format!("sandbox tool policy (allow: {}, deny: {})", source(allow_from), source(deny_from))
+        };
+        let key = SharedLayerKey { kind: LayerKind::Sandbox, name: name.clone(), sources: vec![node_address(allow_list), node_address(deny_list)] };
+        if let Some(id) = self.shared_layers.get(&key) {
+            return *id;
+        }
+        let allow = match allow_list {
+            Some(list) => self.entries(list),
+            None => self.fixed_rules(builtins::DEFAULT_SANDBOX_ALLOW),
+        };
+        let deny = match deny_list {
+            Some(list) => self.entries(list),
+            None => self.fixed_rules(builtins::DEFAULT_SANDBOX_DENY),
+        };
+        let id = self.push_layer(LayerKind::Sandbox, name, Some(allow), deny, None);
+        self.shared_layers.insert(key, id);
+        id
+    }
+
+    /// The profile layer: the agent's profile replaces the global one;
+    /// `also_allow` adds to the profile of its own scope, and an agent's
+    /// `also_allow` adds to whichever profile it ends up with.
+    /// For provider profiles the same rule applies between the agent's and the
+    /// global provider entry.
+    pub(super) fn profile_layer(
+        &mut self,
+        agent: &Scope<'_>,
+        agent_entry: Option<Option<&Keyed>>,
+        global: &Scope<'_>,
+        global_entry: Option<Option<&Keyed>>,
+        kind: LayerKind,
+        what: &str,
+    ) -> Option<LayerId> {
+        let agent_rules: Option<&Rules> = match agent_entry {
+            None => agent.rules,
+            Some(keyed) => keyed.map(|k| &k.rules),
+        };
+        let global_rules: Option<&Rules> = match global_entry {
+            None => global.rules,
+            Some(keyed) => keyed.map(|k| &k.rules),
+        };
+        let (profile, owner_label, own_also) = match agent_rules.and_then(|r| r.profile.as_ref()) {
+            Some(p) => (Some(p), agent.label.clone(), vec![agent_rules.and_then(|r| r.also_allow.as_ref())]),
+            None => (
+                global_rules.and_then(|r| r.profile.as_ref()),
+                global.label.clone(),
+                vec![global_rules.and_then(|r| r.also_allow.as_ref()), agent_rules.and_then(|r| r.also_allow.as_ref())],
+            ),
+        };
+        let also: Vec<&ToolList> = own_also.into_iter().flatten().filter(|l| !l.entries.is_empty()).collect();
+        let restricting = profile.and_then(|p| builtins::profile(&p.value.to_lowercase())).flatten();
+        let Some(members) = restricting else {
+            if let (Some(first), true) = (also.first(), agent_entry.is_none() || agent_rules.is_some()) {
+                // Report once, at the scope that wrote it.
+                let span = first.span;
+                let already = self.sink.diagnostics.iter().any(|d| d.span == span && d.code == Code::NoEffect);
+                if !already {
+                    self.warning(Code::NoEffect, span, "`also_allow` has no effect without a restricting profile").help = Some(
+                        "`also_allow` adds tools to a profile such as `coding`; with no profile (or `full`) everything passes this layer".into(),
+                    );
+                }
+            }
+            return None;
+        };
+        let profile = profile?;
+        let profile_name: Arc<str> = Arc::from(profile.value.to_lowercase());
+        let name = match kind {
+            LayerKind::Profile => format!("profile {profile_name} ({owner_label})"),
+            _ => format!("{what} {profile_name} ({owner_label})"),
+        };
+        let key = SharedLayerKey {
+            kind,
+            name: name.clone(),
+            sources: std::iter::once(node_address(Some(profile))).chain(also.iter().map(|l| node_address(Some(*l)))).collect(),
+        };
+        if let Some(id) = self.shared_layers.get(&key) {
+            return Some(*id);
+        }
+        let mut allow = RuleSet { entries: Vec::new(), at: Some(self.source.location(profile.span)) };
+        let at = Some(self.source.location(profile.span));
+        let mut refs = Vec::new();
+        for member in members {
+            self.resolve_ref(&ToolRef { text: (*member).to_string(), span: profile.span }, &mut Vec::new(), &mut refs);
+        }
+        allow.entries.extend(refs.into_iter().map(|matcher| Entry { matcher, written: profile_name.clone(), at: at.clone() }));
+        for list in also {
+            let extra = self.entries(list);
+            allow.entries.extend(extra.entries);
+        }
+        let id = self.push_layer(kind, name, Some(allow), RuleSet::default(), None);
+        self.shared_layers.insert(key, id);
+        Some(id)
+    }
+
+    pub(super) fn provider_entry<'r>(rules: Option<&'r Rules>, key: &str) -> Option<&'r Keyed> {
+        let rules = rules?;
+        let find = |k: &str| rules.providers.iter().find(|p| p.key.value.trim().eq_ignore_ascii_case(k));
+        find(key).or_else(|| if key.contains('/') { find(provider_head(key)) } else { None })
+    }
+
+    pub(super) fn sender_layers(&mut self, rules: Option<&Rules>, sender_names: &[String], label: &str) -> Vec<Option<LayerId>> {
+        let find = |k: &str| rules.and_then(|r| r.senders.iter().find(|s| s.key.value.trim().eq_ignore_ascii_case(k)));
+        let star = find("*");
+        let mut out = Vec::with_capacity(sender_names.len() + 1);
+        // One layer per distinct block, shared by the classes it serves.
+        let star_layer = self.rules_layer(star.map(|k| &k.rules), LayerKind::Sender, || format!("{label} sender * policy"));
+        out.push(star_layer);
+        for key in sender_names {
+            match find(key) {
+                Some(keyed) => {
+                    let layer = self.rules_layer(Some(&keyed.rules), LayerKind::Sender, || format!("{label} sender {key} policy"));
+                    out.push(layer);
+                }
+                None => out.push(star_layer),
+            }
+        }
+        out
+    }
+}
+
+pub(super) fn entry_key(entry: Option<&Keyed>, fallback: &str) -> String {
+    entry.map_or_else(|| fallback.to_string(), |k| k.key.value.trim().to_lowercase())
+}
