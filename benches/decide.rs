@@ -49,11 +49,11 @@ fn compile(c: &mut Criterion) {
     group.bench_function("parse_only_50_agents", |b| {
         b.iter_with_large_drop(|| {
             let source = std::sync::Arc::new(palisade::SourceFile::new("fifty.pal", black_box(fifty.as_str())));
-            palisade::syntax::parse(source).unwrap()
+            palisade::unstable::parse_dsl(source).unwrap()
         })
     });
-    let ast = palisade::syntax::parse(std::sync::Arc::new(palisade::SourceFile::new("fifty.pal", fifty.as_str()))).unwrap().0;
-    group.bench_function("lower_only_50_agents", |b| b.iter_with_large_drop(|| palisade::compile::compile(black_box(&ast)).unwrap()));
+    let ast = palisade::unstable::parse_dsl(std::sync::Arc::new(palisade::SourceFile::new("fifty.pal", fifty.as_str()))).unwrap().0;
+    group.bench_function("lower_only_50_agents", |b| b.iter_with_large_drop(|| palisade::unstable::compile(black_box(&ast)).unwrap()));
     group.bench_function("generated_50_agents", |b| b.iter_with_large_drop(|| Policy::from_dsl("fifty.pal", black_box(&fifty)).unwrap()));
     group.bench_function("generated_50_agents_incl_drop", |b| b.iter(|| Policy::from_dsl("fifty.pal", black_box(&fifty)).unwrap()));
     group.finish();
@@ -92,16 +92,16 @@ fn ingress(c: &mut Criterion) {
     // 200 bytes, the mention near the end: the automaton scans most of it.
     let text = "so I was thinking about the plan for the weekend and whether we should move the meeting to sunday afternoon because the weather looks better then, what do you all think? also @PalBot please remind me!";
     assert_eq!(text.len(), 200);
-    let message = palisade::engine::Inbound::group("telegram", "-1001", "333", text);
-    assert_eq!(engine.gate(&message).outcome, palisade::engine::IngressOutcome::Accept);
-    let no_mention = palisade::engine::Inbound { text: &text[..150], ..message };
-    assert_eq!(engine.gate(&no_mention).outcome, palisade::engine::IngressOutcome::Drop);
+    let message = palisade::Inbound::group("telegram", "-1001", "333", text);
+    assert_eq!(engine.gate(&message).outcome, palisade::IngressOutcome::Accept);
+    let no_mention = palisade::Inbound { text: &text[..150], ..message };
+    assert_eq!(engine.gate(&no_mention).outcome, palisade::IngressOutcome::Drop);
     // Hostile: 1 KiB of near misses, a candidate every 8 bytes, none a mention.
     let near_misses = "@PalBotx".repeat(128);
-    let near_miss = palisade::engine::Inbound { text: &near_misses, ..message };
-    assert_eq!(engine.gate(&near_miss).outcome, palisade::engine::IngressOutcome::Drop);
+    let near_miss = palisade::Inbound { text: &near_misses, ..message };
+    assert_eq!(engine.gate(&near_miss).outcome, palisade::IngressOutcome::Drop);
     // Matched by exact peer; the binding is the last of twenty in the file.
-    let dm = palisade::engine::Inbound::direct("telegram", "333", "hi");
+    let dm = palisade::Inbound::direct("telegram", "333", "hi");
     let route = engine.route(&dm).unwrap();
     assert_eq!(route.matched_by.binding, Some(20));
     assert_eq!(route.session_key, "agent:family:telegram:default:direct:333");

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::cedar::CedarPolicy;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use palisade::engine::Engine;
+use palisade::Engine;
 use palisade::{Policy, ToolRequest};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 

@@ -33,6 +33,7 @@ pub const TOOLS: &[&str] = &[
 /// Alternative spellings, folded before anything else looks at a name.
 pub const ALIASES: &[(&str, &str)] = &[("bash", "exec"), ("apply-patch", "apply_patch")];
 
+/// Tool groups (`group:fs`, ...) and their members.
 pub const GROUPS: &[(&str, &[&str])] = &[
     ("fs", &["read", "write", "edit", "apply_patch"]),
     ("runtime", &["exec", "process"]),
@@ -69,6 +70,7 @@ pub const DEFAULT_SANDBOX_ALLOW: &[&str] = &[
     "sessions_spawn",
     "session_status",
 ];
+/// The tools the default sandbox tool policy denies.
 pub const DEFAULT_SANDBOX_DENY: &[&str] = &["browser", "canvas", "nodes", "cron", "gateway"];
 
 /// Tools a sub-agent never gets, whatever its policy says.
@@ -91,10 +93,12 @@ pub const OWNER_ONLY: &[&str] = &["cron", "gateway"];
 /// Tools a read-only sandbox workspace takes away.
 pub const WORKSPACE_WRITE_TOOLS: &[&str] = &["write", "edit", "apply_patch"];
 
+/// The members of a tool group, by its name without `group:`.
 pub fn group(name: &str) -> Option<&'static [&'static str]> {
     GROUPS.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
 }
 
+/// A profile's tool list: `None` for an unknown profile, `Some(None)` for `full`.
 pub fn profile(name: &str) -> Option<Option<&'static [&'static str]>> {
     PROFILES.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
 }

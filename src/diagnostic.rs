@@ -18,7 +18,7 @@ macro_rules! codes {
         /// literal in the sources is one of these.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Code {
-            $($variant,)*
+            $(#[doc = concat!("`", $text, "`")] $variant,)*
         }
 
         impl Code {
@@ -121,10 +121,13 @@ impl serde::Serialize for Code {
     }
 }
 
+/// How serious a diagnostic is: errors stop the policy from loading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The policy loads; worth a look.
     Warning,
+    /// The policy does not load.
     Error,
 }
 
@@ -132,20 +135,27 @@ pub enum Severity {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct Diagnostic {
+    /// Error or warning.
     pub severity: Severity,
     /// Stable identifier, e.g. `palisade::unknown-tool`.
     pub code: Code,
+    /// What is wrong, in one sentence.
     pub message: String,
+    /// How to fix it, when there is a likely fix.
     pub help: Option<String>,
+    /// The label under the underlined text.
     pub label: Option<String>,
+    /// The byte range of the text at fault.
     pub span: Span,
     /// Secondary places, e.g. the first of two duplicate definitions.
     pub related_spans: Vec<(Span, String)>,
+    /// `file:line:col` of the span's start.
     pub location: Location,
     code_text: NamedSource<Arc<str>>,
 }
 
 impl Diagnostic {
+    /// A diagnostic on `span` of `source`.
     pub fn new(severity: Severity, code: Code, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             severity,
@@ -160,29 +170,35 @@ impl Diagnostic {
         }
     }
 
+    /// An error on `span` of `source`.
     pub fn error(code: Code, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, source, span, message)
     }
 
+    /// A warning on `span` of `source`.
     pub fn warning(code: Code, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
         Self::new(Severity::Warning, code, source, span, message)
     }
 
+    /// With a help line.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
+    /// With a label under the span.
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self
     }
 
+    /// With a secondary place and what it is.
     pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Self {
         self.related_spans.push((span, label.into()));
         self
     }
 
+    /// Whether this diagnostic stops the policy from loading.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -242,6 +258,7 @@ impl miette::Diagnostic for Diagnostic {
 #[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
 #[error("{}", summary(.diagnostics))]
 pub struct PolicyError {
+    /// Errors and warnings, in the order they were found.
     #[related]
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -255,6 +272,7 @@ fn summary(diagnostics: &[Diagnostic]) -> String {
 }
 
 impl PolicyError {
+    /// The errors alone.
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics.iter().filter(|d| d.is_error())
     }

@@ -9,20 +9,27 @@ use std::time::Duration;
 use crate::source::Location;
 use crate::vocab::AuthMode;
 
+/// The port the gateway listens on by default.
 pub const DEFAULT_PORT: u16 = 18789;
+/// The environment variable a token is read from by default.
 pub const DEFAULT_TOKEN_ENV: &str = "PALISADE_GATEWAY_TOKEN";
+/// The environment variable a password is read from by default.
 pub const DEFAULT_PASSWORD_ENV: &str = "PALISADE_GATEWAY_PASSWORD";
 
+/// The address the gateway listens on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Bind {
+    /// 127.0.0.1.
     Loopback,
     /// Every interface.
     Lan,
+    /// One address.
     Address(IpAddr),
 }
 
 impl Bind {
+    /// The address to listen on.
     pub fn ip(self) -> IpAddr {
         match self {
             Bind::Loopback => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -31,6 +38,7 @@ impl Bind {
         }
     }
 
+    /// Whether only this machine can connect.
     pub fn is_loopback(self) -> bool {
         self.ip().is_loopback()
     }
@@ -51,31 +59,42 @@ pub fn exposed_without_auth(mode: AuthMode, ip: IpAddr) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SecretRef {
+    /// An environment variable.
     Env(String),
+    /// A file.
     File(PathBuf),
 }
 
+/// How clients authenticate.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GatewayAuth {
+    /// None, token or password.
     pub mode: AuthMode,
     /// `None` only for mode `none`.
     pub secret: Option<SecretRef>,
 }
 
+/// Failed-authentication limits per client address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct RateLimit {
     /// Failed attempts allowed per client address within `window`.
     pub attempts: u32,
+    /// The window `attempts` counts over.
     pub window: Duration,
     /// How long a client that went over the limit is refused.
     pub lockout: Duration,
 }
 
+/// The gateway's settings, from the policy's `gateway` block.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GatewayConfig {
+    /// Listen address.
     pub bind: Bind,
+    /// Listen port.
     pub port: u16,
+    /// Client authentication.
     pub auth: GatewayAuth,
+    /// Failed-authentication limits.
     pub rate_limit: RateLimit,
     /// How long a pairing code stays valid.
     pub pairing_ttl: Duration,

@@ -1,9 +1,15 @@
 //! Palisade: a policy engine for AI-agent runtimes.
 //!
-//! Text goes through [`syntax`] (or [`openclaw`] for JSON configurations)
-//! into an [`ast::Policy`], [`compile`] validates and lowers it into an
-//! [`Engine`], and the engine answers tool requests in nanoseconds and
-//! explains each answer on demand.
+//! A [`Policy`] is read from Palisade's DSL or from an OpenClaw JSON
+//! configuration, checked (every problem is a [`Diagnostic`] with a stable
+//! [`Code`] and a `file:line:col`), and compiled into an [`Engine`]. The
+//! engine answers three questions:
+//!
+//! - may this agent make this tool call here: [`Engine::decide`] for a
+//!   [`ToolRequest`], [`Engine::explain`] for the reason;
+//! - may this inbound message reach an agent: [`Engine::gate`] for an
+//!   [`Inbound`];
+//! - which agent and session it belongs to: [`Engine::route`] gives a [`Route`].
 //!
 //! ```
 //! let policy = palisade::Policy::from_dsl("example.pal", r#"
@@ -13,7 +19,13 @@
 //! assert!(engine.decide(&palisade::ToolRequest::new("family", "read")));
 //! assert!(!engine.decide(&palisade::ToolRequest::new("family", "exec")));
 //! ```
+//!
+//! [`wire`] is the JSON form of requests and decisions that the CLI, the
+//! gateway and the language bindings share. Everything else is private;
+//! `unstable` (hidden from the docs) lends Palisade's own crates, models and
+//! fuzz targets the internals they test, with no stability promise.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 // pest's generated parser names `alloc::boxed::Box` when built without its
 // `std` feature (see `syntax::nesting`: we bound recursion ourselves).
@@ -32,34 +44,70 @@ macro_rules! seam {
 }
 pub(crate) use seam;
 
-pub mod builtins;
-pub mod compile;
-pub mod diagnostic;
-pub mod engine;
-pub mod gateway_config;
-pub mod openclaw;
-pub mod print;
+mod builtins;
+mod compile;
+mod diagnostic;
+mod engine;
+mod gateway_config;
+mod openclaw;
+mod print;
 #[cfg(feature = "seams")]
+#[doc(hidden)]
 pub mod seams;
+mod settings;
+mod source;
+mod syntax;
+mod vocab;
+pub mod wire;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use diagnostic::{Code, Diagnostic, PolicyError, Severity};
+pub use engine::{
+    main_session_key, subagent_session_key, Context, DockerConfig, Engine, Explanation, Inbound, IngressDecision, IngressOutcome, LayerKind,
+    LayerTrace, MatchedBy, Outcome, RequestError, Route, RouteError, SandboxConfig, Tier, ToolId, ToolRequest,
+};
+pub use gateway_config::{Bind, GatewayAuth, GatewayConfig, RateLimit, SecretRef};
+pub use source::{Location, Position, SourceFile, Span};
+pub use vocab::{AuthMode, ChatKind, DmPolicy, DmScope, GroupPolicy, SandboxMode, SandboxScope, SessionScope, WorkspaceAccess};
+
+pub(crate) use syntax::ast;
 
 /// Whether the formal models' bug-injection seams are compiled in. The
 /// `palisade` binary refuses to run when they are: they exist for
 /// `palisade-models` only, never for a build that enforces anything.
 #[doc(hidden)]
 pub const SEAMS_COMPILED_IN: bool = cfg!(feature = "seams");
-pub mod settings;
-pub mod source;
-pub mod syntax;
-pub mod vocab;
-pub mod wire;
 
-use std::path::Path;
-use std::sync::Arc;
+/// Internals for Palisade's own crates (gateway, CLI, testkit), the formal
+/// models and the fuzz targets. No stability promise: not part of the API.
+#[doc(hidden)]
+pub mod unstable {
+    pub use crate::compile::compile;
+    pub use crate::engine::fold;
+    pub use crate::gateway_config::{exposed_without_auth, DEFAULT_PASSWORD_ENV, DEFAULT_PORT, DEFAULT_TOKEN_ENV};
+    pub use crate::openclaw::lower as lower_openclaw;
+    pub use crate::print::to_dsl;
+    pub use crate::syntax::{ast, limits, parse as parse_dsl};
+    pub use crate::vocab::Named;
 
-pub use diagnostic::{Diagnostic, PolicyError, Severity};
-pub use engine::{Context, Engine, Explanation, RequestError, ToolId, ToolRequest};
-pub use source::{Location, SourceFile};
-pub use syntax::ast;
+    /// Tool catalog, profiles, aliases and glob matching.
+    pub mod builtins {
+        pub use crate::builtins::*;
+    }
+
+    /// Sandbox settings: refused bind paths, sizes, durations.
+    pub mod settings {
+        pub use crate::settings::*;
+    }
+
+    /// Whether `path` names an OpenClaw JSON configuration (`.json`,
+    /// `.json5`) rather than DSL text.
+    pub fn is_json(path: &std::path::Path) -> bool {
+        path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("json5"))
+    }
+}
 
 /// A compiled policy with the AST it came from and the warnings it produced.
 #[derive(Debug, Clone)]
@@ -73,9 +121,16 @@ pub struct Policy {
 /// Loading a policy from disk: I/O or policy errors.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LoadError {
+    /// The file could not be read.
     #[error("cannot read {path}: {source}")]
     #[diagnostic(code("palisade::io"))]
-    Io { path: String, source: std::io::Error },
+    Io {
+        /// The path as given.
+        path: String,
+        /// Why it could not be read.
+        source: std::io::Error,
+    },
+    /// The policy has errors.
     #[error(transparent)]
     #[diagnostic(transparent)]
     Policy(#[from] PolicyError),
@@ -100,10 +155,11 @@ impl Policy {
     pub fn load(path: &Path) -> Result<Policy, LoadError> {
         let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.display().to_string(), source })?;
         let name = path.display().to_string();
-        Ok(if is_json(path) { Self::from_openclaw_json(&name, &text)? } else { Self::from_dsl(&name, &text)? })
+        Ok(if unstable::is_json(path) { Self::from_openclaw_json(&name, &text)? } else { Self::from_dsl(&name, &text)? })
     }
 
     /// Compiles an AST, keeping the front end's warnings in front.
+    #[doc(hidden)]
     pub fn from_ast(ast: ast::Policy, mut warnings: Vec<Diagnostic>) -> Result<Policy, PolicyError> {
         match compile::compile(&ast) {
             Ok((engine, gateway, more)) => {
@@ -117,10 +173,12 @@ impl Policy {
         }
     }
 
+    /// The compiled engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
+    /// The compiled engine, by value.
     pub fn into_engine(self) -> Engine {
         self.engine
     }
@@ -135,17 +193,15 @@ impl Policy {
         (self.engine, self.gateway)
     }
 
+    #[doc(hidden)]
     pub fn ast(&self) -> &ast::Policy {
         &self.ast
     }
 
+    /// The warnings of both the front end and the compiler.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
     }
-}
-
-pub fn is_json(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("json5"))
 }
 
 #[cfg(test)]

@@ -56,6 +56,7 @@ pub fn lexical_normalize(path: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
+/// A size such as `512m`, `2g` or `1048576`, in bytes.
 pub fn parse_size(v: &str) -> Option<u64> {
     let v = v.trim().to_ascii_lowercase();
     let v = v.strip_suffix('b').unwrap_or(&v);

@@ -6,20 +6,25 @@ use std::sync::Arc;
 /// A byte range into one [`SourceFile`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Span {
+    /// First byte.
     pub start: u32,
+    /// One past the last byte.
     pub end: u32,
 }
 
 impl Span {
+    /// `start..end`, clamped to `u32` and never reversed.
     pub fn new(start: usize, end: usize) -> Self {
         let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Span { start: clamp(start), end: clamp(end.max(start)) }
     }
 
+    /// Length in bytes.
     pub fn len(self) -> usize {
         (self.end - self.start) as usize
     }
 
+    /// Whether it covers no byte.
     pub fn is_empty(self) -> bool {
         self.start == self.end
     }
@@ -39,12 +44,15 @@ impl From<Span> for miette::SourceSpan {
 /// The text of one policy file and its name, shared by the AST and diagnostics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
+    /// The name diagnostics print (usually the path).
     pub name: Arc<str>,
+    /// The whole text.
     pub text: String,
     line_starts: Vec<u32>,
 }
 
 impl SourceFile {
+    /// A source named `name`.
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<String>) -> Self {
         let text = text.into();
         let mut line_starts = vec![0];
@@ -68,6 +76,7 @@ impl SourceFile {
         Position { line: line_index as u32 + 1, col: col as u32 + 1 }
     }
 
+    /// `file:line:col` of a span's start.
     pub fn location(&self, span: Span) -> Location {
         let Position { line, col } = self.position(span.start);
         Location { file: self.name.clone(), line, col }
@@ -79,17 +88,23 @@ impl SourceFile {
     }
 }
 
+/// A 1-based line and column (in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {
+    /// 1-based line.
     pub line: u32,
+    /// 1-based column, in characters.
     pub col: u32,
 }
 
 /// `file:line:col`, as every diagnostic and explanation prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Location {
+    /// The file's name.
     pub file: Arc<str>,
+    /// 1-based line.
     pub line: u32,
+    /// 1-based column, in characters.
     pub col: u32,
 }
 

@@ -4,28 +4,40 @@
 //! scope, gateway auth mode). The AST reuses these types, so the engine and
 //! the gateway can use them without knowing the AST.
 
+/// Which sessions run their tool calls in a sandbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SandboxMode {
+    /// Tool calls run on the host.
     Off,
+    /// Every session but the agent's main one runs sandboxed.
     NonMain,
+    /// Every session runs sandboxed.
     All,
 }
 
+/// How many sessions share one sandbox container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SandboxScope {
+    /// One container per session.
     Session,
+    /// One container per agent, shared by its sessions.
     Agent,
+    /// One container shared by every agent and session with the same sandbox settings.
     Shared,
 }
 
+/// How a sandbox sees the agent's workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum WorkspaceAccess {
+    /// No workspace: a private scratch directory.
     #[serde(rename = "none")]
     None,
+    /// The agent's workspace, mounted read-only.
     #[serde(rename = "ro")]
     ReadOnly,
+    /// The agent's workspace, mounted read-write.
     #[serde(rename = "rw")]
     ReadWrite,
 }
@@ -33,28 +45,38 @@ pub enum WorkspaceAccess {
 /// Names of a closed set of values, shared by both front ends: the DSL
 /// writes `per_channel_peer`, OpenClaw JSON `per-channel-peer`; both parse.
 pub trait Named: Sized + Copy + 'static {
+    /// Every accepted spelling (snake case) and its value; the first
+    /// spelling of a value is its canonical name.
     const NAMES: &'static [(&'static str, Self)];
+    /// The value of a name in either spelling, case-insensitively.
     fn from_name(name: &str) -> Option<Self> {
         let name = name.trim().to_ascii_lowercase().replace('-', "_");
         Self::NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
     }
+    /// The canonical name of a value.
     fn name(self) -> &'static str
     where
         Self: PartialEq,
     {
         Self::NAMES.iter().find(|(_, v)| *v == self).map_or("?", |(n, _)| *n)
     }
+    /// Every accepted name, for error messages.
     fn choices() -> String {
         Self::NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
     }
 }
 
+/// Who may reach an agent by direct message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DmPolicy {
+    /// Unknown senders get a pairing code; approved ones are admitted.
     Pairing,
+    /// Only listed senders are admitted.
     Allowlist,
+    /// Every sender is admitted.
     Open,
+    /// Direct messages are dropped.
     Disabled,
 }
 
@@ -63,11 +85,15 @@ impl Named for DmPolicy {
         &[("pairing", Self::Pairing), ("allowlist", Self::Allowlist), ("open", Self::Open), ("disabled", Self::Disabled)];
 }
 
+/// Which groups may reach an agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupPolicy {
+    /// Only listed groups (and senders) are admitted.
     Allowlist,
+    /// Every group is admitted, subject to mention gating.
     Open,
+    /// Group messages are dropped.
     Disabled,
 }
 
@@ -75,12 +101,17 @@ impl Named for GroupPolicy {
     const NAMES: &'static [(&'static str, Self)] = &[("allowlist", Self::Allowlist), ("open", Self::Open), ("disabled", Self::Disabled)];
 }
 
+/// How direct chats map to sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DmScope {
+    /// Every direct chat shares the agent's main session.
     Main,
+    /// One session per sender, across channels.
     PerPeer,
+    /// One session per channel and sender.
     PerChannelPeer,
+    /// One session per account, channel and sender.
     PerAccountChannelPeer,
 }
 
@@ -99,7 +130,9 @@ impl Named for DmScope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionScope {
+    /// Keys follow the DM scope; every group has its own session.
     PerSender,
+    /// One session for everything the agent hears.
     Global,
 }
 
@@ -111,8 +144,11 @@ impl Named for SessionScope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChatKind {
+    /// A one-to-one chat.
     Direct,
+    /// A group chat.
     Group,
+    /// A room or channel.
     Channel,
 }
 
@@ -121,11 +157,15 @@ impl Named for ChatKind {
         &[("direct", Self::Direct), ("dm", Self::Direct), ("group", Self::Group), ("channel", Self::Channel)];
 }
 
+/// How clients authenticate to the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMode {
+    /// No authentication: refused on any non-loopback bind.
     None,
+    /// A bearer token.
     Token,
+    /// A password.
     Password,
 }
 

@@ -9,27 +9,36 @@ use serde::Deserialize;
 /// Longest request line accepted; longer lines are an error, not a hang.
 pub const MAX_LINE: usize = 1 << 20;
 
+/// A `tool` request line.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OwnedRequest {
+    /// `"tool"`.
     #[allow(dead_code)] // checked in `parse` before deserialising
     pub kind: String,
+    /// The agent making the call.
     pub agent: String,
+    /// The tool.
     pub tool: String,
+    /// `provider` or `provider/model`.
     #[serde(default)]
     pub provider: Option<String>,
+    /// The session key.
     #[serde(default)]
     pub session: Option<String>,
+    /// The caller is a sub-agent.
     #[serde(default)]
     pub subagent: bool,
     /// Left out: not an owner (fail closed).
     #[serde(default)]
     pub owner: bool,
+    /// `channel:id` of the sender.
     #[serde(default)]
     pub sender: Option<String>,
 }
 
 impl OwnedRequest {
+    /// The borrowed form the engine decides.
     pub fn as_request(&self) -> ToolRequest<'_> {
         ToolRequest {
             agent: &self.agent,
@@ -48,19 +57,25 @@ impl OwnedRequest {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OwnedInbound {
+    /// `"ingress"` or `"route"`.
     #[allow(dead_code)] // checked in `parse` before deserialising
     #[serde(default)]
     pub kind: String,
+    /// The channel.
     pub channel: String,
+    /// The channel account; left out, the default one.
     #[serde(default)]
     pub account: Option<String>,
+    /// Direct (the default), group or channel.
     #[serde(default = "direct")]
     pub chat: ChatKind,
     /// Defaults to the sender for direct chats.
     #[serde(default)]
     pub chat_id: Option<String>,
+    /// The sender's id.
     #[serde(default)]
     pub sender: String,
+    /// The message text.
     #[serde(default)]
     pub text: String,
     /// Left out (or null): not mentioned.
@@ -70,20 +85,28 @@ pub struct OwnedInbound {
     /// drop (unless the channel has mention patterns). Left out: it can.
     #[serde(default)]
     pub can_detect_mention: Option<bool>,
+    /// The adapter parsed the text as a control command.
     #[serde(default)]
     pub command: bool,
+    /// The sender was approved through pairing.
     #[serde(default)]
     pub paired: bool,
+    /// Thread id.
     #[serde(default)]
     pub thread: Option<String>,
+    /// Telegram forum topic.
     #[serde(default)]
     pub topic: Option<String>,
+    /// The thread's parent peer.
     #[serde(default)]
     pub parent: Option<String>,
+    /// Discord guild id.
     #[serde(default)]
     pub guild: Option<String>,
+    /// Slack team id.
     #[serde(default)]
     pub team: Option<String>,
+    /// The sender's Discord roles.
     #[serde(default)]
     pub roles: Vec<String>,
 }
@@ -133,11 +156,15 @@ impl OwnedInbound {
 /// One line of `decide` input.
 #[derive(Debug)]
 pub enum AnyRequest {
+    /// May this agent make this tool call?
     Tool(OwnedRequest),
+    /// May this message reach an agent?
     Ingress(OwnedInbound),
+    /// Which agent and session does this message belong to?
     Route(OwnedInbound),
 }
 
+/// Reads one request line; the error says what is wrong with it.
 pub fn parse(text: &str) -> Result<AnyRequest, String> {
     if text.len() > MAX_LINE {
         return Err(format!("request of {} bytes is over the {MAX_LINE}-byte limit", text.len()));
@@ -156,6 +183,7 @@ pub fn parse(text: &str) -> Result<AnyRequest, String> {
     })
 }
 
+/// The JSON decision for a request, as `palisade decide` prints it and `/v1/decide` returns it.
 pub fn decision_json(engine: &Engine, request: &AnyRequest) -> serde_json::Value {
     match request {
         AnyRequest::Tool(req) => {

@@ -5,7 +5,7 @@
 //! compares equal work.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use palisade::builtins;
+use palisade::unstable::builtins;
 
 /// One agent of the policy: the seed's three, then generated ones.
 #[derive(Debug, Clone)]

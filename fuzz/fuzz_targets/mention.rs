@@ -7,7 +7,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use palisade::engine::{Inbound, IngressOutcome};
+use palisade::{Inbound, IngressOutcome};
 use palisade::Policy;
 
 /// Pattern pieces: literals with letters whose case folds oddly (k, s),

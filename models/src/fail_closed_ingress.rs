@@ -8,9 +8,9 @@
 //! real engine; the properties compare the gate with itself over every value
 //! of each left-out field, and with the spec's `Gate` written out below.
 
-use palisade::engine::IngressOutcome;
 use palisade::seams::{with_bug, Bug};
 use palisade::wire::{parse, AnyRequest};
+use palisade::IngressOutcome;
 use palisade::Policy;
 use stateright::{Model, Property};
 

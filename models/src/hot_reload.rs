@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use palisade::engine::{Engine, ToolRequest};
 use palisade::seams::{with_bug, Bug};
 use palisade::Policy;
+use palisade::{Engine, ToolRequest};
 use palisade_gateway::reload::{decide_call, place_call, InForce, PolicySlot};
 use stateright::{Model, Property};
 

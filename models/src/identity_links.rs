@@ -8,8 +8,8 @@
 //! real engine; the property compares key equality with the scope's and the
 //! links' classes.
 
-use palisade::engine::Inbound;
 use palisade::seams::{with_bug, Bug};
+use palisade::Inbound;
 use palisade::Policy;
 use stateright::{Model, Property};
 

@@ -3,9 +3,9 @@
 //! gating is compiled into a real policy, and every message is decided by
 //! the real `gate`.
 
-use palisade::engine::{Inbound, IngressOutcome};
 use palisade::seams::{with_bug, Bug};
 use palisade::Policy;
+use palisade::{Inbound, IngressOutcome};
 use stateright::{Model, Property};
 
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]

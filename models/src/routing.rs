@@ -2,8 +2,8 @@
 //! `tla/RoutingIsolation.tla`: for every dm scope, with and without a link,
 //! and every pair of direct messages, the real engine builds both keys.
 
-use palisade::engine::Inbound;
 use palisade::seams::{with_bug, Bug};
+use palisade::Inbound;
 use palisade::Policy;
 use stateright::{Model, Property};
 

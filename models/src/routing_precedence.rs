@@ -5,8 +5,8 @@
 //! message routed by the real engine; the property compares the engine's
 //! agent with the precedence table written out here.
 
-use palisade::engine::Inbound;
 use palisade::seams::{with_bug, Bug};
+use palisade::Inbound;
 use palisade::Policy;
 use stateright::{Model, Property};
 

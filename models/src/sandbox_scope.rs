@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use palisade::ast::{SandboxMode, SandboxScope, WorkspaceAccess};
-use palisade::engine::{DockerConfig, SandboxConfig};
 use palisade::seams::{with_bug, Bug};
+use palisade::{DockerConfig, SandboxConfig};
+use palisade::{SandboxMode, SandboxScope, WorkspaceAccess};
 use palisade_gateway::sandbox::placement;
 use stateright::{Model, Property};
 

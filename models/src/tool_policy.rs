@@ -114,7 +114,7 @@ impl Model for ToolPolicyModel {
     }
 }
 
-/// The same claim at the level of the engine's fold (`palisade::engine::fold::fold_word`,
+/// The same claim at the level of the engine's fold (`palisade::unstable::fold::fold_word`,
 /// the function the compiler folds every context with), over a larger
 /// universe: every policy of `layers` layers over `tools` tools. No compile
 /// per state, so it runs at the checker's own speed.
@@ -127,15 +127,15 @@ pub struct FoldModel {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct FoldState {
-    pub layers: Vec<palisade::engine::fold::LayerWord>,
+    pub layers: Vec<palisade::unstable::fold::LayerWord>,
     pub allowed: u64,
 }
 
 impl FoldModel {
-    fn choices(&self) -> Vec<palisade::engine::fold::LayerWord> {
+    fn choices(&self) -> Vec<palisade::unstable::fold::LayerWord> {
         let full = (1u64 << self.tools) - 1;
         let allows = std::iter::once(None).chain((1..=full).map(Some));
-        allows.flat_map(|allow| (0..=full).map(move |deny| palisade::engine::fold::LayerWord { allow, deny })).collect()
+        allows.flat_map(|allow| (0..=full).map(move |deny| palisade::unstable::fold::LayerWord { allow, deny })).collect()
     }
 }
 
@@ -146,12 +146,12 @@ impl Model for FoldModel {
     fn init_states(&self) -> Vec<FoldState> {
         let choices = self.choices();
         let all = (1u64 << self.tools) - 1;
-        let mut configs: Vec<Vec<palisade::engine::fold::LayerWord>> = vec![Vec::new()];
+        let mut configs: Vec<Vec<palisade::unstable::fold::LayerWord>> = vec![Vec::new()];
         for _ in 0..self.layers {
             configs = configs.into_iter().flat_map(|c| choices.iter().map(move |l| [c.clone(), vec![*l]].concat())).collect();
         }
         with_bug(self.bug, || {
-            configs.into_iter().map(|layers| FoldState { allowed: palisade::engine::fold::fold_word(all, &layers), layers }).collect()
+            configs.into_iter().map(|layers| FoldState { allowed: palisade::unstable::fold::fold_word(all, &layers), layers }).collect()
         })
     }
 

@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use palisade::engine::ToolRequest;
 use palisade::seams::Bug;
 use palisade::Policy;
+use palisade::ToolRequest;
 use palisade_gateway::reload::{decide_call, place_call, InForce, PolicySlot};
 use palisade_models::hot_reload::{policy_text, Action, HotReloadModel};
 use palisade_models::verify::{positive_states, run_tla, tla_available, tla_dir, Verdict};

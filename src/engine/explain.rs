@@ -8,6 +8,7 @@ use super::{Engine, Layer, LayerKind, ToolRequest};
 use crate::builtins::normalize_tool;
 use crate::source::Location;
 
+/// What one layer did to the tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -19,12 +20,18 @@ pub enum Outcome {
     NotAllowed,
 }
 
+/// One layer's part in a decision.
 #[derive(Debug, Clone, Serialize)]
 pub struct LayerTrace {
+    /// Which kind of layer.
     pub layer: LayerKind,
+    /// The layer's name, e.g. `agent family` or `global provider openai`.
     pub name: String,
+    /// Whether the tool passed it.
     pub outcome: Outcome,
+    /// Why, in words.
     pub why: String,
+    /// `file:line:col` of the list or entry that decided, when written in the policy.
     pub at: Option<String>,
     /// The tool passed because this layer's allow list names it.
     pub granted: bool,
@@ -33,10 +40,15 @@ pub struct LayerTrace {
 /// A decision with its reason: which layer and which source line decided.
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
+    /// The decision.
     pub allowed: bool,
+    /// The tool, normalised (trimmed, lowercased, aliases applied).
     pub tool: String,
+    /// Why, naming the layer that decided.
     pub reason: String,
+    /// `file:line:col` of the rule that decided, when written in the policy.
     pub at: Option<String>,
+    /// Every layer that applies, in evaluation order.
     pub layers: Vec<LayerTrace>,
 }
 

@@ -13,13 +13,17 @@ use crate::vocab::{ChatKind, DmPolicy, GroupPolicy};
 /// case-insensitively.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Inbound<'a> {
+    /// The channel, e.g. `telegram`.
     pub channel: &'a str,
     /// The channel account that received it; `None` is the default account.
     pub account: Option<&'a str>,
+    /// Direct chat, group or channel.
     pub chat: ChatKind,
     /// The group or room id; for direct chats, the peer (usually the sender).
     pub chat_id: &'a str,
+    /// The sender's id on the channel.
     pub sender: &'a str,
+    /// The message text (mention patterns and commands are read from it).
     pub text: &'a str,
     /// The platform's own mention flag; `None` when it cannot tell.
     pub mentioned: Option<bool>,
@@ -28,17 +32,22 @@ pub struct Inbound<'a> {
     /// The sender was approved through pairing on this channel. Counts for
     /// direct chats under `dm pairing` only: DM approvals never grant groups.
     pub paired: bool,
+    /// The thread the message belongs to, if any.
     pub thread: Option<&'a str>,
     /// Telegram forum topic.
     pub topic: Option<&'a str>,
     /// The parent peer of a thread, for bindings that name the parent.
     pub parent: Option<&'a str>,
+    /// Discord guild id.
     pub guild: Option<&'a str>,
+    /// Slack team id.
     pub team: Option<&'a str>,
+    /// The sender's Discord roles.
     pub roles: &'a [&'a str],
 }
 
 impl<'a> Inbound<'a> {
+    /// A direct message; the chat id is the sender.
     pub fn direct(channel: &'a str, sender: &'a str, text: &'a str) -> Self {
         Inbound {
             channel,
@@ -59,11 +68,13 @@ impl<'a> Inbound<'a> {
         }
     }
 
+    /// A group message in chat `chat_id`.
     pub fn group(channel: &'a str, chat_id: &'a str, sender: &'a str, text: &'a str) -> Self {
         Inbound { chat: ChatKind::Group, chat_id, ..Inbound::direct(channel, sender, text) }
     }
 }
 
+/// What the gate does with a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IngressOutcome {
@@ -78,8 +89,11 @@ pub enum IngressOutcome {
 /// The gate's verdict, the rule that gave it and where that rule is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IngressDecision<'e> {
+    /// Accept, drop or pair.
     pub outcome: IngressOutcome,
+    /// Why, in words.
     pub reason: &'static str,
+    /// Where the deciding rule is written, when it is.
     pub at: Option<&'e Location>,
 }
 

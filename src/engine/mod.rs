@@ -5,6 +5,7 @@
 //! layers, off the fast path.
 
 mod explain;
+#[doc(hidden)]
 pub mod fold;
 pub(crate) mod ingress;
 pub(crate) mod mention;
@@ -33,6 +34,7 @@ pub(crate) type GroupIndex = Map<Box<str>, Map<Box<str>, u32>>;
 pub struct ToolId(pub(crate) u32);
 
 impl ToolId {
+    /// The id as an index into `Engine::tool_names`.
     pub fn index(self) -> usize {
         self.0 as usize
     }
@@ -57,12 +59,15 @@ pub(crate) const OWNER: u8 = 4;
 pub(crate) const FLAG_COMBINATIONS: usize = 8;
 
 impl Context {
+    /// Tool calls in this context run in the agent's sandbox.
     pub fn sandboxed(&self) -> bool {
         self.flags & SANDBOXED != 0
     }
+    /// The caller is a sub-agent.
     pub fn subagent(&self) -> bool {
         self.flags & SUBAGENT != 0
     }
+    /// The sender is an owner.
     pub fn owner(&self) -> bool {
         self.flags & OWNER != 0
     }
@@ -109,18 +114,31 @@ impl RuleSet {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LayerKind {
+    /// The agent's profile (or the global one it inherits).
     Profile,
+    /// The profile of a provider entry.
     ProviderProfile,
+    /// The global tools block.
     Global,
+    /// A provider entry of the global tools block.
     GlobalProvider,
+    /// The agent's tools block.
     Agent,
+    /// A provider entry of the agent's tools block.
     AgentProvider,
+    /// The sandbox tool policy, in sandboxed sessions.
     Sandbox,
+    /// A read-only workspace takes the writing tools away.
     SandboxWorkspace,
+    /// What sub-agents never get.
     SubagentFixed,
+    /// A sub-agent policy.
     Subagent,
+    /// A sender entry.
     Sender,
+    /// A channel group's tool policy.
     Group,
+    /// Owner-only tools, for senders who are not owners.
     OwnerOnly,
 }
 
@@ -160,27 +178,42 @@ pub(crate) type LayerId = u32;
 /// The resolved sandbox settings of one agent.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SandboxConfig {
+    /// Which sessions run sandboxed.
     pub mode: SandboxMode,
+    /// How many sessions share a container.
     pub scope: SandboxScope,
+    /// How the container sees the workspace.
     pub workspace: WorkspaceAccess,
+    /// Container settings.
     pub docker: DockerConfig,
 }
 
 /// Container hardening; every field defaults to the hardened choice.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DockerConfig {
+    /// The image containers run.
     pub image: String,
+    /// Container name prefix; names are the prefix, a slug and a hash.
     pub prefix: String,
+    /// Docker network; `none` by default.
     pub network: String,
+    /// Mount the root filesystem read-only.
     pub read_only_root: bool,
+    /// Capabilities dropped (`ALL` by default).
     pub cap_drop: Vec<String>,
+    /// Set `no-new-privileges`.
     pub no_new_privileges: bool,
+    /// Run an init process as PID 1.
     pub init: bool,
+    /// Memory limit in bytes.
     pub memory_bytes: u64,
+    /// Process limit.
     pub pids: u64,
     /// Millionths of a CPU.
     pub cpus_micro: u64,
+    /// `uid:gid` the container runs as; never root.
     pub user: String,
+    /// Host paths bound in, `host:container[:ro]`; refused paths are rejected at compile time.
     pub binds: Vec<String>,
 }
 
@@ -461,6 +494,7 @@ impl Engine {
         &self.tool_names
     }
 
+    /// The name of an interned tool.
     pub fn tool_name(&self, id: ToolId) -> Option<&str> {
         self.tool_names.get(id.index()).map(|n| &**n)
     }
@@ -475,6 +509,7 @@ impl Engine {
         self.agents.get(self.default_agent as usize).map_or("", |a| a.id.as_str())
     }
 
+    /// The display name an agent was given, if any.
     pub fn agent_display_name(&self, agent: &str) -> Option<&str> {
         let index = request::with_lowercase(agent.trim(), |a| self.agent_index.get(a).copied())?;
         self.agents.get(index as usize)?.name.as_deref()

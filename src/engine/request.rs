@@ -15,25 +15,33 @@ use crate::vocab::SandboxMode;
 /// whatever `subagent` says, and `subagent: true` only ever takes away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ToolRequest<'a> {
+    /// The agent making the call (case-insensitive).
     pub agent: &'a str,
+    /// The tool's name (case-insensitive, aliases applied).
     pub tool: &'a str,
     /// `provider` or `provider/model`.
     pub provider: Option<&'a str>,
+    /// The session key; left out, it could be any session.
     pub session: Option<&'a str>,
+    /// The caller is a sub-agent; only ever takes away.
     pub subagent: bool,
+    /// The sender is an owner; left out, not an owner.
     pub owner: bool,
     /// `channel:id`, e.g. `telegram:123`.
     pub sender: Option<&'a str>,
 }
 
 impl<'a> ToolRequest<'a> {
+    /// A request with every optional field left out (fail closed: as strict as any value of each).
     pub fn new(agent: &'a str, tool: &'a str) -> Self {
         ToolRequest { agent, tool, provider: None, session: None, subagent: false, owner: false, sender: None }
     }
 }
 
+/// A request the engine cannot decide; it is denied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 pub enum RequestError {
+    /// The policy defines no such agent.
     #[error("unknown agent `{0}`")]
     #[diagnostic(code("palisade::unknown-agent"), help("the policy defines the agents that `palisade tools` lists"))]
     UnknownAgent(String),

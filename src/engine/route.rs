@@ -12,18 +12,28 @@ use crate::vocab::{ChatKind, DmScope, SandboxMode, SessionScope};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
+    /// A binding names the exact peer.
     ExactPeer,
+    /// A binding names the thread's parent peer.
     ParentPeer,
+    /// A binding names the peer as `*`.
     PeerWildcard,
+    /// A binding names the guild and one of the sender's roles.
     GuildRoles,
+    /// A binding names the guild.
     Guild,
+    /// A binding names the team.
     Team,
+    /// A binding names the account.
     Account,
+    /// A binding names any account of the channel.
     AnyAccount,
+    /// No binding matched.
     DefaultAgent,
 }
 
 impl Tier {
+    /// The tier in words.
     pub fn describe(self) -> &'static str {
         match self {
             Tier::ExactPeer => "exact peer",
@@ -43,7 +53,9 @@ impl Tier {
 /// none for the default agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MatchedBy {
+    /// The binding's 1-based position; `None` for the default agent.
     pub binding: Option<usize>,
+    /// How specific the match was.
     pub tier: Tier,
 }
 
@@ -56,17 +68,25 @@ impl std::fmt::Display for MatchedBy {
     }
 }
 
+/// Where an inbound message goes: the agent, its session and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route<'e> {
+    /// The agent that handles it.
     pub agent: &'e str,
+    /// The session it belongs to.
     pub session_key: String,
+    /// Its tool calls run sandboxed.
     pub sandboxed: bool,
+    /// Which binding chose the agent.
     pub matched_by: MatchedBy,
+    /// Where that binding is written.
     pub at: Option<&'e Location>,
 }
 
+/// A message that cannot be routed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 pub enum RouteError {
+    /// A field that must be non-empty is empty.
     #[error("the inbound message has an empty `{0}`")]
     #[diagnostic(code("palisade::bad-inbound"), help("channel, chat_id and sender must be non-empty"))]
     Empty(&'static str),

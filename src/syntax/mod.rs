@@ -2,7 +2,9 @@
 //! turns it into [`ast::Policy`] at once and reports what the grammar alone
 //! cannot (a statement in the wrong block, a setting given twice).
 
+#[doc(hidden)]
 pub mod ast;
+#[doc(hidden)]
 pub mod limits;
 mod lower;
 

@@ -1,8 +1,8 @@
 //! The data-driven corpus: `tests/corpus/*/policy.{pal,json}` with a
 //! `cases.jsonl` table of requests and expected decisions.
 
-use palisade::engine::Inbound;
 use palisade::wire::AnyRequest;
+use palisade::Inbound;
 use palisade::{Engine, ToolRequest};
 use serde_json::Value;
 

@@ -1,9 +1,9 @@
 //! Properties of the gate and the router on random policies and messages:
 //! session isolation, link sharing, mention gating, routes to real agents.
 
-use palisade::ast::ChatKind;
-use palisade::engine::{Inbound, IngressOutcome};
+use palisade::ChatKind;
 use palisade::Policy;
+use palisade::{Inbound, IngressOutcome};
 use std::collections::HashMap;
 
 use proptest::prelude::*;

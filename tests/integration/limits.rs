@@ -1,7 +1,7 @@
 //! Every cap on hostile input, fed an input at the cap (accepted) and one
 //! just over it (refused with a clear error, never a panic).
 
-use palisade::syntax::limits::{MAX_NESTING, MAX_POLICY_BYTES};
+use palisade::unstable::limits::{MAX_NESTING, MAX_POLICY_BYTES};
 use palisade::Policy;
 
 fn nested(depth: usize) -> String {

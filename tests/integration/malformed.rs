@@ -24,7 +24,7 @@ fn malformed_policies() {
         };
         let name = path.display().to_string();
         let result = std::panic::catch_unwind(|| {
-            if palisade::is_json(path) {
+            if palisade::unstable::is_json(path) {
                 // The header is a JSON5 comment, so the file stays valid input.
                 palisade::Policy::from_openclaw_json(&name, &text)
             } else {

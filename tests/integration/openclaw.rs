@@ -54,8 +54,8 @@ fn assert_same_decisions(a: &Policy, b: &Policy) {
 /// Every gate and route decision over the ids the policy names (and some
 /// it does not) must agree, reason and session key included.
 fn assert_same_ingress(a: &Policy, b: &Policy) {
-    use palisade::ast::ChatKind;
-    use palisade::engine::Inbound;
+    use palisade::ChatKind;
+    use palisade::Inbound;
     let ast = a.ast();
     let mut ids: Vec<String> = vec!["stranger".into(), "-999".into()];
     for c in &ast.channels {
@@ -95,7 +95,7 @@ fn assert_same_ingress(a: &Policy, b: &Policy) {
 fn import_roundtrip(path: &std::path::Path) {
     let text = std::fs::read_to_string(path).unwrap();
     let json = Policy::from_openclaw_json("config.json", &text).unwrap();
-    let dsl_text = palisade::print::to_dsl(json.ast(), json.warnings());
+    let dsl_text = palisade::unstable::to_dsl(json.ast(), json.warnings());
     let dsl = Policy::from_dsl("imported.pal", &dsl_text).unwrap_or_else(|e| panic!("{dsl_text}\n{e:?}"));
     assert_same_decisions(&json, &dsl);
     assert_same_ingress(&json, &dsl);
@@ -170,11 +170,11 @@ fn gateway_settings_import_without_their_literal_secret() {
     let g = policy.gateway();
     assert_eq!(g.bind.ip().to_string(), "192.168.1.10");
     assert_eq!(g.port, 18800);
-    assert_eq!(g.auth.mode, palisade::ast::AuthMode::Token);
-    assert_eq!(g.auth.secret, Some(palisade::gateway_config::SecretRef::Env("PALISADE_GATEWAY_TOKEN".into())));
+    assert_eq!(g.auth.mode, palisade::AuthMode::Token);
+    assert_eq!(g.auth.secret, Some(palisade::SecretRef::Env("PALISADE_GATEWAY_TOKEN".into())));
     assert_eq!((g.rate_limit.attempts, g.rate_limit.window.as_secs(), g.rate_limit.lockout.as_secs()), (5, 60, 120));
     assert!(policy.warnings().iter().any(|w| w.code == "palisade::literal-secret" && w.message.contains("$.gateway.auth.token")));
-    let dsl = palisade::print::to_dsl(policy.ast(), policy.warnings());
+    let dsl = palisade::unstable::to_dsl(policy.ast(), policy.warnings());
     assert!(!dsl.contains("do-not-import-me"), "{dsl}");
     let again = Policy::from_dsl("gw.pal", &dsl).unwrap();
     assert_eq!(again.gateway().rate_limit, g.rate_limit);

@@ -64,7 +64,7 @@ proptest! {
     #[test]
     fn a_printed_policy_decides_as_its_source(p in policy()) {
         let Some(source) = compile(&p) else { return Ok(()) };
-        let printed = palisade::print::to_dsl(source.ast(), source.warnings());
+        let printed = palisade::unstable::to_dsl(source.ast(), source.warnings());
         let again = Policy::from_dsl("printed.pal", &printed).unwrap_or_else(|e| panic!("{printed}\n{e:?}"));
         all_requests(&p, |agent, tool, provider, main, subagent, owner| {
             let id = format!("a{agent}");
@@ -192,13 +192,13 @@ fn assert_keys_read_back(keys: &[String]) {
         "owners {}\ntools {{ provider {} {{ deny exec }} sender {} {{ deny read }} }}\nagent main {{ default }}\n",
         quoted[0], quoted[1], quoted[2]
     );
-    let parse = |name: &str, text: &str| palisade::syntax::parse(std::sync::Arc::new(palisade::SourceFile::new(name, text)));
+    let parse = |name: &str, text: &str| palisade::unstable::parse_dsl(std::sync::Arc::new(palisade::SourceFile::new(name, text)));
     let (original, _) = parse("keys.pal", &text).unwrap_or_else(|e| panic!("{text}\n{e:?}"));
-    let printed = palisade::print::to_dsl(&original, &[]);
+    let printed = palisade::unstable::to_dsl(&original, &[]);
     let (again, _) = parse("printed.pal", &printed).unwrap_or_else(|e| panic!("{printed}\n{e:?}"));
-    let values = |keys: &[palisade::ast::Spanned<String>]| keys.iter().map(|k| k.value.clone()).collect::<Vec<_>>();
+    let values = |keys: &[palisade::unstable::ast::Spanned<String>]| keys.iter().map(|k| k.value.clone()).collect::<Vec<_>>();
     assert_eq!(values(&original.owners), values(&again.owners), "{printed}");
-    let tools = |p: &palisade::ast::Policy| p.tools.as_ref().map(|t| (t.providers[0].key.value.clone(), t.senders[0].key.value.clone()));
+    let tools = |p: &palisade::unstable::ast::Policy| p.tools.as_ref().map(|t| (t.providers[0].key.value.clone(), t.senders[0].key.value.clone()));
     assert_eq!(tools(&original), tools(&again), "{printed}");
 }
 
@@ -213,7 +213,7 @@ fn keys_that_look_like_comments_are_printed_quoted() {
 #[test]
 fn a_file_name_with_a_newline_stays_in_its_comment() {
     let json = Policy::from_openclaw_json("x\nagent evil { default }\n.json", r#"{ "tools": { "deny": ["exec"] } }"#).unwrap();
-    let printed = palisade::print::to_dsl(json.ast(), json.warnings());
+    let printed = palisade::unstable::to_dsl(json.ast(), json.warnings());
     let again = Policy::from_dsl("printed.pal", &printed).unwrap_or_else(|e| panic!("{printed}\n{e:?}"));
     assert_eq!(again.engine().agent_ids().collect::<Vec<_>>(), json.engine().agent_ids().collect::<Vec<_>>(), "{printed}");
 }

@@ -9,8 +9,8 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use palisade::gateway_config::{GatewayAuth, RateLimit, SecretRef};
-use palisade::vocab::AuthMode;
+use palisade::AuthMode;
+use palisade::{GatewayAuth, RateLimit, SecretRef};
 
 /// The secret as a digest: comparing digests keeps the comparison constant
 /// in time whatever the presented token's length. The secret itself is

@@ -33,7 +33,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use auth::{Attempt, Limiter, Secret, Verdict};
-use palisade::engine::Engine;
+use palisade::Engine;
 use principals::{Principal, Role};
 use sandbox::Sandboxes;
 pub use sessions::{node_digest, HANDLE_TTL, NODE_APPROVAL_TTL};
@@ -96,8 +96,8 @@ struct AppState {
 
 /// Refuses to listen beyond loopback without authentication, whatever the
 /// policy said (`--listen` can override its bind).
-pub fn check_exposure(config: &palisade::gateway_config::GatewayConfig, addr: SocketAddr) -> Result<(), GatewayError> {
-    if palisade::gateway_config::exposed_without_auth(config.auth.mode, addr.ip()) {
+pub fn check_exposure(config: &palisade::GatewayConfig, addr: SocketAddr) -> Result<(), GatewayError> {
+    if palisade::unstable::exposed_without_auth(config.auth.mode, addr.ip()) {
         return Err(GatewayError::Exposed(addr));
     }
     Ok(())
@@ -314,7 +314,7 @@ pub fn parse_bodies(body: &str) -> Vec<Result<(), String>> {
         parse::<sessions::OpenSession>(body).map(drop),
         parse::<sessions::Spawn>(body).map(drop),
         parse::<CredentialMint>(body).map(|r| {
-            let _ = r.ttl.as_deref().map(palisade::settings::parse_duration);
+            let _ = r.ttl.as_deref().map(palisade::unstable::settings::parse_duration);
         }),
         parse::<CredentialRevoke>(body).map(drop),
         parse::<DeviceRevoke>(body).map(drop),
@@ -456,10 +456,10 @@ async fn pairing_request(State(state): State<Arc<AppState>>, JsonBody(request): 
     let view = state.policy.view();
     let engine = view.engine();
     // Only a sender the gate would answer with `pair` may get a code.
-    let mut probe = palisade::engine::Inbound::direct(&request.channel, &request.sender, "");
+    let mut probe = palisade::Inbound::direct(&request.channel, &request.sender, "");
     probe.account = request.account.as_deref();
     let gate = engine.gate(&probe);
-    if gate.outcome != palisade::engine::IngressOutcome::Pair {
+    if gate.outcome != palisade::IngressOutcome::Pair {
         return error(StatusCode::CONFLICT, "not_pairable", format!("this sender is not pairable here: {}", gate.reason));
     }
     let peer = pairing::peer(&request.channel, request.account.as_deref(), &request.sender);
@@ -626,7 +626,7 @@ async fn credential_mint(State(state): State<Arc<AppState>>, JsonBody(body): Jso
     if let Some(unknown) = agents.iter().find(|a| *a != "*" && engine.sandbox(a).is_none()) {
         return error(StatusCode::BAD_REQUEST, "unknown_agent", format!("unknown agent `{unknown}`"));
     }
-    let ttl = match body.ttl.as_deref().map(palisade::settings::parse_duration) {
+    let ttl = match body.ttl.as_deref().map(palisade::unstable::settings::parse_duration) {
         None => CREDENTIAL_DEFAULT_TTL,
         Some(Some(ttl)) if ttl > Duration::ZERO && ttl <= CREDENTIAL_MAX_TTL => ttl,
         Some(_) => return error(StatusCode::BAD_REQUEST, "bad_request", "`ttl` must be a duration (30s, 5m, 1h, 1d) of at most 365d"),

@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use palisade::engine::{Engine, Explanation, SandboxConfig, ToolRequest};
-use palisade::gateway_config::GatewayConfig;
+use palisade::GatewayConfig;
+use palisade::{Engine, Explanation, SandboxConfig, ToolRequest};
 use palisade::{LoadError, Policy};
 
 /// What one reload puts in force: the decisions and the gateway settings of

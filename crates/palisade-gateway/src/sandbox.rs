@@ -18,8 +18,8 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::workspace::PathError;
-use palisade::engine::SandboxConfig;
-use palisade::vocab::{SandboxScope, WorkspaceAccess};
+use palisade::SandboxConfig;
+use palisade::{SandboxScope, WorkspaceAccess};
 
 /// Bytes of stdout (and of stderr) kept per call; the rest is cut.
 pub const OUTPUT_CAP: usize = 1 << 20;
@@ -198,7 +198,7 @@ pub fn check_bind(bind: &str) -> Result<String, SandboxError> {
     let rest: Vec<&str> = parts.collect();
     let resolved = std::fs::canonicalize(host).map_err(|e| SandboxError::Workspace(format!("bind source {host}: {e}")))?;
     let text = resolved.to_string_lossy().to_string();
-    if palisade::settings::refused_host_path(&text).is_some() {
+    if palisade::unstable::settings::refused_host_path(&text).is_some() {
         return Err(SandboxError::RefusedBind(bind.to_string()));
     }
     Ok(std::iter::once(text).chain(rest.iter().map(|s| (*s).to_string())).collect::<Vec<_>>().join(":"))

@@ -20,7 +20,7 @@ use super::handles::{Claims, HandleError, HandleKey};
 use super::principals::Principal;
 use super::sandbox::{self, RunResult, Sandboxes};
 use super::{audit, client_ip, error, host, pairing, refused, reload, store, with_store, workspace, AppState, JsonBody, TimedBody};
-use palisade::engine::{IngressOutcome, ToolRequest};
+use palisade::{IngressOutcome, ToolRequest};
 
 /// How long a handle lives; the runtime gates the next message for a new one.
 pub const HANDLE_TTL: Duration = Duration::from_secs(3600);
@@ -262,7 +262,7 @@ pub(super) async fn spawn(
     if let Err(e) = pairing::random(&mut n) {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "random", e.to_string());
     }
-    let session = palisade::engine::subagent_session_key(&parent.agent, &super::devices::hex(&n));
+    let session = palisade::subagent_session_key(&parent.agent, &super::devices::hex(&n));
     mint(&state, &Claims { session, subagent: true, expires_ms: expires(store::now_ms(), HANDLE_TTL), ..parent }, None)
 }
 
@@ -468,7 +468,7 @@ async fn file_tool(root: &std::path::Path, tool: &str, read_only: bool, arg: imp
 
 async fn run_sandboxed(
     sandboxes: &Sandboxes,
-    config: &palisade::engine::SandboxConfig,
+    config: &palisade::SandboxConfig,
     placement: &sandbox::Placement,
     tool: &str,
     arg: impl Fn(&str) -> Option<String>,

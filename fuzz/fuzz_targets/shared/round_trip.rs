@@ -2,15 +2,15 @@
 //! policy printed as DSL compiles again to the same tool, gate and route
 //! decisions.
 
-use palisade::ast::ChatKind;
-use palisade::engine::Inbound;
+use palisade::ChatKind;
+use palisade::Inbound;
 use palisade::{Engine, Policy, ToolRequest};
 
 const TOOLS: [&str; 5] = ["read", "exec", "browser", "sessions_send", "cron"];
 
 pub fn assert_prints_back(policy: &Policy, input: &str) {
     let engine = policy.engine();
-    let printed = palisade::print::to_dsl(policy.ast(), policy.warnings());
+    let printed = palisade::unstable::to_dsl(policy.ast(), policy.warnings());
     let again =
         Policy::from_dsl("printed.pal", &printed).unwrap_or_else(|e| panic!("printed policy does not compile: {e:?}\n{printed}\nfrom:\n{input}"));
     for agent in engine.agent_ids() {

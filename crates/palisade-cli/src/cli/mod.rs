@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use palisade::diagnostic::Code;
+use palisade::Code;
 use palisade::{Diagnostic, LoadError, Policy};
 
 #[derive(Parser)]
@@ -168,7 +168,7 @@ enum SandboxCommand {
 
 #[cfg(feature = "gateway")]
 fn duration(text: &str) -> Result<std::time::Duration, String> {
-    palisade::settings::parse_duration(text).ok_or_else(|| format!("`{text}` is not a duration (30s, 5m, 1h, 1d)"))
+    palisade::unstable::settings::parse_duration(text).ok_or_else(|| format!("`{text}` is not a duration (30s, 5m, 1h, 1d)"))
 }
 
 /// The bundled example, so that `palisade demo` works with no files at all.
@@ -341,7 +341,7 @@ fn sandbox_explain(policy: &Policy, agent: &str, session: Option<&str>, state_di
         return ExitCode::from(2);
     };
     let agent = agent.trim().to_lowercase();
-    let session = session.map_or_else(|| palisade::engine::main_session_key(&agent), str::to_string);
+    let session = session.map_or_else(|| palisade::main_session_key(&agent), str::to_string);
     let request = palisade::ToolRequest { session: Some(&session), ..palisade::ToolRequest::new(&agent, "") };
     let sandboxed = engine.context(&request).map(|c| c.sandboxed()).unwrap_or(true);
     outln!("agent {agent}, session {session}: sandbox mode {:?}, {}", config.mode, if sandboxed { "runs sandboxed" } else { "runs on the host" });
@@ -594,9 +594,9 @@ fn explain(policy: &Policy, text: &str, format: Format) -> ExitCode {
             }
             for (i, layer) in explanation.layers.iter().enumerate() {
                 let mark = match layer.outcome {
-                    palisade::engine::Outcome::Pass => "pass",
-                    palisade::engine::Outcome::Denied => "DENY",
-                    palisade::engine::Outcome::NotAllowed => "MISS",
+                    palisade::Outcome::Pass => "pass",
+                    palisade::Outcome::Denied => "DENY",
+                    palisade::Outcome::NotAllowed => "MISS",
                 };
                 let at = layer.at.as_deref().map(|a| format!("  [{a}]")).unwrap_or_default();
                 outln!("  {:>2}. {mark:<4} {:<40} {}{at}", i + 1, layer.name, layer.why);
@@ -674,16 +674,16 @@ fn import(path: &Path) -> ExitCode {
         }
     };
     let source = std::sync::Arc::new(palisade::SourceFile::new(path.display().to_string(), text));
-    match palisade::openclaw::lower(source) {
+    match palisade::unstable::lower_openclaw(source) {
         Ok((ast, warnings)) => {
             print_diagnostics(&warnings);
             // Refuse to print a policy that would not compile.
-            if let Err(error) = palisade::compile::compile(&ast) {
+            if let Err(error) = palisade::unstable::compile(&ast) {
                 print_diagnostics(&error.diagnostics);
                 eprintln!("{error}");
                 return ExitCode::from(1);
             }
-            let printed = palisade::print::to_dsl(&ast, &warnings);
+            let printed = palisade::unstable::to_dsl(&ast, &warnings);
             // The printer is tested to round-trip; should it ever fail to, no
             // half-right policy reaches the operator.
             if let Err(error) = Policy::from_dsl(&format!("{} (printed)", path.display()), &printed) {
