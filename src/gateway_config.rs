@@ -17,8 +17,7 @@ pub const DEFAULT_TOKEN_ENV: &str = "PALISADE_GATEWAY_TOKEN";
 pub const DEFAULT_PASSWORD_ENV: &str = "PALISADE_GATEWAY_PASSWORD";
 
 /// The address the gateway listens on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bind {
     /// 127.0.0.1.
     Loopback,
@@ -56,8 +55,7 @@ pub fn exposed_without_auth(mode: AuthMode, ip: IpAddr) -> bool {
 
 /// Where the secret is read from when the gateway starts; the secret itself
 /// never enters the policy, the engine, or a log line.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretRef {
     /// An environment variable.
     Env(String),
@@ -66,7 +64,7 @@ pub enum SecretRef {
 }
 
 /// How clients authenticate.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewayAuth {
     /// None, token or password.
     pub mode: AuthMode,
@@ -75,7 +73,7 @@ pub struct GatewayAuth {
 }
 
 /// Failed-authentication limits per client address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     /// Failed attempts allowed per client address within `window`.
     pub attempts: u32,
@@ -86,7 +84,7 @@ pub struct RateLimit {
 }
 
 /// The gateway's settings, from the policy's `gateway` block.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewayConfig {
     /// Listen address.
     pub bind: Bind,

@@ -98,7 +98,7 @@ pub struct Position {
 }
 
 /// `file:line:col`, as every diagnostic and explanation prints it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Location {
     /// The file's name.
     pub file: Arc<str>,

@@ -1,10 +1,13 @@
 //! The JSON requests and decisions of `palisade decide` and the gateway's
-//! `/v1/decide`: one wire format for both.
+//! `/v1/decide`: one wire format for both, and the one home of every JSON
+//! shape the CLI and the gateway print (the engine's types carry no
+//! `Serialize`).
 
-use crate::engine::Inbound;
-use crate::vocab::ChatKind;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Explanation, Inbound, IngressDecision, LayerTrace, Route, SandboxConfig};
+use crate::vocab::{ChatKind, SandboxMode, SandboxScope, WorkspaceAccess};
 use crate::{Engine, ToolRequest};
-use serde::Deserialize;
 
 /// Longest request line accepted; longer lines are an error, not a hang.
 pub const MAX_LINE: usize = 1 << 20;
@@ -185,33 +188,177 @@ pub fn parse(text: &str) -> Result<AnyRequest, String> {
 
 /// The JSON decision for a request, as `palisade decide` prints it and `/v1/decide` returns it.
 pub fn decision_json(engine: &Engine, request: &AnyRequest) -> serde_json::Value {
-    match request {
-        AnyRequest::Tool(req) => {
-            let explanation = engine.explain(&req.as_request());
-            serde_json::json!({
-                "allowed": explanation.allowed,
-                "tool": explanation.tool,
-                "reason": explanation.reason,
-                "at": explanation.at,
-            })
-        }
-        AnyRequest::Ingress(inbound) => inbound.with_inbound(|inbound| {
-            let decision = engine.gate(inbound);
-            serde_json::json!({
-                "outcome": decision.outcome,
-                "reason": decision.reason,
-                "at": decision.at.map(ToString::to_string),
-            })
-        }),
+    let value = match request {
+        AnyRequest::Tool(req) => serde_json::to_value(ToolDecisionJson::from(&engine.explain(&req.as_request()))),
+        AnyRequest::Ingress(inbound) => inbound.with_inbound(|inbound| serde_json::to_value(GateJson::from(&engine.gate(inbound)))),
         AnyRequest::Route(inbound) => inbound.with_inbound(|inbound| match engine.route(inbound) {
-            Ok(route) => serde_json::json!({
-                "agent": route.agent,
-                "session_key": route.session_key,
-                "sandboxed": route.sandboxed,
-                "matched_by": route.matched_by.to_string(),
-                "at": route.at.map(ToString::to_string),
-            }),
-            Err(e) => serde_json::json!({"error": e.to_string()}),
+            Ok(route) => serde_json::to_value(RouteJson::from(&route)),
+            Err(e) => Ok(serde_json::json!({"error": e.to_string()})),
         }),
+    };
+    value.unwrap_or_else(|e| serde_json::json!({"error": e.to_string()}))
+}
+
+// ---- JSON shapes -------------------------------------------------------------
+//
+// The engine's types carry no `Serialize`: these DTOs are the one home of
+// each JSON shape, so renaming an engine type never changes `/v1/decide`.
+
+/// A tool decision: `{"allowed", "tool", "reason", "at"}`.
+#[derive(Debug, Serialize)]
+pub struct ToolDecisionJson<'e> {
+    /// The decision.
+    pub allowed: bool,
+    /// The normalised tool name.
+    pub tool: &'e str,
+    /// Why.
+    pub reason: &'e str,
+    /// `file:line:col` of the deciding rule.
+    pub at: Option<&'e str>,
+}
+
+impl<'e> From<&'e Explanation> for ToolDecisionJson<'e> {
+    fn from(e: &'e Explanation) -> Self {
+        ToolDecisionJson { allowed: e.allowed, tool: &e.tool, reason: &e.reason, at: e.at.as_deref() }
+    }
+}
+
+/// A tool decision with every layer: `palisade explain --format json`.
+#[derive(Debug, Serialize)]
+pub struct ExplanationJson<'e> {
+    /// The decision.
+    #[serde(flatten)]
+    pub decision: ToolDecisionJson<'e>,
+    /// Every layer that applies, in evaluation order.
+    pub layers: Vec<LayerJson<'e>>,
+}
+
+impl<'e> From<&'e Explanation> for ExplanationJson<'e> {
+    fn from(e: &'e Explanation) -> Self {
+        ExplanationJson { decision: e.into(), layers: e.layers.iter().map(LayerJson::from).collect() }
+    }
+}
+
+/// One layer of an explanation.
+#[derive(Debug, Serialize)]
+pub struct LayerJson<'e> {
+    /// The layer's kind, e.g. `agent_provider`.
+    pub layer: &'static str,
+    /// The layer's name.
+    pub name: &'e str,
+    /// `pass`, `denied` or `not_allowed`.
+    pub outcome: &'static str,
+    /// Why.
+    pub why: &'e str,
+    /// Where the deciding entry is written.
+    pub at: Option<&'e str>,
+    /// The tool passed because this layer's allow list names it.
+    pub granted: bool,
+}
+
+impl<'e> From<&'e LayerTrace> for LayerJson<'e> {
+    fn from(t: &'e LayerTrace) -> Self {
+        LayerJson { layer: t.layer.name(), name: &t.name, outcome: t.outcome.name(), why: &t.why, at: t.at.as_deref(), granted: t.granted }
+    }
+}
+
+/// A gate decision: `{"outcome", "reason", "at"}`.
+#[derive(Debug, Serialize)]
+pub struct GateJson {
+    /// `accept`, `drop` or `pair`.
+    pub outcome: &'static str,
+    /// Why.
+    pub reason: &'static str,
+    /// Where the deciding rule is written.
+    pub at: Option<String>,
+}
+
+impl From<&IngressDecision<'_>> for GateJson {
+    fn from(d: &IngressDecision<'_>) -> Self {
+        GateJson { outcome: d.outcome.name(), reason: d.reason, at: d.at.map(ToString::to_string) }
+    }
+}
+
+/// A route: `{"agent", "session_key", "sandboxed", "matched_by", "at"}`.
+#[derive(Debug, Serialize)]
+pub struct RouteJson<'e> {
+    /// The agent.
+    pub agent: &'e str,
+    /// The session key.
+    pub session_key: &'e str,
+    /// Tool calls run sandboxed.
+    pub sandboxed: bool,
+    /// Which binding chose the agent, in words.
+    pub matched_by: String,
+    /// Where that binding is written.
+    pub at: Option<String>,
+}
+
+impl<'e> From<&'e Route<'e>> for RouteJson<'e> {
+    fn from(r: &'e Route<'e>) -> Self {
+        RouteJson {
+            agent: r.agent,
+            session_key: &r.session_key,
+            sandboxed: r.sandboxed,
+            matched_by: r.matched_by.to_string(),
+            at: r.at.map(ToString::to_string),
+        }
+    }
+}
+
+/// An agent's resolved sandbox settings, as the gateway hashes them for a
+/// shared container's name (so the shape is part of those names).
+#[derive(Debug, Serialize)]
+pub struct SandboxJson<'e> {
+    /// `off`, `non-main` or `all`.
+    pub mode: SandboxMode,
+    /// `session`, `agent` or `shared`.
+    pub scope: SandboxScope,
+    /// `none`, `ro` or `rw`.
+    pub workspace: WorkspaceAccess,
+    /// Container settings.
+    pub docker: DockerJson<'e>,
+}
+
+/// Container settings, field for field.
+#[derive(Debug, Serialize)]
+#[allow(missing_docs)] // the fields are `DockerConfig`'s, documented there
+pub struct DockerJson<'e> {
+    pub image: &'e str,
+    pub prefix: &'e str,
+    pub network: &'e str,
+    pub read_only_root: bool,
+    pub cap_drop: &'e [String],
+    pub no_new_privileges: bool,
+    pub init: bool,
+    pub memory_bytes: u64,
+    pub pids: u64,
+    pub cpus_micro: u64,
+    pub user: &'e str,
+    pub binds: &'e [String],
+}
+
+impl<'e> From<&'e SandboxConfig> for SandboxJson<'e> {
+    fn from(c: &'e SandboxConfig) -> Self {
+        let d = &c.docker;
+        SandboxJson {
+            mode: c.mode,
+            scope: c.scope,
+            workspace: c.workspace,
+            docker: DockerJson {
+                image: &d.image,
+                prefix: &d.prefix,
+                network: &d.network,
+                read_only_root: d.read_only_root,
+                cap_drop: &d.cap_drop,
+                no_new_privileges: d.no_new_privileges,
+                init: d.init,
+                memory_bytes: d.memory_bytes,
+                pids: d.pids,
+                cpus_micro: d.cpus_micro,
+                user: &d.user,
+                binds: &d.binds,
+            },
+        }
     }
 }

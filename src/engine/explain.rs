@@ -2,15 +2,12 @@
 //! Computed on demand from the layers' rule entries; the decision it reports
 //! is checked against the fast path's bit.
 
-use serde::Serialize;
-
 use super::{Engine, Layer, LayerKind, ToolRequest};
 use crate::builtins::normalize_tool;
 use crate::source::Location;
 
 /// What one layer did to the tool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// The tool passed this layer.
     Pass,
@@ -20,8 +17,19 @@ pub enum Outcome {
     NotAllowed,
 }
 
+impl Outcome {
+    /// `pass`, `denied` or `not_allowed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Denied => "denied",
+            Outcome::NotAllowed => "not_allowed",
+        }
+    }
+}
+
 /// One layer's part in a decision.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct LayerTrace {
     /// Which kind of layer.
     pub layer: LayerKind,
@@ -38,7 +46,7 @@ pub struct LayerTrace {
 }
 
 /// A decision with its reason: which layer and which source line decided.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Explanation {
     /// The decision.
     pub allowed: bool,

@@ -75,8 +75,7 @@ impl<'a> Inbound<'a> {
 }
 
 /// What the gate does with a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IngressOutcome {
     /// The message reaches the agent.
     Accept,
@@ -84,6 +83,17 @@ pub enum IngressOutcome {
     Drop,
     /// Nothing reaches the agent; the sender gets a pairing code.
     Pair,
+}
+
+impl IngressOutcome {
+    /// `accept`, `drop` or `pair`.
+    pub fn name(self) -> &'static str {
+        match self {
+            IngressOutcome::Accept => "accept",
+            IngressOutcome::Drop => "drop",
+            IngressOutcome::Pair => "pair",
+        }
+    }
 }
 
 /// The gate's verdict, the rule that gave it and where that rule is written.

@@ -111,8 +111,7 @@ impl RuleSet {
 
 /// Which of the layers of ARCHITECTURE.md's Decision semantics a layer is; the order of the variants is
 /// the order of evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LayerKind {
     /// The agent's profile (or the global one it inherits).
     Profile,
@@ -140,6 +139,27 @@ pub enum LayerKind {
     Group,
     /// Owner-only tools, for senders who are not owners.
     OwnerOnly,
+}
+
+impl LayerKind {
+    /// The kind as the JSON wire format spells it, e.g. `agent_provider`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LayerKind::Profile => "profile",
+            LayerKind::ProviderProfile => "provider_profile",
+            LayerKind::Global => "global",
+            LayerKind::GlobalProvider => "global_provider",
+            LayerKind::Agent => "agent",
+            LayerKind::AgentProvider => "agent_provider",
+            LayerKind::Sandbox => "sandbox",
+            LayerKind::SandboxWorkspace => "sandbox_workspace",
+            LayerKind::SubagentFixed => "subagent_fixed",
+            LayerKind::Subagent => "subagent",
+            LayerKind::Sender => "sender",
+            LayerKind::Group => "group",
+            LayerKind::OwnerOnly => "owner_only",
+        }
+    }
 }
 
 /// One allow/deny layer: a tool passes when no deny entry matches it and the
@@ -176,7 +196,7 @@ impl Layer {
 pub(crate) type LayerId = u32;
 
 /// The resolved sandbox settings of one agent.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxConfig {
     /// Which sessions run sandboxed.
     pub mode: SandboxMode,
@@ -189,7 +209,7 @@ pub struct SandboxConfig {
 }
 
 /// Container hardening; every field defaults to the hardened choice.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DockerConfig {
     /// The image containers run.
     pub image: String,

@@ -9,8 +9,7 @@ use crate::source::Location;
 use crate::vocab::{ChatKind, DmScope, SandboxMode, SessionScope};
 
 /// Binding precedence, most specific first (ARCHITECTURE.md, Decision semantics).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tier {
     /// A binding names the exact peer.
     ExactPeer,

@@ -90,9 +90,9 @@ fn with_inbound<R>(v: &Value, f: impl FnOnce(&Inbound<'_>) -> R) -> R {
 fn ingress_case(engine: &Engine, v: &Value, where_: &str) -> Vec<String> {
     let s = |k: &str| v.get(k).and_then(Value::as_str);
     let d = with_inbound(v, |i| engine.gate(i));
-    let outcome = serde_json::to_value(d.outcome).unwrap();
+    let outcome = d.outcome.name();
     let mut failures = Vec::new();
-    if Some(outcome.as_str().unwrap()) != s("expect") {
+    if Some(outcome) != s("expect") {
         failures.push(format!("{where_}: expected {:?}, got {outcome} ({})", s("expect"), d.reason));
     }
     if let Some(reason) = s("reason").filter(|r| !d.reason.contains(r)) {

@@ -167,7 +167,7 @@ pub fn scope_key(config: &SandboxConfig, agent: &str, session: &str) -> String {
         SandboxScope::Agent => format!("agent:{agent}"),
         SandboxScope::Shared => {
             let mut text = String::new();
-            canonical_json(&serde_json::to_value(config).unwrap_or_default(), &mut text);
+            canonical_json(&serde_json::to_value(palisade::wire::SandboxJson::from(config)).unwrap_or_default(), &mut text);
             format!("shared:{}", hex(&Sha256::digest(text.as_bytes())).get(..12).unwrap_or_default())
         }
     }
@@ -667,6 +667,19 @@ fn rootfs_tar(busybox: &Path) -> Result<Vec<u8>, SandboxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A shared container's name hashes the sandbox settings' JSON; a change
+    /// to that shape would orphan every running shared container.
+    #[test]
+    fn the_shared_scope_key_of_the_default_settings_is_pinned() {
+        let config = SandboxConfig {
+            mode: palisade::SandboxMode::All,
+            scope: SandboxScope::Shared,
+            workspace: WorkspaceAccess::None,
+            docker: palisade::DockerConfig::default(),
+        };
+        assert_eq!(scope_key(&config, "family", "agent:family:main"), "shared:45e26688a2aa");
+    }
 
     #[test]
     fn names_are_stable_slugged_and_distinct() {

@@ -163,10 +163,10 @@ pub(super) async fn ingress(
     };
     let (outcome, gate) = inbound.with_inbound(|i| {
         let d = engine.gate(i);
-        (d.outcome, json!({"outcome": d.outcome, "reason": d.reason, "at": d.at.map(ToString::to_string)}))
+        (d.outcome, json!(palisade::wire::GateJson::from(&d)))
     });
     state.audit.record(json!({"event": "ingress", "client": client_ip(peer).to_string(), "principal": principal.id,
-        "channel": inbound.channel, "sender": inbound.sender, "outcome": outcome}));
+        "channel": inbound.channel, "sender": inbound.sender, "outcome": outcome.name()}));
     if outcome != IngressOutcome::Accept {
         return Json(json!({"gate": gate})).into_response();
     }
@@ -371,7 +371,7 @@ async fn run_invoke(state: &AppState, principal: &Principal, call: &Call, peer: 
         return error(StatusCode::NOT_FOUND, "unknown_agent", format!("unknown agent `{agent}` (removed by a reload?)"));
     }
     let explanation = reload::decide_call(&view, &tool_request);
-    let decision = json!({"allowed": explanation.allowed, "tool": explanation.tool, "reason": explanation.reason, "at": explanation.at});
+    let decision = palisade::wire::ToolDecisionJson::from(&explanation);
     let mut call_id = [0u8; 8];
     if let Err(e) = pairing::random(&mut call_id) {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "random", e.to_string());

@@ -579,7 +579,7 @@ fn explain(policy: &Policy, text: &str, format: Format) -> ExitCode {
     };
     let explanation = policy.engine().explain(&req.as_request());
     match format {
-        Format::Json => match serde_json::to_string(&explanation) {
+        Format::Json => match serde_json::to_string(&palisade::wire::ExplanationJson::from(&explanation)) {
             Ok(s) => outln!("{s}"),
             Err(e) => {
                 eprintln!("error: {e}");
