@@ -1,0 +1,65 @@
+//! `palisade check`: validate policies and run their `test` blocks.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use palisade::{Code, Diagnostic, LoadError};
+
+use super::{load, print_diagnostics, Failure, Format};
+
+pub(super) fn run(files: &[PathBuf], format: Format) -> Result<(), Failure> {
+    let mut failed = false;
+    let mut json = Vec::new();
+    for file in files {
+        let (diagnostics, summary) = match load(file) {
+            Ok(policy) => {
+                let engine = policy.engine();
+                let tests: usize = policy.ast().tests.iter().map(|t| t.expectations.len()).sum();
+                let summary = format!(
+                    "ok: {} ({} agents, {} tools, {tests} test expectations passed, {} warnings)",
+                    file.display(),
+                    engine.agent_ids().count(),
+                    engine.tool_names().len(),
+                    policy.warnings().len()
+                );
+                (policy.warnings().to_vec(), Some(summary))
+            }
+            Err(LoadError::Policy(error)) => {
+                failed = true;
+                (error.diagnostics, None)
+            }
+            Err(error) => {
+                failed = true;
+                if format == Format::Json {
+                    json.push(serde_json::json!({"file": file.display().to_string(), "severity": "error",
+                        "code": Code::Io, "message": error.to_string()}));
+                } else {
+                    eprintln!("error: {error}");
+                }
+                continue;
+            }
+        };
+        match format {
+            Format::Json => json.extend(diagnostics.iter().map(Diagnostic::to_json)),
+            Format::Text => {
+                print_diagnostics(&diagnostics);
+                match summary {
+                    Some(s) => outln!("{s}"),
+                    None => {
+                        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+                        eprintln!("{}: {errors} error(s)", file.display());
+                    }
+                }
+            }
+        }
+    }
+    if format == Format::Json {
+        let out = serde_json::json!({"ok": !failed, "diagnostics": json});
+        outln!("{out}");
+    }
+    if failed {
+        Err(Failure::Invalid)
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,51 @@
+//! `palisade decide`: one JSON decision per request.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use palisade::Policy;
+
+use super::request;
+use super::Failure;
+
+pub(super) fn run(policy: &Policy, request: Option<String>, requests: Option<PathBuf>) -> Result<(), Failure> {
+    let engine = policy.engine();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if let Some(text) = request {
+        let req = request::parse(&text).map_err(|e| Failure::Usage(format!("bad request: {e}")))?;
+        let _ = writeln!(out, "{}", request::decision_json(engine, &req));
+        return Ok(());
+    }
+    let Some(path) = requests else { return Err(Failure::Usage("give --request or --requests".into())) };
+    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        let file = std::fs::File::open(&path).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut bad = 0usize;
+    for (index, line) in request::bounded_lines(reader).enumerate() {
+        let line_no = index + 1;
+        let result = line.map_err(|e| e.to_string()).and_then(|l| if l.trim().is_empty() { Ok(None) } else { request::parse(&l).map(Some) });
+        match result {
+            Ok(None) => {}
+            Ok(Some(req)) => {
+                let _ = writeln!(out, "{}", request::decision_json(engine, &req));
+            }
+            Err(e) => {
+                bad += 1;
+                let message = format!("{}:{line_no}: bad request: {e}", path.display());
+                eprintln!("error: {message}");
+                // Keep one output line per request so callers can zip them.
+                let _ = writeln!(out, "{}", serde_json::json!({"error": message, "line": line_no}));
+            }
+        }
+    }
+    let _ = out.flush();
+    if bad > 0 {
+        Err(Failure::BadRequests)
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,33 @@
+//! `palisade tools`: the tools an agent may call in a context.
+
+use std::io::Write;
+
+use palisade::Policy;
+
+use super::{Failure, Format};
+
+pub(super) fn run(policy: &Policy, request: &palisade::ToolRequest<'_>, format: Format) -> Result<(), Failure> {
+    let engine = policy.engine();
+    let context = engine.context(request).map_err(|e| Failure::Usage(e.to_string()))?;
+    let tools = engine.effective_tools(context);
+    match format {
+        Format::Json => outln!(
+            "{}",
+            serde_json::json!({"agent": request.agent, "sandboxed": context.sandboxed(), "subagent": context.subagent(),
+                "owner": context.owner(), "tools": tools})
+        ),
+        Format::Text => {
+            outln!(
+                "# agent {} ({}sandboxed{}{})",
+                request.agent.to_lowercase(),
+                if context.sandboxed() { "" } else { "not " },
+                if context.subagent() { ", sub-agent" } else { "" },
+                if context.owner() { "" } else { ", non-owner" }
+            );
+            for tool in tools {
+                outln!("{tool}");
+            }
+        }
+    }
+    Ok(())
+}
