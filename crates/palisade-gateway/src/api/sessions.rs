@@ -1,0 +1,150 @@
+//! `/v1/ingress`, `/v1/sessions/open`, `/v1/sessions/spawn`: session handles
+//! minted by the gateway.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{client_ip, error, with_store, JsonBody};
+use crate::handles::Claims;
+use crate::principals::Principal;
+use crate::{pairing, store, AppState};
+use palisade::IngressOutcome;
+
+/// The answer that hands out a handle (with the gate's decision, for `/v1/ingress`).
+pub(super) fn mint(state: &AppState, claims: &Claims, gate: Option<Value>) -> Response {
+    match state.handle_key.mint(claims) {
+        Some(handle) => Json(json!({
+            "gate": gate,
+            "handle": handle,
+            "expires_in_s": claims.expires_ms.saturating_sub(store::now_ms()) / 1000,
+            "session": {"agent": claims.agent, "session_key": claims.session, "sender": claims.sender, "owner": claims.owner, "subagent": claims.subagent},
+        }))
+        .into_response(),
+        None => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "handle_too_long",
+            format!("the session's ids are too long to seal into a handle (at most {} bytes)", crate::handles::HANDLE_CAP),
+        ),
+    }
+}
+/// Gates an inbound message with the gateway's own pairing state, routes it,
+/// and returns a handle for the session it belongs to.
+pub(super) async fn ingress(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    JsonBody(mut inbound): JsonBody<palisade::wire::OwnedInbound>,
+) -> Response {
+    let engine = state.policy.view().engine();
+    let peer_key = pairing::peer(&inbound.channel, inbound.account.as_deref(), &inbound.sender);
+    inbound.paired = match with_store(&state.store, move |s| s.pairing_is_approved(&peer_key)).await {
+        Ok(paired) => paired,
+        Err(answer) => return answer,
+    };
+    let (outcome, gate) = inbound.with_inbound(|i| {
+        let d = engine.gate(i);
+        (d.outcome, json!(palisade::wire::GateJson::from(&d)))
+    });
+    state.audit.record(json!({"event": "ingress", "client": client_ip(peer).to_string(), "principal": principal.id,
+        "channel": inbound.channel, "sender": inbound.sender, "outcome": outcome.name()}));
+    if outcome != IngressOutcome::Accept {
+        return Json(json!({"gate": gate})).into_response();
+    }
+    let routed = inbound.with_inbound(|i| engine.route(i).map(|r| (r.agent.to_string(), r.session_key)));
+    let (agent, session) = match routed {
+        Ok(route) => route,
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_inbound", e.to_string()),
+    };
+    if !principal.acts_for(&agent) {
+        return error(StatusCode::FORBIDDEN, "agent_not_permitted", format!("this credential may not act for agent `{agent}`"));
+    }
+    let channel = inbound.channel.trim().to_lowercase();
+    let sender = format!("{channel}:{}", inbound.sender.trim());
+    let chat_id = inbound.with_inbound(|i| i.chat_id.to_string());
+    let claims = Claims {
+        principal: principal.id.clone(),
+        owner: engine.is_owner_sender(&sender),
+        agent,
+        session,
+        channel,
+        account: inbound.account.clone(),
+        sender,
+        chat: format!("{:?}", inbound.chat).to_lowercase(),
+        chat_id,
+        subagent: false,
+        expires_ms: crate::sessions::expires(store::now_ms(), crate::HANDLE_TTL),
+    };
+    mint(&state, &claims, Some(gate))
+}
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct OpenSession {
+    pub(super) agent: String,
+    #[serde(default)]
+    pub(super) session: Option<String>,
+    #[serde(default)]
+    pub(super) sender: Option<String>,
+    #[serde(default)]
+    pub(super) owner: bool,
+    #[serde(default)]
+    pub(super) subagent: bool,
+}
+/// Operator only: a handle for any agent and session, for administration
+/// and tests. Fields left out are the least privileged values, except the
+/// session, which defaults to the agent's main one.
+pub(super) async fn open_session(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    JsonBody(open): JsonBody<OpenSession>,
+) -> Response {
+    let engine = state.policy.view().engine();
+    let agent = open.agent.trim().to_lowercase();
+    let Some(main) = engine.main_session(&agent) else {
+        return error(StatusCode::NOT_FOUND, "unknown_agent", format!("unknown agent `{}`", open.agent));
+    };
+    let session = open.session.unwrap_or_else(|| main.to_string());
+    let claims = Claims {
+        principal: principal.id.clone(),
+        agent,
+        session,
+        channel: String::new(),
+        account: None,
+        sender: open.sender.unwrap_or_default(),
+        owner: open.owner,
+        chat: "direct".into(),
+        chat_id: String::new(),
+        subagent: open.subagent,
+        expires_ms: crate::sessions::expires(store::now_ms(), crate::HANDLE_TTL),
+    };
+    mint(&state, &claims, None)
+}
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Spawn {
+    pub(super) handle: String,
+}
+/// A sub-agent's handle, derived from its parent's: same agent, sender and
+/// owner-ness, a session of its own (`agent:<id>:subagent:<n>`), marked a sub-agent.
+pub(super) async fn spawn(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
+    JsonBody(body): JsonBody<Spawn>,
+) -> Response {
+    let parent = match crate::sessions::open_handle(&state.handle_key, &principal, &body.handle, store::now_ms()) {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    let mut n = [0u8; 6];
+    if let Err(e) = pairing::random(&mut n) {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "random", e.to_string());
+    }
+    let session = palisade::subagent_session_key(&parent.agent, &crate::devices::hex(&n));
+    mint(&state, &Claims { session, subagent: true, expires_ms: crate::sessions::expires(store::now_ms(), crate::HANDLE_TTL), ..parent }, None)
+}
