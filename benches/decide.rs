@@ -10,14 +10,14 @@ use palisade::{Policy, ToolRequest};
 const EXAMPLE: &str = include_str!("../examples/multi-agent.pal");
 const OPENCLAW: &str = include_str!("../examples/openclaw.json");
 
-mod common;
+use palisade_testkit::bench_policy;
 
 /// 50 agents: the seed's three and 47 in the shape real deployments take (a
 /// global profile and provider rules, and per agent its own allow/deny, a
 /// provider block, sandbox settings, a sandbox tool policy and a subagent
-/// policy). `benches/common` renders the same policy as Cedar for `peers`.
+/// policy). `palisade_testkit::cedar` renders the same policy as Cedar for `peers`.
 pub fn generated_policy(agents: usize) -> String {
-    common::palisade_policy(&common::agents(agents.saturating_sub(3), 0), 0)
+    bench_policy::palisade_policy(&bench_policy::agents(agents.saturating_sub(3), 0), 0)
 }
 
 fn decide(c: &mut Criterion) {

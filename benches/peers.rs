@@ -5,16 +5,16 @@
 //! Run: `cargo bench --bench peers`. Quote medians from one run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-mod common;
+use palisade_testkit::bench_policy;
 
 use std::alloc::System;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use common::cedar::CedarPolicy;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use palisade::Engine;
 use palisade::{Policy, ToolRequest};
+use palisade_testkit::cedar::CedarPolicy;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
 #[global_allocator]
@@ -43,7 +43,7 @@ impl Owned {
     }
 }
 
-fn owned(stream: &[common::StreamRequest]) -> Vec<Owned> {
+fn owned(stream: &[bench_policy::StreamRequest]) -> Vec<Owned> {
     stream
         .iter()
         .map(|r| Owned { agent: r.agent.clone(), tool: r.tool, provider: r.provider, session: r.session(), subagent: r.subagent, owner: r.owner })
@@ -51,18 +51,18 @@ fn owned(stream: &[common::StreamRequest]) -> Vec<Owned> {
 }
 
 fn engine(generated: usize, plugin_tools: usize) -> Engine {
-    let agents = common::agents(generated, plugin_tools);
-    Policy::from_dsl("peers.pal", &common::palisade_policy(&agents, plugin_tools)).unwrap().into_engine()
+    let agents = bench_policy::agents(generated, plugin_tools);
+    Policy::from_dsl("peers.pal", &bench_policy::palisade_policy(&agents, plugin_tools)).unwrap().into_engine()
 }
 
 /// The whole stream, decided by both, one request after another.
 fn peers(c: &mut Criterion) {
     let mut group = c.benchmark_group("peers");
     for generated in [0, 50] {
-        let agents = common::agents(generated, 0);
+        let agents = bench_policy::agents(generated, 0);
         let label = format!("{}_agents", agents.len());
         let engine = engine(generated, 0);
-        let stream = common::stream(&agents);
+        let stream = bench_policy::stream(&agents);
         let ours = owned(&stream);
         let cedar = CedarPolicy::new(&agents);
         let theirs: Vec<_> = stream.iter().map(CedarPolicy::request).collect();
@@ -78,9 +78,9 @@ fn peers(c: &mut Criterion) {
 /// Decisions per second with one and two threads on one shared engine: a
 /// fixed batch, split evenly, timed from spawn to join.
 fn scaling(c: &mut Criterion) {
-    let agents = common::agents(50, 0);
+    let agents = bench_policy::agents(50, 0);
     let engine = engine(50, 0);
-    let stream = owned(&common::stream(&agents));
+    let stream = owned(&bench_policy::stream(&agents));
     const ROUNDS: usize = 20;
     let batch = (stream.len() * ROUNDS) as u64;
     // Nothing shared is written on the hot path: not even the allocator
@@ -127,8 +127,8 @@ fn scaling(c: &mut Criterion) {
 fn growth(c: &mut Criterion) {
     let mut group = c.benchmark_group("growth");
     for (generated, plugin_tools) in [(0, 0), (50, 0), (500, 0), (50, 1000)] {
-        let agents = common::agents(generated, plugin_tools);
-        let text = common::palisade_policy(&agents, plugin_tools);
+        let agents = bench_policy::agents(generated, plugin_tools);
+        let text = bench_policy::palisade_policy(&agents, plugin_tools);
         let region = Region::new(GLOBAL);
         let engine = Policy::from_dsl("growth.pal", &text).unwrap().into_engine();
         let stats = region.change();

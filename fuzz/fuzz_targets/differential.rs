@@ -1,15 +1,12 @@
 //! Differential: a generated tool policy, compiled, against the plain
 //! reference interpreter of the layer rules that the property tests use
-//! (`tests/integration/reference.rs`), on every request of its universe.
+//! (`palisade_testkit::reference`), on every request of its universe.
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../tests/integration/reference.rs"]
-mod reference;
-
-use reference::*;
+use palisade_testkit::reference::*;
 
 fn spec(u: &mut Unstructured<'_>) -> Result<Spec> {
     Ok(match u.int_in_range(0..=8u8)? {

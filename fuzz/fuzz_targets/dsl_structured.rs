@@ -7,8 +7,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use palisade::{Policy, ToolRequest};
 
-#[path = "shared/round_trip.rs"]
-mod round_trip;
+use palisade_testkit::round_trip;
 
 const WORDS: &[&str] = &[
     "agent",

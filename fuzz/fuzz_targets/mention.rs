@@ -7,8 +7,8 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use palisade::{Inbound, IngressOutcome};
 use palisade::Policy;
+use palisade::{Inbound, IngressOutcome};
 
 /// Pattern pieces: literals with letters whose case folds oddly (k, s),
 /// every look-around, classes, repetitions, groups, non-ASCII.

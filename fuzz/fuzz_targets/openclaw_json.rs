@@ -6,8 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use palisade::Policy;
 
-#[path = "shared/round_trip.rs"]
-mod round_trip;
+use palisade_testkit::round_trip;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -8,7 +8,6 @@ mod malformed;
 mod openclaw;
 mod peers;
 mod properties;
-mod reference;
 mod tidy;
 
 use std::path::{Path, PathBuf};

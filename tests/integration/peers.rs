@@ -1,17 +1,15 @@
 //! The peer bench compares equal work: Palisade and the Cedar encoding of
 //! the same layered policy decide every request of the stream alike.
 
-#[path = "../../benches/common/mod.rs"]
-mod common;
-
-use common::cedar::CedarPolicy;
 use palisade::{Policy, ToolRequest};
+use palisade_testkit::bench_policy;
+use palisade_testkit::cedar::CedarPolicy;
 
 fn agree(generated: usize, plugin_tools: usize) -> usize {
-    let agents = common::agents(generated, plugin_tools);
-    let policy = Policy::from_dsl("peers.pal", &common::palisade_policy(&agents, plugin_tools)).unwrap();
+    let agents = bench_policy::agents(generated, plugin_tools);
+    let policy = Policy::from_dsl("peers.pal", &bench_policy::palisade_policy(&agents, plugin_tools)).unwrap();
     let cedar = CedarPolicy::new(&agents);
-    let stream = common::stream(&agents);
+    let stream = bench_policy::stream(&agents);
     let mut allowed = 0;
     for r in &stream {
         let session = r.session();

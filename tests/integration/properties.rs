@@ -4,7 +4,7 @@
 use palisade::Policy;
 use proptest::prelude::*;
 
-use crate::reference::*;
+use palisade_testkit::reference::*;
 
 fn spec() -> impl Strategy<Value = Spec> {
     prop_oneof![

@@ -3,7 +3,6 @@
 //! `forbid` per layer). `tests/integration/peers.rs` checks that both give
 //! the same decision on every request of the stream, so the peer bench
 //! compares equal work.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use palisade::unstable::builtins;
 
@@ -296,50 +295,4 @@ pub fn stream(agents: &[AgentShape]) -> Vec<StreamRequest> {
         }
     }
     out
-}
-
-pub mod cedar {
-    use std::str::FromStr;
-
-    use cedar_policy::{Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request};
-
-    use super::{AgentShape, StreamRequest};
-
-    pub struct CedarPolicy {
-        pub policies: PolicySet,
-        pub entities: Entities,
-        pub authorizer: Authorizer,
-    }
-
-    impl CedarPolicy {
-        pub fn new(agents: &[AgentShape]) -> Self {
-            let policies = PolicySet::from_str(&super::cedar_policies(agents)).expect("the Cedar encoding parses");
-            let entities: Vec<serde_json::Value> =
-                agents.iter().map(|a| serde_json::json!({"uid": {"type": "Agent", "id": a.id}, "attrs": {}, "parents": []})).collect();
-            let entities = Entities::from_json_value(serde_json::Value::Array(entities), None).expect("entities");
-            CedarPolicy { policies, entities, authorizer: Authorizer::new() }
-        }
-
-        pub fn request(r: &StreamRequest) -> Request {
-            let uid = |s: String| EntityUid::from_str(&s).expect("an entity uid");
-            let context = serde_json::json!({
-                "provider": r.provider.unwrap_or("").to_lowercase(),
-                "main_session": r.main_session && !r.subagent,
-                "subagent": r.subagent,
-                "owner": r.owner,
-            });
-            Request::new(
-                uid(format!("Agent::\"{}\"", r.agent)),
-                uid("Action::\"call\"".into()),
-                uid(format!("Tool::\"{}\"", r.tool)),
-                Context::from_json_value(context, None).expect("a context"),
-                None,
-            )
-            .expect("a request")
-        }
-
-        pub fn allows(&self, request: &Request) -> bool {
-            self.authorizer.is_authorized(request, &self.policies, &self.entities).decision() == Decision::Allow
-        }
-    }
 }

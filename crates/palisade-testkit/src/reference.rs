@@ -2,7 +2,6 @@
 //! layer rules, written from the generated structure rather than from the
 //! compiler. Shared by the property tests (`properties.rs`, proptest) and the
 //! differential fuzz target (`fuzz/fuzz_targets/differential.rs`, arbitrary).
-#![allow(dead_code)]
 
 use palisade::{Policy, ToolRequest};
 
