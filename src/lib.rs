@@ -20,6 +20,29 @@
 //! assert!(!engine.decide(&palisade::ToolRequest::new("family", "exec")));
 //! ```
 //!
+//! Resolve a session's context once and decide many calls in it; gate and
+//! route inbound messages (the README's example, compiled here):
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let policy = palisade::Policy::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/multi-agent.pal")))?;
+//! let engine = policy.engine();
+//! let ctx = engine.context(&palisade::ToolRequest::new("family", ""))?;
+//! let exec = engine.tool_id("exec").ok_or("exec is interned")?;
+//! assert!(!engine.allows(ctx, exec));
+//! assert!(engine.allows_name(ctx, "read"));
+//! let why = engine.explain(&palisade::ToolRequest::new("family", "exec"));
+//! assert!(!why.allowed);
+//!
+//! use palisade::{Inbound, IngressOutcome};
+//! let hello = Inbound::group("telegram", "-1001", "333", "hey bot, status?");
+//! assert_eq!(engine.gate(&hello).outcome, IngressOutcome::Accept);
+//! let route = engine.route(&hello)?;
+//! assert_eq!(route.session_key, "agent:family:telegram:group:-1001");
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! [`wire`] is the JSON form of requests and decisions that the CLI, the
 //! gateway and the language bindings share. Everything else is private;
 //! `unstable` (hidden from the docs) lends Palisade's own crates, models and

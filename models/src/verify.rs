@@ -492,3 +492,28 @@ pub fn render(rows: &[Row]) -> String {
     }
     out
 }
+
+// ---- what every claim test starts with ----------------------------------------
+
+/// The path stateright finds, breadth first, to the first state of `model`
+/// (a real component with a bug injected) that violates `property`.
+pub fn counterexample<M>(model: M, property: &'static str) -> Result<stateright::Path<M::State, M::Action>, String>
+where
+    M: Model + Send + Sync + 'static,
+    M::State: std::hash::Hash + Send + Sync + Clone + PartialEq + std::fmt::Debug + 'static,
+    M::Action: Clone + PartialEq + std::fmt::Debug,
+{
+    model.checker().spawn_bfs().join().discovery(property).ok_or_else(|| format!("stateright found no counterexample to `{property}`"))
+}
+
+/// The negative spec `spec` is violated under `tla` with `invariant`;
+/// `Ok` without checking when `tla` is not installed (the table reports that).
+pub fn tla_negative_violates(spec: &str, invariant: &str) -> Result<(), String> {
+    if !tla_available() {
+        return Ok(());
+    }
+    match run_tla(&tla_dir(), spec).0 {
+        Verdict::Counterexample { invariant: found, .. } if found == invariant => Ok(()),
+        other => Err(format!("{spec}: expected a counterexample to {invariant}, got {other:?}")),
+    }
+}

@@ -5,16 +5,14 @@
 
 use palisade::seams::Bug;
 use palisade_models::credential_roles::{authenticates, may, CredentialRolesModel, RUNTIME_ENDPOINTS};
-use palisade_models::verify::positive_states;
-use stateright::{Checker, Model};
+use palisade_models::verify::{counterexample, positive_states};
 
 #[test]
 fn credential_roles_claim_end_to_end() {
     // The only test in this binary: the seam is process-wide.
     assert_eq!(positive_states("CredentialRoles"), Ok(160));
 
-    let checker = CredentialRolesModel { bug: Bug::DeviceEverywhere }.checker().spawn_bfs().join();
-    let state = checker.discovery("OnlyOperatorActs").unwrap().last_state().clone();
+    let state = counterexample(CredentialRolesModel { bug: Bug::DeviceEverywhere }, "OnlyOperatorActs").unwrap().last_state().clone();
     assert_eq!((state.role, state.fate, state.allowed), (2, "live", true), "{state:?}");
     assert!(!RUNTIME_ENDPOINTS.contains(&state.endpoint), "{state:?} is an operator action");
     // Replay on the real code with the seam off: the device is refused there.

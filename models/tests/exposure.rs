@@ -5,16 +5,14 @@
 
 use palisade::seams::Bug;
 use palisade_models::exposure::{run, ExposureModel, AUTHS, BINDS, PRESENTED};
-use palisade_models::verify::positive_states;
-use stateright::{Checker, Model};
+use palisade_models::verify::{counterexample, positive_states};
 
 #[test]
 fn exposure_claim_end_to_end() {
     // The only test in this binary: the seam is process-wide.
     assert_eq!(positive_states("Exposure"), Ok(54));
 
-    let checker = ExposureModel { bug: Bug::NoBindCheck }.checker().spawn_bfs().join();
-    let state = checker.discovery("NoUnauthenticatedExposure").unwrap().last_state().clone();
+    let state = counterexample(ExposureModel { bug: Bug::NoBindCheck }, "NoUnauthenticatedExposure").unwrap().last_state().clone();
     assert!(state.bind != 0 && state.succeeded && PRESENTED[state.presented] != "right-secret", "{state:?}");
     // Replay on the real code with the seam off: that gateway does not start.
     let (started, succeeded) = run(BINDS[state.bind], AUTHS[state.auth], state.secret, PRESENTED[state.presented]);

@@ -7,8 +7,7 @@
 use palisade::seams::Bug;
 use palisade::Policy;
 use palisade_models::fail_closed::{decide_real, policy_text, FailClosedModel, FIELDS};
-use palisade_models::verify::positive_states;
-use stateright::{Checker, Model};
+use palisade_models::verify::{counterexample, positive_states};
 
 #[test]
 fn fail_closed_claim_end_to_end() {
@@ -18,8 +17,7 @@ fn fail_closed_claim_end_to_end() {
     }
     assert_eq!(positive_states("FailClosed"), Ok(27_648));
 
-    let checker = FailClosedModel::new(Bug::ConvenientDefaults).checker().spawn_bfs().join();
-    let state = checker.discovery("FailClosed").unwrap().last_state().clone();
+    let state = counterexample(FailClosedModel::new(Bug::ConvenientDefaults), "FailClosed").unwrap().last_state().clone();
     assert!(state.allowed, "{state:?}");
     // Some left-out field has a value under which the bugged engine denies.
     let model = FailClosedModel::new(Bug::ConvenientDefaults);

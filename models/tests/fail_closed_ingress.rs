@@ -7,8 +7,7 @@
 use palisade::seams::Bug;
 use palisade::Policy;
 use palisade_models::fail_closed_ingress::{gate_real, policy_text, FailClosedIngressModel, CHANNELS, FIELDS};
-use palisade_models::verify::positive_states;
-use stateright::{Checker, Model};
+use palisade_models::verify::{counterexample, positive_states};
 
 #[test]
 fn fail_closed_ingress_claim_end_to_end() {
@@ -19,8 +18,7 @@ fn fail_closed_ingress_claim_end_to_end() {
     assert_eq!(positive_states("FailClosedIngress"), Ok(3_456));
 
     let model = FailClosedIngressModel::new(Bug::ConvenientDefaults);
-    let checker = model.clone().checker().spawn_bfs().join();
-    let s = checker.discovery("FailClosed").unwrap().last_state().clone();
+    let s = counterexample(model.clone(), "FailClosed").unwrap().last_state().clone();
     let further = FIELDS.iter().enumerate().skip(1).any(|(field, (_, values))| {
         s.message[field] == 0
             && (1..values.len()).any(|v| {

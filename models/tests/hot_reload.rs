@@ -11,19 +11,14 @@ use palisade::Policy;
 use palisade::ToolRequest;
 use palisade_gateway::reload::{decide_call, place_call, InForce, PolicySlot};
 use palisade_models::hot_reload::{policy_text, Action, HotReloadModel};
-use palisade_models::verify::{positive_states, run_tla, tla_available, tla_dir, Verdict};
-use stateright::{Checker, Model};
+use palisade_models::verify::{counterexample, positive_states, tla_negative_violates};
 
 #[test]
 fn hot_reload_claim_end_to_end() {
     assert_eq!(positive_states("HotReload"), Ok(142));
-    if tla_available() {
-        let (verdict, _, _) = run_tla(&tla_dir(), "HotReload_BugRereads");
-        assert!(matches!(verdict, Verdict::Counterexample { ref invariant, .. } if invariant == "OneRequestOnePolicy"), "{verdict:?}");
-    }
+    tla_negative_violates("HotReload_BugRereads", "OneRequestOnePolicy").unwrap();
 
-    let checker = HotReloadModel::new(Bug::ReloadRereads).unwrap().checker().spawn_bfs().join();
-    let path = checker.discovery("OneRequestOnePolicy").unwrap();
+    let path = counterexample(HotReloadModel::new(Bug::ReloadRereads).unwrap(), "OneRequestOnePolicy").unwrap();
     let first = path.clone().into_states().first().cloned().unwrap();
     let last = path.last_state().clone();
     // The bug's shape: decided under one policy, placed under the other.

@@ -7,8 +7,7 @@
 use palisade::seams::Bug;
 use palisade::Policy;
 use palisade_models::identity_links::{class, key, policy_text, IdentityLinksModel, SCOPES};
-use palisade_models::verify::positive_states;
-use stateright::{Checker, Model};
+use palisade_models::verify::{counterexample, positive_states};
 
 #[test]
 fn identity_links_claim_end_to_end() {
@@ -16,8 +15,7 @@ fn identity_links_claim_end_to_end() {
     assert_eq!(positive_states("IdentityLinks"), Ok(20_736));
 
     for (bug, scope) in [(Bug::LinkUnderMain, "main"), (Bug::LinkAcrossAccounts, "per_account_channel_peer")] {
-        let checker = IdentityLinksModel { bug }.checker().spawn_bfs().join();
-        let s = checker.discovery("LinksExactly").unwrap().last_state().clone();
+        let s = counterexample(IdentityLinksModel { bug }, "LinksExactly").unwrap().last_state().clone();
         assert_eq!(SCOPES[s.scope], scope, "{bug:?}: {s:?}");
         let share = class(s.scope, s.links, s.m1) == class(s.scope, s.links, s.m2);
         assert_ne!(s.k1 == s.k2, share, "{bug:?}: {s:?}");

@@ -5,15 +5,13 @@
 
 use palisade::seams::Bug;
 use palisade_models::ingress::{gate, policy, IngressModel};
-use palisade_models::verify::positive_states;
-use stateright::{Checker, Model};
+use palisade_models::verify::{counterexample, positive_states};
 
 #[test]
 fn ingress_gating_claim_end_to_end() {
     assert_eq!(positive_states("Ingress"), Ok(192));
 
-    let checker = IngressModel { bug: Bug::AnyCommandBypass }.checker().spawn_bfs().join();
-    let state = checker.discovery("NoMentionBypass").unwrap().last_state().clone();
+    let state = counterexample(IngressModel { bug: Bug::AnyCommandBypass }, "NoMentionBypass").unwrap().last_state().clone();
     assert!(state.accepted && state.message.command && !state.channel.authorised, "{state:?}");
     // Replay on the real gate, seam off: dropped.
     assert!(!gate(&policy(state.channel).unwrap(), state.message));

@@ -6,15 +6,13 @@
 use palisade::seams::Bug;
 use palisade_gateway::store::Store;
 use palisade_models::nodes::{Action, NodesModel, COMMANDS, REQUESTS};
-use palisade_models::verify::positive_states;
-use stateright::{Checker, Model};
+use palisade_models::verify::{counterexample, positive_states};
 
 #[test]
 fn node_approval_claim_end_to_end() {
     positive_states("NodeApproval").unwrap();
 
-    let checker = NodesModel { bug: Bug::NodeAnyRequest }.checker().spawn_bfs().join();
-    let path = checker.discovery("OnlyWithOwnApproval").unwrap();
+    let path = counterexample(NodesModel { bug: Bug::NodeAnyRequest }, "OnlyWithOwnApproval").unwrap();
     let last = path.last_state();
     assert!(last.executed.iter().zip(&last.granted).any(|(e, g)| e > g), "{last:?}");
 

@@ -8,19 +8,14 @@ use std::time::Duration;
 use palisade::seams::Bug;
 use palisade_gateway::store::{pairing_steps, PairingAttempt, Refusal, StepConnection, Store};
 use palisade_models::pairing_cap::{worker_code, worker_peer, Action, PairingCapModel, WORKERS};
-use palisade_models::verify::{positive_states, run_tla, tla_available, tla_dir, Verdict};
-use stateright::{Checker, Model};
+use palisade_models::verify::{counterexample, positive_states, tla_negative_violates};
 
 #[test]
 fn pairing_cap_claim_end_to_end() {
     assert_eq!(positive_states("PairingCap"), Ok(58));
-    if tla_available() {
-        let (verdict, _, _) = run_tla(&tla_dir(), "PairingCap_BugCheckOutsideTx");
-        assert!(matches!(verdict, Verdict::Counterexample { ref invariant, .. } if invariant == "CapHolds"), "{verdict:?}");
-    }
+    tla_negative_violates("PairingCap_BugCheckOutsideTx", "CapHolds").unwrap();
 
-    let checker = PairingCapModel { bug: Bug::PairingCheckOutsideTx }.checker().spawn_bfs().join();
-    let path = checker.discovery("CapHolds").unwrap();
+    let path = counterexample(PairingCapModel { bug: Bug::PairingCheckOutsideTx }, "CapHolds").unwrap();
     let first = path.clone().into_states().first().cloned().unwrap();
     let last = path.last_state().clone();
     // The bug's shape: both workers got through, one request too many.

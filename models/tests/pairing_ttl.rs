@@ -8,15 +8,13 @@ use std::time::Duration;
 use palisade::seams::Bug;
 use palisade_gateway::store::{Refusal, Store};
 use palisade_models::pairing_ttl::{code, peer, Action, PairingTtlModel, TTL};
-use palisade_models::verify::positive_states;
-use stateright::{Checker, Model};
+use palisade_models::verify::{counterexample, positive_states};
 
 #[test]
 fn pairing_ttl_claim_end_to_end() {
     positive_states("PairingTTL").unwrap();
 
-    let checker = PairingTtlModel { bug: Bug::PairingNoExpiry }.checker().spawn_bfs().join();
-    let path = checker.discovery("NoApprovalAfterExpiry").unwrap();
+    let path = counterexample(PairingTtlModel { bug: Bug::PairingNoExpiry }, "NoApprovalAfterExpiry").unwrap();
     let last = path.last_state().clone();
     assert!(last.approved.iter().zip(&last.age).any(|(a, age)| *a && *age >= TTL), "{last:?}");
 

@@ -5,15 +5,13 @@
 
 use palisade::seams::Bug;
 use palisade_models::routing::{key, policy, RoutingModel, SCOPES};
-use palisade_models::verify::positive_states;
-use stateright::{Checker, Model};
+use palisade_models::verify::{counterexample, positive_states};
 
 #[test]
 fn routing_isolation_claim_end_to_end() {
     assert_eq!(positive_states("Routing"), Ok(288));
 
-    let checker = RoutingModel { bug: Bug::KeyWithoutAccount }.checker().spawn_bfs().join();
-    let state = checker.discovery("UnlinkedIsolated").unwrap().last_state().clone();
+    let state = counterexample(RoutingModel { bug: Bug::KeyWithoutAccount }, "UnlinkedIsolated").unwrap().last_state().clone();
     assert_eq!(SCOPES[state.scope], "per_account_channel_peer");
     assert_eq!(state.m1.0, state.m2.0, "same identity");
     assert_ne!(state.m1.1, state.m2.1, "two accounts");

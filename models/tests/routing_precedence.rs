@@ -6,16 +6,14 @@
 
 use palisade::seams::Bug;
 use palisade_models::routing_precedence::{most_specific, route, RoutingPrecedenceModel, ACCOUNTS, PEERS};
-use palisade_models::verify::positive_states;
-use stateright::{Checker, Model};
+use palisade_models::verify::{counterexample, positive_states};
 
 #[test]
 fn routing_precedence_claim_end_to_end() {
     // The only test in this binary: the seam is process-wide.
     assert_eq!(positive_states("Precedence"), Ok(64));
 
-    let checker = RoutingPrecedenceModel { bug: Bug::RouteFirstMatch }.checker().spawn_bfs().join();
-    let state = checker.discovery("MostSpecificWins").unwrap().last_state().clone();
+    let state = counterexample(RoutingPrecedenceModel { bug: Bug::RouteFirstMatch }, "MostSpecificWins").unwrap().last_state().clone();
     let (peer, account) = (PEERS[state.peer], ACCOUNTS[state.account]);
     let want = most_specific(state.mask, peer, account);
     assert_ne!(state.routed, want, "{state:?}");

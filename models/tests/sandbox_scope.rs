@@ -7,15 +7,13 @@ use std::path::Path;
 
 use palisade::seams::Bug;
 use palisade_models::sandbox_scope::{config, SandboxScopeModel, AGENTS, KEYS, SCOPES};
-use palisade_models::verify::positive_states;
-use stateright::{Checker, Model};
+use palisade_models::verify::{counterexample, positive_states};
 
 #[test]
 fn sandbox_scope_claim_end_to_end() {
     assert_eq!(positive_states("SandboxScope"), Ok(24));
 
-    let checker = SandboxScopeModel { bug: Bug::SlugOnlyNames }.checker().spawn_bfs().join();
-    let state = checker.discovery("SessionsIsolated").unwrap().last_state().clone();
+    let state = counterexample(SandboxScopeModel { bug: Bug::SlugOnlyNames }, "SessionsIsolated").unwrap().last_state().clone();
     assert_eq!(state.scope, 0);
     assert_eq!(state.containers[0], state.containers[1], "{state:?}");
     // Replay with the real naming, seam off.

@@ -8,16 +8,14 @@ use palisade::seams::Bug;
 use palisade::Policy;
 use palisade_gateway::handles::HandleKey;
 use palisade_models::session_handles::{outcome, Outcome, SessionHandlesModel, CALLS, POLICY};
-use palisade_models::verify::positive_states;
-use stateright::{Checker, Model};
+use palisade_models::verify::{counterexample, positive_states};
 
 #[test]
 fn session_handles_claim_end_to_end() {
     // The only test in this binary: the seam is process-wide.
     assert_eq!(positive_states("SessionHandles"), Ok(80));
 
-    let checker = SessionHandlesModel { bug: Bug::ClientOverridesHandle }.checker().spawn_bfs().join();
-    let state = checker.discovery("HandleDecides").unwrap().last_state().clone();
+    let state = counterexample(SessionHandlesModel { bug: Bug::ClientOverridesHandle }, "HandleDecides").unwrap().last_state().clone();
     assert!(CALLS[state.call].starts_with("body_"), "{state:?}");
     assert!(matches!(state.outcome, Outcome::Decided(_)), "{state:?}");
     // Replay through the real gateway code with the seam off: refused.
