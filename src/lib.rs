@@ -93,7 +93,7 @@ pub use engine::{
 };
 pub use gateway_config::{Bind, GatewayAuth, GatewayConfig, RateLimit, SecretRef};
 pub use source::{Location, Position, SourceFile, Span};
-pub use vocab::{AuthMode, ChatKind, DmPolicy, DmScope, GroupPolicy, SandboxMode, SandboxScope, SessionScope, WorkspaceAccess};
+pub use vocab::{AuthMode, ChatKind, DmPolicy, DmScope, GroupPolicy, SandboxMode, SandboxScope, SessionScope, ToolOutcome, WorkspaceAccess};
 
 pub(crate) use syntax::ast;
 

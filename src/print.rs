@@ -33,6 +33,7 @@ const KEYWORDS: &[&str] = &[
     "profile",
     "allow",
     "also_allow",
+    "ask",
     "deny",
     "provider",
     "sandbox",
@@ -96,6 +97,9 @@ fn rules(out: &mut String, r: &Rules, indent: usize) {
     }
     if let Some(a) = &r.also_allow {
         let _ = writeln!(out, "{pad}also_allow {}", list(&a.entries));
+    }
+    if let Some(a) = &r.ask {
+        let _ = writeln!(out, "{pad}ask {}", list(&a.entries));
     }
     if let Some(d) = &r.deny {
         let _ = writeln!(out, "{pad}deny {}", list(&d.entries));

@@ -172,3 +172,30 @@ pub enum AuthMode {
 impl Named for AuthMode {
     const NAMES: &'static [(&'static str, Self)] = &[("none", Self::None), ("token", Self::Token), ("password", Self::Password)];
 }
+
+/// A tool decision. Ordered by strictness: `Allow < Ask < Deny`, so the
+/// outcome over several layers (or command segments) is their maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ToolOutcome {
+    /// The call may run.
+    Allow,
+    /// A person must approve this call before it runs.
+    Ask,
+    /// The call may not run.
+    Deny,
+}
+
+impl ToolOutcome {
+    /// `allow`, `ask` or `deny`, as the DSL and the JSON wire format spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ToolOutcome::Allow => "allow",
+            ToolOutcome::Ask => "ask",
+            ToolOutcome::Deny => "deny",
+        }
+    }
+}
+
+impl Named for ToolOutcome {
+    const NAMES: &'static [(&'static str, Self)] = &[("allow", Self::Allow), ("ask", Self::Ask), ("deny", Self::Deny)];
+}

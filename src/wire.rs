@@ -204,11 +204,13 @@ pub fn decision_json(engine: &Engine, request: &AnyRequest) -> serde_json::Value
 // The engine's types carry no `Serialize`: these DTOs are the one home of
 // each JSON shape, so renaming an engine type never changes `/v1/decide`.
 
-/// A tool decision: `{"allowed", "tool", "reason", "at"}`.
+/// A tool decision: `{"allowed", "outcome", "tool", "reason", "at"}`.
 #[derive(Debug, Serialize)]
 pub struct ToolDecisionJson<'e> {
-    /// The decision.
+    /// The decision: `true` only for `allow`.
     pub allowed: bool,
+    /// `allow`, `ask` or `deny`.
+    pub outcome: &'static str,
     /// The normalised tool name.
     pub tool: &'e str,
     /// Why.
@@ -219,7 +221,7 @@ pub struct ToolDecisionJson<'e> {
 
 impl<'e> From<&'e Explanation> for ToolDecisionJson<'e> {
     fn from(e: &'e Explanation) -> Self {
-        ToolDecisionJson { allowed: e.allowed, tool: &e.tool, reason: &e.reason, at: e.at.as_deref() }
+        ToolDecisionJson { allowed: e.allowed, outcome: e.outcome.name(), tool: &e.tool, reason: &e.reason, at: e.at.as_deref() }
     }
 }
 
@@ -246,7 +248,7 @@ pub struct LayerJson<'e> {
     pub layer: &'static str,
     /// The layer's name.
     pub name: &'e str,
-    /// `pass`, `denied` or `not_allowed`.
+    /// `pass`, `denied`, `not_allowed` or `asked`.
     pub outcome: &'static str,
     /// Why.
     pub why: &'e str,

@@ -25,10 +25,11 @@ fn rules(u: &mut Unstructured<'_>, with_profile: bool) -> Result<GenRules> {
     let profile = if with_profile && u.ratio(2, 5)? { Some(u.choose_index(PROFILES.len())?) } else { None };
     let allow = if u.ratio(1, 3)? { Some(specs(u, 1, 4)?) } else { None };
     let also = specs(u, 0, 2)?;
+    let ask = specs(u, 0, 1)?;
     let deny = specs(u, 0, 2)?;
     // allow and also_allow together are a compile error; keep one.
     let also_allow = if allow.is_none() && profile.is_some() { also } else { Vec::new() };
-    Ok(GenRules { profile, allow, also_allow, deny })
+    Ok(GenRules { profile, allow, also_allow, ask, deny })
 }
 
 fn scope(u: &mut Unstructured<'_>) -> Result<GenScope> {

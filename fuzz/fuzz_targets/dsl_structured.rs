@@ -15,6 +15,7 @@ const WORDS: &[&str] = &[
     "allow",
     "deny",
     "also_allow",
+    "ask",
     "profile",
     "provider",
     "sandbox",

@@ -135,7 +135,7 @@ impl FoldModel {
     fn choices(&self) -> Vec<palisade::unstable::fold::LayerWord> {
         let full = (1u64 << self.tools) - 1;
         let allows = std::iter::once(None).chain((1..=full).map(Some));
-        allows.flat_map(|allow| (0..=full).map(move |deny| palisade::unstable::fold::LayerWord { allow, deny })).collect()
+        allows.flat_map(|allow| (0..=full).map(move |deny| palisade::unstable::fold::LayerWord { allow, ask: 0, deny })).collect()
     }
 }
 

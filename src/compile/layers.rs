@@ -64,12 +64,14 @@ impl Compiler<'_> {
         kind: LayerKind,
         name: String,
         allow: Option<RuleSet>,
+        ask: RuleSet,
         deny: RuleSet,
         deny_reason: Option<String>,
     ) -> LayerId {
         let allow_bits = allow.as_ref().map(|a| self.matching_bits(a));
+        let ask_bits = self.matching_bits(&ask);
         let deny_bits = self.matching_bits(&deny);
-        self.layers.push(Layer { kind, name, allow, deny, deny_reason, allow_bits, deny_bits });
+        self.layers.push(Layer { kind, name, allow, ask, deny, deny_reason, allow_bits, ask_bits, deny_bits });
         (self.layers.len() - 1) as LayerId
     }
 
@@ -100,16 +102,17 @@ impl Compiler<'_> {
         bits
     }
 
-    /// An allow/deny layer from a rules block, or none when it restricts nothing.
-    /// `name` is built only when there is a layer to name.
+    /// An allow/ask/deny layer from a rules block, or none when it restricts
+    /// nothing. `name` is built only when there is a layer to name.
     pub(super) fn rules_layer(&mut self, rules: Option<&Rules>, kind: LayerKind, name: impl FnOnce() -> String) -> Option<LayerId> {
         let rules = rules?;
         let allow = rules.allow.as_ref().filter(|a| !a.entries.is_empty()).map(|a| self.entries(a));
+        let ask = rules.ask.as_ref().map(|a| self.entries(a)).unwrap_or_default();
         let deny = rules.deny.as_ref().map(|d| self.entries(d)).unwrap_or_default();
-        if allow.is_none() && deny.entries.is_empty() {
+        if allow.is_none() && ask.entries.is_empty() && deny.entries.is_empty() {
             return None;
         }
-        Some(self.push_layer(kind, name(), allow, deny, None))
+        Some(self.push_layer(kind, name(), allow, ask, deny, None))
     }
 
     /// A built-in list of plain tool names (never groups or patterns).
@@ -126,7 +129,7 @@ impl Compiler<'_> {
 
     pub(super) fn fixed_layer(&mut self, kind: LayerKind, name: &str, deny: &[&str], reason: &str) -> LayerId {
         let deny = self.fixed_rules(deny);
-        self.push_layer(kind, name.to_string(), None, deny, Some(reason.to_string()))
+        self.push_layer(kind, name.to_string(), None, RuleSet::default(), deny, Some(reason.to_string()))
     }
 
     /// The sandbox tool policy, field by field as OpenClaw resolves it: the
@@ -143,6 +146,8 @@ impl Compiler<'_> {
         };
         let (allow_list, allow_from) = pick(|r| r.allow.as_ref().filter(|a| !a.entries.is_empty()));
         let (deny_list, deny_from) = pick(|r| r.deny.as_ref());
+        // Asks are never defaulted: the built-in sandbox policy asks for nothing.
+        let (ask_list, _) = pick(|r| r.ask.as_ref());
         let source = |from: &str| match from {
             "agent" => format!("{label} sandbox tool policy"),
             "global" => "global sandbox tool policy".to_string(),
@@ -153,7 +158,11 @@ impl Compiler<'_> {
         } else {
             format!("sandbox tool policy (allow: {}, deny: {})", source(allow_from), source(deny_from))
         };
-        let key = SharedLayerKey { kind: LayerKind::Sandbox, name: name.clone(), sources: vec![node_address(allow_list), node_address(deny_list)] };
+        let key = SharedLayerKey {
+            kind: LayerKind::Sandbox,
+            name: name.clone(),
+            sources: vec![node_address(allow_list), node_address(ask_list), node_address(deny_list)],
+        };
         if let Some(id) = self.shared_layers.get(&key) {
             return *id;
         }
@@ -165,7 +174,8 @@ impl Compiler<'_> {
             Some(list) => self.entries(list),
             None => self.fixed_rules(builtins::DEFAULT_SANDBOX_DENY),
         };
-        let id = self.push_layer(LayerKind::Sandbox, name, Some(allow), deny, None);
+        let ask = ask_list.map(|list| self.entries(list)).unwrap_or_default();
+        let id = self.push_layer(LayerKind::Sandbox, name, Some(allow), ask, deny, None);
         self.shared_layers.insert(key, id);
         id
     }
@@ -240,7 +250,7 @@ impl Compiler<'_> {
             let extra = self.entries(list);
             allow.entries.extend(extra.entries);
         }
-        let id = self.push_layer(kind, name, Some(allow), RuleSet::default(), None);
+        let id = self.push_layer(kind, name, Some(allow), RuleSet::default(), RuleSet::default(), None);
         self.shared_layers.insert(key, id);
         Some(id)
     }

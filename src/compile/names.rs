@@ -197,13 +197,27 @@ impl Compiler<'_> {
         if let Some(deny) = rules.deny.as_ref().filter(|a| a.entries.is_empty()) {
             self.warning(Code::NoEffect, deny.span, format!("empty deny list in {}", label()));
         }
-        if let (Some(allow), Some(deny)) = (&rules.allow, &rules.deny) {
-            for tool in &allow.entries {
+        if let Some(ask) = rules.ask.as_ref().filter(|a| a.entries.is_empty()) {
+            self.warning(Code::NoEffect, ask.span, format!("empty ask list in {}", label()));
+        }
+        // The same name in two lists of one block: the stricter list wins.
+        let pairs = [
+            (&rules.allow, &rules.deny, "allowed", "denied", "deny"),
+            (&rules.allow, &rules.ask, "allowed", "asked", "ask"),
+            (&rules.ask, &rules.deny, "asked", "denied", "deny"),
+        ];
+        for (weaker, stricter, weaker_word, stricter_word, wins) in pairs {
+            let (Some(weaker), Some(stricter)) = (weaker, stricter) else { continue };
+            for tool in &weaker.entries {
                 let name = builtins::normalize_tool(&tool.text);
-                if let Some(d) = deny.entries.iter().find(|d| builtins::normalize_tool(&d.text) == name) {
-                    self.warning(Code::Contradiction, tool.span, format!("`{name}` is both allowed and denied in {}; deny wins", label()))
-                        .related_spans
-                        .push((d.span, "denied here".into()));
+                if let Some(d) = stricter.entries.iter().find(|d| builtins::normalize_tool(&d.text) == name) {
+                    self.warning(
+                        Code::Contradiction,
+                        tool.span,
+                        format!("`{name}` is both {weaker_word} and {stricter_word} in {}; {wins} wins", label()),
+                    )
+                    .related_spans
+                    .push((d.span, format!("{stricter_word} here")));
                 }
             }
         }

@@ -31,8 +31,8 @@ pub(super) fn run(policy: &Policy, engine: &Engine, sink: &mut Sink) {
                 sender: e.sender.as_deref(),
             };
             let explanation = engine.explain(&request);
-            if explanation.allowed != e.allow {
-                let (want, got) = if e.allow { ("allow", "deny") } else { ("deny", "allow") };
+            if explanation.outcome != e.outcome {
+                let (want, got) = (e.outcome.name(), explanation.outcome.name());
                 let mut d = Diagnostic::error(
                     Code::TestFailed,
                     &policy.source,

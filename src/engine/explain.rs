@@ -5,6 +5,7 @@
 use super::{Engine, Layer, LayerKind, ToolRequest};
 use crate::builtins::normalize_tool;
 use crate::source::Location;
+use crate::vocab::ToolOutcome;
 
 /// What one layer did to the tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,15 +16,18 @@ pub enum Outcome {
     Denied,
     /// The layer has an allow list and the tool is not on it.
     NotAllowed,
+    /// An ask entry matched: the layer admits the tool with a person's approval.
+    Asked,
 }
 
 impl Outcome {
-    /// `pass`, `denied` or `not_allowed`.
+    /// `pass`, `denied`, `not_allowed` or `asked`.
     pub fn name(self) -> &'static str {
         match self {
             Outcome::Pass => "pass",
             Outcome::Denied => "denied",
             Outcome::NotAllowed => "not_allowed",
+            Outcome::Asked => "asked",
         }
     }
 }
@@ -48,7 +52,9 @@ pub struct LayerTrace {
 /// A decision with its reason: which layer and which source line decided.
 #[derive(Debug, Clone)]
 pub struct Explanation {
-    /// The decision.
+    /// `allow`, `ask` or `deny`.
+    pub outcome: ToolOutcome,
+    /// The decision: `true` only for `allow`.
     pub allowed: bool,
     /// The tool, normalised (trimmed, lowercased, aliases applied).
     pub tool: String,
@@ -77,6 +83,21 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
             outcome: Outcome::Denied,
             why,
             at: at(entry.at.as_ref().or(layer.deny.at.as_ref())),
+            granted: false,
+        };
+    }
+    if let Some(entry) = layer.ask.find(tool) {
+        let why = if *entry.written == *tool {
+            format!("`{tool}` is on the {} ask list", layer.name)
+        } else {
+            format!("`{}` on the {} ask list matches `{tool}`", entry.written, layer.name)
+        };
+        return LayerTrace {
+            layer: layer.kind,
+            name: layer.name.clone(),
+            outcome: Outcome::Asked,
+            why,
+            at: at(entry.at.as_ref().or(layer.ask.at.as_ref())),
             granted: false,
         };
     }
@@ -140,17 +161,18 @@ impl Engine {
         let context = match self.context(request) {
             Ok(context) => context,
             Err(error) => {
-                return Explanation { allowed: false, tool, reason: error.to_string(), at: None, layers: Vec::new() };
+                return Explanation::denied(tool, error.to_string());
             }
         };
         if tool.is_empty() {
-            return Explanation { allowed: false, tool, reason: "empty tool name".into(), at: None, layers: Vec::new() };
+            return Explanation::denied(tool, "empty tool name".into());
         }
         let layers: Vec<LayerTrace> = self.layers_of(context).map(|layer| trace(layer, &tool)).collect();
-        let allowed = self.allows_name(context, &tool);
-        let blocking = layers.iter().find(|l| l.outcome != Outcome::Pass);
-        let (reason, at) = match blocking {
-            Some(l) if l.outcome == Outcome::Denied => {
+        let outcome = self.outcome_name(context, &tool);
+        let blocking = layers.iter().find(|l| matches!(l.outcome, Outcome::Denied | Outcome::NotAllowed));
+        let asking = layers.iter().find(|l| l.outcome == Outcome::Asked);
+        let (reason, at) = match (blocking, asking) {
+            (Some(l), _) if l.outcome == Outcome::Denied => {
                 let layer = self.layers_of(context).find(|x| x.kind == l.layer && x.name == l.name);
                 let reason = match layer.and_then(|x| x.deny_reason.as_ref()) {
                     Some(reason) => reason.replace("{tool}", &tool),
@@ -158,8 +180,9 @@ impl Engine {
                 };
                 (reason, l.at.clone())
             }
-            Some(l) => (format!("not in {} allow list", l.name), l.at.clone()),
-            None => {
+            (Some(l), _) => (format!("not in {} allow list", l.name), l.at.clone()),
+            (None, Some(l)) => (format!("needs approval: asked by {} ask list", l.name), l.at.clone()),
+            (None, None) => {
                 // The most specific allow list that named the tool is the grant.
                 let grant = layers.iter().rev().find(|l| l.granted);
                 match grant {
@@ -169,14 +192,25 @@ impl Engine {
             }
         };
         // A layer that applied only because a field was left out says so.
-        let reason = match blocking.and_then(|l| left_out_note(request, l.layer)) {
+        let reason = match blocking.or(asking).and_then(|l| left_out_note(request, l.layer)) {
             Some(note) => format!("{reason} ({note})"),
             None => reason,
         };
-        // The explanation must never disagree with the bit; if it does, the
-        // bit wins and the mismatch is reported rather than hidden.
+        // The explanation must never disagree with the bits; if it does, the
+        // bits win and the mismatch is reported rather than hidden.
+        let traced = match (blocking, asking) {
+            (Some(_), _) => ToolOutcome::Deny,
+            (None, Some(_)) => ToolOutcome::Ask,
+            (None, None) => ToolOutcome::Allow,
+        };
         let reason =
-            if allowed == blocking.is_none() { reason } else { format!("internal inconsistency: explanation says {reason}, decision is {allowed}") };
-        Explanation { allowed, tool, reason, at, layers }
+            if outcome == traced { reason } else { format!("internal inconsistency: explanation says {reason}, decision is {}", outcome.name()) };
+        Explanation { outcome, allowed: outcome == ToolOutcome::Allow, tool, reason, at, layers }
+    }
+}
+
+impl Explanation {
+    fn denied(tool: String, reason: String) -> Self {
+        Explanation { outcome: ToolOutcome::Deny, allowed: false, tool, reason, at: None, layers: Vec::new() }
     }
 }

@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::source::Location;
-use crate::vocab::{SandboxMode, SandboxScope, WorkspaceAccess};
+use crate::vocab::{SandboxMode, SandboxScope, ToolOutcome, WorkspaceAccess};
 
 pub use explain::{Explanation, LayerTrace, Outcome};
 pub use ingress::{Inbound, IngressDecision, IngressOutcome};
@@ -162,19 +162,23 @@ impl LayerKind {
     }
 }
 
-/// One allow/deny layer: a tool passes when no deny entry matches it and the
-/// allow list is absent or matches it.
+/// One allow/ask/deny layer: a tool passes when no deny entry matches it and
+/// the allow list is absent or it or the ask list matches it; it asks when
+/// the ask list matches it.
 #[derive(Debug, Clone)]
 pub(crate) struct Layer {
     pub kind: LayerKind,
     /// "agent family", "global provider openai", "default sandbox policy".
     pub name: String,
     pub allow: Option<RuleSet>,
+    pub ask: RuleSet,
     pub deny: RuleSet,
     /// Why a deny hit blocks, when the generic "denied by NAME deny list" says too little.
     pub deny_reason: Option<String>,
     /// Interned tools its allow list names (`None`: no allow list).
     pub allow_bits: Option<Vec<u64>>,
+    /// Interned tools its ask list names.
+    pub ask_bits: Vec<u64>,
     /// Interned tools its deny list names.
     pub deny_bits: Vec<u64>,
 }
@@ -182,14 +186,18 @@ pub(crate) struct Layer {
 impl Layer {
     /// This layer restricted to word `w` of the interned tools.
     pub(crate) fn word(&self, w: usize) -> fold::LayerWord {
-        fold::LayerWord { allow: self.allow_bits.as_ref().map(|a| a.get(w).copied().unwrap_or(0)), deny: self.deny_bits.get(w).copied().unwrap_or(0) }
+        let at = |bits: &[u64]| bits.get(w).copied().unwrap_or(0);
+        fold::LayerWord { allow: self.allow_bits.as_deref().map(at), ask: at(&self.ask_bits), deny: at(&self.deny_bits) }
     }
-}
 
-impl Layer {
     /// Pattern evaluation, for names that were not interned and for explanations.
     pub(crate) fn passes(&self, name: &str) -> bool {
-        self.deny.find(name).is_none() && self.allow.as_ref().is_none_or(|a| a.find(name).is_some())
+        self.deny.find(name).is_none() && self.allow.as_ref().is_none_or(|a| a.find(name).is_some() || self.ask.find(name).is_some())
+    }
+
+    /// Whether this layer asks for `name` (pattern evaluation).
+    pub(crate) fn asks(&self, name: &str) -> bool {
+        self.ask.find(name).is_some()
     }
 }
 
@@ -311,7 +319,11 @@ pub struct Engine {
     owners: Set<Box<str>>,
     layers: Vec<Layer>,
     global: GlobalLayers,
-    contexts: Box<[u64]>,
+    /// Per context, the interned tools it allows (no layer asks for them).
+    contexts: Bitsets,
+    /// Per context, the interned tools it asks for; empty when no layer of
+    /// the policy asks for anything, so such policies pay nothing for `ask`.
+    asks: Bitsets,
     ingress: ingress::Ingress,
     router: route::Router,
 }
@@ -335,6 +347,9 @@ pub(crate) struct Parts {
     pub ingress: ingress::Ingress,
     pub router: route::Router,
 }
+
+/// Bitsets of interned tools, `words` per context, contexts in `context_at` order.
+type Bitsets = Box<[u64]>;
 
 /// A policy whose context table would need more bitset words than this is
 /// refused rather than folded into something that exhausts memory.
@@ -403,17 +418,19 @@ impl Engine {
             layers,
             global,
             contexts: Box::new([]),
+            asks: Box::new([]),
             ingress,
             router,
             tool_names,
         };
-        engine.contexts = engine.fold_contexts()?;
+        (engine.contexts, engine.asks) = engine.fold_contexts()?;
         Ok(engine)
     }
 
-    /// One bitset per context (agent x provider x sender x group x flags),
-    /// each the fold of the layers that apply to it.
-    fn fold_contexts(&self) -> Result<Box<[u64]>, TooManyContexts> {
+    /// Two bitsets per context (agent x provider x sender x group x flags),
+    /// each the fold of the layers that apply to it: the tools it allows and
+    /// the tools it asks for (the second empty when no layer asks).
+    fn fold_contexts(&self) -> Result<(Bitsets, Bitsets), TooManyContexts> {
         let (providers, senders, groups) = self.class_counts();
         let too_many = || TooManyContexts { agents: self.agents.len(), providers, senders, groups };
         let total = self
@@ -427,7 +444,9 @@ impl Engine {
             .filter(|t| *t <= MAX_CONTEXT_WORDS)
             .ok_or_else(too_many)?;
         let all = self.all_tools();
+        let any_ask = self.layers.iter().any(|l| l.ask_bits.iter().any(|w| *w != 0));
         let mut contexts = Vec::with_capacity(total);
+        let mut asks = Vec::with_capacity(if any_ask { total } else { 0 });
         let mut layer_words = Vec::new();
         for agent in 0..self.agents.len() as u32 {
             for provider in 0..providers as u32 {
@@ -438,14 +457,19 @@ impl Engine {
                             for (w, all) in all.iter().enumerate() {
                                 layer_words.clear();
                                 layer_words.extend(self.layers_of(context).map(|l| l.word(w)));
-                                contexts.push(fold::fold_word(*all, &layer_words));
+                                let admitted = fold::fold_word(*all, &layer_words);
+                                let asked = fold::fold_ask(&layer_words);
+                                contexts.push(admitted & !asked);
+                                if any_ask {
+                                    asks.push(admitted & asked);
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        Ok(contexts.into_boxed_slice())
+        Ok((contexts.into_boxed_slice(), asks.into_boxed_slice()))
     }
 
     /// Every interned tool's bit set, word by word.
@@ -469,7 +493,7 @@ impl Engine {
         for (index, agent) in self.agents.iter().enumerate() {
             let sandboxed = if agent.sandbox.mode == SandboxMode::All { SANDBOXED } else { 0 };
             let context = self.context_at(index as u32, 0, 0, 0, OWNER | sandboxed);
-            if !self.effective_tools(context).is_empty() {
+            if !self.effective_tools(context).is_empty() || !self.ask_tools(context).is_empty() {
                 continue;
             }
             // Replay the fold to find the layer that emptied the set.
@@ -567,11 +591,47 @@ impl Engine {
 
     #[cold]
     fn allows_uninterned(&self, context: Context, normalized: &str) -> bool {
-        !normalized.is_empty() && self.layers_of(context).all(|layer| layer.passes(normalized))
+        self.outcome_uninterned(context, normalized) == ToolOutcome::Allow
     }
 
-    /// Decides one request end to end. Unknown agents and malformed requests
-    /// are denied (fail closed).
+    /// The outcome of a tool in a resolved context: `allow`, `ask` or `deny`.
+    #[inline]
+    pub fn outcome(&self, context: Context, tool: ToolId) -> ToolOutcome {
+        if self.allows(context, tool) {
+            return ToolOutcome::Allow;
+        }
+        let word = context.offset + (tool.0 as usize >> 6);
+        let asked = self.asks.get(word).is_some_and(|w| (w >> (tool.0 & 63)) & 1 == 1);
+        if asked {
+            ToolOutcome::Ask
+        } else {
+            ToolOutcome::Deny
+        }
+    }
+
+    /// The outcome of a tool given by name in a resolved context; a name that
+    /// was not interned is matched against the layers' patterns.
+    #[inline]
+    pub fn outcome_name(&self, context: Context, tool: &str) -> ToolOutcome {
+        match self.tool_id(tool) {
+            Some(id) => self.outcome(context, id),
+            None => self.outcome_uninterned(context, &crate::builtins::normalize_tool(tool)),
+        }
+    }
+
+    #[cold]
+    fn outcome_uninterned(&self, context: Context, normalized: &str) -> ToolOutcome {
+        if normalized.is_empty() || !self.layers_of(context).all(|layer| layer.passes(normalized)) {
+            ToolOutcome::Deny
+        } else if self.layers_of(context).any(|layer| layer.asks(normalized)) {
+            ToolOutcome::Ask
+        } else {
+            ToolOutcome::Allow
+        }
+    }
+
+    /// Decides one request end to end: `true` only for `allow`. Unknown
+    /// agents and malformed requests are denied (fail closed).
     #[inline]
     pub fn decide(&self, request: &ToolRequest<'_>) -> bool {
         match self.context(request) {
@@ -580,9 +640,30 @@ impl Engine {
         }
     }
 
-    /// The tools an agent may call in a context, in id order (interned tools only).
+    /// The outcome of one request end to end: `allow`, `ask` or `deny`.
+    /// Unknown agents and malformed requests are denied (fail closed).
+    #[inline]
+    pub fn decide_outcome(&self, request: &ToolRequest<'_>) -> ToolOutcome {
+        match self.context(request) {
+            Ok(context) => self.outcome_name(context, request.tool),
+            Err(_) => ToolOutcome::Deny,
+        }
+    }
+
+    /// The tools an agent may call in a context without asking, in id order
+    /// (interned tools only).
     pub fn effective_tools(&self, context: Context) -> Vec<&str> {
-        self.tool_names.iter().enumerate().filter(|(i, _)| self.allows(context, ToolId(*i as u32))).map(|(_, n)| &**n).collect()
+        self.tools_with(context, ToolOutcome::Allow)
+    }
+
+    /// The tools a call in a context needs a person's approval for, in id order.
+    pub fn ask_tools(&self, context: Context) -> Vec<&str> {
+        self.tools_with(context, ToolOutcome::Ask)
+    }
+
+    fn tools_with(&self, context: Context, outcome: ToolOutcome) -> Vec<&str> {
+        let ids = (0..self.tool_names.len() as u32).map(ToolId);
+        ids.filter(|id| self.outcome(context, *id) == outcome).filter_map(|id| self.tool_name(id)).collect()
     }
 
     /// The layers that apply in a context, in evaluation order.

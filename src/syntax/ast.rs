@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use crate::source::{SourceFile, Span};
-pub use crate::vocab::{AuthMode, ChatKind, DmPolicy, DmScope, GroupPolicy, Named, SandboxMode, SandboxScope, SessionScope, WorkspaceAccess};
+pub use crate::vocab::{
+    AuthMode, ChatKind, DmPolicy, DmScope, GroupPolicy, Named, SandboxMode, SandboxScope, SessionScope, ToolOutcome, WorkspaceAccess,
+};
 
 /// A value with the place it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +104,8 @@ pub struct Rules {
     pub profile: Option<Spanned<String>>,
     pub allow: Option<ToolList>,
     pub also_allow: Option<ToolList>,
+    /// Tools that need a person's approval (`ask`); the layer admits them, asking.
+    pub ask: Option<ToolList>,
     pub deny: Option<ToolList>,
     pub providers: Vec<Keyed>,
     pub sandbox: Option<Box<Rules>>,
@@ -117,6 +121,7 @@ impl Rules {
             profile: None,
             allow: None,
             also_allow: None,
+            ask: None,
             deny: None,
             providers: Vec::new(),
             sandbox: None,
@@ -170,7 +175,7 @@ pub struct TestCase {
 
 #[derive(Debug, Clone)]
 pub struct Expectation {
-    pub allow: bool,
+    pub outcome: ToolOutcome,
     pub tool: ToolRef,
     pub agent: Spanned<String>,
     pub provider: Option<String>,

@@ -209,15 +209,17 @@ impl Lowerer<'_> {
             let rule = stmt.as_rule();
             let allowed = match rule {
                 Rule::profile_stmt | Rule::also_allow_stmt => matches!(kind, RulesKind::Scope | RulesKind::Provider),
-                Rule::allow_stmt | Rule::deny_stmt => true,
+                Rule::allow_stmt | Rule::ask_stmt | Rule::deny_stmt => true,
                 Rule::provider_rules | Rule::sandbox_rules | Rule::subagents_rules | Rule::sender_rules => kind == RulesKind::Scope,
                 _ => false,
             };
             let keyword = stmt.as_str().split_whitespace().next().unwrap_or("").to_string();
             if !allowed {
                 let help = match kind {
-                    RulesKind::Sandbox | RulesKind::Subagents | RulesKind::Sender | RulesKind::Group => "this block may hold only `allow` and `deny`",
-                    RulesKind::Provider => "a provider block may hold `profile`, `allow`, `also_allow` and `deny`",
+                    RulesKind::Sandbox | RulesKind::Subagents | RulesKind::Sender | RulesKind::Group => {
+                        "this block may hold only `allow`, `ask` and `deny`"
+                    }
+                    RulesKind::Provider => "a provider block may hold `profile`, `allow`, `also_allow`, `ask` and `deny`",
                     RulesKind::Scope => "",
                 };
                 self.error(Code::Misplaced, stmt_span, format!("`{keyword}` is not allowed in {where_}")).help = Some(help.to_string());
@@ -231,12 +233,13 @@ impl Lowerer<'_> {
                         self.set_once(&mut rules.profile, value, stmt_span, "profile");
                     }
                 }
-                Rule::allow_stmt | Rule::also_allow_stmt | Rule::deny_stmt => {
+                Rule::allow_stmt | Rule::also_allow_stmt | Rule::ask_stmt | Rule::deny_stmt => {
                     let Some(list) = inner.next() else { continue };
                     let list = self.tool_list(list);
                     let slot = match rule {
                         Rule::allow_stmt => &mut rules.allow,
                         Rule::also_allow_stmt => &mut rules.also_allow,
+                        Rule::ask_stmt => &mut rules.ask,
                         _ => &mut rules.deny,
                     };
                     // Repeated statements add up: `deny exec` then `deny write`
@@ -713,11 +716,11 @@ impl Lowerer<'_> {
         let whole = span(&pair);
         let mut parts = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
         let verdict = parts.next()?;
-        let allow = verdict.as_str().starts_with("allow");
+        let outcome = ToolOutcome::from_name(verdict.as_str())?;
         let tool = self.tool_ref(parts.next()?)?;
         let agent = parts.next()?;
         let mut e = Expectation {
-            allow,
+            outcome,
             tool,
             agent: Spanned::new(agent.as_str().to_string(), span(&agent)),
             provider: None,

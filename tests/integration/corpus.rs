@@ -3,7 +3,7 @@
 
 use palisade::wire::AnyRequest;
 use palisade::Inbound;
-use palisade::{Engine, ToolRequest};
+use palisade::{Engine, ToolOutcome, ToolRequest};
 use serde_json::Value;
 
 #[test]
@@ -44,14 +44,22 @@ fn corpus() {
                 sender: s("sender"),
             };
             let want = match s("expect") {
-                Some("allow") => true,
-                Some("deny") => false,
-                other => panic!("{where_}: expect must be allow or deny, got {other:?}"),
+                Some("allow") => ToolOutcome::Allow,
+                Some("ask") => ToolOutcome::Ask,
+                Some("deny") => ToolOutcome::Deny,
+                other => panic!("{where_}: expect must be allow, ask or deny, got {other:?}"),
             };
-            let fast = engine.decide(&request);
+            let fast = engine.decide_outcome(&request);
+            let allowed = engine.decide(&request);
             let explained = engine.explain(&request);
-            if fast != want || explained.allowed != want {
-                failures.push(format!("{where_}: expected {want}, decide {fast}, explain {} ({})", explained.allowed, explained.reason));
+            if fast != want || explained.outcome != want || allowed != (want == ToolOutcome::Allow) || explained.allowed != allowed {
+                failures.push(format!(
+                    "{where_}: expected {}, decide {} (allowed {allowed}), explain {} ({})",
+                    want.name(),
+                    fast.name(),
+                    explained.outcome.name(),
+                    explained.reason
+                ));
                 continue;
             }
             if let Some(reason) = s("reason") {

@@ -19,13 +19,15 @@ fn rules(with_profile: bool) -> impl Strategy<Value = GenRules> {
         proptest::option::weighted(if with_profile { 0.4 } else { 0.001 }, 0..PROFILES.len()).prop_map(move |p| p.filter(|_| with_profile)),
         proptest::option::weighted(0.35, proptest::collection::vec(spec(), 1..5)),
         proptest::collection::vec(spec(), 0..3),
+        proptest::collection::vec(spec(), 0..2),
         proptest::collection::vec(spec(), 0..3),
     )
-        .prop_map(move |(profile, allow, also, deny)| GenRules {
+        .prop_map(move |(profile, allow, also, ask, deny)| GenRules {
             profile,
             // allow and also_allow together are a compile error; keep one.
             also_allow: if allow.is_none() && profile.is_some() { also } else { Vec::new() },
             allow,
+            ask,
             deny,
         })
 }

@@ -792,3 +792,27 @@ fn the_readme_gateway_commands_work_as_written() {
     assert_eq!((status, denied["decision"]["reason"].as_str()), (403, Some("denied by agent family deny list")), "{denied}");
     assert!(scratch.dir.join(".palisade/palisade.db").exists(), "the default state directory is .palisade");
 }
+
+#[test]
+fn an_asked_call_runs_nothing_and_is_audited() {
+    // Host runs only (sandbox off): the refusal must come before any run, not from Docker.
+    let scratch = Scratch::new("ask");
+    let marker = scratch.dir.join("ran");
+    let policy = "agent main { default  sandbox off  tools { allow read  ask exec } }\ngateway { auth token }\n";
+    let gw = scratch.start(policy);
+    let command = format!("touch {}", marker.display());
+    let (status, body) = invoke(&gw, "main", "agent:main:main", "exec", json!({"command": command}));
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "approval_required", "{body}");
+    assert_eq!(body["decision"]["outcome"], "ask", "{body}");
+    assert_eq!(body["decision"]["allowed"], false, "{body}");
+    assert!(body.get("result").is_none(), "{body}");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!marker.exists(), "an asked command ran");
+    let line = audit_line_within(&gw.dir.join("state/audit.jsonl"), &["\"event\":\"tool\"", "\"decision\":\"ask\""]);
+    assert!(line.is_some(), "the asked call is not in the audit log");
+    // `/v1/decide` answers the same outcome.
+    let (status, decided) =
+        http(gw.addr, "POST", "/v1/decide", Some(TOKEN), &json!({"kind": "tool", "agent": "main", "tool": "exec", "session": "agent:main:main"}));
+    assert_eq!((status, &decided["outcome"]), (200, &json!("ask")), "{decided}");
+}

@@ -3,7 +3,7 @@
 //! compiler. Shared by the property tests (`properties.rs`, proptest) and the
 //! differential fuzz target (`fuzz/fuzz_targets/differential.rs`, arbitrary).
 
-use palisade::{Policy, ToolRequest};
+use palisade::{Policy, ToolOutcome, ToolRequest};
 
 pub const TOOLS: &[&str] = &[
     "read",
@@ -127,6 +127,7 @@ pub struct GenRules {
     pub profile: Option<usize>,
     pub allow: Option<Vec<Spec>>,
     pub also_allow: Vec<Spec>,
+    pub ask: Vec<Spec>,
     pub deny: Vec<Spec>,
 }
 
@@ -165,6 +166,9 @@ pub fn render_rules(r: &GenRules) -> String {
     }
     if !r.also_allow.is_empty() {
         out += &format!(" also_allow {}", list(&r.also_allow));
+    }
+    if !r.ask.is_empty() {
+        out += &format!(" ask {}", list(&r.ask));
     }
     if !r.deny.is_empty() {
         out += &format!(" deny {}", list(&r.deny));
@@ -215,6 +219,7 @@ pub fn compile(p: &GenPolicy) -> Option<Policy> {
 
 pub struct RefLayer {
     pub allow: Option<Vec<String>>,
+    pub ask: Vec<String>,
     pub deny: Vec<String>,
 }
 
@@ -245,12 +250,12 @@ pub fn profile_layer(agent: Option<&GenRules>, global: Option<&GenRules>) -> Opt
     let members = PROFILES[profile?].1?;
     let mut allow: Vec<String> = members.iter().map(|s| s.to_string()).collect();
     allow.extend(expand(&also));
-    Some(RefLayer { allow: Some(allow), deny: Vec::new() })
+    Some(RefLayer { allow: Some(allow), ask: Vec::new(), deny: Vec::new() })
 }
 
 pub fn rules_layer(r: Option<&GenRules>) -> Option<RefLayer> {
     let r = r?;
-    Some(RefLayer { allow: r.allow.as_ref().map(|a| expand(a)), deny: expand(&r.deny) })
+    Some(RefLayer { allow: r.allow.as_ref().map(|a| expand(a)), ask: expand(&r.ask), deny: expand(&r.deny) })
 }
 
 /// ARCHITECTURE.md's Decision semantics, written plainly from the generated structure.
@@ -275,34 +280,54 @@ pub fn reference_layers(p: &GenPolicy, agent: usize, provider: Option<&str>, mai
         };
         let allow = field(|r| r.allow.clone()).unwrap_or_else(|| SANDBOX_ALLOW.iter().map(|s| s.to_string()).collect());
         let deny = field(|r| Some(r.deny.clone()).filter(|d| !d.is_empty())).unwrap_or_else(|| SANDBOX_DENY.iter().map(|s| s.to_string()).collect());
-        layers.push(RefLayer { allow: Some(allow), deny });
+        let ask = field(|r| Some(r.ask.clone()).filter(|d| !d.is_empty())).unwrap_or_default();
+        layers.push(RefLayer { allow: Some(allow), ask, deny });
         if a.workspace_ro {
-            layers.push(RefLayer { allow: None, deny: vec!["write".into(), "edit".into(), "apply_patch".into()] });
+            layers.push(RefLayer { allow: None, ask: Vec::new(), deny: vec!["write".into(), "edit".into(), "apply_patch".into()] });
         }
     }
     if subagent {
-        layers.push(RefLayer { allow: None, deny: SUBAGENT_DENY.iter().map(|s| s.to_string()).collect() });
+        layers.push(RefLayer { allow: None, ask: Vec::new(), deny: SUBAGENT_DENY.iter().map(|s| s.to_string()).collect() });
         layers.extend(rules_layer(p.global.subagents.as_ref()));
         layers.extend(rules_layer(a.scope.subagents.as_ref()));
     }
     if !owner {
-        layers.push(RefLayer { allow: None, deny: vec!["cron".into(), "gateway".into()] });
+        layers.push(RefLayer { allow: None, ask: Vec::new(), deny: vec!["cron".into(), "gateway".into()] });
     }
     layers
 }
 
-/// The reference decision. A request without a provider is decided as
-/// strictly as any provider the policy could name (and as none).
-pub fn reference_allows(p: &GenPolicy, agent: usize, tool: &str, provider: Option<&str>, main: bool, subagent: bool, owner: bool) -> bool {
-    let one = |provider: Option<&str>| reference_layers(p, agent, provider, main, subagent, owner).iter().all(|l| passes(l, tool));
+/// The reference outcome: `deny` when some layer does not admit the tool,
+/// else `ask` when some layer asks for it, else `allow`. A request without a
+/// provider is decided as strictly as any provider the policy could name
+/// (and as none).
+pub fn reference_outcome(p: &GenPolicy, agent: usize, tool: &str, provider: Option<&str>, main: bool, subagent: bool, owner: bool) -> ToolOutcome {
+    let one = |provider: Option<&str>| {
+        let layers = reference_layers(p, agent, provider, main, subagent, owner);
+        if !layers.iter().all(|l| passes(l, tool)) {
+            ToolOutcome::Deny
+        } else if layers.iter().any(|l| l.ask.iter().any(|x| x == tool)) {
+            ToolOutcome::Ask
+        } else {
+            ToolOutcome::Allow
+        }
+    };
     match provider {
         Some(_) => one(provider),
-        None => one(None) && PROVIDER_KEYS.iter().all(|k| one(Some(k))),
+        None => PROVIDER_KEYS.iter().map(|k| one(Some(k))).fold(one(None), std::cmp::max),
     }
 }
 
+/// Whether the reference outcome is `allow`.
+pub fn reference_allows(p: &GenPolicy, agent: usize, tool: &str, provider: Option<&str>, main: bool, subagent: bool, owner: bool) -> bool {
+    reference_outcome(p, agent, tool, provider, main, subagent, owner) == ToolOutcome::Allow
+}
+
+/// A layer admits a tool no deny entry names when it has no allow list, or
+/// its allow list or its ask list names the tool.
 pub fn passes(layer: &RefLayer, tool: &str) -> bool {
-    !layer.deny.iter().any(|d| d == tool) && layer.allow.as_ref().is_none_or(|a| a.iter().any(|x| x == tool))
+    let named = |list: &[String]| list.iter().any(|x| x == tool);
+    !named(&layer.deny) && layer.allow.as_ref().is_none_or(|a| named(a) || named(&layer.ask))
 }
 
 pub fn request<'a>(agent: &'a str, tool: &'a str, provider: Option<&'a str>, session: &'a str, subagent: bool, owner: bool) -> ToolRequest<'a> {
@@ -337,9 +362,11 @@ pub fn agrees_with_reference(p: &GenPolicy, engine: &palisade::Engine) {
     all_requests(p, |agent, tool, provider, main, subagent, owner| {
         let id = format!("a{agent}");
         let key = session(agent, main);
-        let want = reference_allows(p, agent, tool, provider, main, subagent, owner);
+        let want = reference_outcome(p, agent, tool, provider, main, subagent, owner);
         let r = request(&id, tool, provider, &key, subagent, owner);
-        assert_eq!(engine.decide(&r), want, "{}\n{r:?}", render(p));
-        assert_eq!(engine.explain(&r).allowed, want, "{}\n{r:?}", render(p));
+        assert_eq!(engine.decide_outcome(&r), want, "{}\n{r:?}", render(p));
+        assert_eq!(engine.decide(&r), want == ToolOutcome::Allow, "{}\n{r:?}", render(p));
+        let explained = engine.explain(&r);
+        assert_eq!((explained.outcome, explained.allowed), (want, want == ToolOutcome::Allow), "{}\n{r:?}", render(p));
     });
 }

@@ -19,7 +19,7 @@ pub(super) fn run(policy: &Policy, text: &str, format: Format) -> Result<(), Fai
             outln!("{text}");
         }
         Format::Text => {
-            let verdict = if explanation.allowed { "ALLOW" } else { "DENY" };
+            let verdict = explanation.outcome.name().to_uppercase();
             outln!("{verdict} {} for {}: {}", explanation.tool, req.agent.to_lowercase(), explanation.reason);
             if let Some(at) = &explanation.at {
                 outln!("  decided at {at}");
@@ -29,6 +29,7 @@ pub(super) fn run(policy: &Policy, text: &str, format: Format) -> Result<(), Fai
                     palisade::Outcome::Pass => "pass",
                     palisade::Outcome::Denied => "DENY",
                     palisade::Outcome::NotAllowed => "MISS",
+                    palisade::Outcome::Asked => "ASK",
                 };
                 let at = layer.at.as_deref().map(|a| format!("  [{a}]")).unwrap_or_default();
                 outln!("  {:>2}. {mark:<4} {:<40} {}{at}", i + 1, layer.name, layer.why);

@@ -1,4 +1,5 @@
-//! `palisade tools`: the tools an agent may call in a context.
+//! `palisade tools`: the tools an agent may call in a context, and those it
+//! may call only with a person's approval.
 
 use std::io::Write;
 
@@ -10,11 +11,12 @@ pub(super) fn run(policy: &Policy, request: &palisade::ToolRequest<'_>, format: 
     let engine = policy.engine();
     let context = engine.context(request).map_err(|e| Failure::Usage(e.to_string()))?;
     let tools = engine.effective_tools(context);
+    let ask = engine.ask_tools(context);
     match format {
         Format::Json => outln!(
             "{}",
             serde_json::json!({"agent": request.agent, "sandboxed": context.sandboxed(), "subagent": context.subagent(),
-                "owner": context.owner(), "tools": tools})
+                "owner": context.owner(), "tools": tools, "ask": ask})
         ),
         Format::Text => {
             outln!(
@@ -26,6 +28,11 @@ pub(super) fn run(policy: &Policy, request: &palisade::ToolRequest<'_>, format: 
             );
             for tool in tools {
                 outln!("{tool}");
+            }
+            // Tools that need a person's approval, marked so a script reading
+            // the plain list never mistakes them for allowed ones.
+            for tool in ask {
+                outln!("{tool} (ask)");
             }
         }
     }

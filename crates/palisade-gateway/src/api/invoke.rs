@@ -52,11 +52,21 @@ pub(super) async fn run_invoke(state: &AppState, principal: &Principal, call: &C
         "event": "tool", "call": crate::devices::hex(&call_id), "client": client_ip(peer).to_string(), "principal": principal.id,
         "agent": agent, "session": session, "tool": explanation.tool,
         "command": audit::argument(args.get("command")), "path": audit::argument(args.get("path")),
-        "decision": if explanation.allowed { "allow" } else { "deny" }, "reason": explanation.reason,
+        "decision": explanation.outcome.name(), "reason": explanation.reason,
     });
-    if !explanation.allowed {
-        state.audit.record(entry);
-        return (StatusCode::FORBIDDEN, Json(json!({"decision": decision}))).into_response();
+    match explanation.outcome {
+        palisade::ToolOutcome::Allow => {}
+        palisade::ToolOutcome::Deny => {
+            state.audit.record(entry);
+            return (StatusCode::FORBIDDEN, Json(json!({"decision": decision}))).into_response();
+        }
+        // Nothing runs without the approval; approving is a later feature, so
+        // the runtime is told plainly that a person must approve this call.
+        palisade::ToolOutcome::Ask => {
+            state.audit.record(entry);
+            let error = json!({"code": "approval_required", "message": "the policy asks a person to approve this call; nothing ran"});
+            return (StatusCode::FORBIDDEN, Json(json!({"decision": decision, "error": error}))).into_response();
+        }
     }
     let Some(reload::Placement { sandboxed, sandbox }) = reload::place_call(&view, &tool_request) else {
         return error(StatusCode::NOT_FOUND, "unknown_agent", format!("unknown agent `{agent}`"));
