@@ -78,6 +78,7 @@ mod print;
 #[doc(hidden)]
 pub mod seams;
 mod settings;
+mod shell;
 mod source;
 mod syntax;
 mod vocab;
@@ -123,6 +124,11 @@ pub mod unstable {
     /// Sandbox settings: refused bind paths, sizes, durations.
     pub mod settings {
         pub use crate::settings::*;
+    }
+
+    /// The shell front end of exec command rules: a command into segments.
+    pub mod shell {
+        pub use crate::shell::*;
     }
 
     /// Whether `path` names an OpenClaw JSON configuration (`.json`,

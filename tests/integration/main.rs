@@ -8,6 +8,7 @@ mod malformed;
 mod openclaw;
 mod peers;
 mod properties;
+mod shell;
 mod tidy;
 
 use std::path::{Path, PathBuf};

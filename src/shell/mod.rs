@@ -1,0 +1,148 @@
+//! The shell front end of exec command rules (ARCHITECTURE.md, Exec
+//! commands): a command string parsed as bash into *segments*, the simple
+//! commands a pattern is matched against. Written by hand for the constructs
+//! that section names; everything else fails closed: a segment it cannot
+//! judge is *opaque*, and text it cannot parse is one opaque segment.
+//!
+//! Soundness rule: extra segments only ever make a decision stricter (the
+//! outcome of a command is the strictest over its segments), so where a
+//! construct is opaque its inner commands are still parsed and added
+//! (`echo $(rm -rf /)` is an opaque `echo` segment *and* an `rm` segment).
+
+mod lex;
+mod wrappers;
+
+/// Longest command text parsed; longer text is one opaque segment.
+pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
+/// Deepest nesting of subshells, groups and substitutions.
+pub const MAX_NESTING: usize = 16;
+/// Deepest `bash -c SCRIPT` inside `bash -c SCRIPT`.
+pub const MAX_SHELL_DEPTH: usize = 4;
+
+/// One word of a segment after quote removal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Word {
+    /// A word whose text is known exactly.
+    Known(String),
+    /// A word with an expansion (`$VAR`, `$(...)`, a glob, `~`, braces).
+    /// `split`: unquoted, so it may become any number of words (zero
+    /// included); quoted, it is exactly one word of unknown text.
+    Unknown {
+        /// Whether it may expand to any number of words.
+        split: bool,
+    },
+}
+
+impl Word {
+    /// The text of a known word.
+    pub fn known(&self) -> Option<&str> {
+        match self {
+            Word::Known(text) => Some(text),
+            Word::Unknown { .. } => None,
+        }
+    }
+}
+
+/// Why a segment cannot be judged by patterns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opaque {
+    /// The program word has an expansion.
+    UnknownProgram,
+    /// `$(...)`, backticks or `<(...)`/`>(...)`.
+    Substitution,
+    /// A redirection other than to `/dev/null` or a descriptor duplication.
+    Redirection,
+    /// A here-document or here-string.
+    HereDocument,
+    /// `NAME=value` before or instead of a command.
+    Assignment,
+    /// `name() { ...; }` or `function name`.
+    Function,
+    /// `if`, `for`, `while`, `until`, `case`, `select`, `[[ ]]`, `(( ))`.
+    Compound,
+    /// A builtin that changes how later text is read or run (`eval`, `source`...).
+    Builtin,
+    /// A wrapper whose options Palisade does not read (`env -i`, `nice -5`...).
+    WrapperOptions,
+    /// `bash -c` with a script that is not known text.
+    UnknownScript,
+    /// The text does not parse (unterminated quote, stray `)`...).
+    Unparsed,
+    /// The text is over `MAX_COMMAND_BYTES`.
+    TooLarge,
+    /// Nesting is over `MAX_NESTING`, or `bash -c` over `MAX_SHELL_DEPTH`.
+    TooDeep,
+}
+
+impl Opaque {
+    /// Why, in words, for explanations.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Opaque::UnknownProgram => "the program is not known text",
+            Opaque::Substitution => "it holds a command or process substitution",
+            Opaque::Redirection => "it redirects to or from a file",
+            Opaque::HereDocument => "it holds a here-document",
+            Opaque::Assignment => "it assigns a variable",
+            Opaque::Function => "it defines a function",
+            Opaque::Compound => "it is a compound command (if, for, while, case, [[ ]], (( )))",
+            Opaque::Builtin => "it runs a builtin that changes how text is read or run",
+            Opaque::WrapperOptions => "it passes options to a wrapper that Palisade does not read",
+            Opaque::UnknownScript => "it runs a shell on a script that is not known text",
+            Opaque::Unparsed => "the command does not parse",
+            Opaque::TooLarge => "the command is too long",
+            Opaque::TooDeep => "the command nests too deeply",
+        }
+    }
+}
+
+/// One simple command: its words after wrappers were looked through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// The program and its arguments.
+    pub words: Vec<Word>,
+    /// Why patterns cannot judge it, if they cannot.
+    pub opaque: Option<Opaque>,
+    /// Wrappers given by path (`/usr/bin/nice`) that were looked through:
+    /// a rule block that does not trust their directory treats the segment
+    /// as opaque.
+    pub via: Vec<String>,
+}
+
+impl Segment {
+    fn opaque(reason: Opaque) -> Segment {
+        Segment { words: Vec::new(), opaque: Some(reason), via: Vec::new() }
+    }
+
+    /// The program word, when it is known.
+    pub fn program(&self) -> Option<&str> {
+        self.words.first().and_then(Word::known)
+    }
+}
+
+/// Parses a command into its segments, in order. Never fails: what cannot
+/// be parsed is an opaque segment.
+pub fn parse(text: &str) -> Vec<Segment> {
+    parse_at_depth(text, 0)
+}
+
+fn parse_at_depth(text: &str, shell_depth: usize) -> Vec<Segment> {
+    if text.len() > MAX_COMMAND_BYTES {
+        return vec![Segment::opaque(Opaque::TooLarge)];
+    }
+    if shell_depth > MAX_SHELL_DEPTH {
+        return vec![Segment::opaque(Opaque::TooDeep)];
+    }
+    match lex::simple_commands(text) {
+        Ok(commands) => {
+            let mut segments = Vec::new();
+            for command in commands {
+                wrappers::segments(command, shell_depth, &mut segments);
+            }
+            segments
+        }
+        Err(reason) => vec![Segment::opaque(reason)],
+    }
+}
+
+#[cfg(test)]
+mod tests;
