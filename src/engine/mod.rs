@@ -4,6 +4,7 @@
 //! decision is one name lookup plus one bit test. Explanations re-walk the
 //! layers, off the fast path.
 
+pub(crate) mod exec;
 mod explain;
 #[doc(hidden)]
 pub mod fold;

@@ -146,3 +146,44 @@ fn parse_at_depth(text: &str, shell_depth: usize) -> Vec<Segment> {
 
 #[cfg(test)]
 mod tests;
+
+/// The words of an exec pattern: split like a shell word list (quotes
+/// group, a backslash escapes), with no expansion at all (`*` and `?` stay
+/// as the pattern's wildcards).
+pub fn pattern_words(text: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut current: Option<String> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\n' => {
+                if let Some(word) = current.take() {
+                    words.push(word);
+                }
+            }
+            '\'' | '"' => {
+                let word = current.get_or_insert_with(String::new);
+                loop {
+                    match chars.next() {
+                        Some(q) if q == c => break,
+                        Some('\\') if c == '"' => match chars.next() {
+                            Some(escaped) => word.push(escaped),
+                            None => return Err("a backslash ends the pattern".into()),
+                        },
+                        Some(other) => word.push(other),
+                        None => return Err(format!("unterminated {c} quote")),
+                    }
+                }
+            }
+            '\\' => match chars.next() {
+                Some(escaped) => current.get_or_insert_with(String::new).push(escaped),
+                None => return Err("a backslash ends the pattern".into()),
+            },
+            other => current.get_or_insert_with(String::new).push(other),
+        }
+    }
+    if let Some(word) = current {
+        words.push(word);
+    }
+    Ok(words)
+}

@@ -1,0 +1,323 @@
+//! Exec command rules, compiled: patterns indexed by program, and the
+//! decision of one exec layer on a parsed command (ARCHITECTURE.md, Exec
+//! commands). Deny and ask need a pattern that *may* match a segment (for
+//! some value of its unknown words), allow one that *must* match (for every
+//! value); the outcome of a command is the strictest over its segments.
+// Tested here; compiled from `exec` blocks and read by `decide` in the next
+// step of issue 15, until then only the tests use it.
+#![allow(dead_code)]
+
+use crate::shell::{Segment, Word};
+use crate::source::Location;
+use crate::vocab::ToolOutcome;
+
+use super::Map;
+
+/// Interpreters whose inline-eval flag no wildcard may match.
+const INTERPRETERS: &[&str] = &["python", "python3", "node", "deno", "bun", "perl", "ruby", "php", "lua", "osascript"];
+/// Their inline-eval flags.
+const EVAL_FLAGS: &[&str] = &["-c", "-e", "-E", "-r", "--eval"];
+
+/// The directories a bare program name may be resolved from by default.
+pub const DEFAULT_TRUSTED_DIRS: &[&str] = &["/usr/local/bin", "/usr/bin", "/bin"];
+
+/// One argument token of a pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ArgToken {
+    /// Matches exactly this text.
+    Literal(String),
+    /// `*` and `?` inside one argument.
+    Glob(String),
+}
+
+impl ArgToken {
+    fn from_word(word: &str) -> ArgToken {
+        if word.contains(['*', '?']) {
+            ArgToken::Glob(word.to_string())
+        } else {
+            ArgToken::Literal(word.to_string())
+        }
+    }
+
+    fn matches(&self, text: &str) -> bool {
+        match self {
+            ArgToken::Literal(literal) => literal == text,
+            ArgToken::Glob(glob) => glob_match(glob.as_bytes(), text.as_bytes()),
+        }
+    }
+
+    /// Matches every text (a glob of `*`s only).
+    fn matches_anything(&self) -> bool {
+        matches!(self, ArgToken::Glob(glob) if glob.chars().all(|c| c == '*'))
+    }
+}
+
+/// `*` any run, `?` one character; over bytes, so `?` is one byte of UTF-8
+/// (patterns are ASCII in practice; a non-ASCII `?` match is only stricter).
+fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(b'?') => {
+                p += 1;
+                t += 1;
+            }
+            Some(c) if Some(c) == text.get(t) => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern.get(p..).unwrap_or_default().iter().all(|c| *c == b'*')
+}
+
+/// Why a pattern's text is not a pattern.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum PatternError {
+    #[error("an exec pattern needs a program")]
+    Empty,
+    #[error("the program of an exec pattern must be a name or an absolute path, not `{0}`")]
+    BadProgram(String),
+}
+
+/// A compiled pattern: program, argument tokens, and whether a final lone
+/// `*` lets any number of further arguments through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CommandPattern {
+    /// A bare name (`git`) or an absolute path (`/opt/x/bin/tool`).
+    program: String,
+    args: Vec<ArgToken>,
+    rest: bool,
+}
+
+impl CommandPattern {
+    /// A pattern from its words (quotes already removed).
+    pub(crate) fn new(words: &[String]) -> Result<CommandPattern, PatternError> {
+        let (program, args) = words.split_first().ok_or(PatternError::Empty)?;
+        let bare = !program.contains('/') && !program.contains(['*', '?']) && !program.is_empty();
+        let absolute = program.starts_with('/') && !program.contains(['*', '?']) && crate::settings::lexical_normalize(program) == *program;
+        if !bare && !absolute {
+            return Err(PatternError::BadProgram(program.clone()));
+        }
+        let rest = args.last().is_some_and(|a| a == "*");
+        let tokens = if rest { args.get(..args.len() - 1).unwrap_or_default() } else { args };
+        Ok(CommandPattern { program: program.clone(), args: tokens.iter().map(|a| ArgToken::from_word(a)).collect(), rest })
+    }
+
+    fn is_interpreter(&self) -> bool {
+        let base = self.program.rsplit('/').next().unwrap_or(&self.program);
+        INTERPRETERS.contains(&base)
+    }
+
+    /// Some value of the unknown words makes the arguments match.
+    fn may_match(&self, words: &[Word]) -> bool {
+        // may[i][j]: words[i..] can match tokens[j..]; filled backwards.
+        let (w, n) = (words.len(), self.args.len());
+        let mut may = vec![false; (w + 1) * (n + 1)];
+        let at = |i: usize, j: usize| i * (n + 1) + j;
+        for i in (0..=w).rev() {
+            for j in (0..=n).rev() {
+                let get = |may: &[bool], i: usize, j: usize| may.get(at(i, j)).copied().unwrap_or(false);
+                let value = match words.get(i) {
+                    None => j == n,
+                    Some(_) if j == n && self.rest => true,
+                    Some(Word::Known(text)) => self.args.get(j).is_some_and(|t| t.matches(text)) && get(&may, i + 1, j + 1),
+                    Some(Word::Unknown { split: false }) => j < n && get(&may, i + 1, j + 1),
+                    Some(Word::Unknown { split: true }) => get(&may, i + 1, j) || (j < n && get(&may, i, j + 1)),
+                };
+                if let Some(slot) = may.get_mut(at(i, j)) {
+                    *slot = value;
+                }
+            }
+        }
+        may.first().copied().unwrap_or(false)
+    }
+
+    /// Every value of the unknown words makes the arguments match. For an
+    /// interpreter, no wildcard stands for an inline-eval flag, or for a
+    /// word that may be one.
+    fn must_match(&self, words: &[Word]) -> bool {
+        let interpreter = self.is_interpreter();
+        let mut tokens = self.args.iter();
+        for (i, word) in words.iter().enumerate() {
+            let Some(token) = tokens.next() else {
+                // Past the tokens: only the final `*` takes the rest.
+                let rest = words.get(i..).unwrap_or_default();
+                return self.rest && !(interpreter && rest.iter().any(|w| w.known().is_none_or(|t| EVAL_FLAGS.contains(&t))));
+            };
+            let ok = match word {
+                Word::Known(text) if interpreter && EVAL_FLAGS.contains(&text.as_str()) => *token == ArgToken::Literal(text.clone()),
+                Word::Known(text) => token.matches(text),
+                Word::Unknown { split: false } => token.matches_anything() && !interpreter,
+                Word::Unknown { split: true } => false,
+            };
+            if !ok {
+                return false;
+            }
+        }
+        tokens.next().is_none()
+    }
+}
+
+/// The rule that decided a segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExecRule {
+    pub pattern: CommandPattern,
+    /// The pattern as written.
+    pub written: String,
+    pub at: Option<Location>,
+}
+
+/// One `exec` block, compiled.
+#[derive(Debug, Clone)]
+pub(crate) struct ExecLayer {
+    pub allow: Vec<ExecRule>,
+    pub ask: Vec<ExecRule>,
+    pub deny: Vec<ExecRule>,
+    pub on_miss: ToolOutcome,
+    /// `Ask` or `Deny`, never `Allow`.
+    pub on_opaque: ToolOutcome,
+    /// Normalised absolute directories, without a trailing `/`.
+    pub trusted_dirs: Vec<String>,
+    /// Rule indexes by the program name they match: bare names and paths.
+    index: Map<String, Vec<(Kind, usize)>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Allow,
+    Ask,
+    Deny,
+}
+
+/// What an exec layer decided for one segment, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SegmentVerdict<'l> {
+    /// A pattern decided.
+    Rule(ToolOutcome, &'l ExecRule),
+    /// No pattern applies: `on_miss`.
+    Miss(ToolOutcome),
+    /// The segment cannot be judged: `on_opaque`.
+    Opaque(ToolOutcome),
+}
+
+impl SegmentVerdict<'_> {
+    pub(crate) fn outcome(self) -> ToolOutcome {
+        match self {
+            SegmentVerdict::Rule(outcome, _) | SegmentVerdict::Miss(outcome) | SegmentVerdict::Opaque(outcome) => outcome,
+        }
+    }
+}
+
+impl ExecLayer {
+    /// A layer; `on_miss` defaults as the tool layers do: deny when the block
+    /// has an allow pattern, allow when it has none.
+    pub(crate) fn new(
+        allow: Vec<ExecRule>,
+        ask: Vec<ExecRule>,
+        deny: Vec<ExecRule>,
+        on_miss: Option<ToolOutcome>,
+        on_opaque: Option<ToolOutcome>,
+        trusted_dirs: Option<Vec<String>>,
+    ) -> ExecLayer {
+        let on_miss = on_miss.unwrap_or(if allow.is_empty() { ToolOutcome::Allow } else { ToolOutcome::Deny });
+        let on_opaque = match on_opaque {
+            Some(ToolOutcome::Ask) => ToolOutcome::Ask,
+            _ => ToolOutcome::Deny,
+        };
+        let trusted_dirs = trusted_dirs
+            .unwrap_or_else(|| DEFAULT_TRUSTED_DIRS.iter().map(|d| d.to_string()).collect())
+            .iter()
+            .map(|d| crate::settings::lexical_normalize(d).trim_end_matches('/').to_string())
+            .collect();
+        let mut index: Map<String, Vec<(Kind, usize)>> = Map::default();
+        for (kind, rules) in [(Kind::Allow, &allow), (Kind::Ask, &ask), (Kind::Deny, &deny)] {
+            for (i, rule) in rules.iter().enumerate() {
+                index.entry(rule.pattern.program.clone()).or_default().push((kind, i));
+            }
+        }
+        ExecLayer { allow, ask, deny, on_miss, on_opaque, trusted_dirs, index }
+    }
+
+    fn rule(&self, kind: Kind, i: usize) -> Option<&ExecRule> {
+        match kind {
+            Kind::Allow => self.allow.get(i),
+            Kind::Ask => self.ask.get(i),
+            Kind::Deny => self.deny.get(i),
+        }
+    }
+
+    fn trusted(&self, path: &str) -> bool {
+        let normalized = crate::settings::lexical_normalize(path);
+        normalized.rsplit_once('/').is_some_and(|(dir, _)| self.trusted_dirs.iter().any(|d| d == dir))
+    }
+
+    /// The names a program word is matched under: itself (a bare name, or
+    /// an absolute path for path patterns) and, for a path in a trusted
+    /// directory, its last component.
+    fn program_keys(&self, program: &str) -> (Option<String>, Option<String>) {
+        if !program.contains('/') {
+            return (Some(program.to_string()), None);
+        }
+        if !program.starts_with('/') {
+            return (None, None);
+        }
+        let normalized = crate::settings::lexical_normalize(program);
+        let base = if self.trusted(&normalized) { normalized.rsplit('/').next().map(str::to_string) } else { None };
+        (Some(normalized), base)
+    }
+
+    /// This layer's verdict on one segment.
+    pub(crate) fn judge<'l>(&'l self, segment: &Segment) -> SegmentVerdict<'l> {
+        if segment.opaque.is_some() || !segment.via.iter().all(|w| self.trusted(w)) {
+            return SegmentVerdict::Opaque(self.on_opaque);
+        }
+        let Some(program) = segment.program() else { return SegmentVerdict::Opaque(self.on_opaque) };
+        let args = segment.words.get(1..).unwrap_or_default();
+        let (own, base) = self.program_keys(program);
+        let candidates = || [own.as_deref(), base.as_deref()].into_iter().flatten().filter_map(|k| self.index.get(k)).flatten();
+        let rules = |kind: Kind| candidates().filter(move |(k, _)| *k == kind).filter_map(|(k, i)| self.rule(*k, *i));
+        if let Some(rule) = rules(Kind::Deny).find(|r| r.pattern.may_match(args)) {
+            return SegmentVerdict::Rule(ToolOutcome::Deny, rule);
+        }
+        // Every value of the unknown words hits an ask pattern: ask.
+        if let Some(rule) = rules(Kind::Ask).find(|r| r.pattern.must_match(args)) {
+            return SegmentVerdict::Rule(ToolOutcome::Ask, rule);
+        }
+        // Some value may hit an ask pattern, and the others are decided by
+        // the allow patterns or `on_miss`: the stricter of the two, so that
+        // no value is decided more strictly than the command.
+        let asked = rules(Kind::Ask).find(|r| r.pattern.may_match(args));
+        let allowed = rules(Kind::Allow).find(|r| r.pattern.must_match(args));
+        match (asked, allowed) {
+            (Some(rule), _) if allowed.is_some() || self.on_miss <= ToolOutcome::Ask => SegmentVerdict::Rule(ToolOutcome::Ask, rule),
+            (_, Some(rule)) => SegmentVerdict::Rule(ToolOutcome::Allow, rule),
+            _ => SegmentVerdict::Miss(self.on_miss),
+        }
+    }
+
+    /// The outcome of a whole command: the strictest over its segments; a
+    /// command with no segment at all (empty text) is opaque.
+    pub(crate) fn decide(&self, segments: &[Segment]) -> ToolOutcome {
+        if segments.is_empty() {
+            return self.on_opaque;
+        }
+        segments.iter().map(|s| self.judge(s).outcome()).max().unwrap_or(self.on_opaque)
+    }
+}
+
+#[cfg(test)]
+mod tests;
