@@ -131,6 +131,11 @@ pub mod unstable {
         pub use crate::shell::*;
     }
 
+    /// Exec command rules, compiled: patterns and one exec layer's decision.
+    pub mod exec {
+        pub use crate::engine::exec::{CommandPattern, ExecLayer, ExecRule, PatternError, DEFAULT_TRUSTED_DIRS};
+    }
+
     /// Whether `path` names an OpenClaw JSON configuration (`.json`,
     /// `.json5`) rather than DSL text.
     pub fn is_json(path: &std::path::Path) -> bool {

@@ -3,9 +3,6 @@
 //! commands). Deny and ask need a pattern that *may* match a segment (for
 //! some value of its unknown words), allow one that *must* match (for every
 //! value); the outcome of a command is the strictest over its segments.
-// Tested here; compiled from `exec` blocks and read by `decide` in the next
-// step of issue 15, until then only the tests use it.
-#![allow(dead_code)]
 
 use crate::shell::{Segment, Word};
 use crate::source::Location;
@@ -86,9 +83,11 @@ fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
 
 /// Why a pattern's text is not a pattern.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum PatternError {
+pub enum PatternError {
+    /// No words at all.
     #[error("an exec pattern needs a program")]
     Empty,
+    /// The program is neither a bare name nor a normalised absolute path.
     #[error("the program of an exec pattern must be a name or an absolute path, not `{0}`")]
     BadProgram(String),
 }
@@ -96,7 +95,7 @@ pub(crate) enum PatternError {
 /// A compiled pattern: program, argument tokens, and whether a final lone
 /// `*` lets any number of further arguments through.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CommandPattern {
+pub struct CommandPattern {
     /// A bare name (`git`) or an absolute path (`/opt/x/bin/tool`).
     program: String,
     args: Vec<ArgToken>,
@@ -105,7 +104,7 @@ pub(crate) struct CommandPattern {
 
 impl CommandPattern {
     /// A pattern from its words (quotes already removed).
-    pub(crate) fn new(words: &[String]) -> Result<CommandPattern, PatternError> {
+    pub fn new(words: &[String]) -> Result<CommandPattern, PatternError> {
         let (program, args) = words.split_first().ok_or(PatternError::Empty)?;
         let bare = !program.contains('/') && !program.contains(['*', '?']) && !program.is_empty();
         let absolute = program.starts_with('/') && !program.contains(['*', '?']) && crate::settings::lexical_normalize(program) == *program;
@@ -174,19 +173,25 @@ impl CommandPattern {
 
 /// The rule that decided a segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ExecRule {
+pub struct ExecRule {
+    /// The compiled pattern.
     pub pattern: CommandPattern,
     /// The pattern as written.
     pub written: String,
+    /// Where it is written.
     pub at: Option<Location>,
 }
 
 /// One `exec` block, compiled.
 #[derive(Debug, Clone)]
-pub(crate) struct ExecLayer {
+pub struct ExecLayer {
+    /// Allow patterns (must match).
     pub allow: Vec<ExecRule>,
+    /// Ask patterns (may match).
     pub ask: Vec<ExecRule>,
+    /// Deny patterns (may match).
     pub deny: Vec<ExecRule>,
+    /// The outcome when no pattern decides.
     pub on_miss: ToolOutcome,
     /// `Ask` or `Deny`, never `Allow`.
     pub on_opaque: ToolOutcome,
@@ -225,7 +230,7 @@ impl SegmentVerdict<'_> {
 impl ExecLayer {
     /// A layer; `on_miss` defaults as the tool layers do: deny when the block
     /// has an allow pattern, allow when it has none.
-    pub(crate) fn new(
+    pub fn new(
         allow: Vec<ExecRule>,
         ask: Vec<ExecRule>,
         deny: Vec<ExecRule>,
@@ -311,7 +316,7 @@ impl ExecLayer {
 
     /// The outcome of a whole command: the strictest over its segments; a
     /// command with no segment at all (empty text) is opaque.
-    pub(crate) fn decide(&self, segments: &[Segment]) -> ToolOutcome {
+    pub fn decide(&self, segments: &[Segment]) -> ToolOutcome {
         if segments.is_empty() {
             return self.on_opaque;
         }
