@@ -2,7 +2,9 @@
 //! decision over its segments. An 80-byte, three-segment command against
 //! 10, 1,000 and 10,000 patterns (issue 15's target: at most 1 µs at 1,000).
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
 use palisade::unstable::exec::{CommandPattern, ExecLayer, ExecRule};
 use palisade::unstable::shell::{parse, pattern_words};
 
