@@ -9,7 +9,7 @@ use super::{Opaque, MAX_NESTING};
 #[derive(Debug, Clone, Default)]
 pub(super) struct RawWord {
     /// The text, exact when `unknown` is false.
-    pub text: String,
+    pub text: Vec<u8>,
     /// Some part of it is an expansion.
     pub unknown: bool,
     /// Some expansion is unquoted, so the word may split into any number.
@@ -20,6 +20,19 @@ pub(super) struct RawWord {
     pub substitution: bool,
     /// Some part of it was quoted or escaped (so it is no reserved word).
     pub quoted: bool,
+}
+
+impl RawWord {
+    /// The text; the parser copies whole UTF-8 sequences, so it is valid
+    /// (invalid text would read as U+FFFD, which no pattern names).
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.text).unwrap_or("\u{FFFD}")
+    }
+
+    /// The text, owned.
+    pub fn into_string(self) -> String {
+        String::from_utf8(self.text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
 }
 
 /// One simple command as written.
@@ -43,7 +56,7 @@ impl SimpleCommand {
 /// Every simple command of `text`, in order (inner ones of substitutions
 /// before the command that holds them).
 pub(super) fn simple_commands(text: &str) -> Result<Vec<SimpleCommand>, Opaque> {
-    let mut parser = Parser { chars: text.chars().collect(), pos: 0, nesting: 0, out: Vec::new() };
+    let mut parser = Parser { bytes: text.as_bytes(), pos: 0, nesting: 0, out: Vec::new() };
     parser.list(false)?;
     Ok(parser.out)
 }
@@ -53,29 +66,29 @@ const COMPOUND_OPENERS: &[&str] = &["if", "for", "while", "until", "case", "sele
 /// Words that continue or close one; they carry no command of their own.
 const COMPOUND_KEYWORDS: &[&str] = &["then", "elif", "else", "fi", "do", "done", "esac", "]]"];
 
-struct Parser {
-    chars: Vec<char>,
+struct Parser<'a> {
+    bytes: &'a [u8],
     pos: usize,
     nesting: usize,
     out: Vec<SimpleCommand>,
 }
 
-impl Parser {
-    fn peek(&self) -> Option<char> {
-        self.chars.get(self.pos).copied()
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
     }
 
-    fn peek_at(&self, offset: usize) -> Option<char> {
-        self.chars.get(self.pos + offset).copied()
+    fn peek_at(&self, offset: usize) -> Option<u8> {
+        self.bytes.get(self.pos + offset).copied()
     }
 
-    fn bump(&mut self) -> Option<char> {
+    fn bump(&mut self) -> Option<u8> {
         let c = self.peek()?;
         self.pos += 1;
         Some(c)
     }
 
-    fn eat(&mut self, c: char) -> bool {
+    fn eat(&mut self, c: u8) -> bool {
         if self.peek() == Some(c) {
             self.pos += 1;
             true
@@ -88,8 +101,8 @@ impl Parser {
     fn skip_blanks(&mut self) {
         loop {
             match (self.peek(), self.peek_at(1)) {
-                (Some(' ' | '\t'), _) => self.pos += 1,
-                (Some('\\'), Some('\n')) => self.pos += 2,
+                (Some(b' ' | b'\t'), _) => self.pos += 1,
+                (Some(b'\\'), Some(b'\n')) => self.pos += 2,
                 _ => return,
             }
         }
@@ -124,20 +137,20 @@ impl Parser {
                 return Ok(());
             };
             match c {
-                '#' => {
-                    while self.peek().is_some_and(|c| c != '\n') {
+                b'#' => {
+                    while self.peek().is_some_and(|c| c != b'\n') {
                         self.pos += 1;
                     }
                 }
-                '&' if self.peek_at(1) == Some('>') => self.redirection(&mut current)?,
-                '\n' | ';' | '&' | '|' => {
+                b'&' if self.peek_at(1) == Some(b'>') => self.redirection(&mut current)?,
+                b'\n' | b';' | b'&' | b'|' => {
                     self.pos += 1;
-                    if matches!((c, self.peek()), ('&', Some('&')) | ('|', Some('|' | '&')) | (';', Some(';' | '&'))) {
+                    if matches!((c, self.peek()), (b'&', Some(b'&')) | (b'|', Some(b'|' | b'&')) | (b';', Some(b';' | b'&'))) {
                         self.pos += 1;
                     }
                     self.finish(&mut current);
                 }
-                ')' => {
+                b')' => {
                     if !in_parens {
                         return Err(Opaque::Unparsed);
                     }
@@ -146,17 +159,17 @@ impl Parser {
                     self.nesting = self.nesting.saturating_sub(1);
                     return Ok(());
                 }
-                '(' => self.open_paren(&mut current)?,
-                '<' | '>' => self.redirection(&mut current)?,
+                b'(' => self.open_paren(&mut current)?,
+                b'<' | b'>' => self.redirection(&mut current)?,
                 _ => {
                     let word = self.word()?;
-                    let fd_prefix = !word.quoted && !word.text.is_empty() && word.text.chars().all(|c| c.is_ascii_digit());
-                    if fd_prefix && matches!(self.peek(), Some('<' | '>')) {
+                    let fd_prefix = !word.quoted && !word.text.is_empty() && word.text.iter().all(u8::is_ascii_digit);
+                    if fd_prefix && matches!(self.peek(), Some(b'<' | b'>')) {
                         self.redirection(&mut current)?;
                         continue;
                     }
                     if current.at_command_position() && !word.quoted {
-                        match word.text.as_str() {
+                        match std::str::from_utf8(&word.text).unwrap_or("") {
                             // Groups and negation are looked through.
                             "{" | "}" | "!" => continue,
                             "function" => {
@@ -168,10 +181,10 @@ impl Parser {
                                 self.skip_blanks();
                                 self.word()?;
                                 self.skip_blanks();
-                                if self.peek() == Some('(') {
+                                if self.peek() == Some(b'(') {
                                     self.pos += 1;
                                     self.skip_blanks();
-                                    if !self.eat(')') {
+                                    if !self.eat(b')') {
                                         return Err(Opaque::Unparsed);
                                     }
                                 }
@@ -201,7 +214,7 @@ impl Parser {
     fn open_paren(&mut self, current: &mut SimpleCommand) -> Result<(), Opaque> {
         if current.at_command_position() {
             self.pos += 1;
-            if self.eat('(') {
+            if self.eat(b'(') {
                 self.finish(current);
                 current.mark(Opaque::Compound);
                 self.finish(current);
@@ -212,10 +225,10 @@ impl Parser {
             return self.list(true);
         }
         let mut ahead = self.pos + 1;
-        while matches!(self.chars.get(ahead), Some(' ' | '\t')) {
+        while matches!(self.bytes.get(ahead), Some(b' ' | b'\t')) {
             ahead += 1;
         }
-        if current.words.len() == 1 && self.chars.get(ahead) == Some(&')') {
+        if current.words.len() == 1 && self.bytes.get(ahead) == Some(&b')') {
             self.pos = ahead + 1;
             current.mark(Opaque::Function);
             self.finish(current);
@@ -229,8 +242,8 @@ impl Parser {
         let mut depth = 2usize;
         while depth > 0 {
             match self.bump() {
-                Some('(') => depth += 1,
-                Some(')') => depth -= 1,
+                Some(b'(') => depth += 1,
+                Some(b')') => depth -= 1,
                 Some(_) => {}
                 None => return Err(Opaque::Unparsed),
             }
@@ -242,11 +255,11 @@ impl Parser {
     /// descriptor duplication leave the command judgeable.
     fn redirection(&mut self, current: &mut SimpleCommand) -> Result<(), Opaque> {
         let first = self.bump().ok_or(Opaque::Unparsed)?;
-        let both = first == '&';
+        let both = first == b'&';
         if both {
             self.pos += 1; // the `>` of `&>`
-            self.eat('>');
-        } else if self.peek() == Some('(') {
+            self.eat(b'>');
+        } else if self.peek() == Some(b'(') {
             // `<(...)` or `>(...)`: process substitution.
             self.pos += 1;
             current.mark(Opaque::Substitution);
@@ -257,31 +270,31 @@ impl Parser {
         let mut duplicate = false;
         if !both {
             match (first, self.peek()) {
-                ('<', Some('<')) => {
+                (b'<', Some(b'<')) => {
                     self.pos += 1;
                     heredoc = true;
-                    if !self.eat('<') {
-                        self.eat('-');
+                    if !self.eat(b'<') {
+                        self.eat(b'-');
                     }
                 }
-                ('<' | '>', Some('&')) => {
+                (b'<' | b'>', Some(b'&')) => {
                     self.pos += 1;
                     duplicate = true;
                 }
-                ('>', Some('>' | '|')) | ('<', Some('>')) => self.pos += 1,
+                (b'>', Some(b'>' | b'|')) | (b'<', Some(b'>')) => self.pos += 1,
                 _ => {}
             }
         }
         self.skip_blanks();
-        if self.peek().is_none_or(|c| matches!(c, '\n' | ';' | '&' | '|' | '<' | '>' | '(' | ')')) {
+        if self.peek().is_none_or(|c| matches!(c, b'\n' | b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')')) {
             return Err(Opaque::Unparsed);
         }
         let target = self.word()?;
         if heredoc {
             current.mark(Opaque::HereDocument);
-        } else if duplicate && !target.unknown && (target.text == "-" || target.text.chars().all(|c| c.is_ascii_digit())) {
+        } else if duplicate && !target.unknown && (target.text == b"-" || target.text.iter().all(u8::is_ascii_digit)) {
             // `2>&1`, `>&2`, `<&0`, `3>&-`
-        } else if !target.unknown && target.text == "/dev/null" {
+        } else if !target.unknown && target.text == b"/dev/null" {
             // `>/dev/null`, `2>>/dev/null`, `&>/dev/null`, `</dev/null`
         } else {
             current.mark(Opaque::Redirection);
@@ -300,11 +313,11 @@ impl Parser {
         let mut name_so_far = true;
         while let Some(c) = self.peek() {
             match c {
-                ' ' | '\t' | '\n' | ';' | '&' | '|' | '<' | '>' | '(' | ')' => break,
-                '\\' => {
+                b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')' => break,
+                b'\\' => {
                     self.pos += 1;
                     match self.bump() {
-                        Some('\n') => {}
+                        Some(b'\n') => {}
                         Some(escaped) => {
                             word.quoted = true;
                             word.text.push(escaped);
@@ -313,45 +326,45 @@ impl Parser {
                     }
                     name_so_far = false;
                 }
-                '\'' => {
+                b'\'' => {
                     self.pos += 1;
                     word.quoted = true;
                     loop {
                         match self.bump() {
-                            Some('\'') => break,
+                            Some(b'\'') => break,
                             Some(c) => word.text.push(c),
                             None => return Err(Opaque::Unparsed),
                         }
                     }
                     name_so_far = false;
                 }
-                '"' => {
+                b'"' => {
                     self.pos += 1;
                     word.quoted = true;
                     self.double_quoted(&mut word)?;
                     name_so_far = false;
                 }
-                '$' => {
+                b'$' => {
                     self.dollar(&mut word, false)?;
                     name_so_far = false;
                 }
-                '`' => {
+                b'`' => {
                     self.pos += 1;
                     self.backticks(&mut word, false)?;
                     name_so_far = false;
                 }
-                '=' if name_so_far && self.pos > start && !word.assignment => {
+                b'=' if name_so_far && self.pos > start && !word.assignment => {
                     word.assignment = true;
-                    word.text.push('=');
+                    word.text.push(b'=');
                     self.pos += 1;
                 }
-                '+' if name_so_far && self.pos > start && self.peek_at(1) == Some('=') => {
+                b'+' if name_so_far && self.pos > start && self.peek_at(1) == Some(b'=') => {
                     word.assignment = true;
-                    word.text.push_str("+=");
+                    word.text.extend_from_slice(b"+=");
                     self.pos += 2;
                     name_so_far = false;
                 }
-                '*' | '?' | '[' | ']' => {
+                b'*' | b'?' | b'[' | b']' => {
                     // Unquoted glob characters: the word may expand to any files.
                     word.unknown = true;
                     word.split = true;
@@ -359,9 +372,9 @@ impl Parser {
                     self.pos += 1;
                     name_so_far = false;
                 }
-                '{' | '}' => {
+                b'{' | b'}' => {
                     // A lone `{`/`}` is a reserved word; inside a word, brace expansion.
-                    let alone = self.pos == start && self.peek_at(1).is_none_or(|n| matches!(n, ' ' | '\t' | '\n' | ';' | '&' | '|'));
+                    let alone = self.pos == start && self.peek_at(1).is_none_or(|n| matches!(n, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|'));
                     if !alone {
                         word.unknown = true;
                         word.split = true;
@@ -370,7 +383,7 @@ impl Parser {
                     self.pos += 1;
                     name_so_far = false;
                 }
-                '~' if self.pos == start => {
+                b'~' if self.pos == start => {
                     word.unknown = true;
                     word.split = true;
                     word.text.push(c);
@@ -378,7 +391,7 @@ impl Parser {
                     name_so_far = false;
                 }
                 _ => {
-                    let name_char = c == '_' || c.is_ascii_alphanumeric();
+                    let name_char = c == b'_' || c.is_ascii_alphanumeric();
                     let first_is_digit = self.pos == start && c.is_ascii_digit();
                     if !name_char || first_is_digit {
                         name_so_far = false;
@@ -399,24 +412,24 @@ impl Parser {
         loop {
             match self.peek() {
                 None => return Err(Opaque::Unparsed),
-                Some('"') => {
+                Some(b'"') => {
                     self.pos += 1;
                     return Ok(());
                 }
-                Some('\\') => {
+                Some(b'\\') => {
                     self.pos += 1;
                     match self.bump() {
-                        Some('\n') => {}
-                        Some(c @ ('$' | '`' | '"' | '\\')) => word.text.push(c),
+                        Some(b'\n') => {}
+                        Some(c @ (b'$' | b'`' | b'"' | b'\\')) => word.text.push(c),
                         Some(c) => {
-                            word.text.push('\\');
+                            word.text.push(b'\\');
                             word.text.push(c);
                         }
                         None => return Err(Opaque::Unparsed),
                     }
                 }
-                Some('$') => self.dollar(word, true)?,
-                Some('`') => {
+                Some(b'$') => self.dollar(word, true)?,
+                Some(b'`') => {
                     self.pos += 1;
                     self.backticks(word, true)?;
                 }
@@ -436,82 +449,82 @@ impl Parser {
             word.split |= !quoted;
         };
         match self.peek_at(1) {
-            Some('(') if self.peek_at(2) == Some('(') => {
+            Some(b'(') if self.peek_at(2) == Some(b'(') => {
                 self.pos += 3;
                 unknown(word);
                 let before = self.pos;
                 self.skip_arithmetic()?;
-                let inside: String = self.chars.get(before..self.pos).unwrap_or_default().iter().collect();
-                if inside.contains("$(") || inside.contains('`') {
+                let inside = self.bytes.get(before..self.pos).unwrap_or_default();
+                if contains(inside, b"$(") || inside.contains(&b'`') {
                     word.substitution = true;
                 }
             }
-            Some('(') => {
+            Some(b'(') => {
                 self.pos += 2;
                 unknown(word);
                 word.substitution = true;
                 self.enter()?;
                 self.list(true)?;
             }
-            Some('{') => {
+            Some(b'{') => {
                 self.pos += 2;
                 unknown(word);
                 let mut depth = 1usize;
                 let before = self.pos;
                 while depth > 0 {
                     match self.bump() {
-                        Some('{') => depth += 1,
-                        Some('}') => depth -= 1,
-                        Some('\\') => {
+                        Some(b'{') => depth += 1,
+                        Some(b'}') => depth -= 1,
+                        Some(b'\\') => {
                             self.bump();
                         }
                         Some(_) => {}
                         None => return Err(Opaque::Unparsed),
                     }
                 }
-                let inside: String = self.chars.get(before..self.pos).unwrap_or_default().iter().collect();
-                if inside.contains("$(") || inside.contains('`') || inside.contains("<(") || inside.contains(">(") {
+                let inside = self.bytes.get(before..self.pos).unwrap_or_default();
+                if contains(inside, b"$(") || inside.contains(&b'`') || contains(inside, b"<(") || contains(inside, b">(") {
                     word.substitution = true;
                 }
                 // `"${a[@]}"` and `"${!p@}"` are many words even when quoted.
-                word.split |= inside.contains('@');
+                word.split |= inside.contains(&b'@');
             }
-            Some('\'') if !quoted => {
+            Some(b'\'') if !quoted => {
                 // `$'...'`: ANSI-C quoting, one word whose text we do not decode.
                 self.pos += 2;
                 word.unknown = true;
                 word.quoted = true;
                 loop {
                     match self.bump() {
-                        Some('\\') => {
+                        Some(b'\\') => {
                             self.bump();
                         }
-                        Some('\'') => break,
+                        Some(b'\'') => break,
                         Some(_) => {}
                         None => return Err(Opaque::Unparsed),
                     }
                 }
             }
-            Some('"') if !quoted => {
+            Some(b'"') if !quoted => {
                 // `$"..."`: a locale-translated string.
                 self.pos += 2;
                 word.unknown = true;
                 word.quoted = true;
                 self.double_quoted(word)?;
             }
-            Some(c) if c == '_' || c.is_ascii_alphanumeric() || "@*#?$!-".contains(c) => {
+            Some(c) if c == b'_' || c.is_ascii_alphanumeric() || b"@*#?$!-".contains(&c) => {
                 self.pos += 2;
                 unknown(word);
                 // `"$@"` is as many words as there are arguments, quoted or not.
-                word.split |= c == '@';
-                if c == '_' || c.is_ascii_alphabetic() {
-                    while self.peek().is_some_and(|c| c == '_' || c.is_ascii_alphanumeric()) {
+                word.split |= c == b'@';
+                if c == b'_' || c.is_ascii_alphabetic() {
+                    while self.peek().is_some_and(|c| c == b'_' || c.is_ascii_alphanumeric()) {
                         self.pos += 1;
                     }
                 }
             }
             _ => {
-                word.text.push('$');
+                word.text.push(b'$');
                 self.pos += 1;
             }
         }
@@ -524,14 +537,14 @@ impl Parser {
         word.unknown = true;
         word.split |= !quoted;
         word.substitution = true;
-        let mut inner = String::new();
+        let mut inner = Vec::new();
         loop {
             match self.bump() {
-                Some('`') => break,
-                Some('\\') => match self.bump() {
-                    Some(c @ ('`' | '\\' | '$')) => inner.push(c),
+                Some(b'`') => break,
+                Some(b'\\') => match self.bump() {
+                    Some(c @ (b'`' | b'\\' | b'$')) => inner.push(c),
                     Some(c) => {
-                        inner.push('\\');
+                        inner.push(b'\\');
                         inner.push(c);
                     }
                     None => return Err(Opaque::Unparsed),
@@ -541,10 +554,14 @@ impl Parser {
             }
         }
         self.enter()?;
-        let mut nested = Parser { chars: inner.chars().collect(), pos: 0, nesting: self.nesting, out: Vec::new() };
+        let mut nested = Parser { bytes: &inner, pos: 0, nesting: self.nesting, out: Vec::new() };
         nested.list(false)?;
         self.out.append(&mut nested.out);
         self.nesting -= 1;
         Ok(())
     }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }

@@ -53,6 +53,8 @@ fn quote_removal_is_exact() {
     check("echo 'a b' \"c d\" e\\ f", &["echo a b c d e f"]);
     check("echo \"a\\\"b\\$c\\\\d\\e\"", &["echo a\"b$c\\d\\e"]);
     check("echo a \\\n b", &["echo a b"]);
+    // Text is copied whole: non-ASCII words and escapes survive.
+    check("echo 'héllo' ü \\é \"ß\"", &["echo héllo ü é ß"]);
 }
 
 #[test]

@@ -15,12 +15,12 @@ const SHELLS: &[&str] = &["bash", "sh", "zsh", "dash", "ksh"];
 
 /// Appends the segments of one simple command.
 pub(super) fn segments(command: SimpleCommand, shell_depth: usize, out: &mut Vec<Segment>) {
-    let SimpleCommand { words, mut opaque } = command;
+    let SimpleCommand { mut words, mut opaque } = command;
     let assignments = words.iter().take_while(|w| w.assignment).count();
     if assignments > 0 {
         opaque.get_or_insert(Opaque::Assignment);
+        words.drain(..assignments);
     }
-    let words: Vec<RawWord> = words.into_iter().skip(assignments).collect();
     look_through(words, opaque, shell_depth, out);
 }
 
@@ -33,7 +33,7 @@ fn look_through(mut words: Vec<RawWord>, mut opaque: Option<Opaque>, shell_depth
         }
         // A wrapper counts by its bare name, or by an absolute path whose
         // directory the rule block must trust (`via`); `./nice` is no wrapper.
-        let text = first.text.as_str();
+        let text = first.text();
         let name = match text.rsplit_once('/') {
             None => text,
             Some((_, base)) if text.starts_with('/') => base,
@@ -73,7 +73,7 @@ fn look_through(mut words: Vec<RawWord>, mut opaque: Option<Opaque>, shell_depth
     if words.is_empty() && opaque.is_none() {
         return;
     }
-    let words = words.into_iter().map(|w| if w.unknown { Word::Unknown { split: w.split } } else { Word::Known(w.text) }).collect();
+    let words = words.into_iter().map(|w| if w.unknown { Word::Unknown { split: w.split } } else { Word::Known(w.into_string()) }).collect();
     out.push(Segment { words, opaque, via });
 }
 
@@ -90,13 +90,13 @@ enum Step {
 }
 
 fn known(words: &[RawWord], at: usize) -> Option<&str> {
-    words.get(at).filter(|w| !w.unknown).map(|w| w.text.as_str())
+    words.get(at).filter(|w| !w.unknown).map(|w| w.text())
 }
 
 /// How many words a wrapper takes before the command it runs; a wrapper
 /// with nothing after it is the program itself.
 fn wrapper_prefix(name: &str, words: &[RawWord]) -> Step {
-    let option = |at: usize| words.get(at).is_some_and(|w| w.unknown || w.text.starts_with('-'));
+    let option = |at: usize| words.get(at).is_some_and(|w| w.unknown || w.text().starts_with('-'));
     let then = |n: usize| if words.len() > n { Step::Skip(n) } else { Step::Program };
     match name {
         "nohup" => match known(words, 1) {
@@ -130,7 +130,7 @@ fn wrapper_prefix(name: &str, words: &[RawWord]) -> Step {
         },
         shell if SHELLS.contains(&shell) => match known(words, 1) {
             Some("-c" | "-lc") => match words.get(2) {
-                Some(script) if !script.unknown => Step::Script(script.text.clone()),
+                Some(script) if !script.unknown => Step::Script(script.text().to_string()),
                 _ => Step::Opaque(Opaque::UnknownScript),
             },
             _ => Step::Program,
