@@ -39,6 +39,8 @@ impl Owned {
             subagent: self.subagent,
             owner: self.owner,
             sender: None,
+            command: None,
+            cwd: None,
         }
     }
 }

@@ -30,6 +30,9 @@ pub const TOOLS: &[&str] = &[
     "memory_get",
 ];
 
+/// The tool that runs shell commands; exec blocks restrict it.
+pub const EXEC_TOOL: &str = "exec";
+
 /// Alternative spellings, folded before anything else looks at a name.
 pub const ALIASES: &[(&str, &str)] = &[("bash", "exec"), ("apply-patch", "apply_patch")];
 

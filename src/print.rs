@@ -104,6 +104,9 @@ fn rules(out: &mut String, r: &Rules, indent: usize) {
     if let Some(d) = &r.deny {
         let _ = writeln!(out, "{pad}deny {}", list(&d.entries));
     }
+    if let Some(e) = &r.exec {
+        exec(out, e, indent);
+    }
     for p in &r.providers {
         let _ = writeln!(out, "{pad}provider {} {{", key(&p.key.value));
         rules(out, &p.rules, indent + 2);
@@ -124,6 +127,27 @@ fn rules(out: &mut String, r: &Rules, indent: usize) {
         rules(out, &s.rules, indent + 2);
         let _ = writeln!(out, "{pad}}}");
     }
+}
+
+fn exec(out: &mut String, e: &ExecBlock, indent: usize) {
+    let pad = " ".repeat(indent);
+    let _ = writeln!(out, "{pad}exec {{");
+    for outcome in [ToolOutcome::Allow, ToolOutcome::Ask, ToolOutcome::Deny] {
+        let patterns = e.patterns(outcome);
+        if !patterns.is_empty() {
+            let _ = writeln!(out, "{pad}  {} {}", outcome.name(), quoted_list(patterns));
+        }
+    }
+    if let Some(o) = &e.on_miss {
+        let _ = writeln!(out, "{pad}  on_miss {}", o.value.name());
+    }
+    if let Some(o) = &e.on_opaque {
+        let _ = writeln!(out, "{pad}  on_opaque {}", o.value.name());
+    }
+    if let Some(dirs) = &e.trusted_dirs {
+        let _ = writeln!(out, "{pad}  trusted_dirs {}", quoted_list(dirs));
+    }
+    let _ = writeln!(out, "{pad}}}");
 }
 
 fn sandbox(out: &mut String, s: &SandboxSettings, indent: usize) {

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Explanation, Inbound, IngressDecision, LayerTrace, Route, SandboxConfig};
+use crate::engine::{Explanation, Inbound, IngressDecision, LayerTrace, Route, SandboxConfig, SegmentTrace};
 use crate::vocab::{ChatKind, SandboxMode, SandboxScope, WorkspaceAccess};
 use crate::{Engine, ToolRequest};
 
@@ -38,6 +38,9 @@ pub struct OwnedRequest {
     /// `channel:id` of the sender.
     #[serde(default)]
     pub sender: Option<String>,
+    /// The call's arguments; for `exec`, `{"command": "...", "cwd": "..."}`.
+    #[serde(default)]
+    pub args: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl OwnedRequest {
@@ -51,7 +54,26 @@ impl OwnedRequest {
             subagent: self.subagent,
             owner: self.owner,
             sender: self.sender.as_deref(),
+            command: self.arg("command"),
+            cwd: self.arg("cwd"),
         }
+    }
+
+    /// A string argument (checked to be a string, when given, by `parse`).
+    fn arg(&self, name: &str) -> Option<&str> {
+        self.args.as_ref()?.get(name)?.as_str()
+    }
+
+    /// An `exec` argument that is given but is no string would be read as
+    /// no command at all: refused instead, so the caller sees the mistake.
+    fn check_args(&self) -> Result<(), String> {
+        for name in ["command", "cwd"] {
+            match self.args.as_ref().and_then(|a| a.get(name)) {
+                None | Some(serde_json::Value::String(_)) => {}
+                Some(_) => return Err(format!("`args.{name}` must be a string")),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -180,7 +202,11 @@ pub fn parse(text: &str) -> Result<AnyRequest, String> {
     };
     let err = |e: serde_json::Error| e.to_string();
     Ok(match kind.as_str() {
-        "tool" => AnyRequest::Tool(serde_json::from_value(value).map_err(err)?),
+        "tool" => {
+            let request: OwnedRequest = serde_json::from_value(value).map_err(err)?;
+            request.check_args()?;
+            AnyRequest::Tool(request)
+        }
         "ingress" => AnyRequest::Ingress(serde_json::from_value(value).map_err(err)?),
         _ => AnyRequest::Route(serde_json::from_value(value).map_err(err)?),
     })
@@ -217,11 +243,42 @@ pub struct ToolDecisionJson<'e> {
     pub reason: &'e str,
     /// `file:line:col` of the deciding rule.
     pub at: Option<&'e str>,
+    /// For an `exec` command under command rules: each segment (left out otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<SegmentJson<'e>>,
 }
 
 impl<'e> From<&'e Explanation> for ToolDecisionJson<'e> {
     fn from(e: &'e Explanation) -> Self {
-        ToolDecisionJson { allowed: e.allowed, outcome: e.outcome.name(), tool: &e.tool, reason: &e.reason, at: e.at.as_deref() }
+        ToolDecisionJson {
+            allowed: e.allowed,
+            outcome: e.outcome.name(),
+            tool: &e.tool,
+            reason: &e.reason,
+            at: e.at.as_deref(),
+            segments: e.segments.iter().map(SegmentJson::from).collect(),
+        }
+    }
+}
+
+/// One segment of an `exec` command: `{"segment", "outcome", "layer", "why", "at"}`.
+#[derive(Debug, Serialize)]
+pub struct SegmentJson<'e> {
+    /// The segment as Palisade read it.
+    pub segment: &'e str,
+    /// `allow`, `ask` or `deny`.
+    pub outcome: &'static str,
+    /// The layer whose exec block decided it.
+    pub layer: &'e str,
+    /// Why.
+    pub why: &'e str,
+    /// Where the deciding pattern (or the exec block) is written.
+    pub at: Option<&'e str>,
+}
+
+impl<'e> From<&'e SegmentTrace> for SegmentJson<'e> {
+    fn from(s: &'e SegmentTrace) -> Self {
+        SegmentJson { segment: &s.text, outcome: s.outcome.name(), layer: &s.layer, why: &s.why, at: s.at.as_deref() }
     }
 }
 
@@ -256,11 +313,22 @@ pub struct LayerJson<'e> {
     pub at: Option<&'e str>,
     /// The tool passed because this layer's allow list names it.
     pub granted: bool,
+    /// The layer's exec block decided (present only when it did).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub command: bool,
 }
 
 impl<'e> From<&'e LayerTrace> for LayerJson<'e> {
     fn from(t: &'e LayerTrace) -> Self {
-        LayerJson { layer: t.layer.name(), name: &t.name, outcome: t.outcome.name(), why: &t.why, at: t.at.as_deref(), granted: t.granted }
+        LayerJson {
+            layer: t.layer.name(),
+            name: &t.name,
+            outcome: t.outcome.name(),
+            why: &t.why,
+            at: t.at.as_deref(),
+            granted: t.granted,
+            command: t.command,
+        }
     }
 }
 

@@ -120,6 +120,8 @@ pub fn place(policy: &Policy, claims: &Claims) -> Option<Placed> {
         subagent: claims.subagent,
         owner: claims.owner,
         sender: Some(&claims.sender),
+        command: None,
+        cwd: None,
     };
     place_request(policy, &request)
 }

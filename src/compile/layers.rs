@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::{Compiler, Scope};
-use crate::ast::{Keyed, Rules, ToolList, ToolRef};
+use crate::ast::{ExecBlock, Keyed, Rules, ToolList, ToolRef};
 use crate::builtins;
 use crate::diagnostic::Code;
 use crate::engine::{Entry, GlobalLayers, Layer, LayerId, LayerKind, Matcher, RuleSet};
@@ -71,7 +71,7 @@ impl Compiler<'_> {
         let allow_bits = allow.as_ref().map(|a| self.matching_bits(a));
         let ask_bits = self.matching_bits(&ask);
         let deny_bits = self.matching_bits(&deny);
-        self.layers.push(Layer { kind, name, allow, ask, deny, deny_reason, allow_bits, ask_bits, deny_bits });
+        self.layers.push(Layer { kind, name, allow, ask, deny, deny_reason, allow_bits, ask_bits, deny_bits, exec: None });
         (self.layers.len() - 1) as LayerId
     }
 
@@ -109,10 +109,21 @@ impl Compiler<'_> {
         let allow = rules.allow.as_ref().filter(|a| !a.entries.is_empty()).map(|a| self.entries(a));
         let ask = rules.ask.as_ref().map(|a| self.entries(a)).unwrap_or_default();
         let deny = rules.deny.as_ref().map(|d| self.entries(d)).unwrap_or_default();
-        if allow.is_none() && ask.entries.is_empty() && deny.entries.is_empty() {
+        if allow.is_none() && ask.entries.is_empty() && deny.entries.is_empty() && rules.exec.is_none() {
             return None;
         }
-        Some(self.push_layer(kind, name(), allow, ask, deny, None))
+        let id = self.push_layer(kind, name(), allow, ask, deny, None);
+        self.attach_exec(id, rules.exec.as_ref());
+        Some(id)
+    }
+
+    /// Gives a layer the command rules of its block's `exec` block.
+    fn attach_exec(&mut self, id: LayerId, block: Option<&ExecBlock>) {
+        let Some(block) = block else { return };
+        let exec = self.exec_block(block);
+        if let Some(layer) = self.layers.get_mut(id as usize) {
+            layer.exec = Some(exec);
+        }
     }
 
     /// A built-in list of plain tool names (never groups or patterns).
@@ -148,6 +159,8 @@ impl Compiler<'_> {
         let (deny_list, deny_from) = pick(|r| r.deny.as_ref());
         // Asks are never defaulted: the built-in sandbox policy asks for nothing.
         let (ask_list, _) = pick(|r| r.ask.as_ref());
+        // Command rules are inherited as a whole block; the default has none.
+        let exec_block = agent.and_then(|r| r.exec.as_ref()).or_else(|| global.and_then(|r| r.exec.as_ref()));
         let source = |from: &str| match from {
             "agent" => format!("{label} sandbox tool policy"),
             "global" => "global sandbox tool policy".to_string(),
@@ -161,7 +174,7 @@ impl Compiler<'_> {
         let key = SharedLayerKey {
             kind: LayerKind::Sandbox,
             name: name.clone(),
-            sources: vec![node_address(allow_list), node_address(ask_list), node_address(deny_list)],
+            sources: vec![node_address(allow_list), node_address(ask_list), node_address(deny_list), node_address(exec_block)],
         };
         if let Some(id) = self.shared_layers.get(&key) {
             return *id;
@@ -176,6 +189,7 @@ impl Compiler<'_> {
         };
         let ask = ask_list.map(|list| self.entries(list)).unwrap_or_default();
         let id = self.push_layer(LayerKind::Sandbox, name, Some(allow), ask, deny, None);
+        self.attach_exec(id, exec_block);
         self.shared_layers.insert(key, id);
         id
     }

@@ -7,6 +7,7 @@ use crate::diagnostic::Code;
 use crate::gateway_config::GatewayConfig;
 
 mod agents;
+mod exec;
 pub(crate) mod gateway;
 mod ingress;
 mod layers;
@@ -102,6 +103,7 @@ impl<'p> Compiler<'p> {
         let global_layers = self.global_layers(&global, &provider_names, &sender_names, global_group);
         let agents: Vec<AgentEntry> =
             agent_ids.iter().enumerate().map(|(index, id)| self.agent(index, id, &global, &provider_names, &sender_names)).collect();
+        self.check_exec_layers(&global_layers, &agents);
         let owners = self.owners();
         let ingress = self.ingress();
         let gateway = self.gateway();
@@ -152,13 +154,21 @@ impl<'p> Compiler<'p> {
     }
 
     fn span_of(&self, layer: &Layer) -> Span {
-        // Locations are what the engine keeps; map back to the statement's span.
-        let Some(at) = layer.allow.as_ref().and_then(|a| a.at.as_ref()) else { return Span::default() };
-        let line_start = self.source.text.split_inclusive('\n').take(at.line as usize - 1).map(str::len).sum::<usize>();
+        match layer.allow.as_ref().and_then(|a| a.at.as_ref()) {
+            Some(at) => self.span_at(at),
+            None => Span::default(),
+        }
+    }
+
+    /// Locations are what the engine keeps; this maps one back to a span
+    /// from it to the end of its line, for a diagnostic.
+    fn span_at(&self, at: &crate::source::Location) -> Span {
+        let text = &self.source.text;
+        let line_start = text.split_inclusive('\n').take((at.line as usize).saturating_sub(1)).map(str::len).sum::<usize>();
         let start =
-            self.source.text.get(line_start..).map(|rest| rest.chars().take(at.col as usize - 1).map(char::len_utf8).sum::<usize>()).unwrap_or(0);
+            text.get(line_start..).map(|rest| rest.chars().take((at.col as usize).saturating_sub(1)).map(char::len_utf8).sum::<usize>()).unwrap_or(0);
         let start = line_start + start;
-        let end = self.source.text.get(start..).and_then(|r| r.find('\n')).map_or(self.source.text.len(), |e| start + e);
+        let end = text.get(start..).and_then(|r| r.find('\n')).map_or(text.len(), |e| start + e);
         Span::new(start, end)
     }
 }

@@ -29,6 +29,8 @@ pub(super) fn run(policy: &Policy, engine: &Engine, sink: &mut Sink) {
                 subagent: e.subagent,
                 owner: !e.non_owner,
                 sender: e.sender.as_deref(),
+                command: e.command.as_deref(),
+                cwd: None,
             };
             let explanation = engine.explain(&request);
             if explanation.outcome != e.outcome {

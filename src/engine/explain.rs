@@ -2,8 +2,10 @@
 //! Computed on demand from the layers' rule entries; the decision it reports
 //! is checked against the fast path's bit.
 
-use super::{Engine, Layer, LayerKind, ToolRequest};
+use super::exec::SegmentVerdict;
+use super::{Engine, Layer, LayerExec, LayerKind, ToolRequest};
 use crate::builtins::normalize_tool;
+use crate::shell::Segment;
 use crate::source::Location;
 use crate::vocab::ToolOutcome;
 
@@ -47,6 +49,24 @@ pub struct LayerTrace {
     pub at: Option<String>,
     /// The tool passed because this layer's allow list names it.
     pub granted: bool,
+    /// The layer's `exec` block decided (the tool lists let `exec` through).
+    pub command: bool,
+}
+
+/// One segment of an `exec` command and what the command rules made of it.
+#[derive(Debug, Clone)]
+pub struct SegmentTrace {
+    /// The segment as Palisade read it: wrappers looked through, quotes
+    /// removed, unknown words as `$u`.
+    pub text: String,
+    /// The strictest outcome any exec block that applies gave it.
+    pub outcome: ToolOutcome,
+    /// The layer whose exec block gave that outcome.
+    pub layer: String,
+    /// Why, naming the pattern or the setting.
+    pub why: String,
+    /// `file:line:col` of the pattern, or of the exec block for `on_miss` and `on_opaque`.
+    pub at: Option<String>,
 }
 
 /// A decision with its reason: which layer and which source line decided.
@@ -64,6 +84,9 @@ pub struct Explanation {
     pub at: Option<String>,
     /// Every layer that applies, in evaluation order.
     pub layers: Vec<LayerTrace>,
+    /// For an `exec` call under command rules, each segment of the command
+    /// (empty otherwise, and for a call that gave no command).
+    pub segments: Vec<SegmentTrace>,
 }
 
 fn at(location: Option<&Location>) -> Option<String> {
@@ -84,6 +107,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
             why,
             at: at(entry.at.as_ref().or(layer.deny.at.as_ref())),
             granted: false,
+            command: false,
         };
     }
     if let Some(entry) = layer.ask.find(tool) {
@@ -99,6 +123,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
             why,
             at: at(entry.at.as_ref().or(layer.ask.at.as_ref())),
             granted: false,
+            command: false,
         };
     }
     match &layer.allow {
@@ -109,6 +134,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
             why: "no allow list here, and no deny entry matches".into(),
             at: None,
             granted: false,
+            command: false,
         },
         Some(allow) => match allow.find(tool) {
             Some(entry) => LayerTrace {
@@ -122,6 +148,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
                 },
                 at: at(entry.at.as_ref().or(allow.at.as_ref())),
                 granted: true,
+                command: false,
             },
             None => LayerTrace {
                 layer: layer.kind,
@@ -130,8 +157,66 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
                 why: format!("`{tool}` is not on the {} allow list", layer.name),
                 at: at(allow.at.as_ref()),
                 granted: false,
+                command: false,
             },
         },
+    }
+}
+
+/// What an exec block's verdict on a segment means, in words.
+fn describe(verdict: SegmentVerdict<'_>, segment: &Segment) -> (String, Option<String>) {
+    let text = segment.text();
+    match verdict {
+        SegmentVerdict::Rule(outcome, rule) => (format!("`{text}` matches {} pattern `{}`", outcome.name(), rule.written), at(rule.at.as_ref())),
+        SegmentVerdict::Miss(outcome) => (format!("`{text}` matches no pattern: on_miss {}", outcome.name()), None),
+        SegmentVerdict::Opaque(outcome) => {
+            let why = match segment.opaque {
+                Some(reason) => reason.describe(),
+                None if segment.program().is_none() => "the program is not known text",
+                None => "it runs through a wrapper outside the block's trusted directories",
+            };
+            (format!("`{text}` is opaque ({why}): on_opaque {}", outcome.name()), None)
+        }
+    }
+}
+
+/// Applies a layer's exec block to its trace and to the segment traces:
+/// the strictest segment decides the layer; each segment keeps the
+/// strictest verdict any layer gave it.
+fn trace_exec(trace: &mut LayerTrace, layer: &Layer, exec: &LayerExec, segments: Option<&[Segment]>, out: &mut [SegmentTrace]) {
+    let block_at = at(exec.at.as_ref());
+    let (outcome, why, rule_at) = match segments {
+        None => (exec.rules.on_opaque, format!("no command given: decided as an opaque command, on_opaque {}", exec.rules.on_opaque.name()), None),
+        Some([]) => (exec.rules.on_opaque, format!("an empty command is opaque: on_opaque {}", exec.rules.on_opaque.name()), None),
+        Some(segments) => {
+            let mut strictest: Option<(ToolOutcome, String, Option<String>)> = None;
+            for (segment, slot) in segments.iter().zip(out.iter_mut()) {
+                let verdict = exec.rules.judge(segment);
+                let outcome = verdict.outcome();
+                let (why, rule_at) = describe(verdict, segment);
+                if slot.layer.is_empty() || outcome > slot.outcome {
+                    *slot = SegmentTrace {
+                        text: slot.text.clone(),
+                        outcome,
+                        layer: layer.name.clone(),
+                        why: why.clone(),
+                        at: rule_at.clone().or_else(|| block_at.clone()),
+                    };
+                }
+                if strictest.as_ref().is_none_or(|(o, _, _)| outcome > *o) {
+                    strictest = Some((outcome, why, rule_at));
+                }
+            }
+            strictest.unwrap_or((exec.rules.on_opaque, String::new(), None))
+        }
+    };
+    let listed = if trace.outcome == Outcome::Asked { ToolOutcome::Ask } else { ToolOutcome::Allow };
+    if outcome > listed {
+        trace.outcome = if outcome == ToolOutcome::Deny { Outcome::Denied } else { Outcome::Asked };
+        trace.why = why;
+        trace.at = rule_at.or(block_at);
+        trace.granted = false;
+        trace.command = true;
     }
 }
 
@@ -167,11 +252,39 @@ impl Engine {
         if tool.is_empty() {
             return Explanation::denied(tool, "empty tool name".into());
         }
-        let layers: Vec<LayerTrace> = self.layers_of(context).map(|layer| trace(layer, &tool)).collect();
-        let outcome = self.outcome_name(context, &tool);
+        let exec_call = self.exec_tool.is_some() && self.tool_id(&tool) == self.exec_tool;
+        let segments = if exec_call { request.command.map(crate::shell::parse) } else { None };
+        let mut segment_traces: Vec<SegmentTrace> = segments
+            .iter()
+            .flatten()
+            .map(|s| SegmentTrace {
+                text: s.text(),
+                outcome: ToolOutcome::Allow,
+                layer: String::new(),
+                why: "no exec block applies".into(),
+                at: None,
+            })
+            .collect();
+        let layers: Vec<LayerTrace> = self
+            .layers_of(context)
+            .map(|layer| {
+                let mut traced = trace(layer, &tool);
+                if let (true, Some(exec)) = (exec_call, &layer.exec) {
+                    if !matches!(traced.outcome, Outcome::Denied | Outcome::NotAllowed) {
+                        trace_exec(&mut traced, layer, exec, segments.as_deref(), &mut segment_traces);
+                    }
+                }
+                traced
+            })
+            .collect();
+        let outcome = match self.command_of(request) {
+            Some(command) => self.command_outcome(context, command),
+            None => self.outcome_name(context, &tool),
+        };
         let blocking = layers.iter().find(|l| matches!(l.outcome, Outcome::Denied | Outcome::NotAllowed));
         let asking = layers.iter().find(|l| l.outcome == Outcome::Asked);
         let (reason, at) = match (blocking, asking) {
+            (Some(l), _) if l.command => (format!("denied by {} exec rules: {}", l.name, l.why), l.at.clone()),
             (Some(l), _) if l.outcome == Outcome::Denied => {
                 let layer = self.layers_of(context).find(|x| x.kind == l.layer && x.name == l.name);
                 let reason = match layer.and_then(|x| x.deny_reason.as_ref()) {
@@ -181,6 +294,7 @@ impl Engine {
                 (reason, l.at.clone())
             }
             (Some(l), _) => (format!("not in {} allow list", l.name), l.at.clone()),
+            (None, Some(l)) if l.command => (format!("needs approval: asked by {} exec rules: {}", l.name, l.why), l.at.clone()),
             (None, Some(l)) => (format!("needs approval: asked by {} ask list", l.name), l.at.clone()),
             (None, None) => {
                 // The most specific allow list that named the tool is the grant.
@@ -205,12 +319,12 @@ impl Engine {
         };
         let reason =
             if outcome == traced { reason } else { format!("internal inconsistency: explanation says {reason}, decision is {}", outcome.name()) };
-        Explanation { outcome, allowed: outcome == ToolOutcome::Allow, tool, reason, at, layers }
+        Explanation { outcome, allowed: outcome == ToolOutcome::Allow, tool, reason, at, layers, segments: segment_traces }
     }
 }
 
 impl Explanation {
     fn denied(tool: String, reason: String) -> Self {
-        Explanation { outcome: ToolOutcome::Deny, allowed: false, tool, reason, at: None, layers: Vec::new() }
+        Explanation { outcome: ToolOutcome::Deny, allowed: false, tool, reason, at: None, layers: Vec::new(), segments: Vec::new() }
     }
 }

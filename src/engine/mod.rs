@@ -19,7 +19,7 @@ use std::sync::Arc;
 use crate::source::Location;
 use crate::vocab::{SandboxMode, SandboxScope, ToolOutcome, WorkspaceAccess};
 
-pub use explain::{Explanation, LayerTrace, Outcome};
+pub use explain::{Explanation, LayerTrace, Outcome, SegmentTrace};
 pub use ingress::{Inbound, IngressDecision, IngressOutcome};
 pub use request::{RequestError, ToolRequest};
 pub use route::{main_session_key, subagent_session_key, MatchedBy, Route, RouteError, Tier};
@@ -182,13 +182,62 @@ pub(crate) struct Layer {
     pub ask_bits: Vec<u64>,
     /// Interned tools its deny list names.
     pub deny_bits: Vec<u64>,
+    /// The block's command rules, when it has an `exec` block.
+    pub exec: Option<LayerExec>,
+}
+
+/// A layer's `exec` block: its compiled rules, where it is written, and the
+/// `exec` tool's bit, which the block restricts.
+#[derive(Debug, Clone)]
+pub(crate) struct LayerExec {
+    pub rules: exec::ExecLayer,
+    pub at: Option<Location>,
+    pub tool_bits: Vec<u64>,
 }
 
 impl Layer {
-    /// This layer restricted to word `w` of the interned tools.
+    /// This layer restricted to word `w` of the interned tools, as it decides
+    /// calls that carry no command: an `exec` call without a command is an
+    /// opaque command, so its outcome is at least `on_opaque`.
     pub(crate) fn word(&self, w: usize) -> fold::LayerWord {
+        let mut word = self.tool_word(w);
+        if let Some(exec) = &self.exec {
+            let bit = exec.tool_bits.get(w).copied().unwrap_or(0);
+            match exec.rules.on_opaque {
+                ToolOutcome::Deny => word.deny |= bit,
+                // Asked only where admitted: an ask entry would also admit.
+                _ => word.ask |= bit & word.admits(),
+            }
+        }
+        word
+    }
+
+    /// This layer's tool lists alone, restricted to word `w`.
+    pub(crate) fn tool_word(&self, w: usize) -> fold::LayerWord {
         let at = |bits: &[u64]| bits.get(w).copied().unwrap_or(0);
         fold::LayerWord { allow: self.allow_bits.as_deref().map(at), ask: at(&self.ask_bits), deny: at(&self.deny_bits) }
+    }
+
+    /// This layer's outcome for `exec` running the parsed command.
+    pub(crate) fn command_outcome(&self, exec: ToolId, segments: &[crate::shell::Segment]) -> ToolOutcome {
+        let listed = self.tool_outcome(exec);
+        match &self.exec {
+            Some(rules) if listed != ToolOutcome::Deny => listed.max(rules.rules.decide(segments)),
+            _ => listed,
+        }
+    }
+
+    /// This layer's tool lists' outcome for an interned tool.
+    pub(crate) fn tool_outcome(&self, tool: ToolId) -> ToolOutcome {
+        let word = self.tool_word(tool.index() >> 6);
+        let bit = 1u64 << (tool.0 & 63);
+        if word.admits() & bit == 0 {
+            ToolOutcome::Deny
+        } else if word.ask & bit != 0 {
+            ToolOutcome::Ask
+        } else {
+            ToolOutcome::Allow
+        }
     }
 
     /// Pattern evaluation, for names that were not interned and for explanations.
@@ -325,6 +374,8 @@ pub struct Engine {
     /// Per context, the interned tools it asks for; empty when no layer of
     /// the policy asks for anything, so such policies pay nothing for `ask`.
     asks: Bitsets,
+    /// The `exec` tool, when some layer has command rules for it.
+    exec_tool: Option<ToolId>,
     ingress: ingress::Ingress,
     router: route::Router,
 }
@@ -401,6 +452,7 @@ impl Engine {
                 tool_index.insert((*alias).into(), id);
             }
         }
+        let exec_tool = if layers.iter().any(|l| l.exec.is_some()) { tool_index.get(crate::builtins::EXEC_TOOL).copied() } else { None };
         let index_of = |names: &[String]| names.iter().enumerate().map(|(i, n)| (n.clone().into_boxed_str(), i as u32 + 1)).collect();
         let mut engine = Engine {
             file,
@@ -420,6 +472,7 @@ impl Engine {
             global,
             contexts: Box::new([]),
             asks: Box::new([]),
+            exec_tool,
             ingress,
             router,
             tool_names,
@@ -445,7 +498,8 @@ impl Engine {
             .filter(|t| *t <= MAX_CONTEXT_WORDS)
             .ok_or_else(too_many)?;
         let all = self.all_tools();
-        let any_ask = self.layers.iter().any(|l| l.ask_bits.iter().any(|w| *w != 0));
+        let any_ask =
+            self.layers.iter().any(|l| l.ask_bits.iter().any(|w| *w != 0) || l.exec.as_ref().is_some_and(|e| e.rules.on_opaque == ToolOutcome::Ask));
         let mut contexts = Vec::with_capacity(total);
         let mut asks = Vec::with_capacity(if any_ask { total } else { 0 });
         let mut layer_words = Vec::new();
@@ -494,14 +548,21 @@ impl Engine {
         for (index, agent) in self.agents.iter().enumerate() {
             let sandboxed = if agent.sandbox.mode == SandboxMode::All { SANDBOXED } else { 0 };
             let context = self.context_at(index as u32, 0, 0, 0, OWNER | sandboxed);
-            if !self.effective_tools(context).is_empty() || !self.ask_tools(context).is_empty() {
+            // Tool lists only: `exec` under command rules is callable with a command.
+            let mut bits = self.all_tools();
+            for layer in self.layers_of(context) {
+                for (w, b) in bits.iter_mut().enumerate() {
+                    *b = fold::fold_word(*b, &[layer.tool_word(w)]);
+                }
+            }
+            if bits.iter().any(|word| *word != 0) {
                 continue;
             }
             // Replay the fold to find the layer that emptied the set.
             let mut bits = self.all_tools();
             for layer in self.layers_of(context) {
                 for (w, b) in bits.iter_mut().enumerate() {
-                    *b = fold::fold_word(*b, &[layer.word(w)]);
+                    *b = fold::fold_word(*b, &[layer.tool_word(w)]);
                 }
                 if bits.iter().any(|word| *word != 0) {
                     continue;
@@ -635,6 +696,9 @@ impl Engine {
     /// agents and malformed requests are denied (fail closed).
     #[inline]
     pub fn decide(&self, request: &ToolRequest<'_>) -> bool {
+        if request.command.is_some() {
+            return self.decide_outcome(request) == ToolOutcome::Allow;
+        }
         match self.context(request) {
             Ok(context) => self.allows_name(context, request.tool),
             Err(_) => false,
@@ -646,9 +710,28 @@ impl Engine {
     #[inline]
     pub fn decide_outcome(&self, request: &ToolRequest<'_>) -> ToolOutcome {
         match self.context(request) {
-            Ok(context) => self.outcome_name(context, request.tool),
+            Ok(context) => match self.command_of(request) {
+                Some(command) => self.command_outcome(context, command),
+                None => self.outcome_name(context, request.tool),
+            },
             Err(_) => ToolOutcome::Deny,
         }
+    }
+
+    /// The command a request's outcome depends on: its `command`, when the
+    /// tool is `exec` and some layer has command rules.
+    fn command_of<'r>(&self, request: &ToolRequest<'r>) -> Option<&'r str> {
+        let command = request.command?;
+        let exec = self.exec_tool?;
+        (self.tool_id(request.tool) == Some(exec)).then_some(command)
+    }
+
+    /// The outcome of an `exec` call running `command` in a context: the
+    /// strictest over the layers' tool lists and their exec blocks.
+    pub fn command_outcome(&self, context: Context, command: &str) -> ToolOutcome {
+        let Some(exec) = self.exec_tool else { return self.outcome_name(context, crate::builtins::EXEC_TOOL) };
+        let segments = crate::shell::parse(command);
+        self.layers_of(context).map(|layer| layer.command_outcome(exec, &segments)).max().unwrap_or(ToolOutcome::Allow)
     }
 
     /// The tools an agent may call in a context without asking, in id order

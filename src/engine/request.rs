@@ -29,12 +29,23 @@ pub struct ToolRequest<'a> {
     pub owner: bool,
     /// `channel:id`, e.g. `telegram:123`.
     pub sender: Option<&'a str>,
+    /// For `exec`: the command line. Left out, the call is decided as an
+    /// opaque command wherever command rules apply.
+    pub command: Option<&'a str>,
+    /// For `exec`: the working directory. Recorded, never used to resolve a
+    /// relative program (`./git` matches no rule whatever the directory).
+    pub cwd: Option<&'a str>,
 }
 
 impl<'a> ToolRequest<'a> {
     /// A request with every optional field left out (fail closed: as strict as any value of each).
     pub fn new(agent: &'a str, tool: &'a str) -> Self {
-        ToolRequest { agent, tool, provider: None, session: None, subagent: false, owner: false, sender: None }
+        ToolRequest { agent, tool, provider: None, session: None, subagent: false, owner: false, sender: None, command: None, cwd: None }
+    }
+
+    /// The same request running `command` (for `exec`).
+    pub fn with_command(self, command: &'a str) -> Self {
+        ToolRequest { command: Some(command), ..self }
     }
 }
 

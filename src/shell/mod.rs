@@ -117,6 +117,49 @@ impl Segment {
     pub fn program(&self) -> Option<&str> {
         self.words.first().and_then(Word::known)
     }
+
+    /// Shell text that parses back into a segment every rule block decides
+    /// the same way: known words quoted where needed, an unknown word as a
+    /// parameter expansion (quoted when it is one word), each wrapper given
+    /// by path as `env` in the same directory, and an opaque segment as a
+    /// command whose program is unknown.
+    pub fn render(&self) -> String {
+        if self.opaque.is_some() {
+            return "\"$u\"".into();
+        }
+        self.text()
+    }
+
+    /// The segment's words as shell text (wrappers given by path as `env`
+    /// in their directory), opaque or not: what explanations show.
+    pub fn text(&self) -> String {
+        let via = self.via.iter().map(|path| {
+            let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+            quote_word(&format!("{dir}/env"))
+        });
+        let words = self.words.iter().map(|word| match word {
+            Word::Known(text) => quote_word(text),
+            Word::Unknown { split: true } => "$u".into(),
+            Word::Unknown { split: false } => "\"$u\"".into(),
+        });
+        via.chain(words).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// A word as shell text: bare when every byte is plainly literal, else in
+/// single quotes (`'` as `'\''`). `=` is quoted so that no word reads as an
+/// assignment.
+fn quote_word(text: &str) -> String {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"_@%+:,./-".contains(&b);
+    if !text.is_empty() && text.bytes().all(plain) {
+        return text.to_string();
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// The segments of a command rendered back to one command line.
+pub fn render(segments: &[Segment]) -> String {
+    segments.iter().map(Segment::render).collect::<Vec<_>>().join("; ")
 }
 
 /// Parses a command into its segments, in order. Never fails: what cannot

@@ -111,6 +111,38 @@ pub struct Rules {
     pub sandbox: Option<Box<Rules>>,
     pub subagents: Option<Box<Rules>>,
     pub senders: Vec<Keyed>,
+    /// Command rules for `exec` calls in this block's scope.
+    pub exec: Option<ExecBlock>,
+}
+
+/// `exec { allow "git status"  deny "rm -rf *"  on_miss ask }`: command
+/// rules, one layer where the enclosing rules block applies.
+#[derive(Debug, Clone)]
+pub struct ExecBlock {
+    pub span: Span,
+    /// Patterns as written (DSL escapes removed, shell quoting kept).
+    pub allow: Vec<Spanned<String>>,
+    pub ask: Vec<Spanned<String>>,
+    pub deny: Vec<Spanned<String>>,
+    pub on_miss: Option<Spanned<ToolOutcome>>,
+    /// `Ask` or `Deny`; the lowering refuses `allow`.
+    pub on_opaque: Option<Spanned<ToolOutcome>>,
+    pub trusted_dirs: Option<Vec<Spanned<String>>>,
+}
+
+impl ExecBlock {
+    pub fn new(span: Span) -> Self {
+        ExecBlock { span, allow: Vec::new(), ask: Vec::new(), deny: Vec::new(), on_miss: None, on_opaque: None, trusted_dirs: None }
+    }
+
+    /// The pattern list of one outcome.
+    pub fn patterns(&self, outcome: ToolOutcome) -> &[Spanned<String>] {
+        match outcome {
+            ToolOutcome::Allow => &self.allow,
+            ToolOutcome::Ask => &self.ask,
+            ToolOutcome::Deny => &self.deny,
+        }
+    }
 }
 
 impl Rules {
@@ -127,6 +159,7 @@ impl Rules {
             sandbox: None,
             subagents: None,
             senders: Vec::new(),
+            exec: None,
         }
     }
 }
@@ -183,6 +216,8 @@ pub struct Expectation {
     pub sender: Option<String>,
     pub subagent: bool,
     pub non_owner: bool,
+    /// `command "git status"`: the command an `exec` call runs.
+    pub command: Option<String>,
     pub span: Span,
 }
 

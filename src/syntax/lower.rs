@@ -209,7 +209,7 @@ impl Lowerer<'_> {
             let rule = stmt.as_rule();
             let allowed = match rule {
                 Rule::profile_stmt | Rule::also_allow_stmt => matches!(kind, RulesKind::Scope | RulesKind::Provider),
-                Rule::allow_stmt | Rule::ask_stmt | Rule::deny_stmt => true,
+                Rule::allow_stmt | Rule::ask_stmt | Rule::deny_stmt | Rule::exec_rules => true,
                 Rule::provider_rules | Rule::sandbox_rules | Rule::subagents_rules | Rule::sender_rules => kind == RulesKind::Scope,
                 _ => false,
             };
@@ -217,9 +217,9 @@ impl Lowerer<'_> {
             if !allowed {
                 let help = match kind {
                     RulesKind::Sandbox | RulesKind::Subagents | RulesKind::Sender | RulesKind::Group => {
-                        "this block may hold only `allow`, `ask` and `deny`"
+                        "this block may hold only `allow`, `ask`, `deny` and `exec`"
                     }
-                    RulesKind::Provider => "a provider block may hold `profile`, `allow`, `also_allow`, `ask` and `deny`",
+                    RulesKind::Provider => "a provider block may hold `profile`, `allow`, `also_allow`, `ask`, `deny` and `exec`",
                     RulesKind::Scope => "",
                 };
                 self.error(Code::Misplaced, stmt_span, format!("`{keyword}` is not allowed in {where_}")).help = Some(help.to_string());
@@ -279,10 +279,91 @@ impl Lowerer<'_> {
                     }
                     *slot = Some(Box::new(sub));
                 }
+                Rule::exec_rules => {
+                    let block = self.exec_block(inner, stmt_span);
+                    if let Some(first) = &rules.exec {
+                        let first = first.span;
+                        self.error(Code::Duplicate, stmt_span, "a second `exec` block in this scope")
+                            .related_spans
+                            .push((first, "first one here".into()));
+                        continue;
+                    }
+                    rules.exec = Some(block);
+                }
                 _ => {}
             }
         }
         rules
+    }
+
+    /// `exec { ... }`: pattern lists add up; settings are given once.
+    fn exec_block<'i>(&mut self, statements: impl Iterator<Item = Pair<'i, Rule>>, whole: Span) -> ExecBlock {
+        let mut block = ExecBlock::new(whole);
+        for stmt in statements {
+            let at = span(&stmt);
+            let rule = stmt.as_rule();
+            let mut parts = stmt.into_inner();
+            match rule {
+                Rule::exec_patterns => {
+                    let (Some(verdict), Some(list)) = (parts.next(), parts.next()) else { continue };
+                    let strings = self.string_list(list);
+                    match verdict.as_str() {
+                        "allow" => block.allow.extend(strings),
+                        "ask" => block.ask.extend(strings),
+                        _ => block.deny.extend(strings),
+                    }
+                }
+                Rule::on_miss_stmt | Rule::on_opaque_stmt => {
+                    let Some(value) = parts.next() else { continue };
+                    let name = if rule == Rule::on_miss_stmt { "on_miss" } else { "on_opaque" };
+                    let Some(outcome) = ToolOutcome::from_name(value.as_str()) else {
+                        self.error(Code::BadValue, span(&value), format!("`{}` is not an outcome", value.as_str())).help =
+                            Some(format!("`{name}` takes `allow`, `ask` or `deny`"));
+                        continue;
+                    };
+                    if rule == Rule::on_opaque_stmt && outcome == ToolOutcome::Allow {
+                        self.error(Code::BadValue, span(&value), "`on_opaque allow` would run commands no rule can judge").help =
+                            Some("a command Palisade cannot read (a substitution, `eval`, a redirection...) is `ask` or `deny`".into());
+                        continue;
+                    }
+                    let slot = if rule == Rule::on_miss_stmt { &mut block.on_miss } else { &mut block.on_opaque };
+                    self.set_once(slot, Spanned::new(outcome, span(&value)), at, name);
+                }
+                Rule::trusted_dirs_stmt => {
+                    let Some(list) = parts.next() else { continue };
+                    let dirs = self.string_list(list);
+                    for dir in &dirs {
+                        let normal = crate::settings::lexical_normalize(&dir.value);
+                        if !dir.value.starts_with('/') || normal != dir.value.trim_end_matches('/') && normal != dir.value {
+                            self.error(Code::BadValue, dir.span, format!("`{}` is not a normalised absolute directory", dir.value)).help =
+                                Some("write trusted directories as absolute paths without `.` or `..`, e.g. \"/usr/bin\"".into());
+                        }
+                    }
+                    if block.trusted_dirs.is_some() {
+                        self.error(Code::Duplicate, at, "`trusted_dirs` is given twice");
+                    } else {
+                        block.trusted_dirs = Some(dirs);
+                    }
+                }
+                _ => {
+                    let name = parts.next().map_or("", |p| p.as_str());
+                    let message = match name {
+                        "allow" | "ask" | "deny" | "trusted_dirs" => {
+                            format!("`{name}` in an `exec` block takes quoted patterns, e.g. {name} \"git status\"")
+                        }
+                        "on_miss" | "on_opaque" => format!("`{name}` takes an outcome word, e.g. {name} ask"),
+                        _ => format!("unknown exec setting `{name}`"),
+                    };
+                    self.error(Code::UnknownSetting, at, message).help =
+                        Some("an `exec` block holds `allow`, `ask`, `deny`, `on_miss`, `on_opaque` and `trusted_dirs`".into());
+                }
+            }
+        }
+        block
+    }
+
+    fn string_list(&mut self, list: Pair<'_, Rule>) -> Vec<Spanned<String>> {
+        list.into_inner().filter(|p| p.as_rule() == Rule::string).map(|s| self.string(s)).collect()
     }
 
     fn set_once<T>(&mut self, slot: &mut Option<Spanned<T>>, value: Spanned<T>, at: Span, what: &str) {
@@ -728,10 +809,15 @@ impl Lowerer<'_> {
             sender: None,
             subagent: false,
             non_owner: false,
+            command: None,
             span: whole,
         };
         for m in parts {
             let rule = m.as_rule();
+            if rule == Rule::command_mod {
+                e.command = m.into_inner().find(|p| p.as_rule() == Rule::string).map(|s| self.string(s).value);
+                continue;
+            }
             let value = m.into_inner().find(|p| p.as_rule() == Rule::key).map(|k| self.key(k).value);
             match rule {
                 Rule::provider_mod => e.provider = value,

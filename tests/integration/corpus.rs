@@ -42,6 +42,8 @@ fn corpus() {
                 subagent: v.get("subagent").and_then(Value::as_bool).unwrap_or(false),
                 owner: v.get("owner").and_then(Value::as_bool).unwrap_or(false),
                 sender: s("sender"),
+                command: None,
+                cwd: None,
             };
             let want = match s("expect") {
                 Some("allow") => ToolOutcome::Allow,

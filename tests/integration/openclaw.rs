@@ -40,7 +40,7 @@ fn assert_same_decisions(a: &Policy, b: &Policy) {
             for provider in [None, Some("openai"), Some("openai/gpt-5-mini"), Some("anthropic/claude")] {
                 for session in [None, Some(other_session.as_str()), Some(group_session.as_str())] {
                     for (subagent, owner) in [(false, true), (true, true), (false, false)] {
-                        let r = ToolRequest { agent, tool, provider, session, subagent, owner, sender: None };
+                        let r = ToolRequest { agent, tool, provider, session, subagent, owner, sender: None, command: None, cwd: None };
                         assert_eq!(a.engine().decide(&r), b.engine().decide(&r), "{r:?}");
                         compared += 1;
                     }

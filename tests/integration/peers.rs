@@ -21,6 +21,8 @@ fn agree(generated: usize, plugin_tools: usize) -> usize {
             subagent: r.subagent,
             owner: r.owner,
             sender: None,
+            command: None,
+            cwd: None,
         };
         let ours = policy.engine().decide(&request);
         let theirs = cedar.allows(&CedarPolicy::request(r));

@@ -70,8 +70,10 @@ pub struct Call {
 
 impl Call {
     /// The request the engine decides: every context field from the handle.
+    /// The command decided is the one that runs: both read `args.command`.
     pub fn tool_request(&self) -> ToolRequest<'_> {
-        tool_request(&self.claims, &self.tool, self.provider.as_deref())
+        let arg = |name: &str| self.args.get(name).and_then(Value::as_str);
+        ToolRequest { command: arg("command"), cwd: arg("cwd"), ..tool_request(&self.claims, &self.tool, self.provider.as_deref()) }
     }
 }
 
@@ -84,6 +86,8 @@ fn tool_request<'a>(claims: &'a Claims, tool: &'a str, provider: Option<&'a str>
         subagent: claims.subagent,
         owner: claims.owner,
         sender: Some(claims.sender.as_str()).filter(|s| !s.is_empty()),
+        command: None,
+        cwd: None,
     }
 }
 

@@ -171,6 +171,31 @@ impl CommandPattern {
     }
 }
 
+impl CommandPattern {
+    /// Every command this pattern matches, `other` matches too (a sound
+    /// approximation: `false` may be a miss, `true` never is). Used only for
+    /// warnings about patterns that can never decide.
+    pub(crate) fn covers(&self, shadowed: &CommandPattern) -> bool {
+        if self.program != shadowed.program {
+            return false;
+        }
+        // The shadowed pattern's tokens as words: a glob is one word of some
+        // text, a final `*` any number of words.
+        let mut words: Vec<Word> = shadowed
+            .args
+            .iter()
+            .map(|t| match t {
+                ArgToken::Literal(text) => Word::Known(text.clone()),
+                ArgToken::Glob(_) => Word::Unknown { split: false },
+            })
+            .collect();
+        if shadowed.rest {
+            words.push(Word::Unknown { split: true });
+        }
+        self.must_match(&words)
+    }
+}
+
 /// The rule that decided a segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecRule {

@@ -225,6 +225,8 @@ fn run(command: Command) -> Result<(), Failure> {
                 subagent,
                 owner,
                 sender: sender.as_deref(),
+                command: None,
+                cwd: None,
             };
             tools::run(&loaded(&file)?, &request, format)
         }

@@ -1,0 +1,113 @@
+//! `exec` blocks into compiled command rules (ARCHITECTURE.md, Exec
+//! commands): pattern syntax checked where it is written, and warnings for
+//! patterns that can never decide because a stricter one always does.
+
+use super::Compiler;
+use crate::ast::{ExecBlock, Spanned};
+use crate::diagnostic::Code;
+use crate::engine::exec::{CommandPattern, ExecLayer, ExecRule};
+use crate::engine::{AgentEntry, GlobalLayers, LayerExec, LayerId};
+
+/// Pattern pairs compared per program before the shadowing warnings stop
+/// (they are advice; a 10,000-pattern block must still compile quickly).
+const SHADOW_BUDGET: usize = 1 << 20;
+
+impl Compiler<'_> {
+    /// Compiles one `exec` block; a bad pattern is an error at its string.
+    pub(super) fn exec_block(&mut self, block: &ExecBlock) -> LayerExec {
+        let allow = self.exec_rules(&block.allow);
+        let ask = self.exec_rules(&block.ask);
+        let deny = self.exec_rules(&block.deny);
+        let trusted = block.trusted_dirs.as_ref().map(|dirs| dirs.iter().map(|d| d.value.clone()).collect());
+        let rules = ExecLayer::new(allow, ask, deny, block.on_miss.as_ref().map(|o| o.value), block.on_opaque.as_ref().map(|o| o.value), trusted);
+        self.check_shadowed(&rules, &rules, "in the same block");
+        let mut tool_bits = vec![0u64; self.tool_names.len().div_ceil(64)];
+        if let Some(id) = self.tool_index.get(crate::builtins::EXEC_TOOL) {
+            if let Some(word) = tool_bits.get_mut(*id as usize / 64) {
+                *word |= 1 << (id % 64);
+            }
+        }
+        LayerExec { rules, at: Some(self.source.location(block.span)), tool_bits }
+    }
+
+    fn exec_rules(&mut self, patterns: &[Spanned<String>]) -> Vec<ExecRule> {
+        let mut rules = Vec::with_capacity(patterns.len());
+        for written in patterns {
+            let parsed = crate::shell::pattern_words(&written.value).and_then(|words| CommandPattern::new(&words).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(pattern) => rules.push(ExecRule { pattern, written: written.value.clone(), at: Some(self.source.location(written.span)) }),
+                Err(why) => {
+                    self.error(Code::BadExecPattern, written.span, format!("bad exec pattern `{}`: {why}", written.value)).help = Some(
+                        "a pattern is a program (a name such as `git`, or an absolute path) and argument tokens; `*` and `?` glob inside one argument, a final lone `*` takes any further arguments".into(),
+                    );
+                }
+            }
+        }
+        rules
+    }
+
+    /// Warns where a pattern of `later` can never decide because a stricter
+    /// pattern of `earlier` matches every command it does: an allow under a
+    /// deny or an ask, an ask under a deny.
+    fn check_shadowed(&mut self, earlier: &ExecLayer, later: &ExecLayer, where_: &str) {
+        let pairs = [
+            (&later.allow, &earlier.deny, "allow", "deny"),
+            (&later.allow, &earlier.ask, "allow", "ask"),
+            (&later.ask, &earlier.deny, "ask", "deny"),
+        ];
+        let mut budget = SHADOW_BUDGET;
+        for (shadowed, stricter, what, by) in pairs {
+            for rule in shadowed {
+                let found = stricter.iter().find(|s| {
+                    budget = budget.saturating_sub(1);
+                    budget > 0 && s.pattern.covers(&rule.pattern)
+                });
+                let (Some(by_rule), Some(at)) = (found, rule.at.as_ref()) else { continue };
+                let span = self.span_at(at);
+                let by_at = by_rule.at.as_ref().map(ToString::to_string).unwrap_or_default();
+                let already = self.sink.diagnostics.iter().any(|d| d.span == span && d.code == Code::ShadowedPattern);
+                if !already {
+                    self.warning(
+                        Code::ShadowedPattern,
+                        span,
+                        format!(
+                            "{what} pattern `{}` never decides: {by} pattern `{}` ({by_at}) {where_} matches every command it does",
+                            rule.written, by_rule.written
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Warns where an allow (or ask) pattern of an exec block is already
+    /// denied by the exec block of a layer that applies before it in every
+    /// context of the agent: the global `tools` block, then the agent's.
+    pub(super) fn check_exec_layers(&mut self, global: &GlobalLayers, agents: &[AgentEntry]) {
+        let has_exec = |layers: &[crate::engine::Layer], id: &LayerId| layers.get(*id as usize).is_some_and(|l| l.exec.is_some());
+        let mut pairs: Vec<(LayerId, LayerId)> = Vec::new();
+        for agent in agents {
+            let chain: Vec<LayerId> = [global.rules, agent.rules]
+                .into_iter()
+                .chain(agent.provider_rules.iter().copied())
+                .chain([Some(agent.sandbox_tools), agent.subagent, global.subagent])
+                .chain(agent.sender.iter().copied())
+                .flatten()
+                .filter(|id| has_exec(&self.layers, id))
+                .collect();
+            let firsts = [global.rules, agent.rules].into_iter().flatten().filter(|id| has_exec(&self.layers, id));
+            for earlier in firsts {
+                let later = chain.iter().skip_while(|id| **id != earlier).skip(1).filter(|id| **id != earlier);
+                pairs.extend(later.map(|l| (earlier, *l)));
+            }
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        for (earlier, later) in pairs {
+            let exec_of = |id: LayerId| self.layers.get(id as usize).and_then(|l| l.exec.as_ref()).map(|e| e.rules.clone());
+            if let (Some(earlier), Some(later)) = (exec_of(earlier), exec_of(later)) {
+                self.check_shadowed(&earlier, &later, "in an earlier layer");
+            }
+        }
+    }
+}
