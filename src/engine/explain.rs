@@ -175,7 +175,8 @@ fn describe(verdict: SegmentVerdict<'_>, segment: &Segment) -> (String, Option<S
                 None if segment.program().is_none() => "the program is not known text",
                 None => "it runs through a wrapper outside the block's trusted directories",
             };
-            (format!("`{text}` is opaque ({why}): on_opaque {}", outcome.name()), None)
+            let what = if text.is_empty() { "a segment".to_string() } else { format!("`{text}`") };
+            (format!("{what} is opaque ({why}): on_opaque {}", outcome.name()), None)
         }
     }
 }

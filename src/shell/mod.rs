@@ -151,11 +151,14 @@ impl Segment {
 /// assignment.
 fn quote_word(text: &str) -> String {
     let plain = |b: u8| b.is_ascii_alphanumeric() || b"_@%+:,./-".contains(&b);
-    if !text.is_empty() && text.bytes().all(plain) {
+    if !text.is_empty() && text.bytes().all(plain) && !RESERVED.contains(&text) {
         return text.to_string();
     }
     format!("'{}'", text.replace('\'', "'\\''"))
 }
+
+/// Words bash reads as syntax where a command starts.
+const RESERVED: &[&str] = &["if", "then", "else", "elif", "fi", "do", "done", "case", "esac", "while", "until", "for", "select", "function", "in"];
 
 /// The segments of a command rendered back to one command line.
 pub fn render(segments: &[Segment]) -> String {

@@ -42,7 +42,7 @@ fn corpus() {
                 subagent: v.get("subagent").and_then(Value::as_bool).unwrap_or(false),
                 owner: v.get("owner").and_then(Value::as_bool).unwrap_or(false),
                 sender: s("sender"),
-                command: None,
+                command: v.get("args").and_then(|a| a.get("command")).and_then(Value::as_str),
                 cwd: None,
             };
             let want = match s("expect") {
@@ -67,6 +67,13 @@ fn corpus() {
             if let Some(reason) = s("reason") {
                 if !explained.reason.contains(reason) {
                     failures.push(format!("{where_}: reason `{}` does not contain `{reason}`", explained.reason));
+                }
+            }
+            if let Some(segments) = v.get("segments").and_then(Value::as_array) {
+                let want: Vec<&str> = segments.iter().filter_map(Value::as_str).collect();
+                let got: Vec<&str> = explained.segments.iter().map(|s| s.outcome.name()).collect();
+                if want != got {
+                    failures.push(format!("{where_}: segments {got:?}, expected {want:?}"));
                 }
             }
             if let Some(at) = s("at") {

@@ -2,8 +2,66 @@
 //! judgeable (a known program) or opaque, over a vocabulary of the
 //! constructs it must handle (quotes, expansions, operators, wrappers).
 
-use palisade::unstable::shell::{parse, Word};
+use palisade::unstable::shell::{parse, render, Word};
+use palisade::{Policy, ToolRequest};
 use proptest::prelude::*;
+
+/// Whole words and small commands for the round-trip property.
+const WORDS: &[&str] = &[
+    "ls",
+    "x",
+    "git",
+    "rm",
+    "-rf",
+    "/",
+    "status",
+    "push",
+    "log",
+    "\"$A\"",
+    "$A",
+    "${A}x",
+    "*",
+    "~/x",
+    "'a b'",
+    "'i''f'",
+    "\\rm",
+    ";",
+    "&&",
+    "|",
+    "\n",
+    "$(ls \"$A\" x)",
+    "bash -c 'x \"$A\"'",
+    "nice",
+    "/usr/bin/nice",
+    "/opt/bin/tool",
+    "/tmp/git",
+    ">/dev/null",
+    "2>&1",
+    "FOO=1",
+    "eval",
+    "if",
+    "then",
+    "fi",
+    "(",
+    ")",
+    "{",
+    "}",
+    "!",
+];
+
+/// Command rules in several layers, so that a segment the round trip
+/// changed would change some agent's decision.
+const POLICY: &str = r#"
+tools { exec { deny "rm -rf *"  ask "git push *"  on_opaque ask } }
+agent strict { tools { allow exec  exec { allow "git status", "git log *", "ls * *", "x * *", "/opt/bin/tool *" } } }
+agent open { tools { allow exec  exec { deny "rm * /", "git ?ush *"  on_miss allow } } }
+agent trusting { tools { allow exec  exec { allow "git *", "rm x", "nice *"  ask "bash *"  trusted_dirs "/opt/bin" } } }
+"#;
+
+fn policy() -> &'static Policy {
+    static POLICY_ONCE: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+    POLICY_ONCE.get_or_init(|| Policy::from_dsl("shell.pal", POLICY).unwrap())
+}
 
 const PIECES: &[&str] = &[
     "git",
@@ -79,6 +137,26 @@ proptest! {
         for segment in parse(&text) {
             let judgeable = matches!(segment.words.first(), Some(Word::Known(_)));
             prop_assert!(judgeable || segment.opaque.is_some(), "{text:?}: {segment:?}");
+        }
+    }
+
+    /// Issue 15, property (a): the segments rendered back to text parse into
+    /// segments that every rule block decides the same way.
+    #[test]
+    fn rerendering_a_parse_keeps_every_decision(
+        pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..16),
+        words in proptest::collection::vec(proptest::sample::select(WORDS), 0..10),
+    ) {
+        // Whole words joined by spaces reach the interesting shapes often;
+        // raw pieces reach the odd ones.
+        let text = format!("{} {}", words.join(" "), pieces.concat());
+        let rendered = render(&parse(&text));
+        let engine = policy().engine();
+        for agent in ["strict", "open", "trusting"] {
+            let request = ToolRequest { session: Some("agent:x:main"), ..ToolRequest::new(agent, "exec") };
+            let before = engine.decide_outcome(&request.with_command(&text));
+            let after = engine.decide_outcome(&request.with_command(&rendered));
+            prop_assert_eq!(before, after, "{}: {:?} -> {:?}", agent, text, rendered);
         }
     }
 
