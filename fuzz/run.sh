@@ -11,7 +11,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(dsl dsl_structured openclaw_json decide_request gateway_bodies device_connect pairing workspace_paths differential mention handles shell)
+  targets=(dsl dsl_structured openclaw_json decide_request gateway_bodies device_connect pairing workspace_paths differential mention handles shell shell_roundtrip)
 fi
 export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
@@ -33,6 +33,18 @@ for f in ../tests/corpus/*/cases.jsonl; do
     printf '%s' "$request" > "corpus/decide_request/case$n"
     cp "corpus/decide_request/case$n" "corpus/gateway_bodies/case$n"
   done < "$f"
+done
+
+# Commands: every `args.command` of the corpus, for both shell targets
+# (JSON escapes left in: a seed need only be close).
+mkdir -p corpus/shell corpus/shell_roundtrip
+n=0
+for f in ../tests/corpus/*/cases.jsonl; do
+  while IFS= read -r command; do
+    n=$((n + 1))
+    printf '%s' "$command" > "corpus/shell/command$n"
+    cp "corpus/shell/command$n" "corpus/shell_roundtrip/command$n"
+  done < <(grep -o '"command": "\([^"\\]\|\\.\)*"' "$f" | sed -e 's/^"command": "//' -e 's/"$//')
 done
 
 cargo fuzz build --sanitizer none

@@ -1,0 +1,34 @@
+//! Issue 15, property (a), on arbitrary text: the segments of a command,
+//! rendered back to shell text and parsed again, are decided the same way
+//! by every agent's command rules as the original text.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use palisade::unstable::shell::{parse, render};
+use palisade::{Policy, ToolRequest};
+
+const POLICY: &str = r#"
+tools { exec { deny "rm -rf *"  ask "git push *"  on_opaque ask } }
+agent strict { tools { allow exec  exec { allow "git status", "git log *", "ls * *", "x * *", "/opt/bin/tool *" } } }
+agent open { tools { allow exec  exec { deny "rm * /", "git ?ush *"  on_miss allow } } }
+agent trusting { tools { allow exec  exec { allow "git *", "rm x", "nice *"  ask "bash *"  trusted_dirs "/opt/bin" } } }
+"#;
+
+fn policy() -> &'static Policy {
+    static ONCE: OnceLock<Policy> = OnceLock::new();
+    ONCE.get_or_init(|| Policy::from_dsl("roundtrip.pal", POLICY).expect("the fuzz policy compiles"))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let rendered = render(&parse(text));
+    let engine = policy().engine();
+    for agent in ["strict", "open", "trusting"] {
+        let request = ToolRequest { session: Some("agent:x:main"), ..ToolRequest::new(agent, "exec") };
+        let before = engine.decide_outcome(&request.with_command(text));
+        let after = engine.decide_outcome(&request.with_command(&rendered));
+        assert_eq!(before, after, "{agent}: {text:?} -> {rendered:?}");
+    }
+});
