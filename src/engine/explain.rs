@@ -194,8 +194,10 @@ fn trace_exec(trace: &mut LayerTrace, layer: &Layer, exec: &LayerExec, segments:
             for (segment, slot) in segments.iter().zip(out.iter_mut()) {
                 let verdict = exec.rules.judge(segment);
                 let outcome = verdict.outcome();
+                // An allow names the pattern that granted it, as tool grants do.
+                let grant = outcome == ToolOutcome::Allow && outcome == slot.outcome && matches!(verdict, SegmentVerdict::Rule(..));
                 let (why, rule_at) = describe(verdict, segment);
-                if slot.layer.is_empty() || outcome > slot.outcome {
+                if slot.layer.is_empty() || outcome > slot.outcome || grant {
                     *slot = SegmentTrace {
                         text: slot.text.clone(),
                         outcome,

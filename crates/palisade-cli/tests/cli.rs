@@ -128,6 +128,24 @@ fn explain_lists_every_layer() {
     assert!(stdout(&text).starts_with("DENY exec for family: denied by global provider openai deny list"), "{}", stdout(&text));
 }
 
+#[test]
+fn explain_names_each_segment_of_a_command() {
+    let request = r#"{"kind":"tool","agent":"coder","tool":"exec","session":"agent:coder:main","args":{"command":"git status && sh -c 'rm -rf /'"}}"#;
+    let out = palisade(&["explain", "examples/commands.pal", "--request", request]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("DENY exec for coder: denied by agent coder exec rules: `rm -rf /` matches deny pattern `rm -rf *`"), "{text}");
+    assert!(text.contains("1. ALLOW `git status` matches allow pattern `git status`  [examples/commands.pal:22:13]"), "{text}");
+    assert!(text.contains("2. DENY  `rm -rf /` matches deny pattern `rm -rf *`  [examples/commands.pal:25:13]"), "{text}");
+    // `decide` takes the same `args`; a command that is not a string is refused, not read as none.
+    let out = palisade(&["decide", "examples/commands.pal", "--request", &request.replace("git status && sh -c 'rm -rf /'", "cargo test")]);
+    assert!(stdout(&out).contains(r#""outcome":"allow""#), "{}", stdout(&out));
+    let bad = r#"{"kind":"tool","agent":"coder","tool":"exec","args":{"command":["rm","-rf","/"]}}"#;
+    let out = palisade(&["decide", "examples/commands.pal", "--request", bad]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("`args.command` must be a string"), "{}", stderr(&out));
+}
+
 /// The binary these tests run is the one that ships: built without the
 /// formal models' seams (a seamed build refuses to run at all).
 #[test]

@@ -816,3 +816,47 @@ fn an_asked_call_runs_nothing_and_is_audited() {
         http(gw.addr, "POST", "/v1/decide", Some(TOKEN), &json!({"kind": "tool", "agent": "main", "tool": "exec", "session": "agent:main:main"}));
     assert_eq!((status, &decided["outcome"]), (200, &json!("ask")), "{decided}");
 }
+
+#[test]
+fn commands_run_only_when_every_segment_is_allowed() {
+    // Host runs (sandbox off): what runs is what `sh -c` would run.
+    let scratch = Scratch::new("commands");
+    let dir = scratch.dir.display().to_string();
+    let policy = "agent main { default  sandbox off  tools { allow exec  exec { allow \"touch *\"  ask \"mkdir *\"  deny \"rm *\" } } }\n\
+                  gateway { auth token }\n";
+    let gw = scratch.start(policy);
+    let run = |command: String| invoke(&gw, "main", "agent:main:main", "exec", json!({"command": command}));
+
+    let (status, body) = run(format!("touch {dir}/allowed"));
+    assert_eq!(status, 200, "{body}");
+    assert!(scratch.dir.join("allowed").exists(), "an allowed command did not run: {body}");
+
+    // Chaining: the second segment is denied, so nothing runs, not even the first.
+    let (status, body) = run(format!("touch {dir}/chained; rm -f {dir}/allowed"));
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["decision"]["outcome"], "deny", "{body}");
+    assert_eq!(body["decision"]["segments"][1]["outcome"], "deny", "{body}");
+    // A substitution is opaque (default `on_opaque deny`), even inside quotes.
+    let (status, body) = run(format!("touch \"$(echo {dir}/substituted)\""));
+    assert_eq!((status, &body["decision"]["outcome"]), (403, &json!("deny")), "{body}");
+    // An asked command waits for a person: refused with its own code.
+    let (status, body) = run(format!("mkdir {dir}/asked"));
+    assert_eq!((status, &body["error"]["code"]), (403, &json!("approval_required")), "{body}");
+    // No command at all is an opaque command.
+    let (status, body) = invoke(&gw, "main", "agent:main:main", "exec", json!({}));
+    assert_eq!((status, &body["decision"]["outcome"]), (403, &json!("deny")), "{body}");
+
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    for name in ["chained", "substituted", "asked"] {
+        assert!(!scratch.dir.join(name).exists(), "`{name}` ran");
+    }
+    assert!(scratch.dir.join("allowed").exists(), "the denied `rm` ran");
+    let line = audit_line_within(&gw.dir.join("state/audit.jsonl"), &["\"decision\":\"deny\"", "chained"]);
+    assert!(line.is_some(), "the denied command is not in the audit log");
+    // `/v1/decide` takes the same `args` and explains each segment.
+    let request = json!({"kind": "tool", "agent": "main", "tool": "exec", "session": "agent:main:main", "args": {"command": "touch a && rm b"}});
+    let (status, decided) = http(gw.addr, "POST", "/v1/decide", Some(TOKEN), &request);
+    assert_eq!((status, &decided["outcome"]), (200, &json!("deny")), "{decided}");
+    assert_eq!(decided["segments"][0]["segment"], "touch a", "{decided}");
+    assert_eq!(decided["segments"][1]["why"], "`rm b` matches deny pattern `rm *`", "{decided}");
+}
