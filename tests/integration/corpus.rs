@@ -144,9 +144,15 @@ fn route_case(engine: &Engine, v: &Value, where_: &str) -> Vec<String> {
 
 #[test]
 fn examples_check_clean() {
-    for name in ["multi-agent.pal", "openclaw.json"] {
-        let path = crate::root().join("examples").join(name);
+    let mut names: Vec<_> = std::fs::read_dir(crate::root().join("examples")).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    assert!(names.len() >= 3, "{names:?}");
+    for path in names {
+        // `load` compiles, runs the policy's own test blocks and fails on any.
         let policy = crate::load(&path);
-        assert!(policy.engine().agent_ids().count() >= 3, "{name}");
+        // The DSL examples are clean; the OpenClaw one shows what import warns about.
+        let dsl = path.extension().is_some_and(|e| e == "pal");
+        assert!(!dsl || policy.warnings().is_empty(), "{}: {:?}", path.display(), policy.warnings());
+        assert!(policy.engine().agent_ids().count() >= 1, "{}", path.display());
     }
 }
