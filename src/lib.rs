@@ -111,7 +111,7 @@ pub mod unstable {
     pub use crate::compile::compile;
     pub use crate::engine::fold;
     pub use crate::gateway_config::{exposed_without_auth, DEFAULT_PASSWORD_ENV, DEFAULT_PORT, DEFAULT_TOKEN_ENV};
-    pub use crate::openclaw::lower as lower_openclaw;
+    pub use crate::openclaw::{lower as lower_openclaw, lower_with_approvals as lower_openclaw_with_approvals};
     pub use crate::print::to_dsl;
     pub use crate::syntax::{ast, limits, parse as parse_dsl};
     pub use crate::vocab::Named;
@@ -182,6 +182,16 @@ impl Policy {
     pub fn from_openclaw_json(name: &str, text: &str) -> Result<Policy, PolicyError> {
         let source = Arc::new(SourceFile::new(name, text));
         let (ast, warnings) = openclaw::lower(source)?;
+        Self::from_ast(ast, warnings)
+    }
+
+    /// Reads and compiles an OpenClaw JSON configuration with its
+    /// exec-approvals file (`~/.openclaw/exec-approvals.json`): each agent's
+    /// `tools.exec` and approvals entry become one `exec` block.
+    pub fn from_openclaw_json_with_approvals(name: &str, text: &str, approvals_name: &str, approvals_text: &str) -> Result<Policy, PolicyError> {
+        let source = Arc::new(SourceFile::new(name, text));
+        let approvals = Arc::new(SourceFile::new(approvals_name, approvals_text));
+        let (ast, warnings) = openclaw::lower_with_approvals(source, Some(approvals))?;
         Self::from_ast(ast, warnings)
     }
 

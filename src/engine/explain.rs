@@ -302,9 +302,10 @@ impl Engine {
             (None, None) => {
                 // The most specific allow list that named the tool is the grant.
                 let grant = layers.iter().rev().find(|l| l.granted);
+                let commands = if segment_traces.is_empty() { "" } else { "; every command segment is allowed by its exec rules" };
                 match grant {
-                    Some(l) => (format!("allowed by {} allow list", l.name), l.at.clone()),
-                    None => ("allowed: no layer restricts it".to_string(), None),
+                    Some(l) => (format!("allowed by {} allow list{commands}", l.name), l.at.clone()),
+                    None => (format!("allowed: no layer restricts it{commands}"), None),
                 }
             }
         };

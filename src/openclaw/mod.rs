@@ -4,6 +4,7 @@
 
 mod agents;
 mod channels;
+mod exec;
 mod gateway;
 pub mod json;
 mod session;
@@ -21,6 +22,13 @@ use crate::source::{SourceFile, Span};
 
 /// Lowers an OpenClaw configuration. Returns the AST and the warnings.
 pub fn lower(source: Arc<SourceFile>) -> Result<(Policy, Vec<Diagnostic>), PolicyError> {
+    lower_with_approvals(source, None)
+}
+
+/// Lowers an OpenClaw configuration together with its exec-approvals file
+/// (`~/.openclaw/exec-approvals.json`), whose allowlists and defaults join
+/// each agent's `tools.exec` in one `exec` block.
+pub fn lower_with_approvals(source: Arc<SourceFile>, approvals: Option<Arc<SourceFile>>) -> Result<(Policy, Vec<Diagnostic>), PolicyError> {
     let root = match json::parse(&source.text) {
         Ok(root) => root,
         Err(e) => {
@@ -28,8 +36,19 @@ pub fn lower(source: Arc<SourceFile>) -> Result<(Policy, Vec<Diagnostic>), Polic
             return Err(PolicyError { diagnostics: vec![d] });
         }
     };
-    let mut lowerer = Lowerer { source: Arc::clone(&source), sink: Sink::default(), policy: Policy::empty(source), global_mentions: Vec::new() };
+    let mut lowerer = Lowerer {
+        source: Arc::clone(&source),
+        sink: Sink::default(),
+        policy: Policy::empty(source),
+        global_mentions: Vec::new(),
+        exec_settings: Vec::new(),
+        approvals: None,
+    };
+    if let Some(approvals) = approvals {
+        lowerer.approvals(approvals);
+    }
     lowerer.root(&root);
+    lowerer.finish_exec();
     let Lowerer { sink, policy, .. } = lowerer;
     sink.finish(policy)
 }
@@ -40,6 +59,10 @@ struct Lowerer {
     policy: Policy,
     /// `messages.groupChat.mentionPatterns`, applied once every channel is read.
     global_mentions: Vec<Spanned<String>>,
+    /// `tools.exec` of each tools block, by the block's span.
+    exec_settings: Vec<(Span, exec::ExecSettings)>,
+    /// The exec-approvals file, when one is given.
+    approvals: Option<exec::Approvals>,
 }
 
 /// Top-level sections that belong to later Palisade features or to OpenClaw

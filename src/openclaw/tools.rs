@@ -57,6 +57,10 @@ impl Lowerer {
         };
         for (key, value) in members {
             let p = format!("{path}.{}", key.name);
+            if kind == RulesKind::Scope && key.name == "exec" {
+                self.exec_settings(value, &p, node.span);
+                continue;
+            }
             if !known.contains(&key.name.as_str()) {
                 // Other tool settings (exec, web, media...) are OpenClaw's, but a near miss of a
                 // policy key (`Deny`, `alow`) is a typo that would drop a rule.

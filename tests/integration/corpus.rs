@@ -15,7 +15,16 @@ fn corpus() {
     entries.sort();
     for case_dir in entries {
         let policy_path = ["policy.pal", "policy.json"].iter().map(|f| case_dir.join(f)).find(|p| p.exists()).unwrap();
-        let policy = crate::load(&policy_path);
+        // An OpenClaw configuration may come with its exec-approvals file.
+        let approvals = case_dir.join("exec-approvals.json");
+        let policy = if approvals.exists() {
+            let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
+            let name = policy_path.display().to_string();
+            palisade::Policy::from_openclaw_json_with_approvals(&name, &read(&policy_path), "exec-approvals.json", &read(&approvals))
+                .unwrap_or_else(|e| panic!("{name}: {e:?}"))
+        } else {
+            crate::load(&policy_path)
+        };
         let engine = policy.engine();
         let table = std::fs::read_to_string(case_dir.join("cases.jsonl")).unwrap();
         for (i, line) in table.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {

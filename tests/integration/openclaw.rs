@@ -129,7 +129,7 @@ fn unknown_keys_are_warnings_with_their_path() {
     let policy = Policy::from_openclaw_json("c.json", text).unwrap();
     let messages: Vec<String> = policy.warnings().iter().map(|w| w.message.clone()).collect();
     for path in [
-        "$.tools.exec",
+        "$.tools.exec.timeoutSec",
         "$.tools.sandbox.prune",
         "$.agents.list[0].workspace",
         "$.agents.list[0].sandbox.docker.setupCommand",
@@ -180,4 +180,31 @@ fn gateway_settings_import_without_their_literal_secret() {
     assert_eq!(again.gateway().rate_limit, g.rate_limit);
     let docker = &policy.engine().sandbox("main").unwrap().docker;
     assert_eq!((docker.memory_bytes, docker.pids), (256 << 20, 64));
+}
+
+/// What cannot be imported exactly is a warning in the file that says it,
+/// and the printed DSL decides every command the same way.
+#[test]
+fn exec_settings_and_approvals_warn_where_they_are_read_more_strictly() {
+    let dir = crate::root().join("tests/corpus/openclaw-exec");
+    let config = std::fs::read_to_string(dir.join("policy.json")).unwrap();
+    let approvals = std::fs::read_to_string(dir.join("exec-approvals.json")).unwrap();
+    let policy = Policy::from_openclaw_json_with_approvals("policy.json", &config, "exec-approvals.json", &approvals).unwrap();
+    let warned = |file: &str, text: &str| policy.warnings().iter().any(|w| &*w.location.file == file && w.message.contains(text));
+    assert!(warned("exec-approvals.json", "`~/Projects/**/bin/rg` is not imported"));
+    assert!(warned("exec-approvals.json", "`/opt/homebrew/bin/*` is not imported: Palisade matches a program by one exact path"));
+    assert!(warned("exec-approvals.json", "`python3` is not imported: OpenClaw ignores basename-only entries too"));
+    assert!(warned("exec-approvals.json", "agent `ops`: `askFallback` is not imported"));
+    assert!(warned("policy.json", "safe bins are imported without arguments"));
+    assert!(warned("policy.json", "`$.tools.exec.timeoutSec` ignored"));
+    let printed = palisade::unstable::to_dsl(policy.ast(), policy.warnings());
+    let reread = Policy::from_dsl("printed.pal", &printed).unwrap();
+    for (agent, command) in [("main", "/usr/bin/git log"), ("main", "head -n 1"), ("ops", "/usr/bin/make"), ("locked", "ls"), ("careful", "head")] {
+        let request = ToolRequest { session: Some("agent:x:main"), ..ToolRequest::new(agent, "exec") }.with_command(command);
+        assert_eq!(policy.engine().decide_outcome(&request), reread.engine().decide_outcome(&request), "{agent}: {command}");
+    }
+    // An approvals file must be JSON; its errors cite it.
+    let error = Policy::from_openclaw_json_with_approvals("policy.json", &config, "exec-approvals.json", "{ nope").unwrap_err();
+    assert!(error.errors().all(|d| &*d.location.file == "exec-approvals.json"), "{error:?}");
+    assert!(error.errors().count() >= 1);
 }

@@ -146,6 +146,23 @@ fn explain_names_each_segment_of_a_command() {
     assert!(stderr(&out).contains("`args.command` must be a string"), "{}", stderr(&out));
 }
 
+#[test]
+fn exec_approvals_join_an_openclaw_configuration() {
+    let (config, approvals) = ("tests/corpus/openclaw-exec/policy.json", "tests/corpus/openclaw-exec/exec-approvals.json");
+    let out = palisade(&["import", config, "--exec-approvals", approvals]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains(r#"allow ["jq", "head", "/usr/bin/git *"]"#), "{}", stdout(&out));
+    let request = r#"{"kind":"tool","agent":"main","tool":"exec","session":"agent:main:main","args":{"command":"/usr/bin/git log"}}"#;
+    let out = palisade(&["decide", config, "--exec-approvals", approvals, "--request", request]);
+    assert!(stdout(&out).contains(r#""outcome":"allow""#), "{}", stdout(&out));
+    // Without the approvals file the allowlist is missing, so the same command asks.
+    let out = palisade(&["decide", config, "--request", request]);
+    assert!(stdout(&out).contains(r#""outcome":"ask""#), "{}", stdout(&out));
+    let out = palisade(&["check", "examples/commands.pal", "--exec-approvals", approvals]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("goes with an OpenClaw .json configuration") || stdout(&out).contains("goes with an OpenClaw .json configuration"));
+}
+
 /// The binary these tests run is the one that ships: built without the
 /// formal models' seams (a seamed build refuses to run at all).
 #[test]

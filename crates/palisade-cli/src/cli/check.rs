@@ -7,11 +7,11 @@ use palisade::{Code, Diagnostic, LoadError};
 
 use super::{load, print_diagnostics, Failure, Format};
 
-pub(super) fn run(files: &[PathBuf], format: Format) -> Result<(), Failure> {
+pub(super) fn run(files: &[PathBuf], format: Format, approvals: Option<&std::path::Path>) -> Result<(), Failure> {
     let mut failed = false;
     let mut json = Vec::new();
     for file in files {
-        let (diagnostics, summary) = match load(file) {
+        let (diagnostics, summary) = match load(file, approvals) {
             Ok(policy) => {
                 let engine = policy.engine();
                 let tests: usize = policy.ast().tests.iter().map(|t| t.expectations.len()).sum();

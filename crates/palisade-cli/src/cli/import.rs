@@ -6,10 +6,14 @@ use palisade::Policy;
 
 use super::{print_diagnostics, Failure};
 
-pub(super) fn run(path: &Path) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
-    let source = std::sync::Arc::new(palisade::SourceFile::new(path.display().to_string(), text));
-    let (ast, warnings) = palisade::unstable::lower_openclaw(source)?;
+pub(super) fn run(path: &Path, approvals: Option<&Path>) -> Result<(), Failure> {
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", p.display())));
+    let source = std::sync::Arc::new(palisade::SourceFile::new(path.display().to_string(), read(path)?));
+    let approvals = match approvals {
+        Some(p) => Some(std::sync::Arc::new(palisade::SourceFile::new(p.display().to_string(), read(p)?))),
+        None => None,
+    };
+    let (ast, warnings) = palisade::unstable::lower_openclaw_with_approvals(source, approvals)?;
     print_diagnostics(&warnings);
     // Refuse to print a policy that would not compile.
     palisade::unstable::compile(&ast)?;

@@ -42,6 +42,10 @@ use sandbox::SandboxCommand;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// OpenClaw's exec-approvals file (`~/.openclaw/exec-approvals.json`),
+    /// read with an OpenClaw .json configuration into `exec` blocks.
+    #[arg(long, global = true, value_name = "FILE")]
+    exec_approvals: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -189,15 +193,17 @@ impl Failure {
 
 /// Exit codes: 0 ok, 1 policy invalid or a test failed, 2 bad usage or request.
 pub fn main() -> ExitCode {
-    match run(Cli::parse().command) {
+    let cli = Cli::parse();
+    match run(cli.command, cli.exec_approvals.as_deref()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
     }
 }
 
-fn run(command: Command) -> Result<(), Failure> {
+fn run(command: Command, approvals: Option<&Path>) -> Result<(), Failure> {
+    let loaded = |path: &Path| loaded(path, approvals);
     match command {
-        Command::Check { files, format } => check::run(&files, format),
+        Command::Check { files, format } => check::run(&files, format, approvals),
         #[cfg(feature = "gateway")]
         Command::Gateway { policy, listen, state_dir, timeout, prune_idle, prune_max_age, max_sandboxes, max_sandboxes_per_agent } => {
             let options = palisade_gateway::GatewayOptions {
@@ -230,7 +236,7 @@ fn run(command: Command) -> Result<(), Failure> {
             };
             tools::run(&loaded(&file)?, &request, format)
         }
-        Command::Import { file } => import::run(&file),
+        Command::Import { file } => import::run(&file, approvals),
         Command::Demo => demo::run(),
     }
 }
@@ -252,8 +258,21 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
     }
 }
 
-/// Reads a policy file (`-`: DSL on stdin).
-fn load(path: &Path) -> Result<Policy, LoadError> {
+/// Reads a policy file (`-`: DSL on stdin), with the exec-approvals file
+/// when one is given (an OpenClaw .json configuration only).
+fn load(path: &Path, approvals: Option<&Path>) -> Result<Policy, LoadError> {
+    if let Some(approvals) = approvals {
+        let read = |p: &Path| std::fs::read_to_string(p).map_err(|source| LoadError::Io { path: p.display().to_string(), source });
+        if !palisade::unstable::is_json(path) {
+            let message = format!("{}: `--exec-approvals` goes with an OpenClaw .json configuration", path.display());
+            return Err(LoadError::Io {
+                path: approvals.display().to_string(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, message),
+            });
+        }
+        let (config, approved) = (read(path)?, read(approvals)?);
+        return Ok(Policy::from_openclaw_json_with_approvals(&path.display().to_string(), &config, &approvals.display().to_string(), &approved)?);
+    }
     if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|source| LoadError::Io { path: "-".into(), source })?;
@@ -263,8 +282,8 @@ fn load(path: &Path) -> Result<Policy, LoadError> {
 }
 
 /// Loads a policy for a command that needs a valid one; its warnings go to stderr.
-fn loaded(path: &Path) -> Result<Policy, Failure> {
-    match load(path) {
+fn loaded(path: &Path, approvals: Option<&Path>) -> Result<Policy, Failure> {
+    match load(path, approvals) {
         Ok(policy) => {
             print_diagnostics(policy.warnings());
             Ok(policy)

@@ -55,7 +55,7 @@ pub(super) enum SandboxCommand {
 
 pub(super) fn run(command: SandboxCommand) -> Result<(), Failure> {
     if let SandboxCommand::Explain { policy, agent, session, state_dir } = &command {
-        return explain(&super::loaded(policy)?, agent, session.as_deref(), state_dir);
+        return explain(&super::loaded(policy, None)?, agent, session.as_deref(), state_dir);
     }
     let rt = runtime()?;
     rt.block_on(async {
