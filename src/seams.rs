@@ -53,9 +53,11 @@ pub enum Bug {
     /// Claim 14: a linked identity's key leaves the account out under
     /// `per_account_channel_peer`, so links join accounts the scope separates.
     LinkAcrossAccounts = 16,
+    /// Claim 15: an exec layer decides a command by its first segment alone.
+    FirstSegmentOnly = 17,
 }
 
-const ALL: [Bug; 17] = [
+const ALL: [Bug; 18] = [
     Bug::None,
     Bug::FoldAllowUnion,
     Bug::FoldDenyOverride,
@@ -73,6 +75,7 @@ const ALL: [Bug; 17] = [
     Bug::ClientOverridesHandle,
     Bug::LinkUnderMain,
     Bug::LinkAcrossAccounts,
+    Bug::FirstSegmentOnly,
 ];
 
 static BUG: AtomicU8 = AtomicU8::new(0);

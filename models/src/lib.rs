@@ -17,6 +17,7 @@ macro_rules! no_steps {
 }
 
 pub mod credential_roles;
+pub mod exec_commands;
 pub mod exposure;
 pub mod fail_closed;
 pub mod fail_closed_ingress;

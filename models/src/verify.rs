@@ -12,6 +12,7 @@ use palisade::seams::Bug;
 use stateright::{Checker, Model};
 
 use crate::credential_roles::CredentialRolesModel;
+use crate::exec_commands::ExecCommandsModel;
 use crate::exposure::ExposureModel;
 use crate::fail_closed::FailClosedModel;
 use crate::fail_closed_ingress::FailClosedIngressModel;
@@ -414,6 +415,14 @@ pub const CLAIMS: &[Claim] = &[
         "SandboxScope",
         [positive("SandboxScope"), negative("names without the hash", "SandboxScope_BugSlugOnly", Bug::SlugOnlyNames, "SessionsIsolated"),],
         |bug| SandboxScopeModel { bug }
+    ),
+    claim!(
+        "ExecCommands",
+        [
+            positive("ExecCommands"),
+            negative("the first segment alone decides", "ExecCommands_BugFirstSegment", Bug::FirstSegmentOnly, "OnlyIfEverySegment"),
+        ],
+        |bug| ExecCommandsModel { bug }
     ),
 ];
 

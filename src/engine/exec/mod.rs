@@ -345,6 +345,9 @@ impl ExecLayer {
         if segments.is_empty() {
             return self.on_opaque;
         }
+        if crate::seam!(FirstSegmentOnly) {
+            return segments.first().map_or(self.on_opaque, |s| self.judge(s).outcome());
+        }
         segments.iter().map(|s| self.judge(s).outcome()).max().unwrap_or(self.on_opaque)
     }
 }
