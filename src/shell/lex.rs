@@ -3,7 +3,7 @@
 //! keeps its words (quote removal done, expansions marked unknown) and the
 //! first reason it is opaque; wrappers are `wrappers.rs`'s job.
 
-use super::{Opaque, MAX_NESTING};
+use super::{Opaque, Word, MAX_NESTING};
 
 /// A word after quote removal.
 #[derive(Debug, Clone, Default)]
@@ -23,29 +23,41 @@ pub(super) struct RawWord {
 }
 
 impl RawWord {
-    /// The text; the parser copies whole UTF-8 sequences, so it is valid
-    /// (invalid text would read as U+FFFD, which no pattern names).
-    pub fn text(&self) -> &str {
-        std::str::from_utf8(&self.text).unwrap_or("\u{FFFD}")
-    }
-
-    /// The text, owned.
-    pub fn into_string(self) -> String {
-        String::from_utf8(self.text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    /// The text. The parser copies whole UTF-8 sequences and removes only
+    /// ASCII quotes and backslashes, so it is valid (invalid text would read
+    /// as U+FFFD, which no pattern names).
+    pub fn to_compact(&self) -> compact_str::CompactString {
+        compact_str::CompactString::from_utf8(&self.text).unwrap_or_else(|_| compact_str::CompactString::const_new("\u{FFFD}"))
     }
 }
 
-/// One simple command as written.
+/// One simple command as written: its words already in their final form,
+/// so that a segment takes them over without copying.
 #[derive(Debug, Clone, Default)]
 pub(super) struct SimpleCommand {
-    pub words: Vec<RawWord>,
+    pub words: Vec<Word>,
+    /// How many of the first words are assignments (`FOO=1 cmd`).
+    pub assignments: usize,
     pub opaque: Option<Opaque>,
 }
 
 impl SimpleCommand {
     /// No program word yet (assignments may precede it).
     fn at_command_position(&self) -> bool {
-        self.words.iter().all(|w| w.assignment)
+        self.words.len() == self.assignments
+    }
+
+    /// Takes a word over; its text buffer goes back to `scratch` for the next word.
+    fn push(&mut self, word: RawWord, scratch: &mut Vec<u8>) {
+        if word.assignment && self.at_command_position() {
+            self.assignments += 1;
+        }
+        if self.words.capacity() == 0 {
+            // Most commands have a few words: one allocation, not three.
+            self.words.reserve(8);
+        }
+        self.words.push(if word.unknown { Word::Unknown { split: word.split } } else { Word::Known(word.to_compact()) });
+        *scratch = word.text;
     }
 
     fn mark(&mut self, reason: Opaque) {
@@ -56,21 +68,54 @@ impl SimpleCommand {
 /// Every simple command of `text`, in order (inner ones of substitutions
 /// before the command that holds them).
 pub(super) fn simple_commands(text: &str) -> Result<Vec<SimpleCommand>, Opaque> {
-    let mut parser = Parser { bytes: text.as_bytes(), pos: 0, nesting: 0, out: Vec::new() };
+    let mut parser = Parser { bytes: text.as_bytes(), pos: 0, nesting: 0, out: Vec::new(), scratch: Vec::new() };
     parser.list(false)?;
     Ok(parser.out)
 }
 
+/// Bytes with no meaning to the word parser: `=` and `+` end a run so that
+/// assignments are seen, and everything bash treats specially ends it too.
+fn is_plain(b: u8) -> bool {
+    // A u8 indexes a 256-entry table: the check is optimised away.
+    PLAIN.get(usize::from(b)).copied().unwrap_or(false)
+}
+
+/// `is_plain` as a table: one load per byte on the hot path.
+static PLAIN: [bool; 256] = {
+    let mut table = [true; 256];
+    let special = b" \t\n;&|<>()\\'\"$`=+*?[]{}~";
+    let mut i = 0;
+    // Constant evaluation: an index out of bounds fails the build, never a run.
+    #[allow(clippy::indexing_slicing)]
+    while i < special.len() {
+        table[special[i] as usize] = false;
+        i += 1;
+    }
+    table
+};
+
+/// A run made only of name characters.
+fn is_name_prefix(run: &[u8]) -> bool {
+    run.iter().all(|b| *b == b'_' || b.is_ascii_alphanumeric())
+}
+
 /// Words that open a compound command, in command position.
-const COMPOUND_OPENERS: &[&str] = &["if", "for", "while", "until", "case", "select", "[["];
+fn is_compound_opener(word: &str) -> bool {
+    matches!(word, "if" | "for" | "while" | "until" | "case" | "select" | "[[")
+}
+
 /// Words that continue or close one; they carry no command of their own.
-const COMPOUND_KEYWORDS: &[&str] = &["then", "elif", "else", "fi", "do", "done", "esac", "]]"];
+fn is_compound_keyword(word: &str) -> bool {
+    matches!(word, "then" | "elif" | "else" | "fi" | "do" | "done" | "esac" | "]]")
+}
 
 struct Parser<'a> {
     bytes: &'a [u8],
     pos: usize,
     nesting: usize,
     out: Vec<SimpleCommand>,
+    /// The text buffer of the last word taken over, reused by the next.
+    scratch: Vec<u8>,
 }
 
 impl Parser<'_> {
@@ -190,20 +235,20 @@ impl Parser<'_> {
                                 }
                                 continue;
                             }
-                            text if COMPOUND_OPENERS.contains(&text) => {
+                            text if is_compound_opener(text) => {
                                 self.finish(&mut current);
                                 current.mark(Opaque::Compound);
                                 self.finish(&mut current);
                                 continue;
                             }
-                            text if COMPOUND_KEYWORDS.contains(&text) => continue,
+                            text if is_compound_keyword(text) => continue,
                             _ => {}
                         }
                     }
                     if word.substitution {
                         current.mark(Opaque::Substitution);
                     }
-                    current.words.push(word);
+                    current.push(word, &mut self.scratch);
                 }
             }
         }
@@ -308,7 +353,9 @@ impl Parser<'_> {
     /// One word: quotes removed, expansions marked, substitutions parsed
     /// (their commands go to `out`).
     fn word(&mut self) -> Result<RawWord, Opaque> {
-        let mut word = RawWord::default();
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        let mut word = RawWord { text, ..RawWord::default() };
         let start = self.pos;
         let mut name_so_far = true;
         while let Some(c) = self.peek() {
@@ -391,16 +438,17 @@ impl Parser<'_> {
                     name_so_far = false;
                 }
                 _ => {
-                    let name_char = c == b'_' || c.is_ascii_alphanumeric();
+                    // A run of plain bytes at once: most words are nothing else.
+                    let run = self.bytes.get(self.pos..).unwrap_or_default();
+                    let len = run.iter().position(|b| !is_plain(*b)).unwrap_or(run.len()).max(1);
+                    let run = run.get(..len).unwrap_or_default();
+                    // Only a name (not starting with a digit) before `=` makes an assignment.
                     let first_is_digit = self.pos == start && c.is_ascii_digit();
-                    if !name_char || first_is_digit {
+                    if first_is_digit || word.assignment || !is_name_prefix(run) {
                         name_so_far = false;
                     }
-                    if word.assignment {
-                        name_so_far = false;
-                    }
-                    word.text.push(c);
-                    self.pos += 1;
+                    word.text.extend_from_slice(run);
+                    self.pos += len;
                 }
             }
         }
@@ -554,7 +602,7 @@ impl Parser<'_> {
             }
         }
         self.enter()?;
-        let mut nested = Parser { bytes: &inner, pos: 0, nesting: self.nesting, out: Vec::new() };
+        let mut nested = Parser { bytes: &inner, pos: 0, nesting: self.nesting, out: Vec::new(), scratch: Vec::new() };
         nested.list(false)?;
         self.out.append(&mut nested.out);
         self.nesting -= 1;

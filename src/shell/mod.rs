@@ -22,8 +22,8 @@ pub const MAX_SHELL_DEPTH: usize = 4;
 /// One word of a segment after quote removal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Word {
-    /// A word whose text is known exactly.
-    Known(String),
+    /// A word whose text is known exactly (stored inline when short).
+    Known(compact_str::CompactString),
     /// A word with an expansion (`$VAR`, `$(...)`, a glob, `~`, braces).
     /// `split`: unquoted, so it may become any number of words (zero
     /// included); quoted, it is exactly one word of unknown text.
@@ -121,28 +121,35 @@ impl Segment {
     /// Shell text that parses back into a segment every rule block decides
     /// the same way: known words quoted where needed, an unknown word as a
     /// parameter expansion (quoted when it is one word), each wrapper given
-    /// by path as `env` in the same directory, and an opaque segment as a
+    /// by path as `nohup --` in the same directory (which reads no option
+    /// or assignment after it), and an opaque segment as a
     /// command whose program is unknown.
     pub fn render(&self) -> String {
         if self.opaque.is_some() {
             return "\"$u\"".into();
         }
-        self.text()
-    }
-
-    /// The segment's words as shell text (wrappers given by path as `env`
-    /// in their directory), opaque or not: what explanations show.
-    pub fn text(&self) -> String {
         let via = self.via.iter().map(|path| {
             let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
-            quote_word(&format!("{dir}/env"))
+            format!("{} --", quote_word(&format!("{dir}/nohup")))
         });
-        let words = self.words.iter().map(|word| match word {
-            Word::Known(text) => quote_word(text),
-            Word::Unknown { split: true } => "$u".into(),
-            Word::Unknown { split: false } => "\"$u\"".into(),
-        });
-        via.chain(words).collect::<Vec<_>>().join(" ")
+        via.chain(self.words.iter().map(render_word)).collect::<Vec<_>>().join(" ")
+    }
+
+    /// The segment's words as shell text, after the wrappers given by path
+    /// that were looked through, opaque or not: what explanations show.
+    pub fn text(&self) -> String {
+        let via = self.via.iter().map(|path| quote_word(path));
+        via.chain(self.words.iter().map(render_word)).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// A word as shell text; an unknown word as a parameter expansion, quoted
+/// when it is exactly one word.
+fn render_word(word: &Word) -> String {
+    match word {
+        Word::Known(text) => quote_word(text),
+        Word::Unknown { split: true } => "$u".into(),
+        Word::Unknown { split: false } => "\"$u\"".into(),
     }
 }
 

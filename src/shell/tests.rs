@@ -12,7 +12,7 @@ fn shape(command: &str) -> Vec<String> {
                 .words
                 .iter()
                 .map(|w| match w {
-                    Word::Known(text) => text.clone(),
+                    Word::Known(text) => text.to_string(),
                     Word::Unknown { split: false } => "?".into(),
                     Word::Unknown { split: true } => "*?".into(),
                 })

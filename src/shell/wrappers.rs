@@ -2,21 +2,41 @@
 //! opaque, wrappers are looked through to the command they run, and
 //! `bash -c SCRIPT` is parsed again (ARCHITECTURE.md, Exec commands).
 
-use super::lex::{RawWord, SimpleCommand};
+use super::lex::SimpleCommand;
 use super::{parse_at_depth, Opaque, Segment, Word};
 
-/// Builtins that change how later text is read or run.
-const OPAQUE_BUILTINS: &[&str] = &[
-    "eval", "source", ".", "alias", "trap", "enable", "hash", "export", "declare", "typeset", "set", "unset", "shopt", "readonly", "local", "builtin",
-];
+/// Builtins that change how later text is read or run. (`matches!`, not a
+/// list: it compares lengths first, and this runs for every segment.)
+fn is_opaque_builtin(name: &str) -> bool {
+    matches!(
+        name,
+        "eval"
+            | "source"
+            | "."
+            | "alias"
+            | "trap"
+            | "enable"
+            | "hash"
+            | "export"
+            | "declare"
+            | "typeset"
+            | "set"
+            | "unset"
+            | "shopt"
+            | "readonly"
+            | "local"
+            | "builtin"
+    )
+}
 
 /// Shells whose `-c SCRIPT` / `-lc SCRIPT` is parsed as a command of its own.
-const SHELLS: &[&str] = &["bash", "sh", "zsh", "dash", "ksh"];
+fn is_shell(name: &str) -> bool {
+    matches!(name, "bash" | "sh" | "zsh" | "dash" | "ksh")
+}
 
 /// Appends the segments of one simple command.
 pub(super) fn segments(command: SimpleCommand, shell_depth: usize, out: &mut Vec<Segment>) {
-    let SimpleCommand { mut words, mut opaque } = command;
-    let assignments = words.iter().take_while(|w| w.assignment).count();
+    let SimpleCommand { mut words, assignments, mut opaque } = command;
     if assignments > 0 {
         opaque.get_or_insert(Opaque::Assignment);
         words.drain(..assignments);
@@ -24,22 +44,22 @@ pub(super) fn segments(command: SimpleCommand, shell_depth: usize, out: &mut Vec
     look_through(words, opaque, shell_depth, out);
 }
 
-fn look_through(mut words: Vec<RawWord>, mut opaque: Option<Opaque>, shell_depth: usize, out: &mut Vec<Segment>) {
+fn look_through(mut words: Vec<Word>, mut opaque: Option<Opaque>, shell_depth: usize, out: &mut Vec<Segment>) {
     let mut via = Vec::new();
     while let Some(first) = words.first() {
-        if first.unknown {
+        let Some(text) = first.known() else {
             opaque.get_or_insert(Opaque::UnknownProgram);
             break;
-        }
+        };
         // A wrapper counts by its bare name, or by an absolute path whose
         // directory the rule block must trust (`via`); `./nice` is no wrapper.
-        let text = first.text();
-        let name = match text.rsplit_once('/') {
+        let slash = text.bytes().rposition(|b| b == b'/');
+        let name = match slash {
             None => text,
-            Some((_, base)) if text.starts_with('/') => base,
+            Some(at) if text.starts_with('/') => text.get(at + 1..).unwrap_or_default(),
             Some(_) => break,
         };
-        if OPAQUE_BUILTINS.contains(&name) {
+        if is_opaque_builtin(name) {
             opaque.get_or_insert(Opaque::Builtin);
             break;
         }
@@ -53,7 +73,7 @@ fn look_through(mut words: Vec<RawWord>, mut opaque: Option<Opaque>, shell_depth
             Step::Script(script) => {
                 let before = out.len();
                 out.extend(parse_at_depth(&script, shell_depth + 1));
-                if text.contains('/') {
+                if slash.is_some() {
                     via.push(text.to_string());
                 }
                 for segment in out.iter_mut().skip(before) {
@@ -65,7 +85,7 @@ fn look_through(mut words: Vec<RawWord>, mut opaque: Option<Opaque>, shell_depth
                 return;
             }
         };
-        if text.contains('/') {
+        if slash.is_some() {
             via.push(text.to_string());
         }
         words.drain(..skip.min(words.len()));
@@ -73,7 +93,6 @@ fn look_through(mut words: Vec<RawWord>, mut opaque: Option<Opaque>, shell_depth
     if words.is_empty() && opaque.is_none() {
         return;
     }
-    let words = words.into_iter().map(|w| if w.unknown { Word::Unknown { split: w.split } } else { Word::Known(w.into_string()) }).collect();
     out.push(Segment { words, opaque, via });
 }
 
@@ -89,14 +108,22 @@ enum Step {
     Script(String),
 }
 
-fn known(words: &[RawWord], at: usize) -> Option<&str> {
-    words.get(at).filter(|w| !w.unknown).map(|w| w.text())
+fn known(words: &[Word], at: usize) -> Option<&str> {
+    words.get(at).and_then(Word::known)
+}
+
+/// `NAME=...`: what `env` reads as an assignment, quoted or not.
+fn is_assignment(text: &str) -> bool {
+    text.split_once('=').is_some_and(|(name, _)| {
+        let name = name.strip_suffix('+').unwrap_or(name);
+        !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+    })
 }
 
 /// How many words a wrapper takes before the command it runs; a wrapper
 /// with nothing after it is the program itself.
-fn wrapper_prefix(name: &str, words: &[RawWord]) -> Step {
-    let option = |at: usize| words.get(at).is_some_and(|w| w.unknown || w.text().starts_with('-'));
+fn wrapper_prefix(name: &str, words: &[Word]) -> Step {
+    let option = |at: usize| words.get(at).is_some_and(|w| w.known().is_none_or(|t| t.starts_with('-')));
     let then = |n: usize| if words.len() > n { Step::Skip(n) } else { Step::Program };
     match name {
         "nohup" => match known(words, 1) {
@@ -119,7 +146,7 @@ fn wrapper_prefix(name: &str, words: &[RawWord]) -> Step {
             _ if option(1) => Step::Opaque(Opaque::WrapperOptions),
             _ => then(1),
         },
-        "exec" | "env" if option(1) || words.get(1).is_some_and(|w| w.assignment) => Step::Opaque(Opaque::WrapperOptions),
+        "exec" | "env" if option(1) || known(words, 1).is_some_and(is_assignment) => Step::Opaque(Opaque::WrapperOptions),
         "exec" | "env" => then(1),
         "timeout" => timeout(words),
         "stdbuf" => stdbuf(words),
@@ -128,9 +155,9 @@ fn wrapper_prefix(name: &str, words: &[RawWord]) -> Step {
             _ if words.len() > 1 => Step::Opaque(Opaque::WrapperOptions),
             _ => Step::Program,
         },
-        shell if SHELLS.contains(&shell) => match known(words, 1) {
+        shell if is_shell(shell) => match known(words, 1) {
             Some("-c" | "-lc") => match words.get(2) {
-                Some(script) if !script.unknown => Step::Script(script.text().to_string()),
+                Some(Word::Known(script)) => Step::Script(script.to_string()),
                 _ => Step::Opaque(Opaque::UnknownScript),
             },
             _ => Step::Program,
@@ -150,7 +177,7 @@ fn is_duration(text: &str) -> bool {
 }
 
 /// `timeout [-s SIG] [-k DURATION] [--preserve-status] [--foreground] [-v] DURATION COMMAND`.
-fn timeout(words: &[RawWord]) -> Step {
+fn timeout(words: &[Word]) -> Step {
     let mut at = 1;
     loop {
         let Some(word) = known(words, at) else { return Step::Opaque(Opaque::WrapperOptions) };
@@ -166,7 +193,7 @@ fn timeout(words: &[RawWord]) -> Step {
 }
 
 /// `stdbuf -i MODE -o MODE -e MODE COMMAND` (attached and long forms too).
-fn stdbuf(words: &[RawWord]) -> Step {
+fn stdbuf(words: &[Word]) -> Step {
     let mut at = 1;
     loop {
         let Some(word) = known(words, at) else { return Step::Opaque(Opaque::WrapperOptions) };

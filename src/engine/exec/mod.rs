@@ -11,9 +11,14 @@ use crate::vocab::ToolOutcome;
 use super::Map;
 
 /// Interpreters whose inline-eval flag no wildcard may match.
-const INTERPRETERS: &[&str] = &["python", "python3", "node", "deno", "bun", "perl", "ruby", "php", "lua", "osascript"];
+fn is_interpreter(name: &str) -> bool {
+    matches!(name, "python" | "python3" | "node" | "deno" | "bun" | "perl" | "ruby" | "php" | "lua" | "osascript")
+}
+
 /// Their inline-eval flags.
-const EVAL_FLAGS: &[&str] = &["-c", "-e", "-E", "-r", "--eval"];
+fn is_eval_flag(word: &str) -> bool {
+    matches!(word, "-c" | "-e" | "-E" | "-r" | "--eval")
+}
 
 /// The directories a bare program name may be resolved from by default.
 pub const DEFAULT_TRUSTED_DIRS: &[&str] = &["/usr/local/bin", "/usr/bin", "/bin"];
@@ -100,6 +105,8 @@ pub struct CommandPattern {
     program: String,
     args: Vec<ArgToken>,
     rest: bool,
+    /// The program is an interpreter (by its last path component).
+    interpreter: bool,
 }
 
 impl CommandPattern {
@@ -113,16 +120,22 @@ impl CommandPattern {
         }
         let rest = args.last().is_some_and(|a| a == "*");
         let tokens = if rest { args.get(..args.len() - 1).unwrap_or_default() } else { args };
-        Ok(CommandPattern { program: program.clone(), args: tokens.iter().map(|a| ArgToken::from_word(a)).collect(), rest })
+        let interpreter = is_interpreter(program.rsplit('/').next().unwrap_or(program));
+        Ok(CommandPattern { program: program.clone(), args: tokens.iter().map(|a| ArgToken::from_word(a)).collect(), rest, interpreter })
     }
 
-    fn is_interpreter(&self) -> bool {
-        let base = self.program.rsplit('/').next().unwrap_or(&self.program);
-        INTERPRETERS.contains(&base)
+    /// Known words only: the one value there is.
+    fn matches_known(&self, words: &[Word]) -> bool {
+        let fixed = self.args.len();
+        let count_ok = if self.rest { words.len() >= fixed } else { words.len() == fixed };
+        count_ok && self.args.iter().zip(words).all(|(token, word)| word.known().is_some_and(|text| token.matches(text)))
     }
 
     /// Some value of the unknown words makes the arguments match.
     fn may_match(&self, words: &[Word]) -> bool {
+        if words.iter().all(|w| w.known().is_some()) {
+            return self.matches_known(words);
+        }
         // may[i][j]: words[i..] can match tokens[j..]; filled backwards.
         let (w, n) = (words.len(), self.args.len());
         let mut may = vec![false; (w + 1) * (n + 1)];
@@ -149,16 +162,18 @@ impl CommandPattern {
     /// interpreter, no wildcard stands for an inline-eval flag, or for a
     /// word that may be one.
     fn must_match(&self, words: &[Word]) -> bool {
-        let interpreter = self.is_interpreter();
+        let interpreter = self.interpreter;
         let mut tokens = self.args.iter();
         for (i, word) in words.iter().enumerate() {
             let Some(token) = tokens.next() else {
                 // Past the tokens: only the final `*` takes the rest.
                 let rest = words.get(i..).unwrap_or_default();
-                return self.rest && !(interpreter && rest.iter().any(|w| w.known().is_none_or(|t| EVAL_FLAGS.contains(&t))));
+                return self.rest && !(interpreter && rest.iter().any(|w| w.known().is_none_or(|t| is_eval_flag(t))));
             };
             let ok = match word {
-                Word::Known(text) if interpreter && EVAL_FLAGS.contains(&text.as_str()) => *token == ArgToken::Literal(text.clone()),
+                Word::Known(text) if interpreter && is_eval_flag(text) => {
+                    matches!(token, ArgToken::Literal(literal) if literal == text.as_str())
+                }
                 Word::Known(text) => token.matches(text),
                 Word::Unknown { split: false } => token.matches_anything() && !interpreter,
                 Word::Unknown { split: true } => false,
@@ -185,7 +200,7 @@ impl CommandPattern {
             .args
             .iter()
             .map(|t| match t {
-                ArgToken::Literal(text) => Word::Known(text.clone()),
+                ArgToken::Literal(text) => Word::Known(text.as_str().into()),
                 ArgToken::Glob(_) => Word::Unknown { split: false },
             })
             .collect();
@@ -297,17 +312,18 @@ impl ExecLayer {
 
     /// The names a program word is matched under: itself (a bare name, or
     /// an absolute path for path patterns) and, for a path in a trusted
-    /// directory, its last component.
-    fn program_keys(&self, program: &str) -> (Option<String>, Option<String>) {
+    /// directory, its last component. A bare name borrows: the common case
+    /// allocates nothing.
+    fn program_keys<'p>(&self, program: &'p str) -> (Option<std::borrow::Cow<'p, str>>, Option<String>) {
         if !program.contains('/') {
-            return (Some(program.to_string()), None);
+            return (Some(std::borrow::Cow::Borrowed(program)), None);
         }
         if !program.starts_with('/') {
             return (None, None);
         }
         let normalized = crate::settings::lexical_normalize(program);
         let base = if self.trusted(&normalized) { normalized.rsplit('/').next().map(str::to_string) } else { None };
-        (Some(normalized), base)
+        (Some(std::borrow::Cow::Owned(normalized)), base)
     }
 
     /// This layer's verdict on one segment.
