@@ -168,7 +168,7 @@ impl CommandPattern {
             let Some(token) = tokens.next() else {
                 // Past the tokens: only the final `*` takes the rest.
                 let rest = words.get(i..).unwrap_or_default();
-                return self.rest && !(interpreter && rest.iter().any(|w| w.known().is_none_or(|t| is_eval_flag(t))));
+                return self.rest && !(interpreter && rest.iter().any(|w| w.known().is_none_or(is_eval_flag)));
             };
             let ok = match word {
                 Word::Known(text) if interpreter && is_eval_flag(text) => {
