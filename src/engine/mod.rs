@@ -636,8 +636,7 @@ impl Engine {
     /// The fast path: one bit test.
     #[inline]
     pub fn allows(&self, context: Context, tool: ToolId) -> bool {
-        let word = context.offset + (tool.0 as usize >> 6);
-        self.contexts.get(word).is_some_and(|w| (w >> (tool.0 & 63)) & 1 == 1)
+        bit(&self.contexts, context, tool)
     }
 
     /// Decides a tool given by name in a resolved context. A name that was not
@@ -647,13 +646,8 @@ impl Engine {
     pub fn allows_name(&self, context: Context, tool: &str) -> bool {
         match self.tool_id(tool) {
             Some(id) => self.allows(context, id),
-            None => self.allows_uninterned(context, &crate::builtins::normalize_tool(tool)),
+            None => self.outcome_uninterned(context, &crate::builtins::normalize_tool(tool)) == ToolOutcome::Allow,
         }
-    }
-
-    #[cold]
-    fn allows_uninterned(&self, context: Context, normalized: &str) -> bool {
-        self.outcome_uninterned(context, normalized) == ToolOutcome::Allow
     }
 
     /// The outcome of a tool in a resolved context: `allow`, `ask` or `deny`.
@@ -662,9 +656,7 @@ impl Engine {
         if self.allows(context, tool) {
             return ToolOutcome::Allow;
         }
-        let word = context.offset + (tool.0 as usize >> 6);
-        let asked = self.asks.get(word).is_some_and(|w| (w >> (tool.0 & 63)) & 1 == 1);
-        if asked {
+        if bit(&self.asks, context, tool) {
             ToolOutcome::Ask
         } else {
             ToolOutcome::Deny
@@ -808,6 +800,13 @@ impl Engine {
             + flags as usize;
         Context { offset: index * self.words, agent, provider, sender, group, flags }
     }
+}
+
+/// The bit of `tool` in a context's bitset (`false` past the table: deny).
+#[inline(always)]
+fn bit(table: &[u64], context: Context, tool: ToolId) -> bool {
+    let word = context.offset + (tool.0 as usize >> 6);
+    table.get(word).is_some_and(|w| (w >> (tool.0 & 63)) & 1 == 1)
 }
 
 /// The provider, sender and group classes whose entries apply to a context:

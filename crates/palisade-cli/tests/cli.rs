@@ -193,7 +193,7 @@ fn import_prints_dsl_that_checks() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let dsl = stdout(&out);
     assert!(dsl.contains("agent family \"Family Bot\""), "{dsl}");
-    assert!(dsl.contains("// examples/openclaw.json:12:5: warning[palisade::ignored-key]"), "{dsl}");
+    assert!(dsl.contains("// examples/openclaw.json:12:15: warning[palisade::ignored-key]"), "{dsl}");
     palisade::Policy::from_dsl("imported.pal", &dsl).unwrap();
 }
 
