@@ -1,6 +1,7 @@
 //! One integration-test binary (as ripgrep does), one module per surface.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod alloc;
 mod corpus;
 mod ingress_properties;
 mod limits;

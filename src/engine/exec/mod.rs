@@ -86,6 +86,16 @@ fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
     pattern.get(p..).unwrap_or_default().iter().all(|c| *c == b'*')
 }
 
+/// An absolute path without `.`, `..` or empty components, borrowed when it
+/// already is one (the usual case: no allocation per decision).
+fn normalized(path: &str) -> std::borrow::Cow<'_, str> {
+    if path.starts_with('/') && path.split('/').skip(1).all(|p| !p.is_empty() && p != "." && p != "..") {
+        std::borrow::Cow::Borrowed(path)
+    } else {
+        std::borrow::Cow::Owned(crate::settings::lexical_normalize(path))
+    }
+}
+
 /// Why a pattern's text is not a pattern.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatternError {
@@ -136,9 +146,19 @@ impl CommandPattern {
         if words.iter().all(|w| w.known().is_some()) {
             return self.matches_known(words);
         }
-        // may[i][j]: words[i..] can match tokens[j..]; filled backwards.
+        // may[i][j]: words[i..] can match tokens[j..]; filled backwards, on
+        // the stack for every command of a usual size.
         let (w, n) = (words.len(), self.args.len());
-        let mut may = vec![false; (w + 1) * (n + 1)];
+        let size = (w + 1) * (n + 1);
+        let mut stack = [false; 256];
+        let mut heap = Vec::new();
+        let may: &mut [bool] = match stack.get_mut(..size) {
+            Some(cells) => cells,
+            None => {
+                heap.resize(size, false);
+                &mut heap
+            }
+        };
         let at = |i: usize, j: usize| i * (n + 1) + j;
         for i in (0..=w).rev() {
             for j in (0..=n).rev() {
@@ -146,9 +166,9 @@ impl CommandPattern {
                 let value = match words.get(i) {
                     None => j == n,
                     Some(_) if j == n && self.rest => true,
-                    Some(Word::Known(text)) => self.args.get(j).is_some_and(|t| t.matches(text)) && get(&may, i + 1, j + 1),
-                    Some(Word::Unknown { split: false }) => j < n && get(&may, i + 1, j + 1),
-                    Some(Word::Unknown { split: true }) => get(&may, i + 1, j) || (j < n && get(&may, i, j + 1)),
+                    Some(Word::Known(text)) => self.args.get(j).is_some_and(|t| t.matches(text)) && get(may, i + 1, j + 1),
+                    Some(Word::Unknown { split: false }) => j < n && get(may, i + 1, j + 1),
+                    Some(Word::Unknown { split: true }) => get(may, i + 1, j) || (j < n && get(may, i, j + 1)),
                 };
                 if let Some(slot) = may.get_mut(at(i, j)) {
                     *slot = value;
@@ -306,7 +326,7 @@ impl ExecLayer {
     }
 
     fn trusted(&self, path: &str) -> bool {
-        let normalized = crate::settings::lexical_normalize(path);
+        let normalized = normalized(path);
         normalized.rsplit_once('/').is_some_and(|(dir, _)| self.trusted_dirs.iter().any(|d| d == dir))
     }
 
@@ -314,16 +334,22 @@ impl ExecLayer {
     /// an absolute path for path patterns) and, for a path in a trusted
     /// directory, its last component. A bare name borrows: the common case
     /// allocates nothing.
-    fn program_keys<'p>(&self, program: &'p str) -> (Option<std::borrow::Cow<'p, str>>, Option<String>) {
+    fn program_keys<'p>(&self, program: &'p str) -> (Option<std::borrow::Cow<'p, str>>, Option<std::borrow::Cow<'p, str>>) {
         if !program.contains('/') {
             return (Some(std::borrow::Cow::Borrowed(program)), None);
         }
         if !program.starts_with('/') {
             return (None, None);
         }
-        let normalized = crate::settings::lexical_normalize(program);
-        let base = if self.trusted(&normalized) { normalized.rsplit('/').next().map(str::to_string) } else { None };
-        (Some(std::borrow::Cow::Owned(normalized)), base)
+        let normalized = normalized(program);
+        if !self.trusted(&normalized) {
+            return (Some(normalized), None);
+        }
+        let base = match &normalized {
+            std::borrow::Cow::Borrowed(path) => path.rsplit('/').next().map(std::borrow::Cow::Borrowed),
+            std::borrow::Cow::Owned(path) => path.rsplit('/').next().map(|b| std::borrow::Cow::Owned(b.to_string())),
+        };
+        (Some(normalized), base)
     }
 
     /// This layer's verdict on one segment.
