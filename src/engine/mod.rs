@@ -718,6 +718,18 @@ impl Engine {
         (self.tool_id(request.tool) == Some(exec)).then_some(command)
     }
 
+    /// The tool whose outcome in a context depends on its command (`exec`,
+    /// when its tool lists admit it and some exec block applies), with the
+    /// outcome the tool lists alone give it. Without a command it is decided
+    /// as an opaque command, so `effective_tools` may leave it out although
+    /// the allowed commands run.
+    pub fn command_tool(&self, context: Context) -> Option<(&str, ToolOutcome)> {
+        let exec = self.exec_tool?;
+        let listed = self.layers_of(context).map(|layer| layer.tool_outcome(exec)).max().unwrap_or(ToolOutcome::Allow);
+        let ruled = self.layers_of(context).any(|layer| layer.exec.is_some());
+        (ruled && listed != ToolOutcome::Deny).then(|| (self.tool_name(exec).unwrap_or(crate::builtins::EXEC_TOOL), listed))
+    }
+
     /// The outcome of an `exec` call running `command` in a context: the
     /// strictest over the layers' tool lists and their exec blocks.
     pub fn command_outcome(&self, context: Context, command: &str) -> ToolOutcome {

@@ -144,6 +144,11 @@ fn explain_names_each_segment_of_a_command() {
     let out = palisade(&["decide", "examples/commands.pal", "--request", bad]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert!(stderr(&out).contains("`args.command` must be a string"), "{}", stderr(&out));
+    // `tools` lists exec apart: its outcome is its command's, not the opaque call's.
+    let out = palisade(&["tools", "examples/commands.pal", "--agent", "coder", "--session", "agent:coder:main"]);
+    let listed = stdout(&out);
+    assert!(listed.lines().any(|l| l == "exec (by command: allow, ask or deny; see its exec rules)"), "{listed}");
+    assert!(!listed.lines().any(|l| l == "exec (ask)" || l == "exec"), "{listed}");
 }
 
 #[test]

@@ -10,13 +10,17 @@ use super::{Failure, Format};
 pub(super) fn run(policy: &Policy, request: &palisade::ToolRequest<'_>, format: Format) -> Result<(), Failure> {
     let engine = policy.engine();
     let context = engine.context(request).map_err(|e| Failure::Usage(e.to_string()))?;
-    let tools = engine.effective_tools(context);
-    let ask = engine.ask_tools(context);
+    // A tool under command rules is listed apart: its outcome is its command's.
+    let by_command = engine.command_tool(context);
+    let other = |name: &&str| by_command.is_none_or(|(tool, _)| tool != *name);
+    let tools: Vec<&str> = engine.effective_tools(context).into_iter().filter(other).collect();
+    let ask: Vec<&str> = engine.ask_tools(context).into_iter().filter(other).collect();
     match format {
         Format::Json => outln!(
             "{}",
             serde_json::json!({"agent": request.agent, "sandboxed": context.sandboxed(), "subagent": context.subagent(),
-                "owner": context.owner(), "tools": tools, "ask": ask})
+                "owner": context.owner(), "tools": tools, "ask": ask,
+                "by_command": by_command.map(|(tool, listed)| serde_json::json!({"tool": tool, "at_most": listed.name()}))})
         ),
         Format::Text => {
             outln!(
@@ -33,6 +37,10 @@ pub(super) fn run(policy: &Policy, request: &palisade::ToolRequest<'_>, format: 
             // the plain list never mistakes them for allowed ones.
             for tool in ask {
                 outln!("{tool} (ask)");
+            }
+            if let Some((tool, listed)) = by_command {
+                let most = if listed == palisade::ToolOutcome::Ask { "ask at most" } else { "allow, ask or deny" };
+                outln!("{tool} (by command: {most}; see its exec rules)");
             }
         }
     }
