@@ -9,12 +9,8 @@ use libfuzzer_sys::fuzz_target;
 use palisade::unstable::shell::{parse, render};
 use palisade::{Policy, ToolRequest};
 
-const POLICY: &str = r#"
-tools { exec { deny "rm -rf *"  ask "git push *"  on_opaque ask } }
-agent strict { tools { allow exec  exec { allow "git status", "git log *", "ls * *", "x * *", "/opt/bin/tool *" } } }
-agent open { tools { allow exec  exec { deny "rm * /", "git ?ush *"  on_miss allow } } }
-agent trusting { tools { allow exec  exec { allow "git *", "rm x", "nice *"  ask "bash *"  trusted_dirs "/opt/bin" } } }
-"#;
+/// The same policy as the property test's.
+const POLICY: &str = include_str!("../../tests/policies/shell-roundtrip.pal");
 
 fn policy() -> &'static Policy {
     static ONCE: OnceLock<Policy> = OnceLock::new();

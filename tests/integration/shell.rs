@@ -49,18 +49,9 @@ const WORDS: &[&str] = &[
     "!",
 ];
 
-/// Command rules in several layers, so that a segment the round trip
-/// changed would change some agent's decision.
-const POLICY: &str = r#"
-tools { exec { deny "rm -rf *"  ask "git push *"  on_opaque ask } }
-agent strict { tools { allow exec  exec { allow "git status", "git log *", "ls * *", "x * *", "/opt/bin/tool *" } } }
-agent open { tools { allow exec  exec { deny "rm * /", "git ?ush *"  on_miss allow } } }
-agent trusting { tools { allow exec  exec { allow "git *", "rm x", "nice *"  ask "bash *"  trusted_dirs "/opt/bin" } } }
-"#;
-
 fn policy() -> &'static Policy {
     static POLICY_ONCE: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
-    POLICY_ONCE.get_or_init(|| Policy::from_dsl("shell.pal", POLICY).unwrap())
+    POLICY_ONCE.get_or_init(|| crate::load(&crate::root().join("tests/policies/shell-roundtrip.pal")))
 }
 
 const PIECES: &[&str] = &[
