@@ -1,0 +1,173 @@
+//! The native half of the `palisade` Python package. It keeps one
+//! compiled policy behind a lock so that `replace` swaps a whole policy at
+//! once; decisions are synchronous calls into the Rust engine. The
+//! structured parts (decisions with reasons, explanations, diagnostics)
+//! cross as the JSON that `palisade decide` prints, one wire format for
+//! every binding; the Python half turns it into objects.
+
+use std::path::Path;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::prelude::*;
+
+pyo3::create_exception!(_native, NativePolicyError, PyException, "A policy that does not compile: (summary, diagnostics as JSON).");
+
+/// Errors and warnings as the JSON list `palisade check --format json` prints.
+fn diagnostics_json(diagnostics: &[palisade::Diagnostic]) -> String {
+    serde_json::Value::Array(diagnostics.iter().map(palisade::Diagnostic::to_json).collect()).to_string()
+}
+
+fn policy_error(error: palisade::PolicyError) -> PyErr {
+    let errors = error.errors().count();
+    NativePolicyError::new_err((format!("the policy has {errors} error(s)"), diagnostics_json(&error.diagnostics)))
+}
+
+fn load_error(error: palisade::LoadError) -> PyErr {
+    match error {
+        palisade::LoadError::Policy(error) => policy_error(error),
+        other => PyValueError::new_err(other.to_string()),
+    }
+}
+
+/// A compiled policy. `replace` swaps in another one whole: a decision
+/// sees the old policy or the new, never a mix.
+#[pyclass(frozen, module = "palisade._native")]
+struct Policy {
+    current: RwLock<Arc<palisade::Policy>>,
+}
+
+impl Policy {
+    fn new(policy: palisade::Policy) -> Policy {
+        Policy { current: RwLock::new(Arc::new(policy)) }
+    }
+
+    fn get(&self) -> Arc<palisade::Policy> {
+        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn request<'a>(
+    agent: &'a str,
+    tool: &'a str,
+    provider: Option<&'a str>,
+    session: Option<&'a str>,
+    sender: Option<&'a str>,
+    subagent: bool,
+    owner: bool,
+    command: Option<&'a str>,
+    cwd: Option<&'a str>,
+) -> palisade::ToolRequest<'a> {
+    palisade::ToolRequest { agent, tool, provider, session, sender, subagent, owner, command, cwd }
+}
+
+#[pymethods]
+impl Policy {
+    /// Compiles DSL text.
+    #[staticmethod]
+    #[pyo3(signature = (text, name = "policy.pal"))]
+    fn from_dsl(text: &str, name: &str) -> PyResult<Policy> {
+        palisade::Policy::from_dsl(name, text).map(Policy::new).map_err(policy_error)
+    }
+
+    /// Compiles an OpenClaw JSON configuration, with its exec-approvals file's text when given.
+    #[staticmethod]
+    #[pyo3(signature = (text, name = "openclaw.json", exec_approvals = None, exec_approvals_name = "exec-approvals.json"))]
+    fn from_openclaw_json(text: &str, name: &str, exec_approvals: Option<&str>, exec_approvals_name: &str) -> PyResult<Policy> {
+        let policy = match exec_approvals {
+            Some(approvals) => palisade::Policy::from_openclaw_json_with_approvals(name, text, exec_approvals_name, approvals),
+            None => palisade::Policy::from_openclaw_json(name, text),
+        };
+        policy.map(Policy::new).map_err(policy_error)
+    }
+
+    /// Reads a file: `.json` is an OpenClaw configuration, anything else DSL.
+    #[staticmethod]
+    fn load(path: &str) -> PyResult<Policy> {
+        palisade::Policy::load(Path::new(path)).map(Policy::new).map_err(load_error)
+    }
+
+    /// Swaps in `other`'s policy, whole.
+    fn replace(&self, other: &Policy) {
+        let next = other.get();
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = next;
+    }
+
+    /// The warnings, as JSON.
+    fn warnings_json(&self) -> String {
+        diagnostics_json(self.get().warnings())
+    }
+
+    /// Agent ids in definition order.
+    fn agents(&self) -> Vec<String> {
+        self.get().engine().agent_ids().map(str::to_string).collect()
+    }
+
+    /// `allow`, `ask` or `deny`: the fast path, no reason built.
+    #[pyo3(signature = (agent, tool, *, provider = None, session = None, sender = None, subagent = false, owner = false, command = None, cwd = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn outcome(
+        &self,
+        agent: &str,
+        tool: &str,
+        provider: Option<&str>,
+        session: Option<&str>,
+        sender: Option<&str>,
+        subagent: bool,
+        owner: bool,
+        command: Option<&str>,
+        cwd: Option<&str>,
+    ) -> &'static str {
+        let policy = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        policy.engine().decide_outcome(&request(agent, tool, provider, session, sender, subagent, owner, command, cwd)).name()
+    }
+
+    /// One request line as `palisade decide` reads it; its decision as `palisade decide` prints it.
+    fn decide_json(&self, line: &str) -> PyResult<String> {
+        let request = palisade::wire::parse(line).map_err(PyValueError::new_err)?;
+        Ok(palisade::wire::decision_json(self.get().engine(), &request).to_string())
+    }
+
+    /// A tool request line; the explanation `palisade explain --format json` prints.
+    fn explain_json(&self, line: &str) -> PyResult<String> {
+        match palisade::wire::parse(line).map_err(PyValueError::new_err)? {
+            palisade::wire::AnyRequest::Tool(request) => {
+                let policy = self.get();
+                let explanation = policy.engine().explain(&request.as_request());
+                serde_json::to_string(&palisade::wire::ExplanationJson::from(&explanation)).map_err(|e| PyValueError::new_err(e.to_string()))
+            }
+            _ => Err(PyValueError::new_err("explain takes a tool request")),
+        }
+    }
+
+    /// The tools an agent may call in a context: `(allowed, asked, by_command)`.
+    #[pyo3(signature = (agent, *, provider = None, session = None, sender = None, subagent = false, owner = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn tools(
+        &self,
+        agent: &str,
+        provider: Option<&str>,
+        session: Option<&str>,
+        sender: Option<&str>,
+        subagent: bool,
+        owner: bool,
+    ) -> PyResult<(Vec<String>, Vec<String>, Option<String>)> {
+        let policy = self.get();
+        let engine = policy.engine();
+        let context = engine
+            .context(&request(agent, "", provider, session, sender, subagent, owner, None, None))
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let by_command = engine.command_tool(context).map(|(tool, _)| tool.to_string());
+        let other = |name: &&str| by_command.as_deref() != Some(*name);
+        let owned = |names: Vec<&str>| names.into_iter().filter(other).map(str::to_string).collect();
+        Ok((owned(engine.effective_tools(context)), owned(engine.ask_tools(context)), by_command))
+    }
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Policy>()?;
+    m.add("NativePolicyError", m.py().get_type::<NativePolicyError>())?;
+    Ok(())
+}

@@ -1,0 +1,74 @@
+"""The shared corpus through the Python binding: every case of
+tests/corpus/*/cases.jsonl gets the Rust engine's decision, and malformed
+policies give their codes and positions."""
+
+import json
+import pathlib
+
+import pytest
+
+import palisade
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+CORPUS = sorted(p for p in (ROOT / "tests" / "corpus").iterdir() if p.is_dir())
+
+
+def load(case_dir: pathlib.Path) -> palisade.Policy:
+    approvals = case_dir / "exec-approvals.json"
+    pal, js = case_dir / "policy.pal", case_dir / "policy.json"
+    if js.exists():
+        return palisade.Policy.from_openclaw_json(
+            js.read_text(), str(js), approvals.read_text() if approvals.exists() else None
+        )
+    return palisade.Policy.load(str(pal))
+
+
+@pytest.mark.parametrize("case_dir", CORPUS, ids=lambda p: p.name)
+def test_corpus(case_dir):
+    policy = load(case_dir)
+    failures = []
+    for n, line in enumerate((case_dir / "cases.jsonl").read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        case = json.loads(line)
+        where = f"{case_dir.name}:{n}"
+        kind = case.get("kind", "tool")
+        if kind == "tool":
+            expect = case["expect"]
+            fields = {k: case.get(k) for k in ("provider", "session", "sender", "subagent", "owner")}
+            command = case.get("args", {}).get("command")
+            outcome = policy.outcome(case["agent"], case["tool"], command=command, **fields)
+            decision = policy.decide(case["agent"], case["tool"], command=command, **fields)
+            if outcome != expect or decision.outcome != expect or decision.allowed != (expect == "allow"):
+                failures.append(f"{where}: expected {expect}, got {outcome} / {decision.outcome} ({decision.reason})")
+            if "reason" in case and case["reason"] not in decision.reason:
+                failures.append(f"{where}: reason {decision.reason!r} lacks {case['reason']!r}")
+            if "segments" in case and [s["outcome"] for s in decision.segments] != case["segments"]:
+                failures.append(f"{where}: segments {decision.segments}")
+        elif kind == "ingress":
+            request = {k: v for k, v in case.items() if k not in ("kind", "expect", "reason", "at")}
+            gate = policy.gate(**request)
+            if gate["outcome"] != case["expect"]:
+                failures.append(f"{where}: expected {case['expect']}, got {gate}")
+        else:
+            wanted = {k: case.pop(k) for k in ("agent", "session_key", "matched_by", "sandboxed") if k in case}
+            route = policy.request(case)
+            got = {k: route.get(k) for k in wanted}
+            if got != wanted:
+                failures.append(f"{where}: route {got}, expected {wanted}")
+    assert not failures, "\n".join(failures)
+
+
+def test_malformed_policies_give_codes_and_positions():
+    with pytest.raises(palisade.PolicyError) as caught:
+        palisade.Policy.from_dsl('agent main { tools { exec { allow "./git status" } } }\n', "bad.pal")
+    [error] = caught.value.errors
+    assert (error.code, error.file, error.line, error.column) == ("palisade::bad-exec-pattern", "bad.pal", 1, 35)
+    assert "must be a name or an absolute path" in error.message
+
+
+def test_replace_swaps_the_whole_policy():
+    policy = palisade.Policy.from_dsl("agent main { tools { allow read } }")
+    assert policy.outcome("main", "exec") == "deny"
+    policy.replace(palisade.Policy.from_dsl("agent main { tools { allow exec } }"))
+    assert policy.outcome("main", "exec") == "allow"
