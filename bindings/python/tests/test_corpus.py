@@ -72,3 +72,30 @@ def test_replace_swaps_the_whole_policy():
     assert policy.outcome("main", "exec") == "deny"
     policy.replace(palisade.Policy.from_dsl("agent main { tools { allow exec } }"))
     assert policy.outcome("main", "exec") == "allow"
+
+
+MALFORMED = sorted((ROOT / "tests" / "malformed").iterdir())
+
+
+@pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.name)
+def test_malformed_corpus_gives_the_same_codes_and_positions(path):
+    """Each file's first line names its code, `line:col` and message, as
+    tests/integration/malformed.rs reads it; the binding must report the same."""
+    text = path.read_text()
+    header = text.splitlines()[0]
+    warning = header.startswith("// warn: ")
+    spec = header.split(": ", 1)[1]
+    code, rest = spec.split(" @ ", 1)
+    position, message = rest.split(" ", 1)
+    message = message.split(" | ", 1)[0]
+    line, column = (int(n) for n in position.split(":"))
+    if warning:
+        policy = palisade.Policy.load(str(path))
+        found = policy.warnings
+    else:
+        with pytest.raises(palisade.PolicyError) as caught:
+            palisade.Policy.load(str(path))
+        found = caught.value.errors
+    assert any(
+        d.code == code and (d.line, d.column) == (line, column) and message in d.message and d.file == str(path) for d in found
+    ), f"{code} at {line}:{column} `{message}` not in {[str(d) for d in found]}"
