@@ -107,8 +107,9 @@ impl Policy {
     /// `allow`, `ask` or `deny`: the fast path, no reason built.
     #[pyo3(signature = (agent, tool, *, provider = None, session = None, sender = None, subagent = false, owner = false, command = None, cwd = None))]
     #[allow(clippy::too_many_arguments)]
-    fn outcome(
+    fn outcome<'py>(
         &self,
+        py: Python<'py>,
         agent: &str,
         tool: &str,
         provider: Option<&str>,
@@ -118,9 +119,17 @@ impl Policy {
         owner: bool,
         command: Option<&str>,
         cwd: Option<&str>,
-    ) -> &'static str {
-        let policy = self.current.read().unwrap_or_else(PoisonError::into_inner);
-        policy.engine().decide_outcome(&request(agent, tool, provider, session, sender, subagent, owner, command, cwd)).name()
+    ) -> Bound<'py, pyo3::types::PyString> {
+        let outcome = {
+            let policy = self.current.read().unwrap_or_else(PoisonError::into_inner);
+            policy.engine().decide_outcome(&request(agent, tool, provider, session, sender, subagent, owner, command, cwd))
+        };
+        // Interned once: no string is made per decision.
+        match outcome {
+            palisade::ToolOutcome::Allow => pyo3::intern!(py, "allow").clone(),
+            palisade::ToolOutcome::Ask => pyo3::intern!(py, "ask").clone(),
+            palisade::ToolOutcome::Deny => pyo3::intern!(py, "deny").clone(),
+        }
     }
 
     /// One request line as `palisade decide` reads it; its decision as `palisade decide` prints it.

@@ -35,7 +35,8 @@ def test_corpus(case_dir):
         kind = case.get("kind", "tool")
         if kind == "tool":
             expect = case["expect"]
-            fields = {k: case.get(k) for k in ("provider", "session", "sender", "subagent", "owner")}
+            fields = {k: case.get(k) for k in ("provider", "session", "sender")}
+            fields.update({k: bool(case.get(k)) for k in ("subagent", "owner")})
             command = case.get("args", {}).get("command")
             outcome = policy.outcome(case["agent"], case["tool"], command=command, **fields)
             decision = policy.decide(case["agent"], case["tool"], command=command, **fields)

@@ -102,10 +102,14 @@ def _tool_request(agent: str, tool: str, fields: Dict[str, Any]) -> str:
 class Policy:
     """A compiled policy. `replace` swaps in another one whole, atomically."""
 
-    __slots__ = ("_native",)
+    __slots__ = ("_native", "outcome")
 
     def __init__(self, native: "_native.Policy"):
         self._native = native
+        # `outcome(agent, tool, *, provider, session, sender, subagent, owner,
+        # command, cwd)` -> "allow" | "ask" | "deny": the fast path, bound to
+        # the native method so that no Python frame runs per decision.
+        self.outcome = native.outcome
 
     @staticmethod
     def from_dsl(text: str, name: str = "policy.pal") -> "Policy":
@@ -132,24 +136,6 @@ class Policy:
     @property
     def agents(self) -> List[str]:
         return self._native.agents()
-
-    def outcome(
-        self,
-        agent: str,
-        tool: str,
-        *,
-        provider: Optional[str] = None,
-        session: Optional[str] = None,
-        sender: Optional[str] = None,
-        subagent: bool = False,
-        owner: bool = False,
-        command: Optional[str] = None,
-        cwd: Optional[str] = None,
-    ) -> str:
-        """`allow`, `ask` or `deny`, without a reason: the fast path."""
-        return self._native.outcome(
-            agent, tool, provider=provider, session=session, sender=sender, subagent=bool(subagent), owner=bool(owner), command=command, cwd=cwd
-        )
 
     def allows(self, agent: str, tool: str, **fields: Any) -> bool:
         return self.outcome(agent, tool, **fields) == "allow"
