@@ -1,0 +1,69 @@
+export type Outcome = 'allow' | 'ask' | 'deny'
+
+export interface ToolOptions {
+  provider?: string
+  session?: string
+  sender?: string
+  subagent?: boolean
+  owner?: boolean
+  /** For `exec`: the command line. */
+  command?: string
+  /** For `exec`: the working directory (recorded, never used to resolve a program). */
+  cwd?: string
+}
+
+export interface Diagnostic {
+  severity: 'error' | 'warning'
+  code: string
+  message: string
+  file: string
+  line: number
+  column: number
+  help: string | null
+}
+
+export declare class PolicyError extends Error {
+  diagnostics: Diagnostic[]
+  readonly errors: Diagnostic[]
+}
+
+export interface Segment {
+  segment: string
+  outcome: Outcome
+  layer: string
+  why: string
+  at: string | null
+}
+
+export interface Decision {
+  outcome: Outcome
+  allowed: boolean
+  tool: string
+  reason: string
+  at: string | null
+  segments: Segment[]
+}
+
+export interface Tools {
+  allowed: string[]
+  ask: string[]
+  byCommand: string | null
+}
+
+export declare class Policy {
+  static fromDsl(text: string, name?: string): Policy
+  static fromOpenclawJson(text: string, options?: { name?: string; execApprovals?: string | null }): Policy
+  static load(path: string): Policy
+  replace(other: Policy): void
+  readonly warnings: Diagnostic[]
+  readonly agents: string[]
+  /** The fast path: no reason built. */
+  outcome(agent: string, tool: string, options?: ToolOptions): Outcome
+  allows(agent: string, tool: string, options?: ToolOptions): boolean
+  decide(agent: string, tool: string, options?: ToolOptions): Decision
+  explain(agent: string, tool: string, options?: ToolOptions): Record<string, unknown>
+  request(request: Record<string, unknown>): Record<string, unknown>
+  gate(inbound: Record<string, unknown>): Record<string, unknown>
+  route(inbound: Record<string, unknown>): Record<string, unknown>
+  tools(agent: string, options?: ToolOptions): Tools
+}

@@ -1,0 +1,147 @@
+'use strict'
+// Palisade for Node: the Rust policy engine, linked in.
+//
+//   const { Policy } = require('palisade')
+//   const policy = Policy.load('examples/commands.pal')
+//   policy.outcome('coder', 'exec', { session: 'agent:coder:main', command: 'git status' }) // 'allow'
+//
+// Decisions are synchronous calls into the compiled engine. A policy that
+// does not compile throws a `PolicyError` whose `diagnostics` carry file,
+// line, column, code and message, as `palisade check` reports them.
+
+const native = require('./native.js')
+
+const POLICY_ERROR = 'PALISADE_POLICY_ERROR'
+
+/** One error or warning, where it is written and why. */
+function diagnostic(value) {
+  return {
+    severity: value.severity,
+    code: value.code,
+    message: value.message,
+    file: value.file,
+    line: value.line,
+    column: value.col,
+    help: value.help ?? null,
+    toString() {
+      return `${this.file}:${this.line}:${this.column}: ${this.severity}[${this.code}]: ${this.message}`
+    },
+  }
+}
+
+/** A policy that does not compile; `diagnostics` holds every error and warning. */
+class PolicyError extends Error {
+  constructor(message, diagnostics) {
+    super(message)
+    this.name = 'PolicyError'
+    this.diagnostics = diagnostics
+  }
+
+  get errors() {
+    return this.diagnostics.filter((d) => d.severity === 'error')
+  }
+}
+
+function compiled(make) {
+  try {
+    return make()
+  } catch (error) {
+    const message = String(error && error.message)
+    if (!message.startsWith(POLICY_ERROR)) throw error
+    const diagnostics = JSON.parse(message.slice(POLICY_ERROR.length)).map(diagnostic)
+    const errors = diagnostics.filter((d) => d.severity === 'error').length
+    throw new PolicyError(`the policy has ${errors} error(s)`, diagnostics)
+  }
+}
+
+function toolRequest(agent, tool, options = {}) {
+  const { command, cwd, ...fields } = options
+  const request = { kind: 'tool', agent, tool }
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined && value !== null) request[key] = value
+  }
+  const args = {}
+  if (command !== undefined && command !== null) args.command = command
+  if (cwd !== undefined && cwd !== null) args.cwd = cwd
+  if (Object.keys(args).length > 0) request.args = args
+  return JSON.stringify(request)
+}
+
+/** A compiled policy. `replace` swaps in another one whole, atomically. */
+class Policy {
+  constructor(inner) {
+    this.native = inner
+    // (agent, tool, options?) => 'allow' | 'ask' | 'deny': the fast path,
+    // bound to the native method so no JavaScript runs per decision.
+    this.outcome = inner.outcome.bind(inner)
+  }
+
+  static fromDsl(text, name = 'policy.pal') {
+    return new Policy(compiled(() => native.Policy.fromDsl(text, name)))
+  }
+
+  static fromOpenclawJson(text, { name = 'openclaw.json', execApprovals = null } = {}) {
+    return new Policy(compiled(() => native.Policy.fromOpenclawJson(text, name, execApprovals)))
+  }
+
+  /** A `.pal` (DSL) or `.json` (OpenClaw) file. */
+  static load(path) {
+    return new Policy(compiled(() => native.Policy.load(String(path))))
+  }
+
+  replace(other) {
+    this.native.replace(other.native)
+  }
+
+  get warnings() {
+    return JSON.parse(this.native.warningsJson()).map(diagnostic)
+  }
+
+  get agents() {
+    return this.native.agents()
+  }
+
+  allows(agent, tool, options) {
+    return this.outcome(agent, tool, options) === 'allow'
+  }
+
+  /** The decision with its reason and the rule's `file:line:col`. */
+  decide(agent, tool, options) {
+    const value = JSON.parse(this.native.decideJson(toolRequest(agent, tool, options)))
+    return {
+      outcome: value.outcome,
+      allowed: value.allowed,
+      tool: value.tool,
+      reason: value.reason,
+      at: value.at ?? null,
+      segments: value.segments ?? [],
+    }
+  }
+
+  /** Every layer in order, what it did and why (`palisade explain --format json`). */
+  explain(agent, tool, options) {
+    return JSON.parse(this.native.explainJson(toolRequest(agent, tool, options)))
+  }
+
+  /** Any request `palisade decide` reads (`kind`: tool, ingress or route), its JSON answer. */
+  request(request) {
+    return JSON.parse(this.native.decideJson(JSON.stringify(request)))
+  }
+
+  /** May this inbound message reach an agent? `{outcome, reason, at}` */
+  gate(inbound) {
+    return this.request({ kind: 'ingress', ...inbound })
+  }
+
+  /** Which agent and session does this message belong to? */
+  route(inbound) {
+    return this.request({ kind: 'route', ...inbound })
+  }
+
+  /** What an agent may call in a context: `{allowed, ask, byCommand}`. */
+  tools(agent, options) {
+    return JSON.parse(this.native.toolsJson(agent, options))
+  }
+}
+
+module.exports = { Policy, PolicyError }

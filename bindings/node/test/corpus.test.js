@@ -1,0 +1,112 @@
+'use strict'
+// The shared corpus through the Node binding: every case of
+// tests/corpus/*/cases.jsonl gets the Rust engine's decision, and every
+// tests/malformed file gives the code, position and message its header names.
+
+const test = require('node:test')
+const assert = require('node:assert')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const { Policy, PolicyError } = require('..')
+
+const ROOT = path.resolve(__dirname, '..', '..', '..')
+const CORPUS = path.join(ROOT, 'tests', 'corpus')
+const MALFORMED = path.join(ROOT, 'tests', 'malformed')
+
+function load(dir) {
+  const json = path.join(dir, 'policy.json')
+  const approvals = path.join(dir, 'exec-approvals.json')
+  if (fs.existsSync(json)) {
+    const execApprovals = fs.existsSync(approvals) ? fs.readFileSync(approvals, 'utf8') : null
+    return Policy.fromOpenclawJson(fs.readFileSync(json, 'utf8'), { name: json, execApprovals })
+  }
+  return Policy.load(path.join(dir, 'policy.pal'))
+}
+
+for (const name of fs.readdirSync(CORPUS).sort()) {
+  test(`corpus ${name}`, () => {
+    const dir = path.join(CORPUS, name)
+    const policy = load(dir)
+    const failures = []
+    const lines = fs.readFileSync(path.join(dir, 'cases.jsonl'), 'utf8').split('\n')
+    lines.forEach((line, i) => {
+      if (!line.trim()) return
+      const c = JSON.parse(line)
+      const where = `${name}:${i + 1}`
+      const kind = c.kind ?? 'tool'
+      if (kind === 'tool') {
+        const options = { provider: c.provider, session: c.session, sender: c.sender, subagent: !!c.subagent, owner: !!c.owner }
+        if (c.args && c.args.command !== undefined) options.command = c.args.command
+        const outcome = policy.outcome(c.agent, c.tool, options)
+        const decision = policy.decide(c.agent, c.tool, options)
+        if (outcome !== c.expect || decision.outcome !== c.expect || decision.allowed !== (c.expect === 'allow')) {
+          failures.push(`${where}: expected ${c.expect}, got ${outcome} / ${decision.outcome} (${decision.reason})`)
+        }
+        if (c.reason !== undefined && !decision.reason.includes(c.reason)) failures.push(`${where}: reason ${decision.reason}`)
+        if (c.segments !== undefined && JSON.stringify(decision.segments.map((s) => s.outcome)) !== JSON.stringify(c.segments)) {
+          failures.push(`${where}: segments ${JSON.stringify(decision.segments)}`)
+        }
+      } else if (kind === 'ingress') {
+        const { expect, reason, at, kind: _, ...inbound } = c
+        const gate = policy.gate(inbound)
+        if (gate.outcome !== expect) failures.push(`${where}: expected ${expect}, got ${JSON.stringify(gate)}`)
+      } else {
+        const wanted = {}
+        for (const key of ['agent', 'session_key', 'matched_by', 'sandboxed']) {
+          if (key in c) {
+            wanted[key] = c[key]
+            delete c[key]
+          }
+        }
+        const route = policy.request(c)
+        for (const [key, value] of Object.entries(wanted)) {
+          if (route[key] !== value) failures.push(`${where}: ${key} ${JSON.stringify(route[key])}, expected ${JSON.stringify(value)}`)
+        }
+      }
+    })
+    assert.deepStrictEqual(failures, [])
+  })
+}
+
+for (const name of fs.readdirSync(MALFORMED).sort()) {
+  test(`malformed ${name}`, () => {
+    const file = path.join(MALFORMED, name)
+    const header = fs.readFileSync(file, 'utf8').split('\n')[0]
+    const warning = header.startsWith('// warn: ')
+    const spec = header.slice(header.indexOf(': ') + 2)
+    const [code, rest] = spec.split(' @ ')
+    const space = rest.indexOf(' ')
+    const [line, column] = rest.slice(0, space).split(':').map(Number)
+    const message = rest.slice(space + 1).split(' | ')[0]
+    let found
+    if (warning) {
+      found = Policy.load(file).warnings
+    } else {
+      try {
+        Policy.load(file)
+        assert.fail(`${name} compiled`)
+      } catch (error) {
+        assert.ok(error instanceof PolicyError, String(error))
+        found = error.errors
+      }
+    }
+    const hit = found.some((d) => d.code === code && d.line === line && d.column === column && d.message.includes(message) && d.file === file)
+    assert.ok(hit, `${code} at ${line}:${column} \`${message}\` not in ${found.map(String).join('; ')}`)
+  })
+}
+
+test('replace swaps the whole policy', () => {
+  const policy = Policy.fromDsl('agent main { tools { allow read } }')
+  assert.strictEqual(policy.outcome('main', 'exec'), 'deny')
+  policy.replace(Policy.fromDsl('agent main { tools { allow exec } }'))
+  assert.strictEqual(policy.outcome('main', 'exec'), 'allow')
+})
+
+test('a command is decided segment by segment', () => {
+  const policy = Policy.load(path.join(ROOT, 'examples', 'commands.pal'))
+  const decision = policy.decide('coder', 'exec', { session: 'agent:coder:main', command: 'git status; rm -rf ~' })
+  assert.strictEqual(decision.outcome, 'deny')
+  assert.deepStrictEqual(decision.segments.map((s) => s.outcome), ['allow', 'deny'])
+  assert.match(decision.at, /examples\/commands\.pal:25:13$/)
+})
