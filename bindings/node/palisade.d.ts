@@ -50,11 +50,19 @@ export interface Tools {
   byCommand: string | null
 }
 
+/** A request's context, resolved once; it follows `Policy.replace`. */
+export declare class Context {
+  /** `exec` is decided without a command here (an opaque command under command rules). */
+  outcome(tool: string): Outcome
+}
+
 export declare class Policy {
   static fromDsl(text: string, name?: string): Policy
   static fromOpenclawJson(text: string, options?: { name?: string; execApprovals?: string | null }): Policy
   static load(path: string): Policy
   replace(other: Policy): void
+  /** Resolves a context once (per session) for many `context.outcome(tool)` calls. */
+  context(agent: string, options?: Omit<ToolOptions, 'command' | 'cwd'>): Context
   readonly warnings: Diagnostic[]
   readonly agents: string[]
   /** The fast path: no reason built. */

@@ -93,6 +93,18 @@ class Policy {
     this.native.replace(other.native)
   }
 
+  /**
+   * A context resolved once (per session) for many tool decisions:
+   * `context.outcome(tool)` is the fastest path. It follows `replace`.
+   */
+  context(agent, options) {
+    try {
+      return this.native.context(agent, options)
+    } catch (error) {
+      throw new Error(String(error && error.message))
+    }
+  }
+
   get warnings() {
     return JSON.parse(this.native.warningsJson()).map(diagnostic)
   }

@@ -41,19 +41,95 @@ pub struct ToolOptions {
     pub cwd: Option<String>,
 }
 
+/// The compiled policy a `Policy` object and its contexts share; `replace` writes it.
+type Slot = Arc<RwLock<Arc<palisade::Policy>>>;
+
+fn read(slot: &Slot) -> Arc<palisade::Policy> {
+    Arc::clone(&slot.read().unwrap_or_else(PoisonError::into_inner))
+}
+
 /// A compiled policy. `replace` swaps in another one whole.
 #[napi]
 pub struct Policy {
-    current: RwLock<Arc<palisade::Policy>>,
+    current: Slot,
 }
 
 impl Policy {
     fn new(policy: palisade::Policy) -> Policy {
-        Policy { current: RwLock::new(Arc::new(policy)) }
+        Policy { current: Arc::new(RwLock::new(Arc::new(policy))) }
     }
 
     fn get(&self) -> Arc<palisade::Policy> {
-        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+        read(&self.current)
+    }
+}
+
+/// The fields of a request that choose its context (everything but the tool).
+struct ContextFields {
+    agent: String,
+    provider: Option<String>,
+    session: Option<String>,
+    sender: Option<String>,
+    subagent: bool,
+    owner: bool,
+}
+
+impl ContextFields {
+    fn request(&self) -> palisade::ToolRequest<'_> {
+        palisade::ToolRequest {
+            provider: self.provider.as_deref(),
+            session: self.session.as_deref(),
+            sender: self.sender.as_deref(),
+            subagent: self.subagent,
+            owner: self.owner,
+            ..palisade::ToolRequest::new(&self.agent, "")
+        }
+    }
+}
+
+/// A request's context, resolved once (per session, say) so that each tool
+/// decision is one name lookup and one bit test. It follows `replace`: the
+/// first decision after a swap resolves the context again under the new
+/// policy (an agent the new policy lacks is denied everything).
+#[napi]
+pub struct Context {
+    slot: Slot,
+    fields: ContextFields,
+    resolved: RwLock<(Arc<palisade::Policy>, Option<palisade::Context>)>,
+}
+
+#[napi]
+impl Context {
+    /// `allow`, `ask` or `deny` for a tool in this context. An `exec` call is
+    /// decided without its command here, so as an opaque command wherever
+    /// command rules apply; `Policy.outcome` with `command` decides commands.
+    #[napi]
+    pub fn outcome(&self, tool: String) -> &'static str {
+        {
+            // The usual case: the policy is the one the context was resolved under.
+            let current = self.slot.read().unwrap_or_else(PoisonError::into_inner);
+            let resolved = self.resolved.read().unwrap_or_else(PoisonError::into_inner);
+            if let (true, Some(context)) = (Arc::ptr_eq(&resolved.0, &current), resolved.1) {
+                return current.engine().outcome_name(context, &tool).name();
+            }
+        }
+        let current = read(&self.slot);
+        let cached = {
+            let resolved = self.resolved.read().unwrap_or_else(PoisonError::into_inner);
+            Arc::ptr_eq(&resolved.0, &current).then_some(resolved.1)
+        };
+        let context = match cached {
+            Some(context) => context,
+            None => {
+                let context = current.engine().context(&self.fields.request()).ok();
+                *self.resolved.write().unwrap_or_else(PoisonError::into_inner) = (Arc::clone(&current), context);
+                context
+            }
+        };
+        match context {
+            Some(context) => current.engine().outcome_name(context, &tool).name(),
+            None => palisade::ToolOutcome::Deny.name(),
+        }
     }
 }
 
@@ -87,6 +163,24 @@ impl Policy {
     pub fn replace(&self, other: &Policy) {
         let next = other.get();
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = next;
+    }
+
+    /// Resolves a context once for many tool decisions (`context.outcome(tool)`).
+    #[napi]
+    pub fn context(&self, agent: String, options: Option<ToolOptions>) -> Result<Context> {
+        let o = options.as_ref();
+        let field = |f: fn(&ToolOptions) -> &Option<String>| o.and_then(|o| f(o).clone());
+        let fields = ContextFields {
+            provider: field(|o| &o.provider),
+            session: field(|o| &o.session),
+            sender: field(|o| &o.sender),
+            subagent: o.and_then(|o| o.subagent).unwrap_or(false),
+            owner: o.and_then(|o| o.owner).unwrap_or(false),
+            agent,
+        };
+        let policy = self.get();
+        let context = policy.engine().context(&fields.request()).map_err(|e| bad_request(e.to_string()))?;
+        Ok(Context { slot: Arc::clone(&self.current), fields, resolved: RwLock::new((policy, Some(context))) })
     }
 
     /// The warnings, as JSON.

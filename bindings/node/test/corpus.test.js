@@ -96,11 +96,28 @@ for (const name of fs.readdirSync(MALFORMED).sort()) {
   })
 }
 
-test('replace swaps the whole policy', () => {
+test('replace swaps the whole policy, and contexts follow it', () => {
   const policy = Policy.fromDsl('agent main { tools { allow read } }')
+  const context = policy.context('main', { session: 'agent:main:main' })
   assert.strictEqual(policy.outcome('main', 'exec'), 'deny')
+  assert.strictEqual(context.outcome('exec'), 'deny')
   policy.replace(Policy.fromDsl('agent main { tools { allow exec } }'))
   assert.strictEqual(policy.outcome('main', 'exec'), 'allow')
+  assert.strictEqual(context.outcome('exec'), 'allow')
+  // An agent the new policy lacks is denied everything, never an error.
+  policy.replace(Policy.fromDsl('agent other { tools { allow exec } }'))
+  assert.strictEqual(context.outcome('exec'), 'deny')
+  assert.throws(() => policy.context('main'), /unknown agent `main`/)
+})
+
+test('a context decides as the full request does', () => {
+  const policy = Policy.load(path.join(ROOT, 'examples', 'multi-agent.pal'))
+  for (const options of [{}, { provider: 'anthropic' }, { session: 'agent:family:main', provider: 'openai' }, { subagent: true }]) {
+    const context = policy.context('family', options)
+    for (const tool of ['exec', 'read', 'web_search', 'cron', 'browser', 'some_plugin_tool']) {
+      assert.strictEqual(context.outcome(tool), policy.outcome('family', tool, options), `${tool} ${JSON.stringify(options)}`)
+    }
+  }
 })
 
 test('a command is decided segment by segment', () => {
