@@ -185,7 +185,8 @@ impl Reader<'_> {
 
     fn hex4(&mut self) -> Result<u32, ParseError> {
         let digits = self.text.get(self.pos..self.pos + 4).ok_or_else(|| self.error_here("truncated \\u escape"))?;
-        let n = u32::from_str_radix(digits, 16).map_err(|_| self.error_here("invalid \\u escape"))?;
+        let hex = digits.bytes().all(|b| b.is_ascii_hexdigit());
+        let n = u32::from_str_radix(digits, 16).ok().filter(|_| hex).ok_or_else(|| self.error_here("invalid \\u escape"))?;
         self.pos += 4;
         Ok(n)
     }
@@ -279,7 +280,8 @@ mod tests {
 
     #[test]
     fn refuses_bad_input() {
-        for bad in ["{", "[1 2]", "{\"a\":1,\"a\":2}", "\"abc", "nul", "1e999", "{a 1}", "[", "/* x"] {
+        // `\u+041`: Rust's radix parser takes a sign, JSON's four hex digits do not.
+        for bad in ["{", "[1 2]", "{\"a\":1,\"a\":2}", "\"abc", "nul", "1e999", "{a 1}", "[", "/* x", "\"\\u+041\""] {
             assert!(parse(bad).is_err(), "{bad}");
         }
         let deep = "[".repeat(10_000);

@@ -54,16 +54,28 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    let text = text.trim();
-    if text.len() != N * 2 || !text.is_ascii() {
-        return None;
+/// The inverse of [`hex`], and only of it: lowercase digits, two a byte.
+/// Any other spelling of the same bytes (`0A`, `+a`) is refused, so a
+/// token, key or handle has exactly one text.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    fn digit(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
     }
-    let mut out = [0u8; N];
-    for (i, slot) in out.iter_mut().enumerate() {
-        *slot = u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
-    Some(out)
+    let pairs = text.as_bytes().chunks(2);
+    pairs
+        .map(|pair| match *pair {
+            [high, low] => Some(digit(high)? << 4 | digit(low)?),
+            _ => None,
+        })
+        .collect()
+}
+
+fn unhex_array<const N: usize>(text: &str) -> Option<[u8; N]> {
+    unhex(text.trim())?.try_into().ok()
 }
 
 /// Issued nonces, at most [`MAX_NONCES`]; when full, the oldest is forgotten
@@ -121,7 +133,7 @@ impl Challenges {
         if now.abs_diff(request.signed_at) > skew {
             return Err(ConnectError::Expired);
         }
-        let (Some(key), Some(signature)) = (unhex::<32>(request.public_key), unhex::<64>(request.signature)) else {
+        let (Some(key), Some(signature)) = (unhex_array::<32>(request.public_key), unhex_array::<64>(request.signature)) else {
             return Err(ConnectError::BadEncoding);
         };
         if fingerprint(&key) != request.device_id.trim().to_ascii_lowercase() {

@@ -12,7 +12,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::devices::hex;
+use super::devices::{hex, unhex};
 
 /// Longest handle text accepted (claims are a few hundred bytes).
 pub const HANDLE_CAP: usize = 8192;
@@ -61,13 +61,6 @@ impl std::fmt::Debug for HandleKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("HandleKey(<redacted>)")
     }
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.is_ascii() {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
 }
 
 impl HandleKey {
@@ -152,5 +145,24 @@ mod tests {
             assert!(key.open(bad, "rt1", 0).is_err(), "{bad}");
         }
         assert_eq!(format!("{key:?}"), "HandleKey(<redacted>)");
+    }
+
+    /// Found by the `handles` fuzz target: other spellings of the same bytes
+    /// (`0A` for `0a`, `+a` for `0a`) opened, so one handle had many texts
+    /// and anything keyed by the text (logs, revocation, rate limits) could
+    /// be dodged. A handle opens only as minted: lowercase hex, two digits a byte.
+    #[test]
+    fn only_the_minted_spelling_of_a_handle_opens() {
+        let key = HandleKey::new([7; 32]);
+        let handle = key.mint(&claims()).unwrap();
+        let (head, tag) = handle.rsplit_once('.').unwrap();
+        let at = tag.find(|c: char| c.is_ascii_lowercase()).unwrap();
+        let upper = format!("{head}.{}{}{}", &tag[..at], tag[at..=at].to_ascii_uppercase(), &tag[at + 1..]);
+        let zero = tag.as_bytes().chunks(2).position(|pair| pair[0] == b'0').unwrap() * 2;
+        let plus = format!("{head}.{}+{}", &tag[..zero], &tag[zero + 1..]);
+        for respelled in [upper, plus, handle.to_uppercase().replacen("PH1", "ph1", 1)] {
+            assert_ne!(respelled, handle);
+            assert_eq!(key.open(&respelled, "rt1", 999), Err(HandleError::Malformed), "{respelled}");
+        }
     }
 }
