@@ -194,11 +194,12 @@ impl Compiler<'_> {
         id
     }
 
-    /// The profile layer: the agent's profile replaces the global one;
-    /// `also_allow` adds to the profile of its own scope, and an agent's
-    /// `also_allow` adds to whichever profile it ends up with.
-    /// For provider profiles the same rule applies between the agent's and the
-    /// global provider entry.
+    /// The profile layer: the agent's profile replaces the global one, and
+    /// the global `also_allow` with it; under the global profile, the agent's
+    /// `also_allow`, when it writes one (even empty), replaces the global one.
+    /// (OpenClaw also lends the global `alsoAllow` to an agent's own profile;
+    /// Palisade does not, the stricter reading.) For provider profiles the
+    /// same rule applies between the agent's and the global provider entry.
     pub(super) fn profile_layer(
         &mut self,
         agent: &Scope<'_>,
@@ -216,15 +217,16 @@ impl Compiler<'_> {
             None => global.rules,
             Some(keyed) => keyed.map(|k| &k.rules),
         };
+        let agent_also = agent_rules.and_then(|r| r.also_allow.as_ref());
         let (profile, owner_label, own_also) = match agent_rules.and_then(|r| r.profile.as_ref()) {
-            Some(p) => (Some(p), agent.label.clone(), vec![agent_rules.and_then(|r| r.also_allow.as_ref())]),
+            Some(p) => (Some(p), agent.label.clone(), agent_also),
             None => (
                 global_rules.and_then(|r| r.profile.as_ref()),
                 global.label.clone(),
-                vec![global_rules.and_then(|r| r.also_allow.as_ref()), agent_rules.and_then(|r| r.also_allow.as_ref())],
+                agent_also.or_else(|| global_rules.and_then(|r| r.also_allow.as_ref())),
             ),
         };
-        let also: Vec<&ToolList> = own_also.into_iter().flatten().filter(|l| !l.entries.is_empty()).collect();
+        let also: Vec<&ToolList> = own_also.into_iter().filter(|l| !l.entries.is_empty()).collect();
         let restricting = profile.and_then(|p| builtins::profile(&p.value.to_lowercase())).flatten();
         let Some(members) = restricting else {
             if let (Some(first), true) = (also.first(), agent_entry.is_none() || agent_rules.is_some()) {

@@ -192,7 +192,8 @@ impl Compiler<'_> {
             );
         }
         if let Some(also) = rules.also_allow.as_ref().filter(|a| a.entries.is_empty()) {
-            self.warning(Code::NoEffect, also.span, format!("empty also_allow list in {}", label()));
+            self.warning(Code::NoEffect, also.span, format!("empty also_allow list in {}: it adds nothing", label())).help =
+                Some("in an agent without its own profile it still replaces the global also_allow".into());
         }
         if let Some(deny) = rules.deny.as_ref().filter(|a| a.entries.is_empty()) {
             self.warning(Code::NoEffect, deny.span, format!("empty deny list in {}", label()));

@@ -208,3 +208,30 @@ fn exec_settings_and_approvals_warn_where_they_are_read_more_strictly() {
     assert!(error.errors().all(|d| &*d.location.file == "exec-approvals.json"), "{error:?}");
     assert!(error.errors().count() >= 1);
 }
+
+/// Found by the differential against openclaw@2026.2.26: an agent's own
+/// `alsoAllow` replaces the global one, as its own profile replaces the global
+/// profile, even when it is empty. Palisade added both, so the agent below
+/// could `read` although OpenClaw gives it only the messaging tools.
+#[test]
+fn an_agents_also_allow_replaces_the_global_one() {
+    let json = r#"{
+      "tools": { "profile": "messaging", "alsoAllow": ["group:fs"] },
+      "agents": { "list": [
+        { "id": "quiet", "tools": { "alsoAllow": [] } },
+        { "id": "web", "tools": { "alsoAllow": ["web_search"] } },
+        { "id": "plain" }
+      ] }
+    }"#;
+    let policy = Policy::from_openclaw_json("also.json", json).unwrap();
+    let allows = |agent: &str, tool: &str| policy.engine().decide(&ToolRequest::new(agent, tool));
+    assert!(allows("plain", "read"), "no alsoAllow of its own: the global one applies");
+    assert!(!allows("quiet", "read"), "an empty alsoAllow of its own replaces the global one");
+    assert!(!allows("web", "read"));
+    assert!(allows("web", "web_search"));
+    assert!(allows("web", "message"), "the profile itself still applies");
+    let dsl = "tools { profile messaging also_allow group:fs }\nagent quiet { tools { also_allow web_search } }\nagent plain { default }\n";
+    let policy = Policy::from_dsl("also.pal", dsl).unwrap();
+    assert!(!policy.engine().decide(&ToolRequest::new("quiet", "read")), "the DSL means the same");
+    assert!(policy.engine().decide(&ToolRequest::new("plain", "read")));
+}

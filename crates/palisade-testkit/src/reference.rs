@@ -241,10 +241,10 @@ pub fn entry<'a>(scope: &'a GenScope, provider: Option<&str>) -> Option<&'a GenR
 pub fn profile_layer(agent: Option<&GenRules>, global: Option<&GenRules>) -> Option<RefLayer> {
     let (profile, also) = match agent.and_then(|a| a.profile) {
         Some(p) => (Some(p), agent.map(|a| a.also_allow.clone()).unwrap_or_default()),
+        // An agent's own also_allow (never written empty here) replaces the global one.
         None => {
-            let mut also = global.map(|g| g.also_allow.clone()).unwrap_or_default();
-            also.extend(agent.map(|a| a.also_allow.clone()).unwrap_or_default());
-            (global.and_then(|g| g.profile), also)
+            let own = agent.map(|a| a.also_allow.clone()).filter(|also| !also.is_empty());
+            (global.and_then(|g| g.profile), own.or_else(|| global.map(|g| g.also_allow.clone())).unwrap_or_default())
         }
     };
     let members = PROFILES[profile?].1?;

@@ -1,0 +1,72 @@
+'use strict'
+// Generated OpenClaw configurations for the differential: a seeded walk over
+// the tool-policy settings both sides read (profiles, allow, deny, alsoAllow,
+// byProvider, sandbox modes and tool policies, sub-agent policies, agents).
+
+/** Mulberry32: a small seeded generator, so a failing seed can be replayed. */
+function random(seed) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const ENTRIES = [
+  'read', 'write', 'edit', 'apply_patch', 'exec', 'process', 'browser', 'canvas', 'cron', 'gateway',
+  'message', 'nodes', 'image', 'web_search', 'web_fetch', 'memory_search', 'sessions_send', 'sessions_spawn',
+  'session_status', 'agents_list', 'custom_plugin_tool',
+  'group:fs', 'group:runtime', 'group:sessions', 'group:memory', 'group:web', 'group:ui', 'group:automation',
+  'group:messaging', 'group:nodes', 'web_*', 'session*', '*', 'bash', 'apply-patch', 'Read', ' exec ',
+]
+const PROFILES = ['minimal', 'coding', 'messaging', 'full']
+const MODES = ['off', 'non-main', 'all']
+
+function generator(seed) {
+  const next = random(seed)
+  const chance = (p) => next() < p
+  const pick = (items) => items[Math.floor(next() * items.length)]
+  /** One to `max` entries; now and then none (Palisade refuses `allow: []`, fail closed). */
+  const some = (max) => {
+    const out = new Set()
+    const n = chance(0.05) ? 0 : 1 + Math.floor(next() * max)
+    for (let i = 0; i < n; i++) out.add(pick(ENTRIES))
+    return [...out]
+  }
+  /** One scope's tool policy: a profile, then allow or alsoAllow (never both), then deny. */
+  const policy = ({ profiles = true } = {}) => {
+    const tools = {}
+    if (profiles && chance(0.5)) tools.profile = pick(PROFILES)
+    if (chance(0.4)) tools.allow = some(4)
+    else if (profiles && chance(0.2)) tools.alsoAllow = some(2)
+    if (chance(0.5)) tools.deny = some(3)
+    return tools
+  }
+  return { chance, pick, policy }
+}
+
+/** Configuration number `seed`. */
+function configuration(seed) {
+  const { chance, pick, policy } = generator(seed)
+  const tools = policy()
+  if (chance(0.3)) tools.byProvider = { openai: policy(), ...(chance(0.5) ? { 'openai/gpt-5-mini': policy() } : {}) }
+  if (chance(0.3)) tools.subagents = { tools: policy({ profiles: false }) }
+  if (chance(0.4)) tools.sandbox = { tools: policy({ profiles: false }) }
+  const defaults = chance(0.7) ? { sandbox: { mode: pick(MODES) } } : {}
+  const list = []
+  const count = 1 + (chance(0.5) ? 1 : 0) + (chance(0.3) ? 1 : 0)
+  for (let i = 0; i < count; i++) {
+    const agent = { id: ['main', 'family', 'work'][i] }
+    if (i === 0) agent.default = true
+    if (chance(0.6)) agent.tools = policy()
+    if (chance(0.3)) agent.tools = { ...(agent.tools ?? {}), sandbox: { tools: policy({ profiles: false }) } }
+    if (chance(0.4)) agent.sandbox = { mode: pick(MODES) }
+    list.push(agent)
+  }
+  return { tools, agents: { defaults, list } }
+}
+
+module.exports = { configuration, random }
