@@ -36,7 +36,9 @@ Gate(c, m) ==
         ELSE IF c.dm = "pairing" THEN (IF m.paired = "true" THEN "accept" ELSE "pair")
         ELSE "drop"
     ELSE IF NoChatId(m) THEN "drop"
-    ELSE IF c.groups = "allowlist" /\ Rule(c, m) = "none" THEN "drop"
+    \* g1 is listed, so under `open` too an unlisted group is dropped unless
+    \* `*` is listed (listing groups restricts `groups open` to them).
+    ELSE IF Rule(c, m) = "none" THEN "drop"
     ELSE IF Rule(c, m) = "star" THEN "accept"
     ELSE IF Mentioned(m) \in {"true", "unknown"} THEN "accept"
     ELSE IF m.command = "true" /\ m.sender = "1" THEN "accept"

@@ -132,7 +132,8 @@ pub fn spec_gate(channel: u8, m: &Message) -> u8 {
         (_, 4) => "star",
         _ => "none",
     };
-    if channel & 2 == 2 && rule == "none" {
+    // g1 is listed, so `groups open` admits only listed groups too.
+    if rule == "none" {
         return 0;
     }
     if rule == "star" {

@@ -81,8 +81,11 @@ impl super::Compiler<'_> {
         };
         let mut groups = Map::default();
         let mut star_group = None;
+        // A group that leaves mention gating unsaid takes the `*` entry's; on by default.
+        let star_mention = channel.groups.iter().find(|g| g.id.value.trim() == "*").and_then(|g| g.require_mention.as_ref());
         for group in &channel.groups {
-            let rule = GroupRule { require_mention: group.require_mention.as_ref().is_none_or(|r| r.value), at: loc(self, group.span) };
+            let require_mention = group.require_mention.as_ref().or(star_mention).is_none_or(|r| r.value);
+            let rule = GroupRule { require_mention, at: loc(self, group.span) };
             let id = group.id.value.trim().to_lowercase();
             if id == "*" {
                 star_group = Some(rule);

@@ -198,9 +198,19 @@ impl Ingress {
             GroupPolicy::Disabled => {
                 return decision(Drop, "group messages are disabled on this channel", channel.group_policy_at.as_ref());
             }
-            // `open` admits every group; an explicit `group_allow_from` still
-            // binds (the reading that fails closed), the DM list does not.
+            // `open` admits every group unless the channel lists groups, then
+            // only those (all of them with `*`), as OpenClaw does; an explicit
+            // `group_allow_from` still binds (the reading that fails closed),
+            // the DM list does not.
             GroupPolicy::Open => {
+                let listed = !channel.groups.is_empty() || channel.star_group.is_some();
+                if listed && rule.is_none() {
+                    return decision(
+                        Drop,
+                        "the group is not listed: under `groups open`, listing groups admits only those",
+                        channel.group_policy_at.as_ref().or(channel.at.as_ref()),
+                    );
+                }
                 if let Some(senders) = channel.explicit_group_senders.then_some(()).and(channel.group_senders.as_ref()) {
                     if !senders.admits(inbound.sender) {
                         return decision(Drop, "the sender is not on the group sender list", senders.at.as_ref());
