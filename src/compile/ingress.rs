@@ -94,6 +94,10 @@ impl super::Compiler<'_> {
             }
         }
         let group_policy = channel.group_policy.as_ref().map_or(GroupPolicy::Allowlist, |g| g.value);
+        if let (GroupPolicy::Allowlist, None, Some(first)) = (group_policy, &group_senders, channel.groups.first()) {
+            self.warning(Code::NoEffect, first.span, format!("channel `{name}` lists groups but sets no group sender list: nobody is admitted to them"))
+                .help = Some("under `groups allowlist` the sender must be on `group_allow_from` (else `allow_from`); `group_allow_from \"*\"` admits any sender of the listed groups".into());
+        }
         let mentions = self.mention_automaton(channel);
         let command_senders = match &channel.command_allow_from {
             Some(list) => Some(self.sender_list(&name, list)),

@@ -225,19 +225,21 @@ impl Ingress {
                         channel.group_policy_at.as_ref().or(channel.at.as_ref()),
                     );
                 };
+                // No sender list admits nobody, listed group or `*`: OpenClaw's
+                // Telegram, Signal and iMessage handlers refuse an empty group
+                // allow list, and the stricter handler is the one followed.
                 match &channel.group_senders {
                     Some(senders) if !senders.admits(inbound.sender) => {
                         return decision(Drop, "the sender is not on the group sender list", senders.at.as_ref());
                     }
                     Some(_) => {}
-                    None if group.is_none() => {
+                    None => {
                         return decision(
                             Drop,
-                            "the group matches only the `*` entry and no group sender list is set: nobody is admitted",
-                            rule.at.as_ref(),
+                            "no group sender list is set (group_allow_from or allow_from) under `groups allowlist`: nobody is admitted",
+                            group.map_or(rule.at.as_ref(), |g| g.at.as_ref()),
                         );
                     }
-                    None => {}
                 }
             }
         }
