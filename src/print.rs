@@ -335,6 +335,12 @@ fn channel(out: &mut String, c: &Channel) {
                 None => "",
             };
             let _ = write!(out, "    group {}{mention}", quote(&g.id.value));
+            if g.disabled.is_some() {
+                let _ = write!(out, " disabled");
+            }
+            if let Some(l) = &g.allow_from {
+                let _ = write!(out, " allow_from {}", quoted_list(&l.entries));
+            }
             if let Some(t) = &g.tools {
                 let _ = writeln!(out, " tools {{");
                 rules(out, t, 6);

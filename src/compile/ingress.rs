@@ -85,7 +85,8 @@ impl super::Compiler<'_> {
         let star_mention = channel.groups.iter().find(|g| g.id.value.trim() == "*").and_then(|g| g.require_mention.as_ref());
         for group in &channel.groups {
             let require_mention = group.require_mention.as_ref().or(star_mention).is_none_or(|r| r.value);
-            let rule = GroupRule { require_mention, at: loc(self, group.span) };
+            let senders = group.allow_from.as_ref().map(|l| self.sender_list(&name, l));
+            let rule = GroupRule { require_mention, senders, disabled: group.disabled.is_some(), at: loc(self, group.span) };
             let id = group.id.value.trim().to_lowercase();
             if id == "*" {
                 star_group = Some(rule);

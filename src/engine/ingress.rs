@@ -124,6 +124,9 @@ impl SenderList {
 #[derive(Debug, Clone)]
 pub(crate) struct GroupRule {
     pub require_mention: bool,
+    /// The group's own sender list, in place of the channel's.
+    pub senders: Option<SenderList>,
+    pub disabled: bool,
     pub at: Option<Location>,
 }
 
@@ -194,52 +197,52 @@ impl Ingress {
         }
         let group = with_lowercase(inbound.chat_id, |id| channel.groups.get(id));
         let rule = group.or(channel.star_group.as_ref());
-        match channel.group_policy {
+        let not_listed = match channel.group_policy {
             GroupPolicy::Disabled => {
                 return decision(Drop, "group messages are disabled on this channel", channel.group_policy_at.as_ref());
             }
             // `open` admits every group unless the channel lists groups, then
-            // only those (all of them with `*`), as OpenClaw does; an explicit
-            // `group_allow_from` still binds (the reading that fails closed),
-            // the DM list does not.
-            GroupPolicy::Open => {
-                let listed = !channel.groups.is_empty() || channel.star_group.is_some();
-                if listed && rule.is_none() {
-                    return decision(
-                        Drop,
-                        "the group is not listed: under `groups open`, listing groups admits only those",
-                        channel.group_policy_at.as_ref().or(channel.at.as_ref()),
-                    );
-                }
-                if let Some(senders) = channel.explicit_group_senders.then_some(()).and(channel.group_senders.as_ref()) {
-                    if !senders.admits(inbound.sender) {
-                        return decision(Drop, "the sender is not on the group sender list", senders.at.as_ref());
-                    }
-                }
+            // only those (all of them with `*`), as OpenClaw does.
+            GroupPolicy::Open => (!channel.groups.is_empty() || channel.star_group.is_some()) && rule.is_none(),
+            GroupPolicy::Allowlist => rule.is_none(),
+        };
+        if not_listed {
+            let why = match channel.group_policy {
+                GroupPolicy::Open => "the group is not listed: under `groups open`, listing groups admits only those",
+                _ => "the group is not listed and there is no `*` group entry",
+            };
+            return decision(Drop, why, channel.group_policy_at.as_ref().or(channel.at.as_ref()));
+        }
+        if let Some(r) = rule.filter(|r| r.disabled) {
+            return decision(Drop, "the group is disabled", r.at.as_ref());
+        }
+        // The group entry's own sender list (the `*` entry's for an unlisted
+        // group) replaces the channel's, under `open` as under `allowlist`.
+        if let Some(own) = rule.and_then(|r| r.senders.as_ref()) {
+            if !own.admits(inbound.sender) {
+                return decision(Drop, "the sender is not on the group's own allow_from list", own.at.as_ref());
             }
-            GroupPolicy::Allowlist => {
-                let Some(rule) = rule else {
-                    return decision(
-                        Drop,
-                        "the group is not listed and there is no `*` group entry",
-                        channel.group_policy_at.as_ref().or(channel.at.as_ref()),
-                    );
-                };
+        } else {
+            match (channel.group_policy, &channel.group_senders) {
+                // Under `open` an explicit `group_allow_from` still binds (the
+                // reading that fails closed); the DM list does not.
+                (GroupPolicy::Open, Some(senders)) if channel.explicit_group_senders && !senders.admits(inbound.sender) => {
+                    return decision(Drop, "the sender is not on the group sender list", senders.at.as_ref());
+                }
+                (GroupPolicy::Open, _) => {}
+                (_, Some(senders)) if !senders.admits(inbound.sender) => {
+                    return decision(Drop, "the sender is not on the group sender list", senders.at.as_ref());
+                }
+                (_, Some(_)) => {}
                 // No sender list admits nobody, listed group or `*`: OpenClaw's
                 // Telegram, Signal and iMessage handlers refuse an empty group
                 // allow list, and the stricter handler is the one followed.
-                match &channel.group_senders {
-                    Some(senders) if !senders.admits(inbound.sender) => {
-                        return decision(Drop, "the sender is not on the group sender list", senders.at.as_ref());
-                    }
-                    Some(_) => {}
-                    None => {
-                        return decision(
-                            Drop,
-                            "no group sender list is set (group_allow_from or allow_from) under `groups allowlist`: nobody is admitted",
-                            group.map_or(rule.at.as_ref(), |g| g.at.as_ref()),
-                        );
-                    }
+                (_, None) => {
+                    return decision(
+                        Drop,
+                        "no group sender list is set (group_allow_from or allow_from) under `groups allowlist`: nobody is admitted",
+                        rule.and_then(|r| r.at.as_ref()),
+                    );
                 }
             }
         }

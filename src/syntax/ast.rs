@@ -265,6 +265,10 @@ pub struct KeyList {
 pub struct GroupEntry {
     pub id: Spanned<String>,
     pub require_mention: Option<Spanned<bool>>,
+    /// `allow_from`: this group's own sender list, in place of the channel's.
+    pub allow_from: Option<KeyList>,
+    /// `disabled`: nothing from this group gets in.
+    pub disabled: Option<Span>,
     pub tools: Option<Rules>,
     pub span: Span,
 }

@@ -588,13 +588,24 @@ impl Lowerer<'_> {
         let whole = span(&pair);
         let mut parts = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
         let id = self.key(parts.next()?);
-        let mut entry = GroupEntry { id, require_mention: None, tools: None, span: whole };
+        let mut entry = GroupEntry { id, require_mention: None, allow_from: None, disabled: None, tools: None, span: whole };
         for part in parts {
             let at = span(&part);
             match part.as_rule() {
                 Rule::require_mention | Rule::no_mention => {
                     let on = Spanned::new(part.as_rule() == Rule::require_mention, at);
                     self.set_once(&mut entry.require_mention, on, at, "mention gating");
+                }
+                Rule::group_disabled => {
+                    let twice = entry.disabled.replace(at).is_some();
+                    if twice {
+                        self.error(Code::Duplicate, at, "`disabled` is given twice for this group");
+                    }
+                }
+                Rule::allow_from_stmt => {
+                    let Some(list) = part.into_inner().find(|p| !is_keyword(p.as_rule())) else { continue };
+                    let list = self.key_list(list);
+                    Self::extend_list(&mut entry.allow_from, list);
                 }
                 Rule::tools_block => {
                     let Some(body) = part.into_inner().find(|p| p.as_rule() == Rule::rules_body) else { continue };

@@ -112,6 +112,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::group_entry => "`group`",
         Rule::require_mention => "`require_mention`",
         Rule::no_mention => "`no_mention`",
+        Rule::group_disabled => "`disabled`",
         Rule::mention_stmt => "`mention_patterns`",
         Rule::commands_block => "`commands`",
         Rule::text_commands => "`text`",

@@ -235,3 +235,19 @@ fn an_agents_also_allow_replaces_the_global_one() {
     assert!(!policy.engine().decide(&ToolRequest::new("quiet", "read")), "the DSL means the same");
     assert!(policy.engine().decide(&ToolRequest::new("plain", "read")));
 }
+
+/// Per-topic settings may restrict (a topic's `enabled: false`, `allowFrom`,
+/// `requireMention`), and Palisade cannot say them per topic: refused, with
+/// the JSON path, rather than dropped. A group's own `groupPolicy: "open"`
+/// is read more strictly, with a warning.
+#[test]
+fn group_settings_palisade_cannot_keep_are_refused_or_read_more_strictly() {
+    let topics = r#"{ "channels": { "telegram": { "groupAllowFrom": ["1"], "groups": { "-100": { "topics": { "7": { "enabled": false } } } } } } }"#;
+    let error = Policy::from_openclaw_json("topics.json", topics).unwrap_err();
+    assert!(error.diagnostics.iter().any(|d| d.message.contains("channels.telegram.groups.-100.topics")), "{error:?}");
+    let open = r#"{ "channels": { "telegram": { "groupAllowFrom": ["1"], "groups": { "-100": { "groupPolicy": "open" } } } } }"#;
+    let policy = Policy::from_openclaw_json("open.json", open).unwrap();
+    assert!(policy.warnings().iter().any(|w| w.message.contains("groups.-100.groupPolicy") && w.message.contains("stricter")));
+    let gate = |sender: &str| policy.engine().gate(&palisade::Inbound::group("telegram", "-100", sender, "hi")).outcome;
+    assert_eq!(gate("2"), palisade::IngressOutcome::Drop, "the channel's allowlist still applies");
+}
