@@ -1,23 +1,46 @@
 //! `channels` (who gets in, per channel) and `messages` (mention patterns).
 
+use super::schema::CHANNEL_SCHEMA;
 use super::*;
 
 impl Lowerer {
     pub(super) fn channels(&mut self, node: &Node, path: &str) {
         let Some(members) = self.object(node, path) else { return };
+        let mut default_group_policy = None;
         for (name, body) in members {
             let p = format!("{path}.{}", name.name);
             let Some(fields) = self.object(body, &p) else { continue };
+            let schema = CHANNEL_SCHEMA.iter().find(|(channel, _)| *channel == name.name).map(|(_, keys)| *keys);
+            if name.name == "defaults" {
+                for (key, value) in fields {
+                    let kp = format!("{p}.{}", key.name);
+                    match key.name.as_str() {
+                        "groupPolicy" => default_group_policy = self.named(value, &kp, "group policy"),
+                        _ if schema.is_some_and(|keys| !keys.contains(&key.name.as_str())) => self.refused(key, &kp, "defaults"),
+                        _ => self.ignored(key, &kp, "channel defaults other than groupPolicy have no gating meaning"),
+                    }
+                }
+                continue;
+            }
             if self.policy.channels.iter().any(|c| c.name.value.eq_ignore_ascii_case(&name.name)) {
                 self.error(name.span, format!("`{p}`: channel `{}` is given twice (names are case-insensitive)", name.name));
                 continue;
             }
             let mut channel = Channel::new(Spanned::new(name.name.clone(), name.span), body.span);
             let mut allowlisted = Vec::new();
+            let mut unread_lists = None;
             for (key, value) in fields {
                 let kp = format!("{p}.{}", key.name);
+                if schema.is_some_and(|keys| !keys.contains(&key.name.as_str())) {
+                    self.refused(key, &kp, &name.name);
+                    continue;
+                }
                 match key.name.as_str() {
                     "dmPolicy" => channel.dm = self.named(value, &kp, "dm policy"),
+                    // Slack's channel list and Discord's guilds are not imported
+                    // yet; ignoring them would admit what OpenClaw refuses, so
+                    // the channel's groups are read as disabled (stricter).
+                    "channels" | "guilds" if matches!(name.name.as_str(), "slack" | "discord") => unread_lists = Some((key, kp)),
                     "allowFrom" => channel.allow_from = self.id_list(value, &kp),
                     "groupPolicy" => channel.group_policy = self.named(value, &kp, "group policy"),
                     "groupAllowFrom" => channel.group_allow_from = self.id_list(value, &kp),
@@ -38,6 +61,21 @@ impl Lowerer {
                     _ => self.ignored(key, &kp, "channel settings other than dmPolicy, allowFrom, groupPolicy, groupAllowFrom, groups, mentionPatterns and commands have no gating meaning"),
                 }
             }
+            if let (Some(DmPolicy::Allowlist), true) =
+                (channel.dm.as_ref().map(|d| d.value), channel.allow_from.as_ref().is_none_or(|l| l.entries.is_empty()))
+            {
+                let at = channel.dm.as_ref().map_or(name.span, |d| d.span);
+                self.error(
+                    at,
+                    format!("`{p}.dmPolicy` \"allowlist\" needs `{p}.allowFrom` with at least one sender id (OpenClaw's schema refuses it)"),
+                )
+                .help = Some("list the senders in allowFrom, or use \"pairing\" or \"disabled\"".into());
+            }
+            if let Some((key, kp)) = unread_lists {
+                let message = format!("`{kp}` is not imported yet: every group message on `{}` is dropped (the stricter reading)", name.name);
+                self.sink.push(Diagnostic::warning(Code::IgnoredKey, &self.source, key.span, message).with_label("read more strictly"));
+                channel.group_policy = Some(Spanned::new(GroupPolicy::Disabled, key.span));
+            }
             // A group with its own `groupPolicy: "allowlist"` and no `allowFrom`
             // takes the channel's group sender list (none: nobody), whatever
             // the channel's policy, as OpenClaw's Telegram handler does.
@@ -50,6 +88,37 @@ impl Lowerer {
             }
             self.policy.channels.push(channel);
         }
+        // `channels.defaults.groupPolicy` is the group policy of every channel
+        // that gives none of its own.
+        if let Some(default) = default_group_policy {
+            for channel in self.policy.channels.iter_mut().filter(|c| c.group_policy.is_none()) {
+                channel.group_policy = Some(default.clone());
+            }
+        }
+    }
+
+    /// A key OpenClaw's schema for this channel does not have: OpenClaw would
+    /// refuse the whole configuration, so the front end does too.
+    fn refused(&mut self, key: &Key, path: &str, channel: &str) {
+        let known = CHANNEL_SCHEMA.iter().find(|(name, _)| *name == channel).map_or(&[][..], |(_, keys)| *keys);
+        if suggest(&key.name, known.iter().copied()).is_some() {
+            return self.unknown(key, path, known);
+        }
+        let message = format!("`{path}`: OpenClaw 2026.2.26 refuses this key (its schema for `{channel}` has no `{}`)", key.name);
+        let help = match (channel, key.name.as_str()) {
+            ("slack", "groups" | "groupAllowFrom") => {
+                Some("Slack lists its channels under `channels.slack.channels.<id>` (with `users` and `requireMention`)")
+            }
+            ("discord", "groups" | "groupAllowFrom") => {
+                Some("Discord lists its guilds under `channels.discord.guilds.<id>` (with `users`, `roles`, `requireMention` and `channels`)")
+            }
+            ("signal", "groups") => Some("Signal has no group list: `groupPolicy` and `groupAllowFrom` decide who gets in"),
+            (_, "mentionPatterns") => Some("mention patterns go under `messages.groupChat.mentionPatterns`"),
+            _ => None,
+        };
+        let mut d = Diagnostic::error(Code::UnknownKey, &self.source, key.span, message).with_label("refused by OpenClaw");
+        d.help = help.map(String::from);
+        self.sink.push(d);
     }
 
     /// The group entries, and which of them set `groupPolicy: "allowlist"`

@@ -7,6 +7,7 @@ mod channels;
 mod exec;
 mod gateway;
 pub mod json;
+mod schema;
 mod session;
 mod tools;
 

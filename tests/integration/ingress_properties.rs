@@ -337,8 +337,12 @@ proptest! {
         }
         // The reference: which rule applies, can mentions be seen, was there one?
         let own = c.listed.iter().find(|(id, _)| IDS[*id].eq_ignore_ascii_case(IDS[chat_id])).map(|(_, m)| *m);
-        let rule = own.or(c.star);
-        let require = rule.is_none_or(|m| m.unwrap_or(true));
+        // A listed group that leaves mention gating unsaid takes the `*` entry's.
+        let require = match (own, c.star) {
+            (Some(Some(m)), _) => m,
+            (Some(None), star) => star.flatten().unwrap_or(true),
+            (None, star) => star.is_none_or(|m| m.unwrap_or(true)),
+        };
         let regexes: Vec<regex::Regex> = c.patterns.iter().map(|p| regex::RegexBuilder::new(PATTERNS[*p]).case_insensitive(true).build().unwrap()).collect();
         let detectable = native.is_some() || !regexes.is_empty();
         let mentioned = native == Some(true) || regexes.iter().any(|r| r.is_match(&text));
