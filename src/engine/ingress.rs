@@ -158,6 +158,13 @@ pub(crate) struct Ingress {
     pub channels: Map<Box<str>, ChannelGate>,
 }
 
+/// `/` then a letter, at the start: how every text command begins. Wider
+/// than OpenClaw's list of command names (an unknown `/word` counts too).
+fn looks_like_command(text: &str) -> bool {
+    let mut chars = text.trim_start().chars();
+    chars.next() == Some('/') && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+}
+
 fn decision<'e>(outcome: IngressOutcome, reason: &'static str, at: Option<&'e Location>) -> IngressDecision<'e> {
     IngressDecision { outcome, reason, at }
 }
@@ -247,6 +254,20 @@ impl Ingress {
             }
         }
 
+        // A text command (`/status`) from a sender not authorised for commands
+        // is dropped, mention or not, as OpenClaw's handlers do: let through,
+        // it would hand the agent a command nobody authorised. Read from the
+        // text, not the `command` flag, so leaving the flag out cannot let
+        // one through.
+        let command_authorised = crate::seam!(AnyCommandBypass) || channel.command_senders.as_ref().is_some_and(|c| c.admits(inbound.sender));
+        if channel.text_commands && looks_like_command(inbound.text) && !command_authorised {
+            return decision(
+                Drop,
+                "a control command from a sender not authorised for commands is dropped",
+                channel.command_senders.as_ref().and_then(|c| c.at.as_ref()).or(channel.at.as_ref()),
+            );
+        }
+
         // Mention gating: on by default.
         let require_mention = rule.is_none_or(|r| r.require_mention);
         if !require_mention {
@@ -263,16 +284,8 @@ impl Ingress {
                 rule.and_then(|r| r.at.as_ref()),
             );
         }
-        if inbound.command && channel.text_commands {
-            let any_command = crate::seam!(AnyCommandBypass);
-            if any_command || channel.command_senders.as_ref().is_some_and(|c| c.admits(inbound.sender)) {
-                return decision(Accept, "an authorised control command bypasses mention gating", channel.at.as_ref());
-            }
-            return decision(
-                Drop,
-                "a control command from a sender not authorised for commands does not bypass mention gating",
-                channel.command_senders.as_ref().and_then(|c| c.at.as_ref()),
-            );
+        if inbound.command && channel.text_commands && command_authorised {
+            return decision(Accept, "an authorised control command bypasses mention gating", channel.at.as_ref());
         }
         decision(Drop, "the group requires a mention and the message has none", rule.and_then(|r| r.at.as_ref()))
     }

@@ -59,4 +59,22 @@ async function internal(name) {
   return value
 }
 
-module.exports = { version, root, internal, importedBy, chunkExporting }
+/**
+ * Functions a chunk defines but does not export (a channel's inbound
+ * decision): a copy of the chunk, beside it so its imports resolve, with one
+ * more export statement. The code that runs is the release's, unchanged.
+ */
+async function unexported(definedIn, names) {
+  const source = fs.readdirSync(dist).sort().map((file) => path.join(dist, file)).find((file) => {
+    const body = file.endsWith('.js') && text(file)
+    return body && names.every((name) => new RegExp(`^(async )?function ${name.replace(/\$/g, '\\$')}\\(`, 'm').test(body)) && body.includes(definedIn)
+  })
+  if (!source) throw new Error(`openclaw@${version}: no chunk defines ${names.join(', ')}`)
+  const copy = path.join(dist, `zz-palisade-test-${path.basename(source)}`)
+  const exports = names.map((name) => `${name} as palisade_${name.replace(/\$/g, '_')}`).join(', ')
+  fs.writeFileSync(copy, `${text(source)}\nexport { ${exports} };\n`)
+  const module = await import(pathToFileURL(copy).href)
+  return Object.fromEntries(names.map((name) => [name, module[`palisade_${name.replace(/\$/g, '_')}`]]))
+}
+
+module.exports = { version, root, internal, importedBy, chunkExporting, unexported }
