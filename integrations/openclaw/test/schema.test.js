@@ -32,7 +32,7 @@ function channelSchemas() {
 
 test(`src/openclaw/schema.rs holds openclaw@${version}'s channel keys`, () => {
   const text = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'src', 'openclaw', 'schema.rs'), 'utf8')
-  const ours = Object.fromEntries([...text.matchAll(/^\s*\("([^"]+)", &\[([^\]]*)\]\),$/gm)].map(([, name, keys]) => [name, [...keys.matchAll(/"([^"]+)"/g)].map((m) => m[1]).sort()]))
+  const ours = Object.fromEntries([...text.matchAll(/\(\s*"([^"]+)",\s*&\[([^\]]*)\],?\s*\)/g)].map(([, name, keys]) => [name, [...keys.matchAll(/"([^"]+)"/g)].map((m) => m[1]).sort()]))
   const theirs = Object.fromEntries(channelSchemas().map(([name, s]) => [name, Object.keys(s.shape).sort()]))
   assert.deepEqual(ours, theirs)
 })
