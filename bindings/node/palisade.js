@@ -67,10 +67,49 @@ function toolRequest(agent, tool, options = {}) {
   return JSON.stringify(request)
 }
 
+const OUTCOMES = ['allow', 'ask', 'deny']
+/** Names whose ids a context keeps; past that, names are looked up each time. */
+const KEPT_IDS = 4096
+
+/**
+ * A request's context, resolved once. It holds the engine's decision row for
+ * the context (one outcome per interned tool) and each name's interned id, so
+ * a repeated decision is a map lookup and an array index, with no call into
+ * the engine; a name the policy never interned is decided by the engine by
+ * name. `Policy.replace` bumps the policy's generation, and the next decision
+ * fetches the row again under the new policy.
+ */
+class Context {
+  constructor(inner, state) {
+    this.native = inner
+    this.state = state
+    this.refresh()
+  }
+
+  refresh() {
+    this.generation = this.state.generation
+    this.row = this.native.table()
+    this.ids = new Map()
+  }
+
+  /** `allow`, `ask` or `deny`; `exec` is decided as an opaque command here. */
+  outcome(tool) {
+    if (this.generation !== this.state.generation) this.refresh()
+    let id = this.ids.get(tool)
+    if (id === undefined) {
+      id = this.native.toolIndex(String(tool))
+      if (this.ids.size < KEPT_IDS) this.ids.set(tool, id)
+    }
+    return OUTCOMES[id >= 0 ? this.row[id] : this.native.outcomeCode(String(tool))]
+  }
+}
+
 /** A compiled policy. `replace` swaps in another one whole, atomically. */
 class Policy {
   constructor(inner) {
     this.native = inner
+    // Bumped by `replace`: contexts fetch their decision row again.
+    this.state = { generation: 0 }
     // (agent, tool, options?) => 'allow' | 'ask' | 'deny': the fast path,
     // bound to the native method so no JavaScript runs per decision.
     this.outcome = inner.outcome.bind(inner)
@@ -91,6 +130,7 @@ class Policy {
 
   replace(other) {
     this.native.replace(other.native)
+    this.state.generation += 1
   }
 
   /**
@@ -99,7 +139,7 @@ class Policy {
    */
   context(agent, options) {
     try {
-      return this.native.context(agent, options)
+      return new Context(this.native.context(agent, options), this.state)
     } catch (error) {
       throw new Error(String(error && error.message))
     }
@@ -156,4 +196,4 @@ class Policy {
   }
 }
 
-module.exports = { Policy, PolicyError }
+module.exports = { Policy, PolicyError, Context }

@@ -633,6 +633,13 @@ impl Engine {
         request::with_lowercase(name.trim(), |lower| self.tool_index.get(lower).copied())
     }
 
+    /// The interned tool at `index` (`ToolId::index`), if there is one: lets a
+    /// binding hand ids across a language boundary as plain numbers.
+    #[inline]
+    pub fn tool_at(&self, index: u32) -> Option<ToolId> {
+        ((index as usize) < self.tool_names.len()).then_some(ToolId(index))
+    }
+
     /// The fast path: one bit test.
     #[inline]
     pub fn allows(&self, context: Context, tool: ToolId) -> bool {

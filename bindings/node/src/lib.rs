@@ -95,7 +95,14 @@ impl ContextFields {
 pub struct Context {
     slot: Slot,
     fields: ContextFields,
-    resolved: RwLock<(Arc<palisade::Policy>, Option<palisade::Context>)>,
+    resolved: RwLock<Resolved>,
+}
+
+/// The policy a context was resolved under and the context (none: the agent
+/// is unknown there).
+struct Resolved {
+    policy: Arc<palisade::Policy>,
+    context: Option<palisade::Context>,
 }
 
 #[napi]
@@ -105,30 +112,63 @@ impl Context {
     /// command rules apply; `Policy.outcome` with `command` decides commands.
     #[napi]
     pub fn outcome(&self, tool: String) -> &'static str {
+        self.decide_tool(&tool).name()
+    }
+
+    /// `outcome` as a number (0 allow, 1 ask, 2 deny), for `palisade.js`.
+    #[napi]
+    pub fn outcome_code(&self, tool: String) -> u32 {
+        code(self.decide_tool(&tool))
+    }
+
+    /// The interned index of a tool under the current policy, or -1 when the
+    /// policy never names it (then `outcome_code` decides it by name).
+    #[napi]
+    pub fn tool_index(&self, tool: String) -> i64 {
+        let (policy, _) = self.current();
+        policy.engine().tool_id(&tool).map_or(-1, |id| i64::try_from(id.index()).unwrap_or(-1))
+    }
+
+    /// This context's outcome (0 allow, 1 ask, 2 deny) for every interned
+    /// tool, by index: the engine's decision row, so that JavaScript decides
+    /// an interned tool by indexing it, with no call per decision. It holds
+    /// until the policy is replaced.
+    #[napi]
+    pub fn table(&self) -> Vec<u8> {
+        let (policy, context) = self.current();
+        let engine = policy.engine();
+        (0u32..).map_while(|index| engine.tool_at(index)).map(|tool| context.map_or(2, |c| code(engine.outcome(c, tool)) as u8)).collect()
+    }
+}
+
+fn code(outcome: palisade::ToolOutcome) -> u32 {
+    match outcome {
+        palisade::ToolOutcome::Allow => 0,
+        palisade::ToolOutcome::Ask => 1,
+        palisade::ToolOutcome::Deny => 2,
+    }
+}
+
+impl Context {
+    /// The context under the current policy, resolved again after a `replace`.
+    fn current(&self) -> (Arc<palisade::Policy>, Option<palisade::Context>) {
+        let current = read(&self.slot);
         {
-            // The usual case: the policy is the one the context was resolved under.
-            let current = self.slot.read().unwrap_or_else(PoisonError::into_inner);
             let resolved = self.resolved.read().unwrap_or_else(PoisonError::into_inner);
-            if let (true, Some(context)) = (Arc::ptr_eq(&resolved.0, &current), resolved.1) {
-                return current.engine().outcome_name(context, &tool).name();
+            if Arc::ptr_eq(&resolved.policy, &current) {
+                return (current, resolved.context);
             }
         }
-        let current = read(&self.slot);
-        let cached = {
-            let resolved = self.resolved.read().unwrap_or_else(PoisonError::into_inner);
-            Arc::ptr_eq(&resolved.0, &current).then_some(resolved.1)
-        };
-        let context = match cached {
-            Some(context) => context,
-            None => {
-                let context = current.engine().context(&self.fields.request()).ok();
-                *self.resolved.write().unwrap_or_else(PoisonError::into_inner) = (Arc::clone(&current), context);
-                context
-            }
-        };
+        let context = current.engine().context(&self.fields.request()).ok();
+        *self.resolved.write().unwrap_or_else(PoisonError::into_inner) = Resolved { policy: Arc::clone(&current), context };
+        (current, context)
+    }
+
+    fn decide_tool(&self, tool: &str) -> palisade::ToolOutcome {
+        let (policy, context) = self.current();
         match context {
-            Some(context) => current.engine().outcome_name(context, &tool).name(),
-            None => palisade::ToolOutcome::Deny.name(),
+            Some(context) => policy.engine().outcome_name(context, tool),
+            None => palisade::ToolOutcome::Deny,
         }
     }
 }
@@ -180,7 +220,7 @@ impl Policy {
         };
         let policy = self.get();
         let context = policy.engine().context(&fields.request()).map_err(|e| bad_request(e.to_string()))?;
-        Ok(Context { slot: Arc::clone(&self.current), fields, resolved: RwLock::new((policy, Some(context))) })
+        Ok(Context { slot: Arc::clone(&self.current), fields, resolved: RwLock::new(Resolved { policy, context: Some(context) }) })
     }
 
     /// The warnings, as JSON.

@@ -114,7 +114,8 @@ test('a context decides as the full request does', () => {
   const policy = Policy.load(path.join(ROOT, 'examples', 'multi-agent.pal'))
   for (const options of [{}, { provider: 'anthropic' }, { session: 'agent:family:main', provider: 'openai' }, { subagent: true }]) {
     const context = policy.context('family', options)
-    for (const tool of ['exec', 'read', 'web_search', 'cron', 'browser', 'some_plugin_tool']) {
+    // Twice each: the first call looks the name up, the second reads the row.
+    for (const tool of ['exec', 'read', ' READ ', 'Bash', 'web_search', 'cron', 'browser', 'some_plugin_tool', 'exec', 'READ', 'some_plugin_tool']) {
       assert.strictEqual(context.outcome(tool), policy.outcome('family', tool, options), `${tool} ${JSON.stringify(options)}`)
     }
   }
