@@ -30,6 +30,18 @@ pub(crate) type Set<K> = HashSet<K, foldhash::fast::FixedState>;
 /// Channel -> escaped group id (or `*`) -> group class.
 pub(crate) type GroupIndex = Map<Box<str>, Map<Box<str>, u32>>;
 
+/// A context's tools, as `Engine::tool_lists` sorts them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolLists<'e> {
+    /// Callable without asking, in id order, the tool under command rules aside.
+    pub allowed: Vec<&'e str>,
+    /// Callable with a person's approval, the tool under command rules aside.
+    pub ask: Vec<&'e str>,
+    /// The tool whose outcome is its command's (`exec` under command rules),
+    /// with the most its tool lists alone give it.
+    pub by_command: Option<(&'e str, ToolOutcome)>,
+}
+
 /// A tool name interned at compile time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ToolId(pub(crate) u32);
@@ -754,6 +766,20 @@ impl Engine {
     /// The tools a call in a context needs a person's approval for, in id order.
     pub fn ask_tools(&self, context: Context) -> Vec<&str> {
         self.tools_with(context, ToolOutcome::Ask)
+    }
+
+    /// The tools of a context as every front end lists them (`palisade
+    /// tools`, the bindings): the tool under command rules, if any, apart
+    /// from the allowed and the approval lists, since its outcome is its
+    /// command's.
+    pub fn tool_lists(&self, context: Context) -> ToolLists<'_> {
+        let by_command = self.command_tool(context);
+        let other = |name: &&str| by_command.is_none_or(|(tool, _)| tool != *name);
+        ToolLists {
+            allowed: self.effective_tools(context).into_iter().filter(other).collect(),
+            ask: self.ask_tools(context).into_iter().filter(other).collect(),
+            by_command,
+        }
     }
 
     fn tools_with(&self, context: Context, outcome: ToolOutcome) -> Vec<&str> {

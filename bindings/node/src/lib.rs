@@ -64,26 +64,33 @@ impl Policy {
     }
 }
 
+impl ToolOptions {
+    /// The request these options describe for `agent` calling `tool`; left
+    /// out, a field is as strict as any value of it (`ToolRequest::new`).
+    fn request<'a>(options: Option<&'a ToolOptions>, agent: &'a str, tool: &'a str) -> palisade::ToolRequest<'a> {
+        let Some(o) = options else { return palisade::ToolRequest::new(agent, tool) };
+        palisade::ToolRequest {
+            provider: o.provider.as_deref(),
+            session: o.session.as_deref(),
+            sender: o.sender.as_deref(),
+            subagent: o.subagent.unwrap_or(false),
+            owner: o.owner.unwrap_or(false),
+            command: o.command.as_deref(),
+            cwd: o.cwd.as_deref(),
+            ..palisade::ToolRequest::new(agent, tool)
+        }
+    }
+}
+
 /// The fields of a request that choose its context (everything but the tool).
 struct ContextFields {
     agent: String,
-    provider: Option<String>,
-    session: Option<String>,
-    sender: Option<String>,
-    subagent: bool,
-    owner: bool,
+    options: Option<ToolOptions>,
 }
 
 impl ContextFields {
     fn request(&self) -> palisade::ToolRequest<'_> {
-        palisade::ToolRequest {
-            provider: self.provider.as_deref(),
-            session: self.session.as_deref(),
-            sender: self.sender.as_deref(),
-            subagent: self.subagent,
-            owner: self.owner,
-            ..palisade::ToolRequest::new(&self.agent, "")
-        }
+        ToolOptions::request(self.options.as_ref(), &self.agent, "")
     }
 }
 
@@ -208,16 +215,7 @@ impl Policy {
     /// Resolves a context once for many tool decisions (`context.outcome(tool)`).
     #[napi]
     pub fn context(&self, agent: String, options: Option<ToolOptions>) -> Result<Context> {
-        let o = options.as_ref();
-        let field = |f: fn(&ToolOptions) -> &Option<String>| o.and_then(|o| f(o).clone());
-        let fields = ContextFields {
-            provider: field(|o| &o.provider),
-            session: field(|o| &o.session),
-            sender: field(|o| &o.sender),
-            subagent: o.and_then(|o| o.subagent).unwrap_or(false),
-            owner: o.and_then(|o| o.owner).unwrap_or(false),
-            agent,
-        };
+        let fields = ContextFields { agent, options };
         let policy = self.get();
         let context = policy.engine().context(&fields.request()).map_err(|e| bad_request(e.to_string()))?;
         Ok(Context { slot: Arc::clone(&self.current), fields, resolved: RwLock::new(Resolved { policy, context: Some(context) }) })
@@ -238,19 +236,7 @@ impl Policy {
     /// `allow`, `ask` or `deny`: the fast path, no reason built.
     #[napi]
     pub fn outcome(&self, agent: String, tool: String, options: Option<ToolOptions>) -> &'static str {
-        let o = options.as_ref();
-        let field = |f: fn(&ToolOptions) -> &Option<String>| o.and_then(|o| f(o).as_deref());
-        let request = palisade::ToolRequest {
-            agent: &agent,
-            tool: &tool,
-            provider: field(|o| &o.provider),
-            session: field(|o| &o.session),
-            sender: field(|o| &o.sender),
-            subagent: o.and_then(|o| o.subagent).unwrap_or(false),
-            owner: o.and_then(|o| o.owner).unwrap_or(false),
-            command: field(|o| &o.command),
-            cwd: field(|o| &o.cwd),
-        };
+        let request = ToolOptions::request(options.as_ref(), &agent, &tool);
         let policy = self.current.read().unwrap_or_else(PoisonError::into_inner);
         policy.engine().decide_outcome(&request).name()
     }
@@ -278,23 +264,12 @@ impl Policy {
     /// The tools an agent may call in a context, as JSON: `{"allowed", "ask", "byCommand"}`.
     #[napi]
     pub fn tools_json(&self, agent: String, options: Option<ToolOptions>) -> Result<String> {
-        let o = options.as_ref();
-        let field = |f: fn(&ToolOptions) -> &Option<String>| o.and_then(|o| f(o).as_deref());
-        let request = palisade::ToolRequest {
-            provider: field(|o| &o.provider),
-            session: field(|o| &o.session),
-            sender: field(|o| &o.sender),
-            subagent: o.and_then(|o| o.subagent).unwrap_or(false),
-            owner: o.and_then(|o| o.owner).unwrap_or(false),
-            ..palisade::ToolRequest::new(&agent, "")
-        };
+        let request = ToolOptions::request(options.as_ref(), &agent, "");
         let policy = self.get();
         let engine = policy.engine();
         let context = engine.context(&request).map_err(|e| bad_request(e.to_string()))?;
-        let by_command = engine.command_tool(context).map(|(tool, _)| tool.to_string());
-        let other = |name: &&str| by_command.as_deref() != Some(*name);
-        let allowed: Vec<&str> = engine.effective_tools(context).into_iter().filter(other).collect();
-        let ask: Vec<&str> = engine.ask_tools(context).into_iter().filter(other).collect();
-        Ok(serde_json::json!({"allowed": allowed, "ask": ask, "byCommand": by_command}).to_string())
+        let lists = engine.tool_lists(context);
+        let by_command = lists.by_command.map(|(tool, _)| tool);
+        Ok(serde_json::json!({"allowed": lists.allowed, "ask": lists.ask, "byCommand": by_command}).to_string())
     }
 }

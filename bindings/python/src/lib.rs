@@ -167,10 +167,9 @@ impl Policy {
         let context = engine
             .context(&request(agent, "", provider, session, sender, subagent, owner, None, None))
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let by_command = engine.command_tool(context).map(|(tool, _)| tool.to_string());
-        let other = |name: &&str| by_command.as_deref() != Some(*name);
-        let owned = |names: Vec<&str>| names.into_iter().filter(other).map(str::to_string).collect();
-        Ok((owned(engine.effective_tools(context)), owned(engine.ask_tools(context)), by_command))
+        let lists = engine.tool_lists(context);
+        let owned = |names: Vec<&str>| names.into_iter().map(str::to_string).collect();
+        Ok((owned(lists.allowed), owned(lists.ask), lists.by_command.map(|(tool, _)| tool.to_string())))
     }
 }
 

@@ -10,11 +10,7 @@ use super::{Failure, Format};
 pub(super) fn run(policy: &Policy, request: &palisade::ToolRequest<'_>, format: Format) -> Result<(), Failure> {
     let engine = policy.engine();
     let context = engine.context(request).map_err(|e| Failure::Usage(e.to_string()))?;
-    // A tool under command rules is listed apart: its outcome is its command's.
-    let by_command = engine.command_tool(context);
-    let other = |name: &&str| by_command.is_none_or(|(tool, _)| tool != *name);
-    let tools: Vec<&str> = engine.effective_tools(context).into_iter().filter(other).collect();
-    let ask: Vec<&str> = engine.ask_tools(context).into_iter().filter(other).collect();
+    let palisade::ToolLists { allowed: tools, ask, by_command } = engine.tool_lists(context);
     match format {
         Format::Json => outln!(
             "{}",
