@@ -2,6 +2,25 @@
 
 use super::*;
 
+/// Tools later OpenClaw releases renamed: (later name, the seed's name).
+const LATER_NAMES: &[(&str, &str)] = &[("view_image", "image"), ("automations", "cron")];
+
+/// A deny list that names a tool by a later release's name denies the seed's
+/// tool as well: what the operator meant to deny stays denied (the stricter
+/// reading); an allow list grants only the name written.
+fn with_seed_names(mut list: ToolList) -> ToolList {
+    let seeds: Vec<ToolRef> = list
+        .entries
+        .iter()
+        .filter_map(|entry| {
+            let normalized = builtins::normalize_tool(&entry.text);
+            LATER_NAMES.iter().find(|(later, _)| *later == normalized).map(|(_, seed)| ToolRef { text: (*seed).to_string(), span: entry.span })
+        })
+        .collect();
+    list.entries.extend(seeds);
+    list
+}
+
 impl Lowerer {
     pub(super) fn tool_list(&mut self, node: &Node, path: &str) -> Option<ToolList> {
         let Value::Array(items) = &node.value else {
@@ -16,6 +35,19 @@ impl Lowerer {
             entries.push(ToolRef { text: name.value, span: name.span });
         }
         Some(ToolList { entries, span: node.span })
+    }
+
+    /// A later release's name for a seed tool: said, since Palisade's
+    /// built-ins are the seed's (OpenClaw 2026.2).
+    fn later_name(&mut self, name: &Spanned<String>, normalized: &str) {
+        let Some((_, seed)) = LATER_NAMES.iter().find(|(later, _)| *later == normalized) else { return };
+        let message = format!(
+            "`{normalized}` is what OpenClaw releases after 2026.2 call `{seed}`; Palisade's built-ins follow 2026.2, so it is \
+             imported as a plugin tool of that name, and a deny list that names it denies `{seed}` too"
+        );
+        self.sink.push(
+            Diagnostic::warning(Code::PluginTool, &self.source, name.span, message).with_help(format!("write `{seed}` to mean the built-in tool")),
+        );
     }
 
     /// JSON has no way to declare plugin tools, so an unknown name becomes one,
@@ -33,6 +65,11 @@ impl Lowerer {
             return;
         }
         if self.policy.plugin_tools.iter().any(|t| builtins::normalize_tool(&t.text) == normalized) {
+            return;
+        }
+        if LATER_NAMES.iter().any(|(later, _)| *later == normalized) {
+            self.later_name(name, &normalized);
+            self.policy.plugin_tools.push(ToolRef { text: normalized, span: name.span });
             return;
         }
         self.sink.push(
@@ -75,7 +112,7 @@ impl Lowerer {
                 "profile" => rules.profile = self.string(value, &p),
                 "allow" => rules.allow = self.tool_list(value, &p),
                 "alsoAllow" => rules.also_allow = self.tool_list(value, &p),
-                "deny" => rules.deny = self.tool_list(value, &p),
+                "deny" => rules.deny = self.tool_list(value, &p).map(with_seed_names),
                 "byProvider" => {
                     let Some(entries) = self.object(value, &p) else { continue };
                     for (provider, body) in entries {

@@ -251,3 +251,21 @@ fn group_settings_palisade_cannot_keep_are_refused_or_read_more_strictly() {
     let gate = |sender: &str| policy.engine().gate(&palisade::Inbound::group("telegram", "-100", sender, "hi")).outcome;
     assert_eq!(gate("2"), palisade::IngressOutcome::Drop, "the channel's allowlist still applies");
 }
+
+/// Palisade's built-ins are the seed's (OpenClaw 2026.2). A configuration
+/// written for a later release names `image` `view_image` and `cron`
+/// `automations`: the import says so, and a deny list that names the later
+/// tool denies the seed's too, so what was meant to be denied stays denied.
+#[test]
+fn later_release_tool_names_are_said_and_denied_as_meant() {
+    let json = r#"{ "tools": { "deny": ["view_image"], "allow": ["read", "automations"] }, "agents": { "list": [{ "id": "main" }] } }"#;
+    let policy = Policy::from_openclaw_json("later.json", json).unwrap();
+    let said: Vec<&str> = policy.warnings().iter().map(|w| w.message.as_str()).collect();
+    assert!(said.iter().any(|m| m.contains("`view_image` is what OpenClaw releases after 2026.2 call `image`")), "{said:?}");
+    assert!(said.iter().any(|m| m.contains("`automations`")), "{said:?}");
+    let allows = |tool: &str| policy.engine().decide(&ToolRequest { owner: true, ..ToolRequest::new("main", tool) });
+    assert!(!allows("image"), "denied under its later name, denied");
+    assert!(!allows("view_image"));
+    assert!(!allows("cron"), "allowed under its later name only: cron itself is not granted");
+    assert!(allows("read"));
+}
