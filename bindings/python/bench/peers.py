@@ -9,7 +9,8 @@ every layer's condition), side by side in one process.
 First both engines decide the whole stream and must agree with each other and
 with the Rust engine's decisions in the fixture; then rounds of the whole
 stream alternate between the engines, and the medians per request are
-reported with their ratio. Cedar gets its fastest paths: the policy set and
+reported with their ratio (the context path resolves each request's context
+before timing, as Cedar's requests are built before timing). Cedar gets its fastest paths: the policy set and
 the entities parsed once (`PolicySet.from_str`, `Entities.from_json_str`),
 every request built before timing, and also the whole stream in one
 `is_authorized_batch` call.
@@ -42,9 +43,13 @@ def main() -> None:
         for r in stream
     ]
     outcome = policy.outcome
+    contexts = [(policy.context(agent, **options).outcome, tool) for agent, tool, options in calls]
 
     def palisade_stream() -> int:
         return sum(1 for agent, tool, options in calls if outcome(agent, tool, **options) == "allow")
+
+    def palisade_contexts() -> int:
+        return sum(1 for decide, tool in contexts if decide(tool) == "allow")
 
     def cedar_stream() -> int:
         return sum(1 for request in requests if cedarpy.is_authorized(request, policies, entities).allowed)
@@ -54,14 +59,17 @@ def main() -> None:
 
     paths = {
         "palisade outcome(agent, tool, **options)": palisade_stream,
+        "palisade context.outcome(tool)": palisade_contexts,
         "cedarpy is_authorized": cedar_stream,
         "cedarpy is_authorized_batch": cedar_batch,
     }
 
     # Equal decisions first, request by request.
     batch = cedarpy.is_authorized_batch(requests, policies, entities)
-    for r, (agent, tool, options), request, in_batch in zip(stream, calls, requests, batch):
+    for r, (agent, tool, options), request, in_batch, (decide, _) in zip(stream, calls, requests, batch, contexts):
         ours = outcome(agent, tool, **options) == "allow"
+        if (decide(tool) == "allow") != ours:
+            raise SystemExit(f"the context path disagrees on {r}")
         theirs = cedarpy.is_authorized(request, policies, entities).allowed
         if not (ours == theirs == in_batch.allowed == r["allowed"]):
             raise SystemExit(f"disagreement on {r}: rust {r['allowed']}, palisade {ours}, cedar {theirs}, batch {in_batch.allowed}")

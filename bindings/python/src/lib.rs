@@ -6,6 +6,7 @@
 //! every binding; the Python half turns it into objects.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use pyo3::exceptions::{PyException, PyValueError};
@@ -35,11 +36,18 @@ fn load_error(error: palisade::LoadError) -> PyErr {
 #[pyclass(frozen, module = "palisade._native")]
 struct Policy {
     current: RwLock<Arc<palisade::Policy>>,
+    /// Which policy the slot holds: a new number for every `replace`, taken
+    /// with the policy under the same lock, so that a context's decision row
+    /// and its tool indexes are known to come from one policy.
+    serial: AtomicU64,
 }
+
+/// Serial numbers for policies, unique in the process.
+static SERIALS: AtomicU64 = AtomicU64::new(0);
 
 impl Policy {
     fn new(policy: palisade::Policy) -> Policy {
-        Policy { current: RwLock::new(Arc::new(policy)) }
+        Policy { current: RwLock::new(Arc::new(policy)), serial: AtomicU64::new(SERIALS.fetch_add(1, Ordering::Relaxed)) }
     }
 
     fn get(&self) -> Arc<palisade::Policy> {
@@ -91,7 +99,52 @@ impl Policy {
     /// Swaps in `other`'s policy, whole.
     fn replace(&self, other: &Policy) {
         let next = other.get();
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = next;
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        *current = next;
+        self.serial.store(SERIALS.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    /// A context's decision row under the current policy, with that policy's
+    /// serial: one outcome (0 allow, 1 ask, 2 deny) per interned tool, by
+    /// index. An agent the policy lacks gets a row of denials, or, with
+    /// `must_exist`, an error.
+    #[pyo3(signature = (agent, *, provider = None, session = None, sender = None, subagent = false, owner = false, must_exist = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn context_row<'py>(
+        &self,
+        py: Python<'py>,
+        agent: &str,
+        provider: Option<&str>,
+        session: Option<&str>,
+        sender: Option<&str>,
+        subagent: bool,
+        owner: bool,
+        must_exist: bool,
+    ) -> PyResult<(u64, Bound<'py, pyo3::types::PyBytes>)> {
+        let policy = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        let serial = self.serial.load(Ordering::Relaxed);
+        let engine = policy.engine();
+        let context = match engine.context(&request(agent, "", provider, session, sender, subagent, owner, None, None)) {
+            Ok(context) => Some(context),
+            Err(error) if must_exist => return Err(PyValueError::new_err(error.to_string())),
+            Err(_) => None,
+        };
+        let code = |outcome: palisade::ToolOutcome| match outcome {
+            palisade::ToolOutcome::Allow => 0u8,
+            palisade::ToolOutcome::Ask => 1,
+            palisade::ToolOutcome::Deny => 2,
+        };
+        let row: Vec<u8> =
+            (0u32..).map_while(|index| engine.tool_at(index)).map(|tool| context.map_or(2, |c| code(engine.outcome(c, tool)))).collect();
+        Ok((serial, pyo3::types::PyBytes::new(py, &row)))
+    }
+
+    /// A tool's interned index under the current policy (-1: never named),
+    /// with that policy's serial.
+    fn tool_index(&self, tool: &str) -> (u64, i64) {
+        let policy = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        let index = policy.engine().tool_id(tool).map_or(-1, |id| i64::try_from(id.index()).unwrap_or(-1));
+        (self.serial.load(Ordering::Relaxed), index)
     }
 
     /// The warnings, as JSON.

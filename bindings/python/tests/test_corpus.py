@@ -100,3 +100,21 @@ def test_malformed_corpus_gives_the_same_codes_and_positions(path):
     assert any(
         d.code == code and (d.line, d.column) == (line, column) and message in d.message and d.file == str(path) for d in found
     ), f"{code} at {line}:{column} `{message}` not in {[str(d) for d in found]}"
+
+
+def test_a_context_decides_as_the_full_request_and_follows_replace():
+    policy = palisade.Policy.load(str(ROOT / "examples" / "multi-agent.pal"))
+    for fields in ({}, {"provider": "anthropic"}, {"session": "agent:family:main", "provider": "openai"}, {"subagent": True}):
+        context = policy.context("family", **fields)
+        # Twice each: the first call looks the name up, the second reads the row.
+        for tool in ["exec", "read", " READ ", "Bash", "web_search", "cron", "browser", "some_plugin_tool", "exec", "READ", "some_plugin_tool"]:
+            assert context.outcome(tool) == policy.outcome("family", tool, **fields), (tool, fields)
+    small = palisade.Policy.from_dsl("agent main { tools { allow read } }")
+    context = small.context("main", session="agent:main:main")
+    assert context.outcome("exec") == "deny"
+    small.replace(palisade.Policy.from_dsl("agent main { tools { allow exec } }"))
+    assert context.outcome("exec") == "allow"
+    small.replace(palisade.Policy.from_dsl("agent other { tools { allow exec } }"))
+    assert context.outcome("exec") == "deny", "an agent the new policy lacks is denied, not an error"
+    with pytest.raises(ValueError, match="unknown agent"):
+        small.context("main")

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import _native
 
-__all__ = ["Policy", "PolicyError", "Diagnostic", "Decision", "Tools"]
+__all__ = ["Context", "Policy", "PolicyError", "Diagnostic", "Decision", "Tools"]
 
 
 @dataclass(frozen=True)
@@ -99,13 +99,62 @@ def _tool_request(agent: str, tool: str, fields: Dict[str, Any]) -> str:
     return json.dumps(request)
 
 
+_OUTCOMES = ("allow", "ask", "deny")
+_KEPT_IDS = 4096
+
+
+class Context:
+    """A request's context, resolved once (per session, say).
+
+    It holds the engine's decision row for the context (one outcome per
+    interned tool) and each name's interned index, so a repeated decision is a
+    dict lookup and an index into the row, with no call into the engine. A
+    name the policy never interned is decided by the engine by name. After
+    `Policy.replace`, the next decision fetches the row again.
+    """
+
+    __slots__ = ("_policy", "_agent", "_fields", "_generation", "_serial", "_row", "_ids")
+
+    def __init__(self, policy: "Policy", agent: str, fields: Dict[str, Any]):
+        self._policy = policy
+        self._agent = agent
+        self._fields = fields
+        self._refresh(must_exist=True)
+
+    def _refresh(self, must_exist: bool = False) -> None:
+        self._generation = self._policy._generation
+        self._serial, self._row = self._policy._native.context_row(self._agent, must_exist=must_exist, **self._fields)
+        self._ids: Dict[str, int] = {}
+
+    def outcome(self, tool: str) -> str:
+        """`allow`, `ask` or `deny`; `exec` is decided as an opaque command here."""
+        if self._generation != self._policy._generation:
+            self._refresh()
+        index = self._ids.get(tool)
+        if index is None:
+            serial, index = self._policy._native.tool_index(tool)
+            if serial != self._serial:
+                # Replaced from another thread: the row is another policy's.
+                self._refresh()
+                serial, index = self._policy._native.tool_index(tool)
+            if serial != self._serial:
+                return self._policy.outcome(self._agent, tool, **self._fields)
+            if len(self._ids) < _KEPT_IDS:
+                self._ids[tool] = index
+        if index < 0:
+            return self._policy.outcome(self._agent, tool, **self._fields)
+        return _OUTCOMES[self._row[index]]
+
+
 class Policy:
     """A compiled policy. `replace` swaps in another one whole, atomically."""
 
-    __slots__ = ("_native", "outcome")
+    __slots__ = ("_native", "outcome", "_generation")
 
     def __init__(self, native: "_native.Policy"):
         self._native = native
+        # Bumped by `replace`: contexts fetch their decision row again.
+        self._generation = 0
         # `outcome(agent, tool, *, provider, session, sender, subagent, owner,
         # command, cwd)` -> "allow" | "ask" | "deny": the fast path, bound to
         # the native method so that no Python frame runs per decision.
@@ -128,6 +177,12 @@ class Policy:
 
     def replace(self, other: "Policy") -> None:
         self._native.replace(other._native)
+        self._generation += 1
+
+    def context(self, agent: str, **fields: Any) -> Context:
+        """A context (provider, session, sender, subagent, owner) resolved once
+        for many `context.outcome(tool)` calls; it follows `replace`."""
+        return Context(self, agent, fields)
 
     @property
     def warnings(self) -> List[Diagnostic]:

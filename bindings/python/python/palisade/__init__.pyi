@@ -29,6 +29,9 @@ class Tools:
     ask: List[str]
     by_command: Optional[str]
 
+class Context:
+    def outcome(self, tool: str) -> str: ...
+
 class Policy:
     @staticmethod
     def from_dsl(text: str, name: str = ...) -> Policy: ...
@@ -37,6 +40,16 @@ class Policy:
     @staticmethod
     def load(path: str) -> Policy: ...
     def replace(self, other: Policy) -> None: ...
+    def context(
+        self,
+        agent: str,
+        *,
+        provider: Optional[str] = ...,
+        session: Optional[str] = ...,
+        sender: Optional[str] = ...,
+        subagent: bool = ...,
+        owner: bool = ...,
+    ) -> Context: ...
     @property
     def warnings(self) -> List[Diagnostic]: ...
     @property
