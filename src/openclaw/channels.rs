@@ -29,6 +29,8 @@ impl Lowerer {
             let mut channel = Channel::new(Spanned::new(name.name.clone(), name.span), body.span);
             let mut allowlisted = Vec::new();
             let mut unread_lists = None;
+            let mut slack_channels = None;
+            let mut slack_mention = None;
             for (key, value) in fields {
                 let kp = format!("{p}.{}", key.name);
                 if schema.is_some_and(|keys| !keys.contains(&key.name.as_str())) {
@@ -37,10 +39,15 @@ impl Lowerer {
                 }
                 match key.name.as_str() {
                     "dmPolicy" => channel.dm = self.named(value, &kp, "dm policy"),
-                    // Slack's channel list and Discord's guilds are not imported
-                    // yet; ignoring them would admit what OpenClaw refuses, so
-                    // the channel's groups are read as disabled (stricter).
-                    "channels" | "guilds" if matches!(name.name.as_str(), "slack" | "discord") => unread_lists = Some((key, kp)),
+                    // Slack lists its channels under `channels` (as OpenClaw's
+                    // Slack handler reads them, see `slack_groups`); Discord's
+                    // guilds are not imported yet, and ignoring them would admit
+                    // what OpenClaw refuses, so its groups are read as disabled.
+                    "channels" if name.name == "slack" => slack_channels = Some(self.slack_channels(value, &kp)),
+                    "requireMention" if name.name == "slack" => {
+                        slack_mention = self.boolean(value, &kp).map(|b| Spanned::new(b, value.span));
+                    }
+                    "guilds" if name.name == "discord" => unread_lists = Some((key, kp)),
                     "allowFrom" => channel.allow_from = self.id_list(value, &kp),
                     "groupPolicy" => channel.group_policy = self.named(value, &kp, "group policy"),
                     "groupAllowFrom" => channel.group_allow_from = self.id_list(value, &kp),
@@ -71,6 +78,9 @@ impl Lowerer {
                 )
                 .help = Some("list the senders in allowFrom, or use \"pairing\" or \"disabled\"".into());
             }
+            if let Some(entries) = slack_channels {
+                channel.groups = Self::slack_groups(entries, slack_mention);
+            }
             if let Some((key, kp)) = unread_lists {
                 let message = format!("`{kp}` is not imported yet: every group message on `{}` is dropped (the stricter reading)", name.name);
                 self.sink.push(Diagnostic::warning(Code::IgnoredKey, &self.source, key.span, message).with_label("read more strictly"));
@@ -95,6 +105,65 @@ impl Lowerer {
                 channel.group_policy = Some(default.clone());
             }
         }
+    }
+
+    /// `channels.slack.channels`: each Slack channel's entry, with whether it
+    /// set its own `users` (an empty list admits everyone in Slack).
+    fn slack_channels(&mut self, node: &Node, path: &str) -> Vec<(GroupEntry, Option<KeyList>)> {
+        let Some(members) = self.object(node, path) else { return Vec::new() };
+        let mut out = Vec::new();
+        for (id, body) in members {
+            let p = format!("{path}.{}", id.name);
+            let Some(fields) = self.object(body, &p) else { continue };
+            let mut entry = GroupEntry::new(Spanned::new(id.name.clone(), id.span), id.span);
+            let mut users = None;
+            for (key, value) in fields {
+                let kp = format!("{p}.{}", key.name);
+                match key.name.as_str() {
+                    "requireMention" => entry.require_mention = self.boolean(value, &kp).map(|b| Spanned::new(b, value.span)),
+                    "users" => users = self.id_list(value, &kp),
+                    "enabled" | "allow" => {
+                        if self.boolean(value, &kp) == Some(false) {
+                            entry.disabled = Some(value.span);
+                        }
+                    }
+                    "tools" => entry.tools = self.rules(value, &kp, RulesKind::Group),
+                    _ => self.ignored(
+                        key,
+                        &kp,
+                        "Slack channel settings other than requireMention, users, enabled, allow and tools have no gating meaning",
+                    ),
+                }
+            }
+            out.push((entry, users));
+        }
+        out
+    }
+
+    /// Slack's channel entries as group entries, read as OpenClaw's Slack
+    /// handler reads them: a channel's `users` (else the `*` entry's) are its
+    /// sender list, and none, or an empty list, admits anyone in the channel
+    /// (`allow_from "*"`); mention gating is the entry's, else the `*`
+    /// entry's, else the channel-wide `requireMention`, else on.
+    fn slack_groups(entries: Vec<(GroupEntry, Option<KeyList>)>, channel_mention: Option<Spanned<bool>>) -> Vec<GroupEntry> {
+        let star = entries.iter().find(|(e, _)| e.id.value.trim() == "*");
+        let star_users = star.and_then(|(_, users)| users.clone()).filter(|u| !u.entries.is_empty());
+        let star_mention = star.is_some_and(|(e, _)| e.require_mention.is_some());
+        entries
+            .into_iter()
+            .map(|(mut entry, users)| {
+                let anyone = KeyList { entries: vec![Spanned::new("*".to_string(), entry.id.span)], span: entry.id.span };
+                entry.allow_from = Some(match users {
+                    Some(own) if !own.entries.is_empty() => own,
+                    Some(_) => anyone,
+                    None => star_users.clone().unwrap_or(anyone),
+                });
+                if entry.require_mention.is_none() && (entry.id.value.trim() == "*" || !star_mention) {
+                    entry.require_mention = channel_mention.clone();
+                }
+                entry
+            })
+            .collect()
     }
 
     /// A key OpenClaw's schema for this channel does not have: OpenClaw would
@@ -130,14 +199,7 @@ impl Lowerer {
         for (id, body) in members {
             let p = format!("{path}.{}", id.name);
             let Some(fields) = self.object(body, &p) else { continue };
-            let mut entry = GroupEntry {
-                id: Spanned::new(id.name.clone(), id.span),
-                require_mention: None,
-                allow_from: None,
-                disabled: None,
-                tools: None,
-                span: id.span,
-            };
+            let mut entry = GroupEntry::new(Spanned::new(id.name.clone(), id.span), id.span);
             for (key, value) in fields {
                 let kp = format!("{p}.{}", key.name);
                 match key.name.as_str() {

@@ -273,6 +273,13 @@ pub struct GroupEntry {
     pub span: Span,
 }
 
+impl GroupEntry {
+    /// An entry for group `id` that says nothing yet.
+    pub fn new(id: Spanned<String>, span: Span) -> Self {
+        GroupEntry { id, require_mention: None, allow_from: None, disabled: None, tools: None, span }
+    }
+}
+
 /// `sessions { dm_scope per_channel_peer  link alice = telegram:111 }`.
 #[derive(Debug, Clone, Default)]
 pub struct Sessions {

@@ -588,7 +588,7 @@ impl Lowerer<'_> {
         let whole = span(&pair);
         let mut parts = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
         let id = self.key(parts.next()?);
-        let mut entry = GroupEntry { id, require_mention: None, allow_from: None, disabled: None, tools: None, span: whole };
+        let mut entry = GroupEntry::new(id, whole);
         for part in parts {
             let at = span(&part);
             match part.as_rule() {
