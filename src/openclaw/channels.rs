@@ -53,14 +53,19 @@ impl Lowerer {
                     "groupAllowFrom" => channel.group_allow_from = self.id_list(value, &kp),
                     "groups" => (channel.groups, allowlisted) = self.groups(value, &kp),
                     "mentionPatterns" => channel.mention_patterns = self.patterns(value, &kp),
+                    // A channel's own `commands` holds native-command settings
+                    // only; text commands and their allowFrom are top-level.
                     "commands" => {
                         let Some(settings) = self.object(value, &kp) else { continue };
-                        for (k, v) in settings {
+                        for (k, _) in settings {
                             let cp = format!("{kp}.{}", k.name);
                             match k.name.as_str() {
-                                "text" => channel.text_commands = self.boolean(v, &cp).map(|b| Spanned::new(b, v.span)),
-                                "allowFrom" => channel.command_allow_from = self.id_list(v, &cp),
-                                _ => self.unknown(k, &cp, &["text", "allowFrom"]),
+                                "native" | "nativeSkills" => self.ignored(k, &cp, "native commands have no gating meaning"),
+                                "text" | "allowFrom" => {
+                                    self.error(k.span, format!("`{cp}`: OpenClaw 2026.2.26 refuses this key; write it as the top-level `commands.{}`", k.name))
+                                        .help = Some("`commands.allowFrom` is keyed by provider: `{ \"telegram\": [\"111\"], \"*\": [...] }`".into());
+                                }
+                                _ => self.unknown(k, &cp, &["native", "nativeSkills"]),
                             }
                         }
                     }
@@ -270,6 +275,45 @@ impl Lowerer {
                 } else {
                     self.ignored(k, &kp, "only mentionPatterns is imported here");
                 }
+            }
+        }
+    }
+
+    /// The top-level `commands`: `text` (text commands on or off everywhere)
+    /// and `allowFrom` (who may run them, per provider, `*` for the rest).
+    pub(super) fn commands(&mut self, node: &Node, path: &str) {
+        let Some(members) = self.object(node, path) else { return };
+        for (key, value) in members {
+            let p = format!("{path}.{}", key.name);
+            match key.name.as_str() {
+                "text" => self.global_text_commands = self.boolean(value, &p).map(|b| Spanned::new(b, value.span)),
+                "allowFrom" => {
+                    let Some(providers) = self.object(value, &p) else { continue };
+                    for (provider, list) in providers {
+                        let lp = format!("{p}.{}", provider.name);
+                        if let Some(list) = self.id_list(list, &lp) {
+                            self.command_allow_from.push((provider.name.to_lowercase(), list));
+                        }
+                    }
+                }
+                _ => self.ignored(key, &p, "command settings other than text and allowFrom have no gating meaning"),
+            }
+        }
+    }
+
+    /// Each channel takes the top-level `commands.text` and its provider's
+    /// `commands.allowFrom` (else `*`'s); without one, command authorisation
+    /// falls back to the channel's sender list, as OpenClaw's does.
+    pub(super) fn apply_global_commands(&mut self) {
+        for channel in self.policy.channels.iter_mut() {
+            if channel.text_commands.is_none() {
+                channel.text_commands = self.global_text_commands.clone();
+            }
+            let name = channel.name.value.to_lowercase();
+            let own = self.command_allow_from.iter().find(|(provider, _)| *provider == name);
+            let any = self.command_allow_from.iter().find(|(provider, _)| provider == "*");
+            if let Some((_, list)) = own.or(any) {
+                channel.command_allow_from = Some(list.clone());
             }
         }
     }

@@ -42,6 +42,8 @@ pub fn lower_with_approvals(source: Arc<SourceFile>, approvals: Option<Arc<Sourc
         sink: Sink::default(),
         policy: Policy::empty(source),
         global_mentions: Vec::new(),
+        global_text_commands: None,
+        command_allow_from: Vec::new(),
         exec_settings: Vec::new(),
         approvals: None,
     };
@@ -60,6 +62,10 @@ struct Lowerer {
     policy: Policy,
     /// `messages.groupChat.mentionPatterns`, applied once every channel is read.
     global_mentions: Vec<Spanned<String>>,
+    /// Top-level `commands.text`.
+    global_text_commands: Option<Spanned<bool>>,
+    /// Top-level `commands.allowFrom`: provider (or `*`) -> who may run commands.
+    command_allow_from: Vec<(String, KeyList)>,
     /// `tools.exec` of each tools block, by the block's span.
     exec_settings: Vec<(Span, exec::ExecSettings)>,
     /// The exec-approvals file, when one is given.
@@ -180,6 +186,7 @@ impl Lowerer {
                 "session" => self.session(value, &path),
                 "bindings" => self.bindings(value, &path),
                 "messages" => self.messages(value, &path),
+                "commands" => self.commands(value, &path),
                 "gateway" => self.gateway(value, &path),
                 "$schema" | "meta" => {}
                 name => match NOT_YET.iter().find(|(k, _)| *k == name) {
@@ -189,6 +196,7 @@ impl Lowerer {
             }
         }
         self.apply_global_mention_patterns();
+        self.apply_global_commands();
         if !saw_mode {
             // OpenClaw runs unsandboxed unless told otherwise; say so out loud
             // instead of silently changing what the configuration means.

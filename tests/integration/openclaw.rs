@@ -269,3 +269,25 @@ fn later_release_tool_names_are_said_and_denied_as_meant() {
     assert!(!allows("cron"), "allowed under its later name only: cron itself is not granted");
     assert!(allows("read"));
 }
+
+/// OpenClaw keeps text commands and who may run them at the top level,
+/// keyed by provider (`*` for the rest); a channel takes its provider's list.
+#[test]
+fn top_level_commands_decide_who_may_run_commands_per_provider() {
+    let json = r#"{
+      "channels": {
+        "telegram": { "groupPolicy": "open", "groups": { "*": { "requireMention": false } } },
+        "whatsapp": { "groupPolicy": "open", "groups": { "*": { "requireMention": false } } }
+      },
+      "commands": { "text": true, "allowFrom": { "telegram": ["1"], "*": ["2"] } }
+    }"#;
+    let policy = Policy::from_openclaw_json("commands.json", json).unwrap();
+    let gate = |channel: &str, sender: &str| {
+        let mut message = palisade::Inbound::group(channel, "g", sender, "/status");
+        message.command = true;
+        policy.engine().gate(&message).outcome
+    };
+    use palisade::IngressOutcome::{Accept, Drop};
+    assert_eq!((gate("telegram", "1"), gate("telegram", "2")), (Accept, Drop), "telegram's own list");
+    assert_eq!((gate("whatsapp", "2"), gate("whatsapp", "1")), (Accept, Drop), "the `*` list for the rest");
+}

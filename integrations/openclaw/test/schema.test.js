@@ -96,3 +96,17 @@ test(`every generated channel configuration openclaw@${version} refuses, Palisad
   t.diagnostic(`refused by both ${refusedByBoth}, accepted by both ${acceptedByBoth}, refused by Palisade alone ${stricter}, refused by OpenClaw for a non-gating value ${skipped}`)
   assert.ok(refusedByBoth > 100 && acceptedByBoth > 100, 'the generator must reach both sides')
 })
+
+test(`the corpus's OpenClaw configurations are valid for openclaw@${version}`, () => {
+  const JSON5 = require('json5')
+  const root = path.join(__dirname, '..', '..', '..')
+  const files = [
+    ...fs.readdirSync(path.join(root, 'tests', 'corpus')).filter((d) => d.startsWith('openclaw')).map((d) => path.join(root, 'tests', 'corpus', d, 'policy.json')),
+    ...fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).map((f) => path.join(root, 'examples', f)),
+  ]
+  for (const file of files) {
+    const result = schema.safeParse(JSON5.parse(fs.readFileSync(file, 'utf8')))
+    assert.ok(result.success, `${file}: ${result.success ? '' : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  }
+  assert.ok(files.length >= 4, `only ${files.length} files`)
+})
