@@ -69,4 +69,25 @@ function configuration(seed) {
   return { tools, agents: { defaults, list } }
 }
 
-module.exports = { configuration, random }
+/**
+ * Configurations `1..count` of `make`, each with Palisade's compiled policy;
+ * `tally.refused` counts those Palisade refuses (with diagnostics: fail closed).
+ */
+function* compiled(count, make, tally) {
+  const { Policy } = require('palisade')
+  for (let seed = 1; seed <= count; seed++) {
+    const config = make(seed)
+    let policy
+    try {
+      policy = Policy.fromOpenclawJson(JSON.stringify(config), { name: `seed-${seed}.json` })
+    } catch (error) {
+      if (!error.diagnostics) throw error
+      tally.refused += 1
+      continue
+    }
+    tally.compared += 1
+    yield { seed, config, policy }
+  }
+}
+
+module.exports = { configuration, random, compiled }

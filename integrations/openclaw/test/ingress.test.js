@@ -9,8 +9,7 @@
 const { test, before } = require('node:test')
 const assert = require('node:assert/strict')
 const { version, unexported, internal } = require('./openclaw.js')
-const { random } = require('./generate.js')
-const { Policy } = require('palisade')
+const { random, compiled } = require('./generate.js')
 
 let oc
 before(async () => {
@@ -119,20 +118,9 @@ const INGRESS_CHOICES = {
 
 test(`generated iMessage configurations gate as openclaw@${version}'s handler does, or stricter for a documented reason`, (t) => {
   const counts = {}
-  let compared = 0
-  let refused = 0
   const bad = []
-  for (let seed = 1; seed <= 400; seed++) {
-    const config = configuration(seed)
-    let policy
-    try {
-      policy = Policy.fromOpenclawJson(JSON.stringify(config), { name: `seed-${seed}.json` })
-    } catch (error) {
-      assert.ok(error.diagnostics, error.stack)
-      refused += 1
-      continue
-    }
-    compared += 1
+  const tally = { compared: 0, refused: 0 }
+  for (const { seed, config, policy } of compiled(400, configuration, tally)) {
     const next = random(seed * 104729)
     for (let i = 0; i < 30; i++) {
       const m = message(next)
@@ -144,7 +132,7 @@ test(`generated iMessage configurations gate as openclaw@${version}'s handler do
       if (choice === null) bad.push({ seed, config: config.channels.imessage, message: m, openclaw: a, palisade: b, why: ours.reason })
     }
   }
-  t.diagnostic(`compared ${compared} configurations x 30 messages, refused ${refused}; disagreements by choice: ${JSON.stringify(counts)}`)
+  t.diagnostic(`compared ${tally.compared} configurations x 30 messages, refused ${tally.refused}; disagreements by choice: ${JSON.stringify(counts)}`)
   if (process.env.SHOW) for (const d of bad.slice(0, 200)) console.log(JSON.stringify(d))
   assert.deepEqual(bad.slice(0, 3), [], 'disagreements no documented choice explains (or Palisade admitting more)')
 })

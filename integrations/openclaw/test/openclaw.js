@@ -59,6 +59,12 @@ async function internal(name) {
   return value
 }
 
+/** `name` is a function or constant the chunk defines, or a name it imports. */
+function defines(body, name) {
+  const n = name.replace(/\$/g, '\\$')
+  return new RegExp(`^((async )?function ${n}\\(|const ${n} = )`, 'm').test(body) || new RegExp(`^import \\{[^}]* as ${n}[,\\s]`, 'm').test(body)
+}
+
 /**
  * Functions a chunk defines but does not export (a channel's inbound
  * decision): a copy of the chunk, beside it so its imports resolve, with one
@@ -67,7 +73,7 @@ async function internal(name) {
 async function unexported(definedIn, names) {
   const source = fs.readdirSync(dist).sort().map((file) => path.join(dist, file)).find((file) => {
     const body = file.endsWith('.js') && text(file)
-    return body && names.every((name) => new RegExp(`^(async )?function ${name.replace(/\$/g, '\\$')}\\(`, 'm').test(body)) && body.includes(definedIn)
+    return body && body.includes(definedIn) && names.every((name) => defines(body, name))
   })
   if (!source) throw new Error(`openclaw@${version}: no chunk defines ${names.join(', ')}`)
   const copy = path.join(dist, `zz-palisade-test-${path.basename(source)}`)
