@@ -194,6 +194,16 @@ impl ToolOutcome {
             ToolOutcome::Deny => "deny",
         }
     }
+
+    /// 0, 1 or 2 in strictness order: an outcome as a number, for the
+    /// bindings to hand across a language boundary without a string.
+    pub fn code(self) -> u8 {
+        match self {
+            ToolOutcome::Allow => 0,
+            ToolOutcome::Ask => 1,
+            ToolOutcome::Deny => 2,
+        }
+    }
 }
 
 impl Named for ToolOutcome {

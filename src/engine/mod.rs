@@ -645,11 +645,13 @@ impl Engine {
         request::with_lowercase(name.trim(), |lower| self.tool_index.get(lower).copied())
     }
 
-    /// The interned tool at `index` (`ToolId::index`), if there is one: lets a
-    /// binding hand ids across a language boundary as plain numbers.
-    #[inline]
-    pub fn tool_at(&self, index: u32) -> Option<ToolId> {
-        ((index as usize) < self.tool_names.len()).then_some(ToolId(index))
+    /// A context's outcome for every interned tool, by `ToolId::index`: the
+    /// decision row a binding hands across once, so that its language decides
+    /// an interned tool by indexing it. `None` (an agent the policy lacks) is
+    /// denied everything.
+    pub fn outcome_row(&self, context: Option<Context>) -> Vec<ToolOutcome> {
+        let ids = (0..self.tool_names.len() as u32).map(ToolId);
+        ids.map(|id| context.map_or(ToolOutcome::Deny, |c| self.outcome(c, id))).collect()
     }
 
     /// The fast path: one bit test.

@@ -114,18 +114,12 @@ struct Resolved {
 
 #[napi]
 impl Context {
-    /// `allow`, `ask` or `deny` for a tool in this context. An `exec` call is
-    /// decided without its command here, so as an opaque command wherever
-    /// command rules apply; `Policy.outcome` with `command` decides commands.
-    #[napi]
-    pub fn outcome(&self, tool: String) -> &'static str {
-        self.decide_tool(&tool).name()
-    }
-
-    /// `outcome` as a number (0 allow, 1 ask, 2 deny), for `palisade.js`.
+    /// A tool's outcome in this context as a number (`ToolOutcome::code`),
+    /// for `palisade.js`. An `exec` call is decided without its command here,
+    /// so as an opaque command wherever command rules apply.
     #[napi]
     pub fn outcome_code(&self, tool: String) -> u32 {
-        code(self.decide_tool(&tool))
+        u32::from(self.decide_tool(&tool).code())
     }
 
     /// The interned index of a tool under the current policy, or -1 when the
@@ -136,23 +130,14 @@ impl Context {
         policy.engine().tool_id(&tool).map_or(-1, |id| i64::try_from(id.index()).unwrap_or(-1))
     }
 
-    /// This context's outcome (0 allow, 1 ask, 2 deny) for every interned
+    /// This context's outcome (`ToolOutcome::code`) for every interned
     /// tool, by index: the engine's decision row, so that JavaScript decides
     /// an interned tool by indexing it, with no call per decision. It holds
     /// until the policy is replaced.
     #[napi]
     pub fn table(&self) -> Vec<u8> {
         let (policy, context) = self.current();
-        let engine = policy.engine();
-        (0u32..).map_while(|index| engine.tool_at(index)).map(|tool| context.map_or(2, |c| code(engine.outcome(c, tool)) as u8)).collect()
-    }
-}
-
-fn code(outcome: palisade::ToolOutcome) -> u32 {
-    match outcome {
-        palisade::ToolOutcome::Allow => 0,
-        palisade::ToolOutcome::Ask => 1,
-        palisade::ToolOutcome::Deny => 2,
+        policy.engine().outcome_row(context).into_iter().map(palisade::ToolOutcome::code).collect()
     }
 }
 

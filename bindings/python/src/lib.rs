@@ -105,7 +105,7 @@ impl Policy {
     }
 
     /// A context's decision row under the current policy, with that policy's
-    /// serial: one outcome (0 allow, 1 ask, 2 deny) per interned tool, by
+    /// serial: one outcome (`ToolOutcome::code`) per interned tool, by
     /// index. An agent the policy lacks gets a row of denials, or, with
     /// `must_exist`, an error.
     #[pyo3(signature = (agent, *, provider = None, session = None, sender = None, subagent = false, owner = false, must_exist = false))]
@@ -129,13 +129,7 @@ impl Policy {
             Err(error) if must_exist => return Err(PyValueError::new_err(error.to_string())),
             Err(_) => None,
         };
-        let code = |outcome: palisade::ToolOutcome| match outcome {
-            palisade::ToolOutcome::Allow => 0u8,
-            palisade::ToolOutcome::Ask => 1,
-            palisade::ToolOutcome::Deny => 2,
-        };
-        let row: Vec<u8> =
-            (0u32..).map_while(|index| engine.tool_at(index)).map(|tool| context.map_or(2, |c| code(engine.outcome(c, tool)))).collect();
+        let row: Vec<u8> = engine.outcome_row(context).into_iter().map(palisade::ToolOutcome::code).collect();
         Ok((serial, pyo3::types::PyBytes::new(py, &row)))
     }
 
