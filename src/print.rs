@@ -314,6 +314,30 @@ fn quoted_list(items: &[Spanned<String>]) -> String {
     format!("[{}]", items.iter().map(|i| quote(&i.value)).collect::<Vec<_>>().join(", "))
 }
 
+/// `group "id" ...` (or `guild`), without the line's end.
+fn group_entry(out: &mut String, keyword: &str, g: &GroupEntry, indent: usize) {
+    let mention = match g.require_mention.as_ref().map(|m| m.value) {
+        Some(true) => " require_mention",
+        Some(false) => " no_mention",
+        None => "",
+    };
+    let _ = write!(out, "{:indent$}{keyword} {}{mention}", "", quote(&g.id.value));
+    if g.disabled.is_some() {
+        let _ = write!(out, " disabled");
+    }
+    if let Some(l) = &g.allow_from {
+        let _ = write!(out, " allow_from {}", quoted_list(&l.entries));
+    }
+    if let Some(l) = &g.roles {
+        let _ = write!(out, " roles {}", quoted_list(&l.entries));
+    }
+    if let Some(t) = &g.tools {
+        let _ = writeln!(out, " tools {{");
+        rules(out, t, indent + 2);
+        let _ = write!(out, "{:indent$}}}", "");
+    }
+}
+
 fn channel(out: &mut String, c: &Channel) {
     let _ = writeln!(out, "channel {} {{", quote(&c.name.value));
     if let Some(d) = &c.dm {
@@ -325,25 +349,21 @@ fn channel(out: &mut String, c: &Channel) {
     if let Some(l) = &c.group_allow_from {
         let _ = writeln!(out, "  group_allow_from {}", quoted_list(&l.entries));
     }
-    if c.group_policy.is_some() || !c.groups.is_empty() {
+    if c.group_policy.is_some() || !c.groups.is_empty() || !c.guilds.is_empty() {
         let policy = c.group_policy.as_ref().map_or(GroupPolicy::Allowlist, |g| g.value).name();
         let _ = writeln!(out, "  groups {policy} {{");
         for g in &c.groups {
-            let mention = match g.require_mention.as_ref().map(|m| m.value) {
-                Some(true) => " require_mention",
-                Some(false) => " no_mention",
-                None => "",
-            };
-            let _ = write!(out, "    group {}{mention}", quote(&g.id.value));
-            if g.disabled.is_some() {
-                let _ = write!(out, " disabled");
-            }
-            if let Some(l) = &g.allow_from {
-                let _ = write!(out, " allow_from {}", quoted_list(&l.entries));
-            }
-            if let Some(t) = &g.tools {
-                let _ = writeln!(out, " tools {{");
-                rules(out, t, 6);
+            group_entry(out, "group", g, 4);
+            let _ = writeln!(out);
+        }
+        for guild in &c.guilds {
+            group_entry(out, "guild", &guild.settings, 4);
+            if !guild.groups.is_empty() {
+                let _ = writeln!(out, " {{");
+                for g in &guild.groups {
+                    group_entry(out, "group", g, 6);
+                    let _ = writeln!(out);
+                }
                 let _ = write!(out, "    }}");
             }
             let _ = writeln!(out);

@@ -1,10 +1,10 @@
 //! Channels, sessions and bindings -> the gate's and the router's tables,
 //! with the diagnostics of ARCHITECTURE.md, Decision semantics (ingress and routing).
 
-use crate::ast::{Binding, Channel, ChatKind, DmPolicy, DmScope, GroupPolicy, KeyList, SessionScope};
+use crate::ast::{Binding, Channel, ChatKind, DmPolicy, DmScope, GroupEntry, GroupPolicy, KeyList, SessionScope};
 use crate::diagnostic::suggest;
 use crate::diagnostic::Code;
-use crate::engine::ingress::{ChannelGate, GroupRule, Ingress, SenderList};
+use crate::engine::ingress::{ChannelGate, GroupRule, GuildRule, Ingress, SenderList};
 use crate::engine::mention::{self, MentionMatcher};
 use crate::engine::route::{kind_index, AccountMatch, CompiledBinding, Router, Tier};
 use crate::engine::{GroupIndex, LayerId, LayerKind, Map, Set};
@@ -85,15 +85,10 @@ impl super::Compiler<'_> {
         let star_mention = channel.groups.iter().find(|g| g.id.value.trim() == "*").and_then(|g| g.require_mention.as_ref());
         for group in &channel.groups {
             let require_mention = group.require_mention.as_ref().or(star_mention).is_none_or(|r| r.value);
-            let senders = group.allow_from.as_ref().map(|l| self.sender_list(&name, l));
-            let rule = GroupRule { require_mention, senders, disabled: group.disabled.is_some(), at: loc(self, group.span) };
-            let id = group.id.value.trim().to_lowercase();
-            if id == "*" {
-                star_group = Some(rule);
-            } else {
-                groups.insert(id.into_boxed_str(), rule);
-            }
+            let rule = self.group_rule(&name, group, None, require_mention);
+            Self::file_rule(&mut groups, &mut star_group, &group.id.value, rule);
         }
+        let (guilds, star_guild) = self.guild_rules(&name, channel);
         let group_policy = channel.group_policy.as_ref().map_or(GroupPolicy::Allowlist, |g| g.value);
         if let (GroupPolicy::Allowlist, None, Some(first)) = (group_policy, &group_senders, channel.groups.first()) {
             self.warning(Code::NoEffect, first.span, format!("channel `{name}` lists groups but sets no group sender list: nobody is admitted to them"))
@@ -115,11 +110,71 @@ impl super::Compiler<'_> {
             explicit_group_senders: explicit,
             groups,
             star_group,
+            guilds,
+            star_guild,
             mentions,
             mentions_at: channel.mention_patterns.first().and_then(|p| loc(self, p.span)),
             text_commands: channel.text_commands.as_ref().is_none_or(|t| t.value),
             command_senders,
         }
+    }
+
+    /// A group entry's rule; inside a guild, what the entry leaves unsaid
+    /// comes from the guild's own settings.
+    fn group_rule(&mut self, channel: &str, group: &GroupEntry, guild: Option<&GroupEntry>, require_mention: bool) -> GroupRule {
+        let allow_from = group.allow_from.as_ref().or(guild.and_then(|g| g.allow_from.as_ref()));
+        let roles = group.roles.as_ref().or(guild.and_then(|g| g.roles.as_ref()));
+        GroupRule {
+            require_mention,
+            senders: allow_from.map(|l| self.sender_list(channel, l)),
+            roles: roles.map(|l| self.sender_list("role", l)),
+            disabled: group.disabled.is_some() || guild.is_some_and(|g| g.disabled.is_some()),
+            at: Some(self.source.location(group.span)),
+        }
+    }
+
+    /// `rule` under its id, or as the `*` entry.
+    fn file_rule<R>(map: &mut Map<Box<str>, R>, star: &mut Option<R>, id: &str, rule: R) {
+        let id = id.trim().to_lowercase();
+        if id == "*" {
+            *star = Some(rule);
+        } else {
+            map.insert(id.into_boxed_str(), rule);
+        }
+    }
+
+    /// The guild entries: each group's mention gating is its own, else its
+    /// guild's, else on (a guild's `*` group lends nothing, as in
+    /// OpenClaw's Discord handler).
+    fn guild_rules(&mut self, name: &str, channel: &Channel) -> (Map<Box<str>, GuildRule>, Option<GuildRule>) {
+        let mut guilds = Map::default();
+        let mut star_guild = None;
+        if let (Some(first), Some(guild)) = (channel.groups.first(), channel.guilds.first()) {
+            let d = self.error(Code::Contradiction, guild.settings.id.span, format!("channel `{name}` lists groups both directly and by guild"));
+            d.related_spans.push((first.id.span, "a group listed directly".into()));
+            d.help = Some("with guilds, every group is listed inside its guild: `guild \"*\" { group \"...\" }`".into());
+        }
+        for guild in &channel.guilds {
+            let settings = &guild.settings;
+            let guild_mention = settings.require_mention.as_ref().is_none_or(|r| r.value);
+            let own = self.group_rule(name, settings, None, guild_mention);
+            let mut rule = GuildRule { own, groups: Map::default(), star_group: None };
+            for group in &guild.groups {
+                if let Some(tools) = &group.tools {
+                    self.error(
+                        Code::Misplaced,
+                        tools.span,
+                        "a group inside a guild cannot have its own `tools` yet: a session key does not name its guild",
+                    )
+                    .help = Some("list the tool rules on the agent, or on a group listed directly (without guilds)".into());
+                }
+                let require_mention = group.require_mention.as_ref().map_or(guild_mention, |r| r.value);
+                let group_rule = self.group_rule(name, group, Some(settings), require_mention);
+                Self::file_rule(&mut rule.groups, &mut rule.star_group, &group.id.value, group_rule);
+            }
+            Self::file_rule(&mut guilds, &mut star_guild, &settings.id.value, rule);
+        }
+        (guilds, star_guild)
     }
 
     /// One case-insensitive automaton for all patterns of a channel; each

@@ -126,8 +126,44 @@ pub(crate) struct GroupRule {
     pub require_mention: bool,
     /// The group's own sender list, in place of the channel's.
     pub senders: Option<SenderList>,
+    /// Roles whose members the group admits too; with `senders`, the
+    /// group's own list.
+    pub roles: Option<SenderList>,
     pub disabled: bool,
     pub at: Option<Location>,
+}
+
+impl GroupRule {
+    /// `None` when the group has no list of its own (the channel's
+    /// applies), else whether the sender or one of its roles is on it.
+    fn own_list_admits(&self, inbound: &Inbound<'_>) -> Option<bool> {
+        if self.senders.is_none() && self.roles.is_none() {
+            return None;
+        }
+        let by_id = self.senders.as_ref().is_some_and(|s| s.admits(inbound.sender));
+        let by_role = self.roles.as_ref().is_some_and(|r| r.any || inbound.roles.iter().any(|role| r.admits(role)));
+        Some(by_id || by_role)
+    }
+
+    /// Where the group's own list is written.
+    fn own_list_at(&self) -> Option<&Location> {
+        self.senders.as_ref().or(self.roles.as_ref()).and_then(|l| l.at.as_ref())
+    }
+}
+
+/// A guild's groups (Discord): its own rule stands for every group when it
+/// lists none.
+#[derive(Debug, Clone)]
+pub(crate) struct GuildRule {
+    pub own: GroupRule,
+    pub groups: Map<Box<str>, GroupRule>,
+    pub star_group: Option<GroupRule>,
+}
+
+impl GuildRule {
+    fn lists_groups(&self) -> bool {
+        !self.groups.is_empty() || self.star_group.is_some()
+    }
 }
 
 /// Everything the gate knows about one channel.
@@ -145,6 +181,9 @@ pub(crate) struct ChannelGate {
     pub explicit_group_senders: bool,
     pub groups: Map<Box<str>, GroupRule>,
     pub star_group: Option<GroupRule>,
+    /// Groups scoped by guild; a channel that has them has no plain groups.
+    pub guilds: Map<Box<str>, GuildRule>,
+    pub star_guild: Option<GuildRule>,
     /// All mention patterns of the channel as one case-insensitive automaton.
     pub mentions: Option<super::mention::MentionMatcher>,
     pub mentions_at: Option<Location>,
@@ -202,32 +241,48 @@ impl Ingress {
         if inbound.chat_id.trim().is_empty() && !convenient {
             return decision(Drop, "the group message has no chat id", channel.at.as_ref());
         }
-        let group = with_lowercase(inbound.chat_id, |id| channel.groups.get(id));
-        let rule = group.or(channel.star_group.as_ref());
-        let not_listed = match channel.group_policy {
-            GroupPolicy::Disabled => {
-                return decision(Drop, "group messages are disabled on this channel", channel.group_policy_at.as_ref());
-            }
+        if channel.group_policy == GroupPolicy::Disabled {
+            return decision(Drop, "group messages are disabled on this channel", channel.group_policy_at.as_ref());
+        }
+        // Listing guilds admits only the groups they list, under `open` as
+        // under `allowlist`, as OpenClaw's Discord handler does.
+        let (groups, star_group, scope) = if channel.guilds.is_empty() && channel.star_guild.is_none() {
+            (&channel.groups, channel.star_group.as_ref(), None)
+        } else {
+            let Some(guild_id) = inbound.guild.filter(|g| !g.trim().is_empty()) else {
+                return decision(Drop, "the group message has no guild id and this channel lists guilds", channel.at.as_ref());
+            };
+            let Some(guild) = with_lowercase(guild_id, |g| channel.guilds.get(g)).or(channel.star_guild.as_ref()) else {
+                return decision(Drop, "the guild is not listed and there is no `*` guild entry", channel.at.as_ref());
+            };
+            (&guild.groups, guild.star_group.as_ref(), Some(guild))
+        };
+        let rule = with_lowercase(inbound.chat_id, |id| groups.get(id)).or(star_group);
+        let not_listed = match (scope, channel.group_policy) {
+            (Some(guild), _) => guild.lists_groups() && rule.is_none(),
             // `open` admits every group unless the channel lists groups, then
             // only those (all of them with `*`), as OpenClaw does.
-            GroupPolicy::Open => (!channel.groups.is_empty() || channel.star_group.is_some()) && rule.is_none(),
-            GroupPolicy::Allowlist => rule.is_none(),
+            (None, GroupPolicy::Open) => (!groups.is_empty() || star_group.is_some()) && rule.is_none(),
+            (None, _) => rule.is_none(),
         };
         if not_listed {
-            let why = match channel.group_policy {
-                GroupPolicy::Open => "the group is not listed: under `groups open`, listing groups admits only those",
-                _ => "the group is not listed and there is no `*` group entry",
+            let (why, at) = match (scope, channel.group_policy) {
+                (Some(guild), _) => ("the group is not listed in its guild and there is no `*` group entry there", guild.own.at.as_ref()),
+                (None, GroupPolicy::Open) => ("the group is not listed: under `groups open`, listing groups admits only those", None),
+                (None, _) => ("the group is not listed and there is no `*` group entry", None),
             };
-            return decision(Drop, why, channel.group_policy_at.as_ref().or(channel.at.as_ref()));
+            return decision(Drop, why, at.or(channel.group_policy_at.as_ref()).or(channel.at.as_ref()));
         }
+        // A guild that lists no group stands for all of them.
+        let rule = rule.or(scope.map(|guild| &guild.own));
         if let Some(r) = rule.filter(|r| r.disabled) {
             return decision(Drop, "the group is disabled", r.at.as_ref());
         }
         // The group entry's own sender list (the `*` entry's for an unlisted
         // group) replaces the channel's, under `open` as under `allowlist`.
-        if let Some(own) = rule.and_then(|r| r.senders.as_ref()) {
-            if !own.admits(inbound.sender) {
-                return decision(Drop, "the sender is not on the group's own allow_from list", own.at.as_ref());
+        if let Some((admitted, r)) = rule.and_then(|r| Some((r.own_list_admits(inbound)?, r))) {
+            if !admitted {
+                return decision(Drop, "the sender is not on the group's own allow_from or roles list", r.own_list_at());
             }
         } else {
             match (channel.group_policy, &channel.group_senders) {

@@ -28,7 +28,6 @@ impl Lowerer {
             }
             let mut channel = Channel::new(Spanned::new(name.name.clone(), name.span), body.span);
             let mut allowlisted = Vec::new();
-            let mut unread_lists = None;
             let mut slack_channels = None;
             let mut slack_mention = None;
             for (key, value) in fields {
@@ -40,14 +39,13 @@ impl Lowerer {
                 match key.name.as_str() {
                     "dmPolicy" => channel.dm = self.named(value, &kp, "dm policy"),
                     // Slack lists its channels under `channels` (as OpenClaw's
-                    // Slack handler reads them, see `slack_groups`); Discord's
-                    // guilds are not imported yet, and ignoring them would admit
-                    // what OpenClaw refuses, so its groups are read as disabled.
+                    // Slack handler reads them, see `slack_groups`), Discord
+                    // under `guilds` (see `discord_guilds`).
                     "channels" if name.name == "slack" => slack_channels = Some(self.slack_channels(value, &kp)),
                     "requireMention" if name.name == "slack" => {
                         slack_mention = self.boolean(value, &kp).map(|b| Spanned::new(b, value.span));
                     }
-                    "guilds" if name.name == "discord" => unread_lists = Some((key, kp)),
+                    "guilds" if name.name == "discord" => channel.guilds = self.discord_guilds(value, &kp),
                     "allowFrom" => channel.allow_from = self.id_list(value, &kp),
                     "groupPolicy" => channel.group_policy = self.named(value, &kp, "group policy"),
                     "groupAllowFrom" => channel.group_allow_from = self.id_list(value, &kp),
@@ -85,11 +83,6 @@ impl Lowerer {
             }
             if let Some(entries) = slack_channels {
                 channel.groups = Self::slack_groups(entries, slack_mention);
-            }
-            if let Some((key, kp)) = unread_lists {
-                let message = format!("`{kp}` is not imported yet: every group message on `{}` is dropped (the stricter reading)", name.name);
-                self.sink.push(Diagnostic::warning(Code::IgnoredKey, &self.source, key.span, message).with_label("read more strictly"));
-                channel.group_policy = Some(Spanned::new(GroupPolicy::Disabled, key.span));
             }
             // A group with its own `groupPolicy: "allowlist"` and no `allowFrom`
             // takes the channel's group sender list (none: nobody), whatever
@@ -169,6 +162,113 @@ impl Lowerer {
                 entry
             })
             .collect()
+    }
+
+    /// `channels.discord.guilds`: guild entries, each with its channels as
+    /// groups, read as OpenClaw's Discord handler reads them. Members are
+    /// the channel's `users` and `roles`, each else the guild's (an empty
+    /// list does not fall back), and with neither anyone in the channel is;
+    /// each entry gets its lists written out, so nothing is inherited that
+    /// Discord would not inherit. Mention gating is the channel's, else the
+    /// guild's, else on; `allow: false` or `enabled: false` disable a channel.
+    fn discord_guilds(&mut self, node: &Node, path: &str) -> Vec<GuildEntry> {
+        let Some(members) = self.object(node, path) else { return Vec::new() };
+        let mut guilds = Vec::new();
+        for (id, body) in members {
+            let p = format!("{path}.{}", id.name);
+            let Some(fields) = self.object(body, &p) else { continue };
+            self.discord_id(id, &p, "guild");
+            let mut settings = GroupEntry::new(Spanned::new(id.name.clone(), id.span), id.span);
+            let (mut users, mut roles) = (None, None);
+            let mut channels = Vec::new();
+            for (key, value) in fields {
+                let kp = format!("{p}.{}", key.name);
+                match key.name.as_str() {
+                    "requireMention" => settings.require_mention = self.boolean(value, &kp).map(|b| Spanned::new(b, value.span)),
+                    "users" => users = self.id_list(value, &kp),
+                    "roles" => roles = self.id_list(value, &kp),
+                    "channels" => channels = self.discord_channels(value, &kp),
+                    "tools" | "toolsBySender" => self.guild_tools(key, &kp),
+                    _ => self.ignored(key, &kp, "guild settings other than requireMention, users, roles and channels have no gating meaning"),
+                }
+            }
+            Self::discord_members(&mut settings, users.clone(), roles.clone());
+            let groups = channels
+                .into_iter()
+                .map(|(mut entry, own_users, own_roles)| {
+                    Self::discord_members(&mut entry, own_users.or_else(|| users.clone()), own_roles.or_else(|| roles.clone()));
+                    entry
+                })
+                .collect();
+            guilds.push(GuildEntry { settings, groups });
+        }
+        guilds
+    }
+
+    /// A guild's `channels`: each entry with its own `users` and `roles`.
+    fn discord_channels(&mut self, node: &Node, path: &str) -> Vec<(GroupEntry, Option<KeyList>, Option<KeyList>)> {
+        let Some(members) = self.object(node, path) else { return Vec::new() };
+        let mut out = Vec::new();
+        for (id, body) in members {
+            let p = format!("{path}.{}", id.name);
+            let Some(fields) = self.object(body, &p) else { continue };
+            self.discord_id(id, &p, "channel");
+            let mut entry = GroupEntry::new(Spanned::new(id.name.clone(), id.span), id.span);
+            let (mut users, mut roles) = (None, None);
+            for (key, value) in fields {
+                let kp = format!("{p}.{}", key.name);
+                match key.name.as_str() {
+                    "requireMention" => entry.require_mention = self.boolean(value, &kp).map(|b| Spanned::new(b, value.span)),
+                    "users" => users = self.id_list(value, &kp),
+                    "roles" => roles = self.id_list(value, &kp),
+                    "allow" | "enabled" => {
+                        if self.boolean(value, &kp) == Some(false) {
+                            entry.disabled = Some(value.span);
+                        }
+                    }
+                    "tools" | "toolsBySender" => self.guild_tools(key, &kp),
+                    _ => self.ignored(
+                        key,
+                        &kp,
+                        "guild channel settings other than requireMention, users, roles, allow and enabled have no gating meaning",
+                    ),
+                }
+            }
+            out.push((entry, users, roles));
+        }
+        out
+    }
+
+    /// Discord's member lists on an entry: none (or only empty lists) admit
+    /// anyone; else the ids and roles, each list written even when empty.
+    fn discord_members(entry: &mut GroupEntry, users: Option<KeyList>, roles: Option<KeyList>) {
+        let at = entry.id.span;
+        let given = |l: &Option<KeyList>| l.as_ref().is_some_and(|l| !l.entries.is_empty());
+        if !given(&users) && !given(&roles) {
+            entry.allow_from = Some(KeyList { entries: vec![Spanned::new("*".to_string(), at)], span: at });
+            entry.roles = Some(KeyList { entries: Vec::new(), span: at });
+            return;
+        }
+        entry.allow_from = Some(users.filter(|l| !l.entries.is_empty()).unwrap_or(KeyList { entries: Vec::new(), span: at }));
+        entry.roles = Some(roles.filter(|l| !l.entries.is_empty()).unwrap_or(KeyList { entries: Vec::new(), span: at }));
+    }
+
+    /// Guild and channel keys are matched by id here; OpenClaw also matches
+    /// names, and a name Palisade cannot match would leave its guild to
+    /// the `*` entry: refused rather than read more loosely.
+    fn discord_id(&mut self, id: &Key, path: &str, what: &str) {
+        let key = id.name.trim();
+        if key != "*" && (key.is_empty() || !key.bytes().all(|b| b.is_ascii_digit())) {
+            self.error(id.span, format!("`{path}`: a {what} is matched by its numeric id in Palisade, not by name")).help =
+                Some(format!("write the {what}'s id (Discord: Copy ID in developer mode), or `*`"));
+        }
+    }
+
+    /// Tool policies inside a guild: a session key does not name its guild,
+    /// so Palisade cannot scope them; refused rather than dropped.
+    fn guild_tools(&mut self, key: &Key, path: &str) {
+        self.error(key.span, format!("`{path}`: tool policies inside a Discord guild are not imported yet; Palisade refuses to drop them")).help =
+            Some("move the restriction to the agent's tools (stricter), or remove it".into());
     }
 
     /// A key OpenClaw's schema for this channel does not have: OpenClaw would

@@ -231,6 +231,8 @@ pub struct Channel {
     pub group_policy: Option<Spanned<GroupPolicy>>,
     pub group_allow_from: Option<KeyList>,
     pub groups: Vec<GroupEntry>,
+    /// `guild "123" { group ... }`: groups scoped by guild (Discord).
+    pub guilds: Vec<GuildEntry>,
     pub mention_patterns: Vec<Spanned<String>>,
     pub text_commands: Option<Spanned<bool>>,
     pub command_allow_from: Option<KeyList>,
@@ -246,6 +248,7 @@ impl Channel {
             group_policy: None,
             group_allow_from: None,
             groups: Vec::new(),
+            guilds: Vec::new(),
             mention_patterns: Vec::new(),
             text_commands: None,
             command_allow_from: None,
@@ -267,6 +270,9 @@ pub struct GroupEntry {
     pub require_mention: Option<Spanned<bool>>,
     /// `allow_from`: this group's own sender list, in place of the channel's.
     pub allow_from: Option<KeyList>,
+    /// `roles`: members with one of these roles are admitted too (the
+    /// group's own list then binds even without `allow_from`).
+    pub roles: Option<KeyList>,
     /// `disabled`: nothing from this group gets in.
     pub disabled: Option<Span>,
     pub tools: Option<Rules>,
@@ -276,8 +282,17 @@ pub struct GroupEntry {
 impl GroupEntry {
     /// An entry for group `id` that says nothing yet.
     pub fn new(id: Spanned<String>, span: Span) -> Self {
-        GroupEntry { id, require_mention: None, allow_from: None, disabled: None, tools: None, span }
+        GroupEntry { id, require_mention: None, allow_from: None, roles: None, disabled: None, tools: None, span }
     }
+}
+
+/// `guild "123" roles "r" { group "456" }` / `guilds."123": { roles, channels }`.
+/// The guild's own settings (`tools` aside) are the defaults of its groups;
+/// a guild that lists no group stands for all of its groups.
+#[derive(Debug, Clone)]
+pub struct GuildEntry {
+    pub settings: GroupEntry,
+    pub groups: Vec<GroupEntry>,
 }
 
 /// `sessions { dm_scope per_channel_peer  link alice = telegram:111 }`.

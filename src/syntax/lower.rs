@@ -543,14 +543,20 @@ impl Lowerer<'_> {
                                 }
                             }
                             Rule::group_entry => {
-                                if let Some(entry) = self.group_entry(part) {
-                                    if let Some(first) = channel.groups.iter().find(|g| g.id.value == entry.id.value) {
-                                        let first = first.id.span;
-                                        self.error(Code::Duplicate, entry.id.span, format!("group `{}` is listed twice", entry.id.value))
+                                if let Some(guild) = self.group_entry(part) {
+                                    self.push_unique(&mut channel.groups, guild.settings, "group");
+                                }
+                            }
+                            Rule::guild_entry => {
+                                if let Some(guild) = self.group_entry(part) {
+                                    if let Some(first) = channel.guilds.iter().find(|g| g.settings.id.value == guild.settings.id.value) {
+                                        let first = first.settings.id.span;
+                                        let message = format!("guild `{}` is listed twice", guild.settings.id.value);
+                                        self.error(Code::Duplicate, guild.settings.id.span, message)
                                             .related_spans
                                             .push((first, "first listed here".into()));
                                     } else {
-                                        channel.groups.push(entry);
+                                        channel.guilds.push(guild);
                                     }
                                 }
                             }
@@ -584,11 +590,26 @@ impl Lowerer<'_> {
         channel
     }
 
-    fn group_entry(&mut self, pair: Pair<'_, Rule>) -> Option<GroupEntry> {
+    /// A list entry, `entry`, unless one with its id is there already.
+    fn push_unique(&mut self, list: &mut Vec<GroupEntry>, entry: GroupEntry, what: &str) {
+        if let Some(first) = list.iter().find(|g| g.id.value == entry.id.value) {
+            let first = first.id.span;
+            self.error(Code::Duplicate, entry.id.span, format!("{what} `{}` is listed twice", entry.id.value))
+                .related_spans
+                .push((first, "first listed here".into()));
+        } else {
+            list.push(entry);
+        }
+    }
+
+    /// A `group` entry, or a `guild` entry with the groups it holds (the
+    /// grammar keeps `tools` and nested groups where each belongs).
+    fn group_entry(&mut self, pair: Pair<'_, Rule>) -> Option<GuildEntry> {
         let whole = span(&pair);
         let mut parts = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
         let id = self.key(parts.next()?);
         let mut entry = GroupEntry::new(id, whole);
+        let mut groups = Vec::new();
         for part in parts {
             let at = span(&part);
             match part.as_rule() {
@@ -602,10 +623,11 @@ impl Lowerer<'_> {
                         self.error(Code::Duplicate, at, "`disabled` is given twice for this group");
                     }
                 }
-                Rule::allow_from_stmt => {
+                Rule::allow_from_stmt | Rule::roles_stmt => {
+                    let slot = if part.as_rule() == Rule::roles_stmt { &mut entry.roles } else { &mut entry.allow_from };
                     let Some(list) = part.into_inner().find(|p| !is_keyword(p.as_rule())) else { continue };
                     let list = self.key_list(list);
-                    Self::extend_list(&mut entry.allow_from, list);
+                    Self::extend_list(slot, list);
                 }
                 Rule::tools_block => {
                     let Some(body) = part.into_inner().find(|p| p.as_rule() == Rule::rules_body) else { continue };
@@ -616,10 +638,15 @@ impl Lowerer<'_> {
                         entry.tools = Some(rules);
                     }
                 }
+                Rule::group_entry => {
+                    if let Some(group) = self.group_entry(part) {
+                        self.push_unique(&mut groups, group.settings, "group");
+                    }
+                }
                 _ => {}
             }
         }
-        Some(entry)
+        Some(GuildEntry { settings: entry, groups })
     }
 
     fn sessions(&mut self, pair: Pair<'_, Rule>) -> Sessions {

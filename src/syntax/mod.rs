@@ -110,6 +110,8 @@ fn describe(rule: Rule) -> &'static str {
         Rule::group_allow_from_stmt => "`group_allow_from`",
         Rule::groups_block => "`groups`",
         Rule::group_entry => "`group`",
+        Rule::guild_entry => "`guild`",
+        Rule::roles_stmt => "`roles`",
         Rule::require_mention => "`require_mention`",
         Rule::no_mention => "`no_mention`",
         Rule::group_disabled => "`disabled`",

@@ -25,10 +25,19 @@ const ENTRIES = [
 const PROFILES = ['minimal', 'coding', 'messaging', 'full']
 const MODES = ['off', 'non-main', 'all']
 
-function generator(seed) {
+/** A seeded generator with its two common questions. */
+function dice(seed) {
   const next = random(seed)
-  const chance = (p) => next() < p
-  const pick = (items) => items[Math.floor(next() * items.length)]
+  return { next, chance: (p) => next() < p, pick: (items) => items[Math.floor(next() * items.length)] }
+}
+
+/** `config` with channel `name`'s settings changed by `change` (a copy). */
+function told(config, name, change) {
+  return { ...config, channels: { ...config.channels, [name]: change(structuredClone(config.channels[name])) } }
+}
+
+function generator(seed) {
+  const { next, chance, pick } = dice(seed)
   /** One to `max` entries; now and then none (Palisade refuses `allow: []`, fail closed). */
   const some = (max) => {
     const out = new Set()
@@ -90,4 +99,4 @@ function* compiled(count, make, tally) {
   }
 }
 
-module.exports = { configuration, random, compiled }
+module.exports = { configuration, random, dice, told, compiled }

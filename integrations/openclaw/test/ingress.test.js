@@ -9,7 +9,7 @@
 const { test, before } = require('node:test')
 const assert = require('node:assert/strict')
 const { version, unexported, internal } = require('./openclaw.js')
-const { random, compiled } = require('./generate.js')
+const { random, dice, told, compiled } = require('./generate.js')
 
 let oc
 before(async () => {
@@ -26,9 +26,7 @@ const GROUPS = ['7', '8']
 
 /** Channel configuration number `seed`, with the session and mention settings around it. */
 function configuration(seed) {
-  const next = random(seed)
-  const chance = (p) => next() < p
-  const pick = (items) => items[Math.floor(next() * items.length)]
+  const { chance, pick } = dice(seed)
   const some = () => SENDERS.filter(() => chance(0.4))
   const imessage = {}
   if (chance(0.8)) imessage.dmPolicy = pick(['pairing', 'allowlist', 'open', 'disabled'])
@@ -103,8 +101,7 @@ const INGRESS_CHOICES = {
   // Explained when OpenClaw, told `allowlist`, agrees.
   'group-policy-default-allowlist': (config, m, ours) => {
     if (config.channels.imessage.groupPolicy !== undefined) return false
-    const told = { ...config, channels: { imessage: { ...config.channels.imessage, groupPolicy: 'allowlist' } } }
-    return theirs(told, m) === ours.outcome
+    return theirs(told(config, 'imessage', (c) => ({ ...c, groupPolicy: 'allowlist' })), m) === ours.outcome
   },
   // Under `open`, an explicit groupAllowFrom still binds in Palisade; this
   // release checks no sender under `open`.

@@ -44,7 +44,7 @@ const VALUES = {
   groupAllowFrom: [[['111']], [[]]],
   groups: [[{ '-100': { requireMention: false } }], [{ '*': {} }]],
   channels: [[{ C1: { requireMention: false } }]],
-  guilds: [[{ g1: { requireMention: false } }]],
+  guilds: [[{ '123': { requireMention: false } }]],
   mentionPatterns: [[['@bot']]],
   requireMention: [[false]],
   allowFrm: [[['111']]],

@@ -9,7 +9,7 @@
 const { test, before } = require('node:test')
 const assert = require('node:assert/strict')
 const { version, unexported } = require('./openclaw.js')
-const { random, compiled } = require('./generate.js')
+const { random, dice, told, compiled } = require('./generate.js')
 
 let oc
 before(async () => {
@@ -25,9 +25,7 @@ const SENDERS = ['111', '222', '333']
 const GROUPS = ['-100', '-200']
 
 function configuration(seed) {
-  const next = random(seed)
-  const chance = (p) => next() < p
-  const pick = (items) => items[Math.floor(next() * items.length)]
+  const { chance, pick } = dice(seed)
   const some = () => SENDERS.filter(() => chance(0.4))
   const telegram = {}
   if (chance(0.5)) telegram.allowFrom = some()
@@ -93,11 +91,6 @@ function gate(policy, chatId, senderId) {
   return policy.gate({ kind: 'ingress', channel: 'telegram', chat: 'group', chat_id: chatId, sender: senderId, text: 'hi', mentioned: true })
 }
 
-/** `config` with its Telegram settings changed by `change`. */
-function told(config, change) {
-  return { ...config, channels: { telegram: change(structuredClone(config.channels.telegram)) } }
-}
-
 /**
  * Palisade's documented ingress choices where it is stricter than this
  * release's Telegram handler (ARCHITECTURE.md, "Differences from OpenClaw"),
@@ -109,20 +102,20 @@ const TELEGRAM_CHOICES = {
   // handler falls back to `open` when the channel is configured.
   'group-policy-default-allowlist': (config, chatId, sender, ours) =>
     config.channels.telegram.groupPolicy === undefined &&
-    theirs(told(config, (t) => ({ ...t, groupPolicy: 'allowlist' })), chatId, sender) === ours.outcome,
+    theirs(told(config, 'telegram', (t) => ({ ...t, groupPolicy: 'allowlist' })), chatId, sender) === ours.outcome,
   // Under `open`, an explicit groupAllowFrom still binds in Palisade; the
   // handler checks no sender under `open`. Explained when the handler, told
   // `allowlist` (where it does check senders), agrees.
   'open-keeps-group-allow-from': (config, chatId, sender, ours) =>
     config.channels.telegram.groupAllowFrom !== undefined &&
     ours.reason === 'the sender is not on the group sender list' &&
-    theirs(told(config, (t) => ({ ...t, groupPolicy: 'allowlist' })), chatId, sender) === ours.outcome,
+    theirs(told(config, 'telegram', (t) => ({ ...t, groupPolicy: 'allowlist' })), chatId, sender) === ours.outcome,
   // A group entry's own `groupPolicy: "open"` is not imported (a warning
   // says so): the channel's policy applies.
   'group-open-not-imported': (config, chatId, sender, ours) => {
     const groups = Object.values(config.channels.telegram.groups ?? {})
     if (!groups.some((g) => g.groupPolicy === 'open')) return false
-    const without = told(config, (t) => {
+    const without = told(config, 'telegram', (t) => {
       for (const g of Object.values(t.groups)) if (g.groupPolicy === 'open') delete g.groupPolicy
       return t
     })
