@@ -65,7 +65,7 @@ export declare class Policy {
   context(agent: string, options?: Omit<ToolOptions, 'command' | 'cwd'>): Context
   readonly warnings: Diagnostic[]
   readonly agents: string[]
-  /** The fast path: no reason built. */
+  /** No reason built; a context is kept per distinct options (without `command`/`cwd`). */
   outcome(agent: string, tool: string, options?: ToolOptions): Outcome
   allows(agent: string, tool: string, options?: ToolOptions): boolean
   decide(agent: string, tool: string, options?: ToolOptions): Decision

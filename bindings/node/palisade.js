@@ -70,6 +70,45 @@ function toolRequest(agent, tool, options = {}) {
 const OUTCOMES = ['allow', 'ask', 'deny']
 /** Names whose ids a context keeps; past that, names are looked up each time. */
 const KEPT_IDS = 4096
+/** Contexts `Policy.outcome` keeps, and names each of them keeps: bounded memory. */
+const KEPT_CONTEXTS = 256
+const KEPT_IDS_CACHED = 256
+
+/**
+ * A tool call's options as `Policy.outcome` caches them, each property read
+ * once (so a getter cannot hand the cache one value and the engine
+ * another); `null` sends the call to the engine as it is: a command or
+ * working directory (decided per call), or a value of the wrong type (the
+ * engine reports it).
+ */
+function cacheable(agent, tool, options) {
+  if (typeof agent !== 'string' || typeof tool !== 'string') return null
+  if (options === undefined || options === null) return NO_OPTIONS
+  if (typeof options !== 'object') return null
+  const { provider, session, sender, subagent, owner, command, cwd } = options
+  if ((command !== undefined && command !== null) || (cwd !== undefined && cwd !== null)) return null
+  const text = (v) => v === undefined || typeof v === 'string'
+  const flag = (v) => v === undefined || typeof v === 'boolean'
+  if (!text(provider) || !text(session) || !text(sender) || !flag(subagent) || !flag(owner)) return null
+  return { provider, session, sender, subagent, owner }
+}
+const NO_OPTIONS = Object.freeze({})
+
+/** 0..8 for the two flags, each left out, true or false. */
+function flagsIndex(fields) {
+  const one = (v) => (v === undefined ? 0 : v ? 1 : 2)
+  return one(fields.subagent) * 3 + one(fields.owner)
+}
+
+/** `map.get(key)`, made on first use. */
+function level(map, key) {
+  let next = map.get(key)
+  if (next === undefined) {
+    next = new Map()
+    map.set(key, next)
+  }
+  return next
+}
 
 /**
  * A request's context, resolved once. It holds the engine's decision row for
@@ -80,9 +119,10 @@ const KEPT_IDS = 4096
  * fetches the row again under the new policy.
  */
 class Context {
-  constructor(inner, state) {
+  constructor(inner, state, keptIds = KEPT_IDS) {
     this.native = inner
     this.state = state
+    this.keptIds = keptIds
     this.refresh()
   }
 
@@ -98,7 +138,7 @@ class Context {
     let id = this.ids.get(tool)
     if (id === undefined) {
       id = this.native.toolIndex(String(tool))
-      if (this.ids.size < KEPT_IDS) this.ids.set(tool, id)
+      if (this.ids.size < this.keptIds) this.ids.set(tool, id)
     }
     return OUTCOMES[id >= 0 ? this.row[id] : this.native.outcomeCode(String(tool))]
   }
@@ -110,9 +150,50 @@ class Policy {
     this.native = inner
     // Bumped by `replace`: contexts fetch their decision row again.
     this.state = { generation: 0 }
-    // (agent, tool, options?) => 'allow' | 'ask' | 'deny': the fast path,
-    // bound to the native method so no JavaScript runs per decision.
-    this.outcome = inner.outcome.bind(inner)
+    // `outcome`'s contexts: agent -> provider -> session -> sender -> flags.
+    this.contexts = new Map()
+    this.keptContexts = 0
+  }
+
+  /**
+   * `allow`, `ask` or `deny`, without a reason. Calls without a command are
+   * decided through a context kept per distinct options (as `context`
+   * builds it, following `replace`), so a repeated context costs a map
+   * lookup; the rest go to the engine.
+   */
+  outcome(agent, tool, options) {
+    const fields = cacheable(agent, tool, options)
+    if (fields === null) return this.native.outcome(agent, tool, options)
+    // Keyed level by level on the values themselves (a left-out field is
+    // `undefined`, never a string), so no two contexts share a key.
+    const flags = flagsIndex(fields)
+    const cached = this.contexts.get(agent)?.get(fields.provider)?.get(fields.session)?.get(fields.sender)?.[flags]
+    const context = cached ?? this.keep(agent, fields, flags)
+    return context === null ? this.native.outcome(agent, tool, fields) : context.outcome(tool)
+  }
+
+  /** A new context for `outcome`, kept; `null` when the engine refuses one (an unknown agent). */
+  keep(agent, fields, flags) {
+    let inner
+    try {
+      inner = this.native.context(agent, fields)
+    } catch {
+      return null
+    }
+    if (this.keptContexts >= KEPT_CONTEXTS) {
+      this.contexts.clear()
+      this.keptContexts = 0
+    }
+    const bySender = level(level(level(this.contexts, agent), fields.provider), fields.session)
+    let byFlags = bySender.get(fields.sender)
+    if (byFlags === undefined) {
+      byFlags = []
+      bySender.set(fields.sender, byFlags)
+    }
+    const context = new Context(inner, this.state, KEPT_IDS_CACHED)
+    byFlags[flags] = context
+    this.keptContexts += 1
+    return context
   }
 
   static fromDsl(text, name = 'policy.pal') {

@@ -51,6 +51,13 @@ const paths = {
     for (let i = 0; i < stream.length; i++) if (policy.outcome(stream[i].agent, stream[i].tool, options[i]) === 'allow') allowed++
     return allowed
   },
+  // The same call with the context cache bypassed: every request resolved
+  // by the engine from its options (what a cache miss costs).
+  'palisade engine, options each call': () => {
+    let allowed = 0
+    for (let i = 0; i < stream.length; i++) if (policy.native.outcome(stream[i].agent, stream[i].tool, options[i]) === 'allow') allowed++
+    return allowed
+  },
   'palisade context.outcome(tool)': () => {
     let allowed = 0
     for (let i = 0; i < stream.length; i++) if (contexts[i].outcome(stream[i].tool) === 'allow') allowed++

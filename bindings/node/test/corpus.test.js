@@ -116,9 +116,40 @@ test('a context decides as the full request does', () => {
     const context = policy.context('family', options)
     // Twice each: the first call looks the name up, the second reads the row.
     for (const tool of ['exec', 'read', ' READ ', 'Bash', 'web_search', 'cron', 'browser', 'some_plugin_tool', 'exec', 'READ', 'some_plugin_tool']) {
-      assert.strictEqual(context.outcome(tool), policy.outcome('family', tool, options), `${tool} ${JSON.stringify(options)}`)
+      const engine = policy.native.outcome('family', tool, options)
+      assert.strictEqual(context.outcome(tool), engine, `${tool} ${JSON.stringify(options)}`)
+      assert.strictEqual(policy.outcome('family', tool, options), engine, `cached: ${tool} ${JSON.stringify(options)}`)
     }
   }
+})
+
+test("outcome's context cache keeps every distinct context apart, and the engine's errors", () => {
+  const policy = Policy.fromDsl('sandbox defaults { mode non-main }\nagent main { default  tools { allow read, exec  sandbox { deny exec } } }')
+  const engine = (options) => policy.native.outcome('main', 'exec', options)
+  // Sandboxed unless in the main session: the session decides.
+  const cases = [{}, { session: 'agent:main:main' }, { session: 'undefined' }, { session: '-' }, { sender: 'agent:main:main' }]
+  for (let round = 0; round < 2; round++) {
+    for (const options of cases) assert.strictEqual(policy.outcome('main', 'exec', options), engine(options), JSON.stringify(options))
+  }
+  assert.strictEqual(policy.outcome('main', 'exec', { session: 'agent:main:main' }), 'allow')
+  assert.strictEqual(policy.outcome('main', 'exec', { session: 'undefined' }), 'deny')
+  // A getter is read once: the key and the engine see the same session.
+  let reads = 0
+  const flipping = { get session() { reads += 1; return reads === 1 ? 'elsewhere' : 'agent:main:main' } }
+  assert.strictEqual(policy.outcome('main', 'exec', flipping), 'deny')
+  assert.strictEqual(reads, 1)
+  assert.strictEqual(policy.outcome('main', 'exec', { session: 'elsewhere' }), 'deny')
+  // Wrong types still reach the engine, which refuses them.
+  for (const session of [5, null, {}]) {
+    assert.throws(() => policy.outcome('main', 'exec', { session }))
+    assert.throws(() => policy.native.outcome('main', 'exec', { session }))
+  }
+  assert.throws(() => policy.outcome('main', 'exec', { owner: 'yes' }))
+  assert.throws(() => policy.outcome(5, 'exec'))
+  // An unknown agent is denied, as the engine denies it.
+  assert.strictEqual(policy.outcome('nobody', 'read'), 'deny')
+  // A command is decided per call.
+  assert.strictEqual(policy.outcome('main', 'exec', { session: 'agent:main:main', command: 'ls' }), engine({ session: 'agent:main:main', command: 'ls' }))
 })
 
 test('a command is decided segment by segment', () => {
