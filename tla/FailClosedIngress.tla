@@ -1,26 +1,29 @@
 ---- MODULE FailClosedIngress ----
 \* Claim 12, fail-closed defaults, ingress half: an inbound message that
 \* leaves a field out (chat id, sender, mentioned, can_detect_mention,
-\* command, paired) never gets further (drop < pair < accept) than some
+\* command, paired, guild, roles) never gets further (drop < pair < accept) than some
 \* value of that field would take it.
 \*
-\* Universe: 8 channel settings (DM pairing or allowlist; groups open or
-\* allowlist; a `*` group entry without mention gating, or none) with
-\* allow_from 1, group g1 requiring a mention, group senders 1 and 2,
-\* commands from 1, no mention patterns; and every DM or group message
-\* giving or leaving out ("none") each field: 8 x 432 = 3,456 states. The
+\* Universe: 16 channel settings (DM pairing or allowlist; groups open or
+\* allowlist; a `*` group entry without mention gating, or none; the groups
+\* listed directly, or inside guild s1 whose own list is sender 1 or role
+\* r1) with allow_from 1, group g1 requiring a mention, group senders 1 and
+\* 2, commands from 1, no mention patterns; and every DM or group message
+\* giving or leaving out ("none") each field: 16 x 2,592 = 41,472 states. The
 \* stateright mirror (models/src/fail_closed_ingress.rs) writes each message
 \* as the JSON line `palisade decide` reads and gates it with the real engine.
 EXTENDS Naturals
 
-Channels == [dm : {"pairing", "allowlist"}, groups : {"open", "allowlist"}, star : BOOLEAN]
+Channels == [dm : {"pairing", "allowlist"}, groups : {"open", "allowlist"}, star : BOOLEAN, guilds : BOOLEAN]
 Values == [chat_id |-> {"none", "g1", "g2"}, sender |-> {"none", "1", "2"},
            mentioned |-> {"none", "false", "true"}, can_detect |-> {"none", "false"},
-           command |-> {"none", "true"}, paired |-> {"none", "true"}]
+           command |-> {"none", "true"}, paired |-> {"none", "true"},
+           guild |-> {"none", "s1", "s2"}, roles |-> {"none", "r1"}]
 Fields == DOMAIN Values
 Messages == [chat : {"direct", "group"}, chat_id : Values.chat_id, sender : Values.sender,
              mentioned : Values.mentioned, can_detect : Values.can_detect,
-             command : Values.command, paired : Values.paired]
+             command : Values.command, paired : Values.paired,
+             guild : Values.guild, roles : Values.roles]
 Rank(o) == CASE o = "drop" -> 0 [] o = "pair" -> 1 [] OTHER -> 2
 
 \* Left out, `mentioned` is "not mentioned"; only can_detect = false says the
@@ -36,9 +39,14 @@ Gate(c, m) ==
         ELSE IF c.dm = "pairing" THEN (IF m.paired = "true" THEN "accept" ELSE "pair")
         ELSE "drop"
     ELSE IF NoChatId(m) THEN "drop"
+    \* With guilds, the groups are listed in guild s1 only: no guild, or
+    \* another, is dropped.
+    ELSE IF c.guilds /\ m.guild # "s1" THEN "drop"
     \* g1 is listed, so under `open` too an unlisted group is dropped unless
     \* `*` is listed (listing groups restricts `groups open` to them).
     ELSE IF Rule(c, m) = "none" THEN "drop"
+    \* Guild s1's own list: sender 1, or a member holding role r1.
+    ELSE IF c.guilds /\ m.sender # "1" /\ m.roles # "r1" THEN "drop"
     ELSE IF Rule(c, m) = "star" THEN "accept"
     ELSE IF Mentioned(m) \in {"true", "unknown"} THEN "accept"
     ELSE IF m.command = "true" /\ m.sender = "1" THEN "accept"

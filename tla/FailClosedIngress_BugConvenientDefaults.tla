@@ -5,14 +5,16 @@
 \* without a chat id gets the `*` entry. Must violate FailClosed.
 EXTENDS Naturals
 
-Channels == [dm : {"pairing", "allowlist"}, groups : {"open", "allowlist"}, star : BOOLEAN]
+Channels == [dm : {"pairing", "allowlist"}, groups : {"open", "allowlist"}, star : BOOLEAN, guilds : BOOLEAN]
 Values == [chat_id |-> {"none", "g1", "g2"}, sender |-> {"none", "1", "2"},
            mentioned |-> {"none", "false", "true"}, can_detect |-> {"none", "false"},
-           command |-> {"none", "true"}, paired |-> {"none", "true"}]
+           command |-> {"none", "true"}, paired |-> {"none", "true"},
+           guild |-> {"none", "s1", "s2"}, roles |-> {"none", "r1"}]
 Fields == DOMAIN Values
 Messages == [chat : {"direct", "group"}, chat_id : Values.chat_id, sender : Values.sender,
              mentioned : Values.mentioned, can_detect : Values.can_detect,
-             command : Values.command, paired : Values.paired]
+             command : Values.command, paired : Values.paired,
+             guild : Values.guild, roles : Values.roles]
 Rank(o) == CASE o = "drop" -> 0 [] o = "pair" -> 1 [] OTHER -> 2
 
 \* The bug: a left-out `mentioned` is "cannot tell", and a group message
@@ -28,9 +30,14 @@ Gate(c, m) ==
         ELSE IF c.dm = "pairing" THEN (IF m.paired = "true" THEN "accept" ELSE "pair")
         ELSE "drop"
     ELSE IF NoChatId(m) THEN "drop"
+    \* With guilds, the groups are listed in guild s1 only: no guild, or
+    \* another, is dropped.
+    ELSE IF c.guilds /\ m.guild # "s1" THEN "drop"
     \* g1 is listed, so under `open` too an unlisted group is dropped unless
     \* `*` is listed (listing groups restricts `groups open` to them).
     ELSE IF Rule(c, m) = "none" THEN "drop"
+    \* Guild s1's own list: sender 1, or a member holding role r1.
+    ELSE IF c.guilds /\ m.sender # "1" /\ m.roles # "r1" THEN "drop"
     ELSE IF Rule(c, m) = "star" THEN "accept"
     ELSE IF Mentioned(m) \in {"true", "unknown"} THEN "accept"
     ELSE IF m.command = "true" /\ m.sender = "1" THEN "accept"

@@ -1,9 +1,10 @@
 //! Claim 12, fail-closed defaults, ingress half, as a stateright model over
-//! the universe of `tla/FailClosedIngress.tla`: 8 channel settings (DM
+//! the universe of `tla/FailClosedIngress.tla`: 16 channel settings (DM
 //! pairing or allowlist, groups open or allowlist, a lenient `*` group entry
-//! or none) and every message that gives or leaves out each of chat id,
-//! sender, `mentioned`, `can_detect_mention`, `command` and `paired`, in a
-//! DM or a group. Each message is written as the JSON line `palisade decide`
+//! or none, the groups listed directly or inside a guild) and every message
+//! that gives or leaves out each of chat id, sender, `mentioned`,
+//! `can_detect_mention`, `command`, `paired`, `guild` and `roles`, in a DM
+//! or a group. Each message is written as the JSON line `palisade decide`
 //! and `/v1/ingress` read, parsed by the real wire format and gated by the
 //! real engine; the properties compare the gate with itself over every value
 //! of each left-out field, and with the spec's `Gate` written out below.
@@ -16,7 +17,7 @@ use stateright::{Model, Property};
 
 /// A message's fields and their values; index 0 of every field but `chat`
 /// is "left out".
-pub const FIELDS: [(&str, &[&str]); 7] = [
+pub const FIELDS: [(&str, &[&str]); 9] = [
     ("chat", &["direct", "group"]),
     ("chat_id", &["none", "g1", "g2"]),
     ("sender", &["none", "1", "2"]),
@@ -24,6 +25,8 @@ pub const FIELDS: [(&str, &[&str]); 7] = [
     ("can_detect_mention", &["none", "false"]),
     ("command", &["none", "true"]),
     ("paired", &["none", "true"]),
+    ("guild", &["none", "s1", "s2"]),
+    ("roles", &["none", "r1"]),
 ];
 const CHAT: usize = 0;
 const CHAT_ID: usize = 1;
@@ -32,12 +35,15 @@ const MENTIONED: usize = 3;
 const CAN_DETECT: usize = 4;
 const COMMAND: usize = 5;
 const PAIRED: usize = 6;
+const GUILD: usize = 7;
+const ROLES: usize = 8;
 
-pub type Message = [usize; 7];
+pub type Message = [usize; 9];
 
 /// Channel settings: bit 0 DM allowlist (else pairing), bit 1 groups
-/// allowlist (else open), bit 2 a `*` group entry without mention gating.
-pub const CHANNELS: u8 = 8;
+/// allowlist (else open), bit 2 a `*` group entry without mention gating,
+/// bit 3 the groups listed inside guild `s1` (own list: sender 1, role r1).
+pub const CHANNELS: u8 = 16;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct State {
@@ -49,7 +55,7 @@ pub struct State {
 
 /// Every message of the universe, in index order.
 pub fn messages() -> Vec<Message> {
-    let mut out = vec![[0usize; 7]];
+    let mut out = vec![[0usize; 9]];
     for (field, (_, values)) in FIELDS.iter().enumerate() {
         out = out
             .into_iter()
@@ -75,9 +81,13 @@ pub fn policy_text(channel: u8) -> String {
     let dm = if channel & 1 == 1 { "allowlist" } else { "pairing" };
     let groups = if channel & 2 == 2 { "allowlist" } else { "open" };
     let star = if channel & 4 == 4 { "  group \"*\" no_mention" } else { "" };
+    let mut listed = format!("group \"g1\" require_mention{star}");
+    if channel & 8 == 8 {
+        listed = format!("guild \"s1\" allow_from \"1\" roles \"r1\" {{ {listed} }}");
+    }
     format!(
         "agent main {{}}\nsessions {{ dm_scope per_channel_peer }}\nchannel telegram {{\n  dm {dm}\n  allow_from \"1\"\n  \
-         groups {groups} {{ group \"g1\" require_mention{star} }}\n  group_allow_from \"1\", \"2\"\n  commands {{ text on  allow_from \"1\" }}\n}}\n"
+         groups {groups} {{ {listed} }}\n  group_allow_from \"1\", \"2\"\n  commands {{ text on  allow_from \"1\" }}\n}}\n"
     )
 }
 
@@ -90,7 +100,8 @@ pub fn message_json(m: &Message) -> String {
             continue;
         }
         fields.push(match field {
-            CHAT | CHAT_ID | SENDER => format!("\"{name}\":\"{v}\""),
+            CHAT | CHAT_ID | SENDER | GUILD => format!("\"{name}\":\"{v}\""),
+            ROLES => format!("\"{name}\":[\"{v}\"]"),
             _ => format!("\"{name}\":{v}"),
         });
     }
@@ -127,6 +138,11 @@ pub fn spec_gate(channel: u8, m: &Message) -> u8 {
     if v(CHAT_ID) == "none" {
         return 0;
     }
+    let guilds = channel & 8 == 8;
+    // Listed inside guild s1 only: no guild, or another, is dropped.
+    if guilds && v(GUILD) != "s1" {
+        return 0;
+    }
     let rule = match (v(CHAT_ID), channel & 4) {
         ("g1", _) => "g1",
         (_, 4) => "star",
@@ -134,6 +150,10 @@ pub fn spec_gate(channel: u8, m: &Message) -> u8 {
     };
     // g1 is listed, so `groups open` admits only listed groups too.
     if rule == "none" {
+        return 0;
+    }
+    // Guild s1's own list: sender 1, or a member holding role r1.
+    if guilds && v(SENDER) != "1" && v(ROLES) != "r1" {
         return 0;
     }
     if rule == "star" {

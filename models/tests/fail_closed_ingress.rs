@@ -15,7 +15,7 @@ fn fail_closed_ingress_claim_end_to_end() {
     for channel in 0..CHANNELS {
         Policy::from_dsl("ingress.pal", &policy_text(channel)).unwrap_or_else(|e| panic!("{}\n{e:?}", policy_text(channel)));
     }
-    assert_eq!(positive_states("FailClosedIngress"), Ok(3_456));
+    assert_eq!(positive_states("FailClosedIngress"), Ok(41_472));
 
     let model = FailClosedIngressModel::new(Bug::ConvenientDefaults);
     let s = counterexample(model.clone(), "FailClosed").unwrap().last_state().clone();
