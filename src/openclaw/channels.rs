@@ -3,6 +3,13 @@
 use super::schema::CHANNEL_SCHEMA;
 use super::*;
 
+/// A Slack channel entry as written, before the `*` entry lends it anything.
+struct SlackEntry {
+    entry: GroupEntry,
+    users: Option<KeyList>,
+    own_flag: bool,
+}
+
 impl Lowerer {
     pub(super) fn channels(&mut self, node: &Node, path: &str) {
         let Some(members) = self.object(node, path) else { return };
@@ -81,6 +88,15 @@ impl Lowerer {
                 )
                 .help = Some("list the senders in allowFrom, or use \"pairing\" or \"disabled\"".into());
             }
+            let listed = slack_channels.as_ref().is_some_and(|entries| !entries.is_empty());
+            if let (Some(mention), false) = (&slack_mention, listed) {
+                if !mention.value {
+                    let message = format!(
+                        "`{p}.requireMention` false applies through `{p}.channels` entries here; with none, mention gating stays on (the stricter reading)"
+                    );
+                    self.sink.push(Diagnostic::warning(Code::IgnoredKey, &self.source, mention.span, message).with_label("read more strictly"));
+                }
+            }
             if let Some(entries) = slack_channels {
                 channel.groups = Self::slack_groups(entries, slack_mention);
             }
@@ -105,9 +121,10 @@ impl Lowerer {
         }
     }
 
-    /// `channels.slack.channels`: each Slack channel's entry, with whether it
-    /// set its own `users` (an empty list admits everyone in Slack).
-    fn slack_channels(&mut self, node: &Node, path: &str) -> Vec<(GroupEntry, Option<KeyList>)> {
+    /// `channels.slack.channels`: each Slack channel's entry, with its own
+    /// `users` (an empty list admits everyone in Slack) and whether it set
+    /// `enabled` or `allow` itself.
+    fn slack_channels(&mut self, node: &Node, path: &str) -> Vec<SlackEntry> {
         let Some(members) = self.object(node, path) else { return Vec::new() };
         let mut out = Vec::new();
         for (id, body) in members {
@@ -115,12 +132,16 @@ impl Lowerer {
             let Some(fields) = self.object(body, &p) else { continue };
             let mut entry = GroupEntry::new(Spanned::new(id.name.clone(), id.span), id.span);
             let mut users = None;
+            let mut own_flag = false;
             for (key, value) in fields {
                 let kp = format!("{p}.{}", key.name);
                 match key.name.as_str() {
                     "requireMention" => entry.require_mention = self.boolean(value, &kp).map(|b| Spanned::new(b, value.span)),
                     "users" => users = self.id_list(value, &kp),
+                    // Slack reads `enabled` before `allow`; either false
+                    // disables here (the stricter reading).
                     "enabled" | "allow" => {
+                        own_flag = true;
                         if self.boolean(value, &kp) == Some(false) {
                             entry.disabled = Some(value.span);
                         }
@@ -133,7 +154,7 @@ impl Lowerer {
                     ),
                 }
             }
-            out.push((entry, users));
+            out.push(SlackEntry { entry, users, own_flag });
         }
         out
     }
@@ -142,14 +163,19 @@ impl Lowerer {
     /// handler reads them: a channel's `users` (else the `*` entry's) are its
     /// sender list, and none, or an empty list, admits anyone in the channel
     /// (`allow_from "*"`); mention gating is the entry's, else the `*`
-    /// entry's, else the channel-wide `requireMention`, else on.
-    fn slack_groups(entries: Vec<(GroupEntry, Option<KeyList>)>, channel_mention: Option<Spanned<bool>>) -> Vec<GroupEntry> {
-        let star = entries.iter().find(|(e, _)| e.id.value.trim() == "*");
-        let star_users = star.and_then(|(_, users)| users.clone()).filter(|u| !u.entries.is_empty());
-        let star_mention = star.is_some_and(|(e, _)| e.require_mention.is_some());
+    /// entry's, else the channel-wide `requireMention`, else on; an entry
+    /// that sets neither `enabled` nor `allow` is disabled with the `*` entry.
+    fn slack_groups(entries: Vec<SlackEntry>, channel_mention: Option<Spanned<bool>>) -> Vec<GroupEntry> {
+        let star = entries.iter().find(|e| e.entry.id.value.trim() == "*");
+        let star_users = star.and_then(|e| e.users.clone()).filter(|u| !u.entries.is_empty());
+        let star_mention = star.is_some_and(|e| e.entry.require_mention.is_some());
+        let star_disabled = star.and_then(|e| e.entry.disabled);
         entries
             .into_iter()
-            .map(|(mut entry, users)| {
+            .map(|SlackEntry { mut entry, users, own_flag }| {
+                if !own_flag {
+                    entry.disabled = entry.disabled.or(star_disabled);
+                }
                 let anyone = KeyList { entries: vec![Spanned::new("*".to_string(), entry.id.span)], span: entry.id.span };
                 entry.allow_from = Some(match users {
                     Some(own) if !own.entries.is_empty() => own,

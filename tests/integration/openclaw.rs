@@ -291,3 +291,22 @@ fn top_level_commands_decide_who_may_run_commands_per_provider() {
     assert_eq!((gate("telegram", "1"), gate("telegram", "2")), (Accept, Drop), "telegram's own list");
     assert_eq!((gate("whatsapp", "2"), gate("whatsapp", "1")), (Accept, Drop), "the `*` list for the rest");
 }
+
+/// Slack disables a channel entry that sets neither `enabled` nor `allow`
+/// when its `*` entry is disabled (`resolveSlackChannelConfig` reads
+/// `enabled`, `allow`, then the `*` entry's): found by `slack.test.js`,
+/// where Palisade admitted messages to such a channel.
+#[test]
+fn a_slack_channel_without_its_own_flag_is_disabled_with_the_star_entry() {
+    let json = r#"{ "channels": { "slack": { "groupPolicy": "allowlist", "channels": {
+        "C1": { "requireMention": false },
+        "C2": { "requireMention": false, "enabled": true },
+        "*": { "enabled": false }
+    } } } }"#;
+    let policy = Policy::from_openclaw_json("slack.json", json).unwrap();
+    let gate = |channel: &str| policy.engine().gate(&palisade::Inbound::group("slack", channel, "U1", "hi")).outcome;
+    use palisade::IngressOutcome::{Accept, Drop};
+    assert_eq!(gate("C1"), Drop, "C1 takes the `*` entry's `enabled: false`");
+    assert_eq!(gate("C2"), Accept, "C2's own `enabled: true` wins");
+    assert_eq!(gate("C3"), Drop);
+}
