@@ -9,7 +9,7 @@
 const { test, before } = require('node:test')
 const assert = require('node:assert/strict')
 const { version, internal, unexported } = require('./openclaw.js')
-const { random, dice, told, compiled } = require('./generate.js')
+const { random, dice, told, ingressDifferential } = require('./generate.js')
 
 let oc
 before(async () => {
@@ -152,26 +152,12 @@ const DISCORD_CHOICES = {
 }
 
 test(`generated Discord configurations gate as openclaw@${version}'s handler does, or stricter for a documented reason`, (t) => {
-  const counts = {}
-  const bad = []
-  let bothAccept = 0
-  const tally = { compared: 0, refused: 0 }
-  for (const { seed, config, policy } of compiled(500, configuration, tally)) {
+  const messages = (seed) => {
     const next = random(seed * 7919)
-    for (let i = 0; i < 30; i++) {
-      const m = message(next)
-      const ours = gate(policy, m)
-      const a = theirs(config, m)
-      if (a === 'accept' && ours.outcome === 'accept') bothAccept += 1
-      if (a === ours.outcome) continue
-      const choice = a === 'accept' ? Object.keys(DISCORD_CHOICES).find((c) => DISCORD_CHOICES[c](config, m, ours)) ?? null : null
-      counts[choice] = (counts[choice] ?? 0) + 1
-      if (choice === null) bad.push({ seed, discord: config.channels.discord, message: m, openclaw: a, palisade: ours.outcome, why: ours.reason })
-    }
+    return Array.from({ length: 30 }, () => message(next))
   }
-  t.diagnostic(`compared ${tally.compared} configurations x 30 guild messages, refused ${tally.refused}; both admit ${bothAccept}; disagreements by choice: ${JSON.stringify(counts)}`)
+  const { counts, bad, bothAccept } = ingressDifferential(t, { count: 500, configuration, messages, theirs, gate, choices: DISCORD_CHOICES, what: '30 guild messages' })
   assert.ok(bothAccept > 1000, 'the generator must reach admitted messages')
   for (const choice of Object.keys(DISCORD_CHOICES)) assert.ok(counts[choice] > 0, `no disagreement shows ${choice}`)
-  if (process.env.SHOW) for (const d of bad.slice(0, 50)) console.log(JSON.stringify(d))
   assert.deepEqual(bad.slice(0, 3), [], 'disagreements no documented choice explains (or Palisade admitting more)')
 })

@@ -99,4 +99,35 @@ function* compiled(count, make, tally) {
   }
 }
 
-module.exports = { configuration, random, dice, told, compiled }
+/** How far a message gets. */
+const RANK = { drop: 0, pair: 1, accept: 2 }
+
+/**
+ * The ingress differential every channel's test runs: configurations
+ * `1..count`, each message of `messages(seed)` decided by the handler
+ * (`theirs`) and by Palisade (`gate`). A disagreement is explained only by
+ * a choice of `choices` (each a counterfactual) where Palisade is stricter;
+ * the rest, and anything Palisade admits further, come back in `bad`.
+ */
+function ingressDifferential(t, { count, configuration, messages, theirs, gate, choices, what }) {
+  const counts = {}
+  const bad = []
+  let bothAccept = 0
+  const tally = { compared: 0, refused: 0 }
+  for (const { seed, config, policy } of compiled(count, configuration, tally)) {
+    for (const m of messages(seed)) {
+      const ours = gate(policy, m)
+      const a = theirs(config, m)
+      if (a === 'accept' && ours.outcome === 'accept') bothAccept += 1
+      if (a === ours.outcome) continue
+      const choice = RANK[ours.outcome] < RANK[a] ? Object.keys(choices).find((c) => choices[c](config, m, ours)) ?? null : null
+      counts[choice] = (counts[choice] ?? 0) + 1
+      if (choice === null) bad.push({ seed, channels: config.channels, message: m, openclaw: a, palisade: ours.outcome, why: ours.reason })
+    }
+  }
+  t.diagnostic(`compared ${tally.compared} configurations x ${what}, refused ${tally.refused}; both admit ${bothAccept}; disagreements by choice: ${JSON.stringify(counts)}`)
+  if (process.env.SHOW) for (const d of bad.slice(0, 50)) console.log(JSON.stringify(d))
+  return { counts, bad, bothAccept }
+}
+
+module.exports = { configuration, random, dice, told, compiled, ingressDifferential }
