@@ -100,6 +100,11 @@ impl Lowerer {
             if let Some(entries) = slack_channels {
                 channel.groups = Self::slack_groups(entries, slack_mention);
             }
+            // Signal has no group list: its group policy and sender lists
+            // decide for every group, which a `*` entry says.
+            if name.name == "signal" {
+                channel.groups.push(GroupEntry::new(Spanned::new("*".to_string(), name.span), name.span));
+            }
             // A group with its own `groupPolicy: "allowlist"` and no `allowFrom`
             // takes the channel's group sender list (none: nobody), whatever
             // the channel's policy, as OpenClaw's Telegram handler does.
