@@ -446,7 +446,28 @@ impl Lowerer {
             if let Some((_, list)) = own.or(any) {
                 channel.command_allow_from = Some(list.clone());
             }
+            // WhatsApp lets only its owners (`allowFrom` without `*`; else the
+            // bot's own number, which Palisade cannot know) skip mention
+            // gating with a command: whoever else a list names is not.
+            if name == "whatsapp" {
+                channel.command_allow_from = Some(Self::whatsapp_owners(channel));
+            }
         }
+    }
+
+    /// The senders WhatsApp's group gating treats as owners, within the
+    /// command list when there is one.
+    fn whatsapp_owners(channel: &Channel) -> KeyList {
+        let span = channel.allow_from.as_ref().map_or(channel.name.span, |l| l.span);
+        let owner = |e: &&Spanned<String>| e.value.trim() != "*";
+        let owners = channel.allow_from.iter().flat_map(|l| l.entries.iter()).filter(owner);
+        let entries = match &channel.command_allow_from {
+            Some(list) if !list.entries.iter().any(|e| e.value.trim() == "*") => {
+                owners.filter(|o| list.entries.iter().any(|e| e.value.trim() == o.value.trim())).cloned().collect()
+            }
+            _ => owners.cloned().collect(),
+        };
+        KeyList { entries, span }
     }
 
     pub(super) fn apply_global_mention_patterns(&mut self) {

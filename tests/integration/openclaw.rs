@@ -277,7 +277,7 @@ fn top_level_commands_decide_who_may_run_commands_per_provider() {
     let json = r#"{
       "channels": {
         "telegram": { "groupPolicy": "open", "groups": { "*": { "requireMention": false } } },
-        "whatsapp": { "groupPolicy": "open", "groups": { "*": { "requireMention": false } } }
+        "imessage": { "groupPolicy": "open", "groups": { "*": { "requireMention": false } } }
       },
       "commands": { "text": true, "allowFrom": { "telegram": ["1"], "*": ["2"] } }
     }"#;
@@ -289,7 +289,7 @@ fn top_level_commands_decide_who_may_run_commands_per_provider() {
     };
     use palisade::IngressOutcome::{Accept, Drop};
     assert_eq!((gate("telegram", "1"), gate("telegram", "2")), (Accept, Drop), "telegram's own list");
-    assert_eq!((gate("whatsapp", "2"), gate("whatsapp", "1")), (Accept, Drop), "the `*` list for the rest");
+    assert_eq!((gate("imessage", "2"), gate("imessage", "1")), (Accept, Drop), "the `*` list for the rest");
 }
 
 /// Slack disables a channel entry that sets neither `enabled` nor `allow`
@@ -309,4 +309,26 @@ fn a_slack_channel_without_its_own_flag_is_disabled_with_the_star_entry() {
     assert_eq!(gate("C1"), Drop, "C1 takes the `*` entry's `enabled: false`");
     assert_eq!(gate("C2"), Accept, "C2's own `enabled: true` wins");
     assert_eq!(gate("C3"), Drop);
+}
+
+/// WhatsApp lets only its owners (`allowFrom`) skip mention gating with a
+/// control command (`applyGroupGating`); a sender who is only on the group
+/// sender list is not one: found by `whatsapp.test.js`, where Palisade let
+/// such a command through an unmentioned group message.
+#[test]
+fn only_whatsapp_owners_skip_mention_gating_with_a_command() {
+    let json = r#"{ "channels": { "whatsapp": {
+        "allowFrom": ["+15550002"], "groupPolicy": "allowlist", "groupAllowFrom": ["+15550002", "+15550003"],
+        "groups": { "111@g.us": { "requireMention": true } }
+    } } }"#;
+    let policy = Policy::from_openclaw_json("whatsapp.json", json).unwrap();
+    let gate = |sender: &str| {
+        let mut message = palisade::Inbound::group("whatsapp", "111@g.us", sender, "/status");
+        message.command = true;
+        message.mentioned = Some(false);
+        policy.engine().gate(&message).outcome
+    };
+    use palisade::IngressOutcome::{Accept, Drop};
+    assert_eq!(gate("+15550002"), Accept, "the owner's command skips mention gating");
+    assert_eq!(gate("+15550003"), Drop, "a group sender who is no owner does not");
 }

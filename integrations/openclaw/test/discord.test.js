@@ -9,7 +9,7 @@
 const { test, before } = require('node:test')
 const assert = require('node:assert/strict')
 const { version, internal, unexported } = require('./openclaw.js')
-const { random, dice, told, ingressDifferential } = require('./generate.js')
+const { random, dice, told, ingressDifferential, sharedChoices, only } = require('./generate.js')
 
 let oc
 before(async () => {
@@ -144,11 +144,7 @@ function gate(policy, m) {
  * each a counterfactual on the handler's input.
  */
 const DISCORD_CHOICES = {
-  // No `groupPolicy`: Palisade's default is `allowlist` (the brief); the
-  // handler falls back to `open` when the channel is configured.
-  'group-policy-default-allowlist': (config, m, ours) =>
-    config.channels.discord.groupPolicy === undefined &&
-    theirs(told(config, 'discord', (d) => ({ ...d, groupPolicy: 'allowlist' })), m) === ours.outcome,
+  ...only(sharedChoices('discord', theirs), 'group-policy-default-allowlist'),
 }
 
 test(`generated Discord configurations gate as openclaw@${version}'s handler does, or stricter for a documented reason`, (t) => {

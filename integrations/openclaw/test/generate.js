@@ -99,6 +99,78 @@ function* compiled(count, make, tally) {
   }
 }
 
+/**
+ * A channel's DM and group sender settings, as the sender-list handlers
+ * (iMessage, Signal, WhatsApp) read them, with `groups` from `groupIds`
+ * when given; and, now and then, mention patterns for the configuration.
+ */
+function senderChannel(seed, senders, groupIds) {
+  const { chance, pick } = dice(seed)
+  const some = () => senders.filter(() => chance(0.4))
+  const channel = {}
+  if (chance(0.8)) channel.dmPolicy = pick(['pairing', 'allowlist', 'open', 'disabled'])
+  if (chance(0.7)) channel.allowFrom = chance(0.2) ? ['*'] : some()
+  if (channel.dmPolicy === 'open') channel.allowFrom = ['*', ...(channel.allowFrom ?? [])]
+  if (channel.dmPolicy === 'allowlist' && (channel.allowFrom ?? []).length === 0) channel.allowFrom = [pick(senders)]
+  if (chance(0.7)) channel.groupPolicy = pick(['open', 'allowlist', 'disabled'])
+  if (chance(0.5)) channel.groupAllowFrom = chance(0.2) ? ['*'] : some()
+  if (groupIds && chance(0.6)) {
+    channel.groups = {}
+    for (const id of [...groupIds, '*']) {
+      if (chance(0.5)) channel.groups[id] = chance(0.6) ? { requireMention: chance(0.5) } : {}
+    }
+  }
+  const patterns = chance(0.6)
+  return { channel, patterns }
+}
+
+/** Configuration `seed` of channel `name` made by `senderChannel`. */
+function senderConfiguration(name, senders, groupIds) {
+  return (seed) => {
+    const { channel, patterns } = senderChannel(seed, senders, groupIds)
+    const config = { agents: { list: [{ id: 'main' }] }, channels: { [name]: channel } }
+    if (patterns) config.messages = { groupChat: { mentionPatterns: ['@bot'] } }
+    return config
+  }
+}
+
+/**
+ * Palisade's documented ingress choices that several handlers share
+ * (ARCHITECTURE.md, "Differences from OpenClaw"), each a counterfactual on
+ * channel `name`'s settings: the disagreement counts as explained only when
+ * the handler (`theirs`), given the changed settings, agrees.
+ */
+function sharedChoices(name, theirs) {
+  const allowlist = (config) => told(config, name, (c) => ({ ...c, groupPolicy: 'allowlist' }))
+  const choices = {
+    // No `groupPolicy`: Palisade's default is `allowlist` (the brief); these
+    // handlers fall back to `open` when the channel is configured.
+    'group-policy-default-allowlist': (config, m, ours) =>
+      config.channels[name].groupPolicy === undefined && theirs(allowlist(config), m) === ours.outcome,
+    // Under `open`, an explicit groupAllowFrom still binds in Palisade; the
+    // handlers check no sender under `open` (they do under `allowlist`).
+    'open-keeps-group-allow-from': (config, m, ours) =>
+      config.channels[name].groupAllowFrom !== undefined &&
+      ours.reason === 'the sender is not on the group sender list' &&
+      theirs(allowlist(config), m) === ours.outcome,
+    // An explicitly empty groupAllowFrom admits nobody in Palisade (`[]` is
+    // kept apart from a left-out list); the shared
+    // `resolveGroupAllowFromSources` falls back to allowFrom.
+    'empty-group-allow-from-admits-nobody': (config, m, ours) => {
+      const list = config.channels[name].groupAllowFrom
+      if (!Array.isArray(list) || list.length > 0) return false
+      const nobody = told(config, name, (c) => ({ ...c, groupAllowFrom: ['nobody-at-all'] }))
+      return theirs(nobody, m) === ours.outcome || choices['open-keeps-group-allow-from'](nobody, m, ours)
+    },
+  }
+  return choices
+}
+
+/** `choices` without those not named. */
+function only(choices, ...names) {
+  return Object.fromEntries(names.map((n) => [n, choices[n]]))
+}
+
 /** How far a message gets. */
 const RANK = { drop: 0, pair: 1, accept: 2 }
 
@@ -130,4 +202,4 @@ function ingressDifferential(t, { count, configuration, messages, theirs, gate, 
   return { counts, bad, bothAccept }
 }
 
-module.exports = { configuration, random, dice, told, compiled, ingressDifferential }
+module.exports = { configuration, random, dice, told, compiled, ingressDifferential, senderConfiguration, sharedChoices, only }

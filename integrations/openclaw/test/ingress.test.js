@@ -9,7 +9,7 @@
 const { test, before } = require('node:test')
 const assert = require('node:assert/strict')
 const { version, unexported, internal } = require('./openclaw.js')
-const { random, dice, told, ingressDifferential } = require('./generate.js')
+const { random, ingressDifferential, senderConfiguration, sharedChoices, only } = require('./generate.js')
 
 let oc
 before(async () => {
@@ -24,27 +24,7 @@ before(async () => {
 const SENDERS = ['+111', '+222', '+333']
 const GROUPS = ['7', '8']
 
-/** Channel configuration number `seed`, with the session and mention settings around it. */
-function configuration(seed) {
-  const { chance, pick } = dice(seed)
-  const some = () => SENDERS.filter(() => chance(0.4))
-  const imessage = {}
-  if (chance(0.8)) imessage.dmPolicy = pick(['pairing', 'allowlist', 'open', 'disabled'])
-  if (chance(0.7)) imessage.allowFrom = chance(0.2) ? ['*'] : some()
-  if (imessage.dmPolicy === 'open') imessage.allowFrom = ['*', ...(imessage.allowFrom ?? [])]
-  if (imessage.dmPolicy === 'allowlist' && (imessage.allowFrom ?? []).length === 0) imessage.allowFrom = [pick(SENDERS)]
-  if (chance(0.7)) imessage.groupPolicy = pick(['open', 'allowlist', 'disabled'])
-  if (chance(0.5)) imessage.groupAllowFrom = chance(0.2) ? ['*'] : some()
-  if (chance(0.6)) {
-    imessage.groups = {}
-    for (const id of [...GROUPS, '*']) {
-      if (chance(0.5)) imessage.groups[id] = chance(0.6) ? { requireMention: chance(0.5) } : {}
-    }
-  }
-  const config = { agents: { list: [{ id: 'main' }] }, channels: { imessage } }
-  if (chance(0.6)) config.messages = { groupChat: { mentionPatterns: ['@bot'] } }
-  return config
-}
+const configuration = senderConfiguration('imessage', SENDERS, GROUPS)
 
 function message(next) {
   const pick = (items) => items[Math.floor(next() * items.length)]
@@ -93,23 +73,7 @@ function gate(policy, m) {
  * release's iMessage handler (ARCHITECTURE.md, "Differences from OpenClaw"),
  * each checked as a counterfactual on the disagreement it explains.
  */
-const INGRESS_CHOICES = {
-  // The brief's default group policy is `allowlist`; this release's handler
-  // falls back to `open` when the channel is configured without one.
-  // Explained when OpenClaw, told `allowlist`, agrees.
-  'group-policy-default-allowlist': (config, m, ours) => {
-    if (config.channels.imessage.groupPolicy !== undefined) return false
-    return theirs(told(config, 'imessage', (c) => ({ ...c, groupPolicy: 'allowlist' })), m) === ours.outcome
-  },
-  // Under `open`, an explicit groupAllowFrom still binds in Palisade; this
-  // release checks no sender under `open`.
-  'open-keeps-group-allow-from': (config, m, ours) => {
-    const c = config.channels.imessage
-    const list = c.groupAllowFrom ?? []
-    return (c.groupPolicy ?? 'open') === 'open' && c.groupAllowFrom !== undefined && !list.includes('*') && !list.includes(m.sender) &&
-      ours.reason.includes('not on the group sender list')
-  },
-}
+const INGRESS_CHOICES = only(sharedChoices('imessage', theirs), 'group-policy-default-allowlist', 'open-keeps-group-allow-from')
 
 test(`generated iMessage configurations gate as openclaw@${version}'s handler does, or stricter for a documented reason`, (t) => {
   const messages = (seed) => {

@@ -9,7 +9,7 @@
 const { test, before } = require('node:test')
 const assert = require('node:assert/strict')
 const { version, internal, unexported } = require('./openclaw.js')
-const { random, dice, told, ingressDifferential } = require('./generate.js')
+const { random, ingressDifferential, senderConfiguration, sharedChoices, only } = require('./generate.js')
 
 let oc
 before(async () => {
@@ -27,20 +27,7 @@ before(async () => {
 const SENDERS = ['+15550001', '+15550002', '+15550003']
 const GROUPS = ['grpA', 'grpB']
 
-function configuration(seed) {
-  const { chance, pick } = dice(seed)
-  const some = () => SENDERS.filter(() => chance(0.4))
-  const signal = {}
-  if (chance(0.8)) signal.dmPolicy = pick(['pairing', 'allowlist', 'open', 'disabled'])
-  if (chance(0.7)) signal.allowFrom = chance(0.2) ? ['*'] : some()
-  if (signal.dmPolicy === 'open') signal.allowFrom = ['*', ...(signal.allowFrom ?? [])]
-  if (signal.dmPolicy === 'allowlist' && (signal.allowFrom ?? []).length === 0) signal.allowFrom = [pick(SENDERS)]
-  if (chance(0.7)) signal.groupPolicy = pick(['open', 'allowlist', 'disabled'])
-  if (chance(0.5)) signal.groupAllowFrom = chance(0.2) ? ['*'] : some()
-  const config = { agents: { list: [{ id: 'main' }] }, channels: { signal } }
-  if (chance(0.6)) config.messages = { groupChat: { mentionPatterns: ['@bot'] } }
-  return config
-}
+const configuration = senderConfiguration('signal', SENDERS)
 
 function message(next) {
   const pick = (items) => items[Math.floor(next() * items.length)]
@@ -117,25 +104,7 @@ function gate(policy, m) {
  * release's Signal handler (ARCHITECTURE.md, "Differences from OpenClaw"),
  * each a counterfactual on the handler's input.
  */
-const SIGNAL_CHOICES = {
-  // Under `open`, an explicit groupAllowFrom still binds in Palisade; the
-  // handler checks no sender under `open`. Explained when the handler, told
-  // `allowlist` (where it does check senders), agrees.
-  'open-keeps-group-allow-from': (config, m, ours) =>
-    config.channels.signal.groupAllowFrom !== undefined &&
-    ours.reason === 'the sender is not on the group sender list' &&
-    theirs(told(config, 'signal', (s) => ({ ...s, groupPolicy: 'allowlist' })), m) === ours.outcome,
-  // An explicitly empty groupAllowFrom admits nobody in Palisade (`[]` is
-  // kept apart from a left-out list); the handler's shared
-  // `resolveGroupAllowFromSources` falls back to allowFrom. Explained when
-  // the handler, given a list that admits nobody, agrees.
-  'empty-group-allow-from-admits-nobody': (config, m, ours) => {
-    const list = config.channels.signal.groupAllowFrom
-    if (!Array.isArray(list) || list.length > 0) return false
-    const nobody = told(config, 'signal', (s) => ({ ...s, groupAllowFrom: ['+10000000000'] }))
-    return theirs(nobody, m) === ours.outcome || SIGNAL_CHOICES['open-keeps-group-allow-from'](nobody, m, ours)
-  },
-}
+const SIGNAL_CHOICES = only(sharedChoices('signal', theirs), 'open-keeps-group-allow-from', 'empty-group-allow-from-admits-nobody')
 
 test(`generated Signal configurations gate as openclaw@${version}'s handler does, or stricter for a documented reason`, (t) => {
   const messages = (seed) => {

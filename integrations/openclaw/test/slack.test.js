@@ -10,7 +10,7 @@
 const { test, before } = require('node:test')
 const assert = require('node:assert/strict')
 const { version, internal, unexported } = require('./openclaw.js')
-const { random, dice, told, ingressDifferential } = require('./generate.js')
+const { random, dice, told, ingressDifferential, sharedChoices, only } = require('./generate.js')
 
 let oc
 before(async () => {
@@ -95,10 +95,7 @@ function gate(policy, m) {
  * each a counterfactual on the handler's input.
  */
 const SLACK_CHOICES = {
-  // No `groupPolicy`: Palisade's default is `allowlist` (the brief).
-  'group-policy-default-allowlist': (config, m, ours) =>
-    config.channels.slack.groupPolicy === undefined &&
-    theirs(told(config, 'slack', (s) => ({ ...s, groupPolicy: 'allowlist' })), m) === ours.outcome,
+  ...only(sharedChoices('slack', theirs), 'group-policy-default-allowlist'),
   // Under `open`, a channel the map does not list is dropped, as in the
   // other handlers; Slack's admits it. Explained when the handler, told
   // `allowlist`, agrees.

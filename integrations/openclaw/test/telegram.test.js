@@ -9,7 +9,7 @@
 const { test, before } = require('node:test')
 const assert = require('node:assert/strict')
 const { version, unexported } = require('./openclaw.js')
-const { dice, told, ingressDifferential } = require('./generate.js')
+const { dice, told, ingressDifferential, sharedChoices, only } = require('./generate.js')
 
 let oc
 before(async () => {
@@ -98,18 +98,7 @@ function gate(policy, { chatId, sender: senderId }) {
  * applying the choice to OpenClaw's input makes the handler agree.
  */
 const TELEGRAM_CHOICES = {
-  // No `groupPolicy`: Palisade's default is `allowlist` (the brief); the
-  // handler falls back to `open` when the channel is configured.
-  'group-policy-default-allowlist': (config, m, ours) =>
-    config.channels.telegram.groupPolicy === undefined &&
-    theirs(told(config, 'telegram', (t) => ({ ...t, groupPolicy: 'allowlist' })), m) === ours.outcome,
-  // Under `open`, an explicit groupAllowFrom still binds in Palisade; the
-  // handler checks no sender under `open`. Explained when the handler, told
-  // `allowlist` (where it does check senders), agrees.
-  'open-keeps-group-allow-from': (config, m, ours) =>
-    config.channels.telegram.groupAllowFrom !== undefined &&
-    ours.reason === 'the sender is not on the group sender list' &&
-    theirs(told(config, 'telegram', (t) => ({ ...t, groupPolicy: 'allowlist' })), m) === ours.outcome,
+  ...only(sharedChoices('telegram', theirs), 'group-policy-default-allowlist', 'open-keeps-group-allow-from'),
   // A group entry's own `groupPolicy: "open"` is not imported (a warning
   // says so): the channel's policy applies.
   'group-open-not-imported': (config, m, ours) => {
