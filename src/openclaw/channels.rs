@@ -427,7 +427,16 @@ impl Lowerer {
                         }
                     }
                 }
-                _ => self.ignored(key, &p, "command settings other than text and allowFrom have no gating meaning"),
+                // Off, OpenClaw's handlers let every sender's command through
+                // (Discord: unless a list is configured); kept on here.
+                "useAccessGroups" => {
+                    if self.boolean(value, &p) == Some(false) {
+                        let message =
+                            format!("`{p}` false is not imported: commands stay limited to the senders authorised for them (the stricter reading)");
+                        self.sink.push(Diagnostic::warning(Code::IgnoredKey, &self.source, key.span, message).with_label("read more strictly"));
+                    }
+                }
+                _ => self.ignored(key, &p, "command settings other than text, allowFrom and useAccessGroups have no gating meaning"),
             }
         }
     }

@@ -332,3 +332,18 @@ fn only_whatsapp_owners_skip_mention_gating_with_a_command() {
     assert_eq!(gate("+15550002"), Accept, "the owner's command skips mention gating");
     assert_eq!(gate("+15550003"), Drop, "a group sender who is no owner does not");
 }
+
+/// `commands.useAccessGroups: false` lets every sender's command through in
+/// OpenClaw's handlers; Palisade keeps commands to the authorised senders
+/// and says so.
+#[test]
+fn use_access_groups_off_is_read_more_strictly_and_said() {
+    let json = r#"{ "channels": { "telegram": { "groupPolicy": "open", "groups": { "*": { "requireMention": true } } } },
+                   "commands": { "useAccessGroups": false, "allowFrom": { "telegram": ["1"] } } }"#;
+    let policy = Policy::from_openclaw_json("access.json", json).unwrap();
+    assert!(policy.warnings().iter().any(|w| w.message.contains("commands.useAccessGroups") && w.message.contains("stricter")));
+    let mut message = palisade::Inbound::group("telegram", "g", "2", "/status");
+    message.command = true;
+    message.mentioned = Some(false);
+    assert_eq!(policy.engine().gate(&message).outcome, palisade::IngressOutcome::Drop);
+}
