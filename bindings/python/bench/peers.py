@@ -48,6 +48,14 @@ def main() -> None:
     def palisade_stream() -> int:
         return sum(1 for agent, tool, options in calls if outcome(agent, tool, **options) == "allow")
 
+    # The loop itself: the same call shape into a Python function that does
+    # nothing, so the figures above it can be read net of the harness.
+    def nothing(agent: str, tool: str, **options: object) -> str:
+        return "allow"
+
+    def harness() -> int:
+        return sum(1 for agent, tool, options in calls if nothing(agent, tool, **options) == "allow")
+
     def palisade_contexts() -> int:
         return sum(1 for decide, tool in contexts if decide(tool) == "allow")
 
@@ -60,6 +68,7 @@ def main() -> None:
     paths = {
         "palisade outcome(agent, tool, **options)": palisade_stream,
         "palisade context.outcome(tool)": palisade_contexts,
+        "no-op Python function, same call (harness)": harness,
         "cedarpy is_authorized": cedar_stream,
         "cedarpy is_authorized_batch": cedar_batch,
     }
