@@ -53,6 +53,10 @@ impl Lowerer {
                         slack_mention = self.boolean(value, &kp).map(|b| Spanned::new(b, value.span));
                     }
                     "guilds" if name.name == "discord" => channel.guilds = self.discord_guilds(value, &kp),
+                    "dm" if name.name == "discord" => {
+                        let message = format!("`{kp}` is not imported: Discord group DMs are dropped and the DM policy is `dmPolicy` (the stricter reading)");
+                        self.sink.push(Diagnostic::warning(Code::IgnoredKey, &self.source, key.span, message).with_label("read more strictly"));
+                    }
                     "allowFrom" => channel.allow_from = self.id_list(value, &kp),
                     "groupPolicy" => channel.group_policy = self.named(value, &kp, "group policy"),
                     "groupAllowFrom" => channel.group_allow_from = self.id_list(value, &kp),
@@ -122,6 +126,16 @@ impl Lowerer {
         if let Some(default) = default_group_policy {
             for channel in self.policy.channels.iter_mut().filter(|c| c.group_policy.is_none()) {
                 channel.group_policy = Some(default.clone());
+            }
+        }
+        // Discord under `open` without guilds admits every guild's channels,
+        // but not group DMs (no guild; `dm.groupEnabled` is not imported):
+        // a `*` guild that admits anyone says exactly that.
+        for channel in self.policy.channels.iter_mut().filter(|c| c.name.value == "discord" && c.guilds.is_empty()) {
+            if channel.group_policy.as_ref().is_some_and(|p| p.value == GroupPolicy::Open) {
+                let mut settings = GroupEntry::new(Spanned::new("*".to_string(), channel.name.span), channel.name.span);
+                Self::discord_members(&mut settings, None, None);
+                channel.guilds.push(GuildEntry { settings, groups: Vec::new() });
             }
         }
     }

@@ -347,3 +347,21 @@ fn use_access_groups_off_is_read_more_strictly_and_said() {
     message.mentioned = Some(false);
     assert_eq!(policy.engine().gate(&message).outcome, palisade::IngressOutcome::Drop);
 }
+
+/// Discord under `groupPolicy: "open"` with no `guilds` admits every guild
+/// channel, but a group DM (no guild) only with `dm.groupEnabled`, off by
+/// default: found by `discord.test.js`, where Palisade admitted group DMs.
+#[test]
+fn discord_open_admits_guild_channels_not_group_dms() {
+    let json = r#"{ "channels": { "discord": { "groupPolicy": "open" } } }"#;
+    let policy = Policy::from_openclaw_json("discord.json", json).unwrap();
+    let gate = |guild: Option<&str>| {
+        let mut message = palisade::Inbound::group("discord", "c1", "7", "hi");
+        message.guild = guild;
+        message.mentioned = Some(true);
+        policy.engine().gate(&message).outcome
+    };
+    use palisade::IngressOutcome::{Accept, Drop};
+    assert_eq!(gate(Some("100")), Accept, "any guild's channel");
+    assert_eq!(gate(None), Drop, "a group DM");
+}

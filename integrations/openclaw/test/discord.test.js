@@ -4,7 +4,8 @@
 // policy, mention gating, users and roles), composed from the release's own
 // functions in the order the preflight calls them, against Palisade's gate,
 // on generated Discord configurations. Messages are plain text (not
-// commands) in guild channels, not threads.
+// commands) in guild channels, not threads, and now and then a group DM
+// (no guild), which the handler drops unless `dm.groupEnabled`.
 
 const { test, before } = require('node:test')
 const assert = require('node:assert/strict')
@@ -68,7 +69,8 @@ function configuration(seed) {
 function message(next) {
   const pick = (items) => items[Math.floor(next() * items.length)]
   return {
-    guild: pick([...GUILDS, '300']),
+    // Now and then a group DM: no guild.
+    guild: next() < 0.1 ? undefined : pick([...GUILDS, '300']),
     channel: pick([...CHANNELS, '3']),
     sender: pick(USERS),
     roles: ROLES.filter(() => next() < 0.4),
@@ -79,6 +81,9 @@ function message(next) {
 /** The handler's answer, its preflight's guild checks in its order. */
 function theirs(config, m) {
   const discordConfig = config.channels.discord
+  // A group DM: the monitor's `dm.groupEnabled` (off by default) decides.
+  if (m.guild === undefined) return discordConfig.dm?.groupEnabled === true ? 'accept' : 'drop'
+
   const { groupPolicy } = oc.resolveOpenProviderRuntimeGroupPolicy({
     providerConfigPresent: true,
     groupPolicy: discordConfig.groupPolicy,
@@ -152,7 +157,7 @@ test(`generated Discord configurations gate as openclaw@${version}'s handler doe
     const next = random(seed * 7919)
     return Array.from({ length: 30 }, () => message(next))
   }
-  const { counts, bad, bothAccept } = ingressDifferential(t, { count: 500, configuration, messages, theirs, gate, choices: DISCORD_CHOICES, what: '30 guild messages' })
+  const { counts, bad, bothAccept } = ingressDifferential(t, { count: 500, configuration, messages, theirs, gate, choices: DISCORD_CHOICES, what: '30 messages (a tenth of them group DMs)' })
   assert.ok(bothAccept > 1000, 'the generator must reach admitted messages')
   for (const choice of Object.keys(DISCORD_CHOICES)) assert.ok(counts[choice] > 0, `no disagreement shows ${choice}`)
   assert.deepEqual(bad.slice(0, 3), [], 'disagreements no documented choice explains (or Palisade admitting more)')
