@@ -96,7 +96,8 @@ def main() -> None:
             started = time.perf_counter_ns()
             count = run()
             took = time.perf_counter_ns() - started
-            if count != allowed:
+            # The harness decides nothing: every call says "allow".
+            if count != (len(stream) if run is harness else allowed):
                 raise SystemExit(f"{name}: {count} allowed, expected {allowed}")
             samples[name].append(took / len(stream))
             spent[name] += took / 1e9
