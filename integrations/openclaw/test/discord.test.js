@@ -10,7 +10,7 @@
 const { test, before } = require('node:test')
 const assert = require('node:assert/strict')
 const { version, internal, unexported } = require('./openclaw.js')
-const { random, dice, told, ingressDifferential, sharedChoices, only } = require('./generate.js')
+const { random, dice, told, ingressDifferential, sharedChoices, only, plainMessageSkipped } = require('./generate.js')
 
 let oc
 before(async () => {
@@ -113,18 +113,7 @@ function theirs(config, m) {
     sender: { id: m.sender, name: `user${m.sender}`, tag: `user${m.sender}` },
     allowNameMatching: false,
   })
-  const mention = oc.resolveMentionGatingWithBypass({
-    isGroup: true,
-    requireMention,
-    canDetectMention: true,
-    wasMentioned: m.mentioned,
-    implicitMention: false,
-    hasAnyMention: m.mentioned,
-    allowTextCommands: true,
-    hasControlCommand: false,
-    commandAuthorized: false,
-  })
-  if (requireMention && mention.shouldSkip) return 'drop'
+  if (plainMessageSkipped(oc.resolveMentionGatingWithBypass, requireMention, m.mentioned)) return 'drop'
   if (hasAccessRestrictions && !memberAllowed) return 'drop'
   return 'accept'
 }

@@ -171,6 +171,26 @@ function only(choices, ...names) {
   return Object.fromEntries(names.map((n) => [n, choices[n]]))
 }
 
+/**
+ * Whether a handler's own mention gate (`resolveMentionGatingWithBypass`)
+ * drops a plain group message (not a command) where the platform reports
+ * mentions natively, as the Discord and Slack handlers call it.
+ */
+function plainMessageSkipped(resolveMentionGatingWithBypass, requireMention, mentioned) {
+  const gate = resolveMentionGatingWithBypass({
+    isGroup: true,
+    requireMention: Boolean(requireMention),
+    canDetectMention: true,
+    wasMentioned: mentioned,
+    implicitMention: false,
+    hasAnyMention: mentioned,
+    allowTextCommands: true,
+    hasControlCommand: false,
+    commandAuthorized: false,
+  })
+  return Boolean(requireMention) && gate.shouldSkip
+}
+
 /** How far a message gets. */
 const RANK = { drop: 0, pair: 1, accept: 2 }
 
@@ -202,4 +222,4 @@ function ingressDifferential(t, { count, configuration, messages, theirs, gate, 
   return { counts, bad, bothAccept }
 }
 
-module.exports = { configuration, random, dice, told, compiled, ingressDifferential, senderConfiguration, sharedChoices, only }
+module.exports = { configuration, random, dice, told, compiled, ingressDifferential, senderConfiguration, sharedChoices, only, plainMessageSkipped }

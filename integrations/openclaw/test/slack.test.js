@@ -10,7 +10,7 @@
 const { test, before } = require('node:test')
 const assert = require('node:assert/strict')
 const { version, internal, unexported } = require('./openclaw.js')
-const { random, dice, told, ingressDifferential, sharedChoices, only } = require('./generate.js')
+const { random, dice, told, ingressDifferential, sharedChoices, only, plainMessageSkipped } = require('./generate.js')
 
 let oc
 before(async () => {
@@ -70,18 +70,7 @@ function theirs(config, m) {
   // `prepareSlackMessage`, after it.
   if (!oc.resolveSlackUserAllowed({ allowList: channelConfig?.users, userId: m.sender, userName: `user ${m.sender}`, allowNameMatching: false })) return 'drop'
   const requireMention = channelConfig?.requireMention ?? defaultRequireMention
-  const mention = oc.resolveMentionGatingWithBypass({
-    isGroup: true,
-    requireMention: Boolean(requireMention),
-    canDetectMention: true,
-    wasMentioned: m.mentioned,
-    implicitMention: false,
-    hasAnyMention: m.mentioned,
-    allowTextCommands: true,
-    hasControlCommand: false,
-    commandAuthorized: false,
-  })
-  if (requireMention && mention.shouldSkip) return 'drop'
+  if (plainMessageSkipped(oc.resolveMentionGatingWithBypass, requireMention, m.mentioned)) return 'drop'
   return 'accept'
 }
 
