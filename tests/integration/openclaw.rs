@@ -365,3 +365,24 @@ fn discord_open_admits_guild_channels_not_group_dms() {
     assert_eq!(gate(Some("100")), Accept, "any guild's channel");
     assert_eq!(gate(None), Drop, "a group DM");
 }
+
+/// Settings the import cannot keep exactly are read more strictly and
+/// said: Slack's channel-wide `requireMention: false` with no channel
+/// entries, and Discord's `dm` (group DMs and the legacy DM policy).
+#[test]
+fn channel_settings_read_more_strictly_are_said() {
+    let json = r#"{ "channels": {
+        "slack": { "groupPolicy": "open", "requireMention": false },
+        "discord": { "groupPolicy": "open", "dm": { "groupEnabled": true } }
+    } }"#;
+    let policy = Policy::from_openclaw_json("strict.json", json).unwrap();
+    let said: Vec<&str> = policy.warnings().iter().map(|w| w.message.as_str()).collect();
+    assert!(said.iter().any(|m| m.contains("channels.slack.requireMention") && m.contains("stricter")), "{said:?}");
+    assert!(said.iter().any(|m| m.contains("channels.discord.dm") && m.contains("stricter")), "{said:?}");
+    let mut slack = palisade::Inbound::group("slack", "C1", "U1", "hi");
+    slack.mentioned = Some(false);
+    assert_eq!(policy.engine().gate(&slack).outcome, palisade::IngressOutcome::Drop, "mention gating stays on");
+    let mut group_dm = palisade::Inbound::group("discord", "c1", "7", "hi");
+    group_dm.mentioned = Some(true);
+    assert_eq!(policy.engine().gate(&group_dm).outcome, palisade::IngressOutcome::Drop, "a group DM is dropped");
+}
