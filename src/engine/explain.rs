@@ -166,17 +166,23 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
 /// What an exec block's verdict on a segment means, in words.
 fn describe(verdict: SegmentVerdict<'_>, segment: &Segment) -> (String, Option<String>) {
     let text = segment.text();
+    let shown = match (text.is_empty(), segment.runner.as_deref()) {
+        (true, None) => "a segment".to_string(),
+        (true, Some(runner)) => format!("what `{runner}` runs"),
+        (false, None) => format!("`{text}`"),
+        (false, Some(runner)) => format!("`{text}` (run by `{runner}`)"),
+    };
     match verdict {
-        SegmentVerdict::Rule(outcome, rule) => (format!("`{text}` matches {} pattern `{}`", outcome.name(), rule.written), at(rule.at.as_ref())),
-        SegmentVerdict::Miss(outcome) => (format!("`{text}` matches no pattern: on_miss {}", outcome.name()), None),
+        SegmentVerdict::Rule(outcome, rule) => (format!("{shown} matches {} pattern `{}`", outcome.name(), rule.written), at(rule.at.as_ref())),
+        SegmentVerdict::Miss(outcome) => (format!("{shown} matches no pattern: on_miss {}", outcome.name()), None),
+        SegmentVerdict::Inner => (format!("{shown} matches no deny or ask pattern"), None),
         SegmentVerdict::Opaque(outcome) => {
             let why = match segment.opaque {
                 Some(reason) => reason.describe(),
                 None if segment.program().is_none() => "the program is not known text",
                 None => "it runs through a wrapper outside the block's trusted directories",
             };
-            let what = if text.is_empty() { "a segment".to_string() } else { format!("`{text}`") };
-            (format!("{what} is opaque ({why}): on_opaque {}", outcome.name()), None)
+            (format!("{shown} is opaque ({why}): on_opaque {}", outcome.name()), None)
         }
     }
 }

@@ -20,6 +20,10 @@ pub(super) struct RawWord {
     pub substitution: bool,
     /// Some part of it was quoted or escaped (so it is no reserved word).
     pub quoted: bool,
+    /// Some part evaluates text as arithmetic or as a variable's name
+    /// (`$((x))`, `${x:y}`, `${!x}`, `${a[i]}`), where a variable's value
+    /// can hold `a[$(cmd)]` and run it.
+    pub evaluates: bool,
 }
 
 impl RawWord {
@@ -61,15 +65,20 @@ impl SimpleCommand {
     }
 
     fn mark(&mut self, reason: Opaque) {
-        self.opaque.get_or_insert(reason);
+        Opaque::note(&mut self.opaque, reason);
     }
 }
 
 /// Every simple command of `text`, in order (inner ones of substitutions
 /// before the command that holds them).
 pub(super) fn simple_commands(text: &str) -> Result<Vec<SimpleCommand>, Opaque> {
-    let mut parser = Parser { bytes: text.as_bytes(), pos: 0, nesting: 0, out: Vec::new(), scratch: Vec::new() };
-    parser.list(false)?;
+    let mut parser = Parser::new(text.as_bytes(), 0);
+    parser.list(Stop::End)?;
+    if !parser.heredocs.is_empty() {
+        // A here-document whose body never comes: bash reads to the end
+        // of the text with a warning; dash refuses it.
+        return Err(Opaque::Unparsed);
+    }
     Ok(parser.out)
 }
 
@@ -99,14 +108,45 @@ fn is_name_prefix(run: &[u8]) -> bool {
     run.iter().all(|b| *b == b'_' || b.is_ascii_alphanumeric())
 }
 
-/// Words that open a compound command, in command position.
+/// Words that open a compound command, in command position (`case` and
+/// `[[` have their own readers).
 fn is_compound_opener(word: &str) -> bool {
-    matches!(word, "if" | "for" | "while" | "until" | "case" | "select" | "[[")
+    matches!(word, "if" | "for" | "while" | "until" | "select")
 }
 
 /// Words that continue or close one; they carry no command of their own.
 fn is_compound_keyword(word: &str) -> bool {
-    matches!(word, "then" | "elif" | "else" | "fi" | "do" | "done" | "esac" | "]]")
+    matches!(word, "then" | "elif" | "else" | "fi" | "do" | "done")
+}
+
+/// Where a command list ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// At the end of the text.
+    End,
+    /// At the `)` that closes a subshell or substitution.
+    Paren,
+    /// At `;;`, `;&`, `;;&` or `esac`: one item of a `case`.
+    CaseItem,
+}
+
+/// How a `Stop::CaseItem` list ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The list's own end (text, `)`), or an item's `;;`.
+    Item,
+    /// `esac`: the whole `case`.
+    Esac,
+}
+
+/// A here-document whose body starts after the next newline.
+#[derive(Debug, Clone)]
+struct Heredoc {
+    delimiter: Vec<u8>,
+    /// Some part of the delimiter was quoted: the body is literal.
+    quoted: bool,
+    /// `<<-`: leading tabs are stripped from each line.
+    strip_tabs: bool,
 }
 
 struct Parser<'a> {
@@ -116,9 +156,15 @@ struct Parser<'a> {
     out: Vec<SimpleCommand>,
     /// The text buffer of the last word taken over, reused by the next.
     scratch: Vec<u8>,
+    /// Here-documents waiting for the next newline.
+    heredocs: Vec<Heredoc>,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    fn new(bytes: &'a [u8], nesting: usize) -> Parser<'a> {
+        Parser { bytes, pos: 0, nesting, out: Vec::new(), scratch: Vec::new(), heredocs: Vec::new() }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -153,12 +199,37 @@ impl Parser<'_> {
         }
     }
 
+    /// Blanks, newlines (reading any here-document bodies due) and comments.
+    fn skip_separators(&mut self) -> Result<(), Opaque> {
+        loop {
+            self.skip_blanks();
+            match self.peek() {
+                Some(b'\n') => {
+                    self.pos += 1;
+                    self.heredoc_bodies()?;
+                }
+                Some(b'#') => self.skip_comment(),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    fn skip_comment(&mut self) {
+        while self.peek().is_some_and(|c| c != b'\n') {
+            self.pos += 1;
+        }
+    }
+
     fn enter(&mut self) -> Result<(), Opaque> {
         self.nesting += 1;
         if self.nesting > MAX_NESTING {
             return Err(Opaque::TooDeep);
         }
         Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.nesting = self.nesting.saturating_sub(1);
     }
 
     fn finish(&mut self, current: &mut SimpleCommand) {
@@ -168,48 +239,70 @@ impl Parser<'_> {
         }
     }
 
-    /// A command list, to the end of the text or (`in_parens`) to the `)`
-    /// that closes it.
-    fn list(&mut self, in_parens: bool) -> Result<(), Opaque> {
+    /// A segment of its own that only says why: the marker of a compound
+    /// command or a construct whose inner commands follow as segments.
+    fn marker(&mut self, current: &mut SimpleCommand, reason: Opaque) {
+        self.finish(current);
+        current.mark(reason);
+        self.finish(current);
+    }
+
+    /// A command list, up to where `stop` says.
+    fn list(&mut self, stop: Stop) -> Result<Ended, Opaque> {
         let mut current = SimpleCommand::default();
         loop {
             self.skip_blanks();
             let Some(c) = self.peek() else {
-                if in_parens {
-                    return Err(Opaque::Unparsed);
+                if stop == Stop::End {
+                    self.finish(&mut current);
+                    return Ok(Ended::Item);
                 }
-                self.finish(&mut current);
-                return Ok(());
+                return Err(Opaque::Unparsed);
             };
             match c {
-                b'#' => {
-                    while self.peek().is_some_and(|c| c != b'\n') {
-                        self.pos += 1;
-                    }
-                }
+                b'#' => self.skip_comment(),
                 b'&' if self.peek_at(1) == Some(b'>') => self.redirection(&mut current)?,
+                b';' if matches!(self.peek_at(1), Some(b';' | b'&')) => {
+                    // `;;`, `;;&`, `;&` end a case item and nothing else.
+                    if stop != Stop::CaseItem {
+                        return Err(Opaque::Unparsed);
+                    }
+                    self.pos += 2;
+                    self.eat(b'&');
+                    self.finish(&mut current);
+                    return Ok(Ended::Item);
+                }
                 b'\n' | b';' | b'&' | b'|' => {
                     self.pos += 1;
-                    if matches!((c, self.peek()), (b'&', Some(b'&')) | (b'|', Some(b'|' | b'&')) | (b';', Some(b';' | b'&'))) {
+                    if matches!((c, self.peek()), (b'&', Some(b'&')) | (b'|', Some(b'|' | b'&'))) {
                         self.pos += 1;
                     }
                     self.finish(&mut current);
+                    if c == b'\n' {
+                        self.heredoc_bodies()?;
+                    }
                 }
                 b')' => {
-                    if !in_parens {
+                    if stop != Stop::Paren {
                         return Err(Opaque::Unparsed);
                     }
                     self.pos += 1;
                     self.finish(&mut current);
-                    self.nesting = self.nesting.saturating_sub(1);
-                    return Ok(());
+                    self.leave();
+                    return Ok(Ended::Item);
                 }
                 b'(' => self.open_paren(&mut current)?,
+                b'<' | b'>' if self.peek_at(1) == Some(b'(') => {
+                    // `<(...)` as a word of its own.
+                    let word = self.word()?;
+                    current.mark(Opaque::Substitution);
+                    current.push(word, &mut self.scratch);
+                }
                 b'<' | b'>' => self.redirection(&mut current)?,
                 _ => {
                     let word = self.word()?;
                     let fd_prefix = !word.quoted && !word.text.is_empty() && word.text.iter().all(u8::is_ascii_digit);
-                    if fd_prefix && matches!(self.peek(), Some(b'<' | b'>')) {
+                    if fd_prefix && matches!(self.peek(), Some(b'<' | b'>')) && self.peek_at(1) != Some(b'(') {
                         self.redirection(&mut current)?;
                         continue;
                     }
@@ -217,14 +310,26 @@ impl Parser<'_> {
                         match std::str::from_utf8(&word.text).unwrap_or("") {
                             // Groups and negation are looked through.
                             "{" | "}" | "!" => continue,
-                            "function" => {
+                            "esac" if stop == Stop::CaseItem => {
                                 self.finish(&mut current);
+                                return Ok(Ended::Esac);
+                            }
+                            "function" => {
+                                // The name (and `()`): the body that follows is parsed
+                                // as a group, so its commands are segments too. dash
+                                // has no such keyword and runs a program `function`
+                                // with the words up to the next operator: the marker
+                                // stands for that too.
+                                self.finish(&mut current);
+                                self.skip_blanks();
+                                let name = self.word()?;
+                                current.words = vec![
+                                    Word::Known("function".into()),
+                                    if name.unknown { Word::Unknown { split: false } } else { Word::Known(name.to_compact()) },
+                                    Word::Unknown { split: true },
+                                ];
                                 current.mark(Opaque::Function);
                                 self.finish(&mut current);
-                                // The name (and `()`): the body that follows is parsed
-                                // as a group, so its commands are segments too.
-                                self.skip_blanks();
-                                self.word()?;
                                 self.skip_blanks();
                                 if self.peek() == Some(b'(') {
                                     self.pos += 1;
@@ -235,10 +340,23 @@ impl Parser<'_> {
                                 }
                                 continue;
                             }
+                            "case" => {
+                                self.marker(&mut current, Opaque::Compound);
+                                self.case()?;
+                                continue;
+                            }
+                            "[[" => {
+                                self.marker(&mut current, Opaque::Arithmetic);
+                                self.double_bracket()?;
+                                continue;
+                            }
+                            "coproc" => {
+                                // The command that follows runs, and is a segment.
+                                self.marker(&mut current, Opaque::CommandWord);
+                                continue;
+                            }
                             text if is_compound_opener(text) => {
-                                self.finish(&mut current);
-                                current.mark(Opaque::Compound);
-                                self.finish(&mut current);
+                                self.marker(&mut current, Opaque::Compound);
                                 continue;
                             }
                             text if is_compound_keyword(text) => continue,
@@ -248,7 +366,81 @@ impl Parser<'_> {
                     if word.substitution {
                         current.mark(Opaque::Substitution);
                     }
+                    if word.evaluates {
+                        current.mark(Opaque::Arithmetic);
+                    }
                     current.push(word, &mut self.scratch);
+                }
+            }
+        }
+    }
+
+    /// `case WORD in [(]PATTERN[|PATTERN]...) LIST ;; ... esac`, after `case`.
+    fn case(&mut self) -> Result<(), Opaque> {
+        self.skip_blanks();
+        self.word()?;
+        self.skip_separators()?;
+        let keyword = self.word()?;
+        if keyword.quoted || keyword.text != b"in" {
+            return Err(Opaque::Unparsed);
+        }
+        loop {
+            self.skip_separators()?;
+            if self.bytes.get(self.pos..).is_some_and(|rest| rest.starts_with(b"esac")) && self.peek_at(4).is_none_or(|c| !is_word_byte(c)) {
+                self.pos += 4;
+                return Ok(());
+            }
+            self.eat(b'(');
+            loop {
+                self.skip_blanks();
+                let pattern = self.word()?;
+                if pattern.text.is_empty() && !pattern.quoted && !pattern.unknown {
+                    return Err(Opaque::Unparsed);
+                }
+                self.skip_blanks();
+                if self.eat(b'|') {
+                    continue;
+                }
+                if self.eat(b')') {
+                    break;
+                }
+                return Err(Opaque::Unparsed);
+            }
+            if self.list(Stop::CaseItem)? == Ended::Esac {
+                return Ok(());
+            }
+        }
+    }
+
+    /// `[[ ... ]]` after `[[`: its words are read for substitutions, and
+    /// the whole is opaque (its operators evaluate variables as arithmetic).
+    fn double_bracket(&mut self) -> Result<(), Opaque> {
+        let mut depth = 0usize;
+        loop {
+            self.skip_blanks();
+            match self.peek() {
+                None => return Err(Opaque::Unparsed),
+                Some(b'(') => {
+                    depth += 1;
+                    self.pos += 1;
+                }
+                Some(b')') if depth > 0 => {
+                    depth -= 1;
+                    self.pos += 1;
+                }
+                Some(b'\n') => {
+                    self.pos += 1;
+                    self.heredoc_bodies()?;
+                }
+                Some(b'&' | b'|' | b'<' | b'>') => self.pos += 1,
+                Some(_) => {
+                    let word = self.word()?;
+                    if !word.quoted && word.text == b"]]" {
+                        return Ok(());
+                    }
+                    if word.text.is_empty() && !word.quoted && !word.unknown {
+                        return Err(Opaque::Unparsed);
+                    }
                 }
             }
         }
@@ -259,15 +451,16 @@ impl Parser<'_> {
     fn open_paren(&mut self, current: &mut SimpleCommand) -> Result<(), Opaque> {
         if current.at_command_position() {
             self.pos += 1;
-            if self.eat(b'(') {
-                self.finish(current);
-                current.mark(Opaque::Compound);
-                self.finish(current);
-                return self.skip_arithmetic();
+            if self.peek() == Some(b'(') && self.arithmetic_closes(self.pos + 1) {
+                self.pos += 1;
+                self.marker(current, Opaque::Arithmetic);
+                let mut word = RawWord::default();
+                return self.arithmetic(&mut word);
             }
             self.finish(current);
             self.enter()?;
-            return self.list(true);
+            self.list(Stop::Paren)?;
+            return Ok(());
         }
         let mut ahead = self.pos + 1;
         while matches!(self.bytes.get(ahead), Some(b' ' | b'\t')) {
@@ -282,18 +475,78 @@ impl Parser<'_> {
         Err(Opaque::Unparsed)
     }
 
-    /// The rest of `(( ... ))`; a substitution inside it stays opaque.
-    fn skip_arithmetic(&mut self) -> Result<(), Opaque> {
-        let mut depth = 2usize;
-        while depth > 0 {
-            match self.bump() {
-                Some(b'(') => depth += 1,
-                Some(b')') => depth -= 1,
-                Some(_) => {}
+    /// Whether the text from `from` (just past `((` or `$((`) closes as
+    /// arithmetic: its parentheses balance up to a `))`. Bash reads `$((`
+    /// as arithmetic only then, and otherwise as `$(` of a subshell.
+    fn arithmetic_closes(&self, from: usize) -> bool {
+        let mut depth = 0usize;
+        let mut at = from;
+        while let Some(c) = self.bytes.get(at).copied() {
+            match c {
+                b'(' => depth += 1,
+                b')' if depth == 0 => return self.bytes.get(at + 1) == Some(&b')'),
+                b')' => depth -= 1,
+                b'\\' => at += 1,
+                b'\'' | b'"' | b'`' => {
+                    at += 1;
+                    while self.bytes.get(at).is_some_and(|q| *q != c) {
+                        at += if c != b'\'' && self.bytes.get(at) == Some(&b'\\') { 2 } else { 1 };
+                    }
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+        false
+    }
+
+    /// The rest of an arithmetic expression, to its `))`: substitutions
+    /// inside are parsed; any name makes the word evaluate text.
+    fn arithmetic(&mut self, word: &mut RawWord) -> Result<(), Opaque> {
+        word.unknown = true;
+        let mut depth = 0usize;
+        loop {
+            match self.peek() {
                 None => return Err(Opaque::Unparsed),
+                Some(b'(') => {
+                    depth += 1;
+                    self.pos += 1;
+                }
+                Some(b')') if depth == 0 => {
+                    if self.peek_at(1) != Some(b')') {
+                        return Err(Opaque::Unparsed);
+                    }
+                    self.pos += 2;
+                    return Ok(());
+                }
+                Some(b')') => {
+                    depth -= 1;
+                    self.pos += 1;
+                }
+                Some(b'$') => {
+                    self.dollar(word, true)?;
+                    word.evaluates = true;
+                }
+                Some(b'`') => {
+                    self.pos += 1;
+                    self.backticks(word, true)?;
+                }
+                Some(b'"') => {
+                    self.pos += 1;
+                    self.double_quoted(word)?;
+                }
+                Some(b'\'') => return Err(Opaque::Ambiguous),
+                Some(b'\\') => {
+                    self.pos += 2;
+                }
+                Some(c) => {
+                    if c == b'_' || c.is_ascii_alphabetic() || c == b'[' {
+                        word.evaluates = true;
+                    }
+                    self.pos += 1;
+                }
             }
         }
-        Ok(())
     }
 
     /// A redirection operator and its target; only `/dev/null` and
@@ -304,22 +557,17 @@ impl Parser<'_> {
         if both {
             self.pos += 1; // the `>` of `&>`
             self.eat(b'>');
-        } else if self.peek() == Some(b'(') {
-            // `<(...)` or `>(...)`: process substitution.
-            self.pos += 1;
-            current.mark(Opaque::Substitution);
-            self.enter()?;
-            return self.list(true);
         }
-        let mut heredoc = false;
+        let mut heredoc = None;
         let mut duplicate = false;
         if !both {
             match (first, self.peek()) {
                 (b'<', Some(b'<')) => {
                     self.pos += 1;
-                    heredoc = true;
-                    if !self.eat(b'<') {
-                        self.eat(b'-');
+                    if self.eat(b'<') {
+                        heredoc = Some(None);
+                    } else {
+                        heredoc = Some(Some(self.eat(b'-')));
                     }
                 }
                 (b'<' | b'>', Some(b'&')) => {
@@ -331,21 +579,85 @@ impl Parser<'_> {
             }
         }
         self.skip_blanks();
-        if self.peek().is_none_or(|c| matches!(c, b'\n' | b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')')) {
+        let procsub = matches!(self.peek(), Some(b'<' | b'>')) && self.peek_at(1) == Some(b'(');
+        if !procsub && self.peek().is_none_or(|c| matches!(c, b'\n' | b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')')) {
             return Err(Opaque::Unparsed);
         }
         let target = self.word()?;
-        if heredoc {
-            current.mark(Opaque::HereDocument);
-        } else if duplicate && !target.unknown && (target.text == b"-" || target.text.iter().all(u8::is_ascii_digit)) {
-            // `2>&1`, `>&2`, `<&0`, `3>&-`
-        } else if !target.unknown && target.text == b"/dev/null" {
-            // `>/dev/null`, `2>>/dev/null`, `&>/dev/null`, `</dev/null`
-        } else {
-            current.mark(Opaque::Redirection);
+        match heredoc {
+            Some(Some(strip_tabs)) => {
+                if target.unknown {
+                    // `<<$X`: the delimiter is read literally by the shells,
+                    // which this reader does not do.
+                    return Err(Opaque::Unparsed);
+                }
+                current.mark(Opaque::HereDocument);
+                self.heredocs.push(Heredoc { delimiter: target.text.clone(), quoted: target.quoted, strip_tabs });
+            }
+            Some(None) => current.mark(Opaque::HereDocument),
+            None if duplicate && !target.unknown && (target.text == b"-" || target.text.iter().all(u8::is_ascii_digit)) => {
+                // `2>&1`, `>&2`, `<&0`, `3>&-`
+            }
+            None if !target.unknown && target.text == b"/dev/null" => {
+                // `>/dev/null`, `2>>/dev/null`, `&>/dev/null`, `</dev/null`
+            }
+            None => current.mark(Opaque::Redirection),
         }
         if target.substitution {
             current.mark(Opaque::Substitution);
+        }
+        if target.evaluates {
+            current.mark(Opaque::Arithmetic);
+        }
+        Ok(())
+    }
+
+    /// After a newline: the bodies of the here-documents due, in order.
+    /// An unquoted one expands `$...` and backticks, whose commands are
+    /// segments.
+    fn heredoc_bodies(&mut self) -> Result<(), Opaque> {
+        for doc in std::mem::take(&mut self.heredocs) {
+            let mut body = Vec::new();
+            loop {
+                let rest = self.bytes.get(self.pos..).unwrap_or_default();
+                if rest.is_empty() {
+                    return Err(Opaque::Unparsed);
+                }
+                let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+                let line = rest.get(..end).unwrap_or_default();
+                self.pos += (end + 1).min(rest.len());
+                let line = if doc.strip_tabs { trim_tabs(line) } else { line };
+                if line == doc.delimiter.as_slice() {
+                    break;
+                }
+                body.extend_from_slice(line);
+                body.push(b'\n');
+            }
+            if !doc.quoted {
+                self.enter()?;
+                let mut nested = Parser::new(&body, self.nesting);
+                let mut word = RawWord::default();
+                nested.expanding_text(&mut word)?;
+                self.out.append(&mut nested.out);
+                self.leave();
+            }
+        }
+        Ok(())
+    }
+
+    /// Text where only `$`, backticks and backslashes before `$`, `` ` ``,
+    /// `\` and newline are special: a here-document's body.
+    fn expanding_text(&mut self, word: &mut RawWord) -> Result<(), Opaque> {
+        while let Some(c) = self.peek() {
+            match c {
+                b'\\' => self.pos += 2,
+                b'$' => self.dollar(word, true)?,
+                b'`' => {
+                    self.pos += 1;
+                    self.backticks(word, true)?;
+                }
+                _ => self.pos += 1,
+            }
         }
         Ok(())
     }
@@ -358,8 +670,18 @@ impl Parser<'_> {
         let mut word = RawWord { text, ..RawWord::default() };
         let start = self.pos;
         let mut name_so_far = true;
+        let mut braces = false;
         while let Some(c) = self.peek() {
             match c {
+                b'<' | b'>' if self.peek_at(1) == Some(b'(') => {
+                    // Process substitution: a path to a pipe, and its commands run.
+                    self.pos += 2;
+                    word.unknown = true;
+                    word.substitution = true;
+                    self.enter()?;
+                    self.list(Stop::Paren)?;
+                    name_so_far = false;
+                }
                 b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')' => break,
                 b'\\' => {
                     self.pos += 1;
@@ -376,13 +698,7 @@ impl Parser<'_> {
                 b'\'' => {
                     self.pos += 1;
                     word.quoted = true;
-                    loop {
-                        match self.bump() {
-                            Some(b'\'') => break,
-                            Some(c) => word.text.push(c),
-                            None => return Err(Opaque::Unparsed),
-                        }
-                    }
+                    self.single_quoted(&mut word.text)?;
                     name_so_far = false;
                 }
                 b'"' => {
@@ -420,17 +736,15 @@ impl Parser<'_> {
                     name_so_far = false;
                 }
                 b'{' | b'}' => {
-                    // A lone `{`/`}` is a reserved word; inside a word, brace expansion.
-                    let alone = self.pos == start && self.peek_at(1).is_none_or(|n| matches!(n, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|'));
-                    if !alone {
-                        word.unknown = true;
-                        word.split = true;
-                    }
+                    // Brace expansion needs a `,` or `..` inside (`{a,b}`,
+                    // `{1..3}`); `{}` and `{x}` are text (seen at the end).
+                    braces = true;
                     word.text.push(c);
                     self.pos += 1;
                     name_so_far = false;
                 }
-                b'~' if self.pos == start => {
+                b'~' | b'=' if self.pos == start => {
+                    // `~user`, and zsh's `=cmd` (the path of a program).
                     word.unknown = true;
                     word.split = true;
                     word.text.push(c);
@@ -452,7 +766,22 @@ impl Parser<'_> {
                 }
             }
         }
+        if braces && (word.text.contains(&b',') || contains(&word.text, b"..")) {
+            word.unknown = true;
+            word.split = true;
+        }
         Ok(word)
+    }
+
+    /// The inside of `'...'`, after the opening quote.
+    fn single_quoted(&mut self, text: &mut Vec<u8>) -> Result<(), Opaque> {
+        loop {
+            match self.bump() {
+                Some(b'\'') => return Ok(()),
+                Some(c) => text.push(c),
+                None => return Err(Opaque::Unparsed),
+            }
+        }
     }
 
     /// The inside of `"..."`, after the opening quote.
@@ -497,55 +826,52 @@ impl Parser<'_> {
             word.split |= !quoted;
         };
         match self.peek_at(1) {
-            Some(b'(') if self.peek_at(2) == Some(b'(') => {
+            Some(b'(') if self.peek_at(2) == Some(b'(') && self.arithmetic_closes(self.pos + 3) => {
                 self.pos += 3;
                 unknown(word);
-                let before = self.pos;
-                self.skip_arithmetic()?;
-                let inside = self.bytes.get(before..self.pos).unwrap_or_default();
-                if contains(inside, b"$(") || inside.contains(&b'`') {
-                    word.substitution = true;
-                }
+                self.arithmetic(word)?;
             }
             Some(b'(') => {
+                // `$(...)`; `$((cmd) )` is `$(` of a subshell, as bash reads it.
                 self.pos += 2;
                 unknown(word);
                 word.substitution = true;
                 self.enter()?;
-                self.list(true)?;
+                self.list(Stop::Paren)?;
+            }
+            Some(b'[') => {
+                // `$[...]`: bash's old arithmetic.
+                self.pos += 2;
+                unknown(word);
+                let mut depth = 1usize;
+                while depth > 0 {
+                    match self.peek() {
+                        Some(b'[') => depth += 1,
+                        Some(b']') => depth -= 1,
+                        Some(b'$' | b'`' | b'\'' | b'"' | b'\\') | None => return Err(Opaque::Unparsed),
+                        Some(c) if c == b'_' || c.is_ascii_alphabetic() => word.evaluates = true,
+                        Some(_) => {}
+                    }
+                    self.pos += 1;
+                }
             }
             Some(b'{') => {
                 self.pos += 2;
                 unknown(word);
-                let mut depth = 1usize;
-                let before = self.pos;
-                while depth > 0 {
-                    match self.bump() {
-                        Some(b'{') => depth += 1,
-                        Some(b'}') => depth -= 1,
-                        Some(b'\\') => {
-                            self.bump();
-                        }
-                        Some(_) => {}
-                        None => return Err(Opaque::Unparsed),
-                    }
-                }
-                let inside = self.bytes.get(before..self.pos).unwrap_or_default();
-                if contains(inside, b"$(") || inside.contains(&b'`') || contains(inside, b"<(") || contains(inside, b">(") {
-                    word.substitution = true;
-                }
-                // `"${a[@]}"` and `"${!p@}"` are many words even when quoted.
-                word.split |= inside.contains(&b'@');
+                self.braced_parameter(word, quoted)?;
             }
             Some(b'\'') if !quoted => {
-                // `$'...'`: ANSI-C quoting, one word whose text we do not decode.
+                // `$'...'`: ANSI-C quoting, one word whose text we do not
+                // decode. `\'` inside ends the quote for dash, not for bash.
                 self.pos += 2;
                 word.unknown = true;
                 word.quoted = true;
                 loop {
                     match self.bump() {
                         Some(b'\\') => {
-                            self.bump();
+                            if self.bump() == Some(b'\'') {
+                                return Err(Opaque::Ambiguous);
+                            }
                         }
                         Some(b'\'') => break,
                         Some(_) => {}
@@ -579,6 +905,63 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// The rest of `${...}` after `${`, read as the shells read it: quotes,
+    /// escapes, nested `${`, `$(`, `$((` and backticks inside (a bare `{`
+    /// does not nest). Inside double quotes a `'` is a quote to bash and a
+    /// character to dash, so such text is ambiguous.
+    fn braced_parameter(&mut self, word: &mut RawWord, quoted: bool) -> Result<(), Opaque> {
+        let start = self.pos;
+        let name_end = self.bytes.get(start..).unwrap_or_default().iter().position(|c| !(c.is_ascii_alphanumeric() || b"_#@*?$!-".contains(c)));
+        let after_name = self.bytes.get(start + name_end.unwrap_or(0)).copied();
+        // `${!x}` and `${a[i]}` read a name or a subscript from text, and
+        // `${x:offset}` evaluates arithmetic: each can run what a value holds.
+        let operator = self.bytes.get(start + name_end.unwrap_or(0) + 1).copied();
+        let subscript = after_name == Some(b'[') && {
+            let inside = self.bytes.get(start + name_end.unwrap_or(0) + 1..).unwrap_or_default();
+            let content = inside.get(..inside.iter().position(|c| *c == b']').unwrap_or(inside.len())).unwrap_or_default();
+            !(content == b"@" || content == b"*" || (!content.is_empty() && content.iter().all(u8::is_ascii_digit)))
+        };
+        let indirect = self.peek() == Some(b'!') && self.peek_at(1) != Some(b'}');
+        if indirect || subscript || (after_name == Some(b':') && !matches!(operator, Some(b'-' | b'=' | b'+' | b'?'))) {
+            word.evaluates = true;
+        }
+        loop {
+            match self.peek() {
+                None => return Err(Opaque::Unparsed),
+                Some(b'}') => {
+                    self.pos += 1;
+                    break;
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    if self.bump().is_none() {
+                        return Err(Opaque::Unparsed);
+                    }
+                }
+                Some(b'\'') if quoted => return Err(Opaque::Ambiguous),
+                Some(b'\'') => {
+                    self.pos += 1;
+                    let mut ignored = Vec::new();
+                    self.single_quoted(&mut ignored)?;
+                }
+                Some(b'"') => {
+                    self.pos += 1;
+                    self.double_quoted(word)?;
+                }
+                Some(b'$') => self.dollar(word, true)?,
+                Some(b'`') => {
+                    self.pos += 1;
+                    self.backticks(word, true)?;
+                }
+                Some(_) => self.pos += 1,
+            }
+        }
+        // `"${a[@]}"` and `"${!p@}"` are many words even when quoted.
+        let inside = self.bytes.get(start..self.pos).unwrap_or_default();
+        word.split |= inside.contains(&b'@');
+        Ok(())
+    }
+
     /// `` `...` `` after the opening backtick: the inner text, unescaped, is
     /// parsed as commands of its own.
     fn backticks(&mut self, word: &mut RawWord, quoted: bool) -> Result<(), Opaque> {
@@ -591,6 +974,7 @@ impl Parser<'_> {
                 Some(b'`') => break,
                 Some(b'\\') => match self.bump() {
                     Some(c @ (b'`' | b'\\' | b'$')) => inner.push(c),
+                    Some(b'"') if quoted => inner.push(b'"'),
                     Some(c) => {
                         inner.push(b'\\');
                         inner.push(c);
@@ -602,14 +986,27 @@ impl Parser<'_> {
             }
         }
         self.enter()?;
-        let mut nested = Parser { bytes: &inner, pos: 0, nesting: self.nesting, out: Vec::new(), scratch: Vec::new() };
-        nested.list(false)?;
+        let mut nested = Parser::new(&inner, self.nesting);
+        nested.list(Stop::End)?;
+        if !nested.heredocs.is_empty() {
+            return Err(Opaque::Unparsed);
+        }
         self.out.append(&mut nested.out);
-        self.nesting -= 1;
+        self.leave();
         Ok(())
     }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Bytes that continue an unquoted word.
+fn is_word_byte(c: u8) -> bool {
+    !matches!(c, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')')
+}
+
+fn trim_tabs(line: &[u8]) -> &[u8] {
+    let tabs = line.iter().take_while(|b| **b == b'\t').count();
+    line.get(tabs..).unwrap_or_default()
 }

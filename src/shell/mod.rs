@@ -9,8 +9,11 @@
 //! construct is opaque its inner commands are still parsed and added
 //! (`echo $(rm -rf /)` is an opaque `echo` segment *and* an `rm` segment).
 
+mod interpreters;
 mod lex;
 mod wrappers;
+
+pub use interpreters::{by_name as interpreter, Interpreter};
 
 /// Longest command text parsed; longer text is one opaque segment.
 pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
@@ -43,7 +46,9 @@ impl Word {
     }
 }
 
-/// Why a segment cannot be judged by patterns.
+/// Why a segment cannot be judged by patterns. [`Opaque::ALL`] with
+/// [`Opaque::describe`] and [`Opaque::constructs`] is the one table of what
+/// stays opaque; README's list is generated from it (a tidy test checks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opaque {
     /// The program word has an expansion.
@@ -58,14 +63,25 @@ pub enum Opaque {
     Assignment,
     /// `name() { ...; }` or `function name`.
     Function,
-    /// `if`, `for`, `while`, `until`, `case`, `select`, `[[ ]]`, `(( ))`.
+    /// `if`, `for`, `while`, `until`, `case`, `select`.
     Compound,
+    /// Text evaluated as arithmetic or as a name (`(( ))`, `[[ ]]`,
+    /// `$((x))`, `${x:n}`, `${!x}`, `${a[i]}`), where a variable holding
+    /// `a[$(cmd)]` runs `cmd`.
+    Arithmetic,
     /// A builtin that changes how later text is read or run (`eval`, `source`...).
     Builtin,
+    /// A bash word that runs commands from text or evaluates names
+    /// (`coproc`, `mapfile -C`, `let`, `printf -v`...).
+    CommandWord,
     /// A wrapper whose options Palisade does not read (`env -i`, `nice -5`...).
     WrapperOptions,
-    /// `bash -c` with a script that is not known text.
+    /// A shell on text Palisade cannot read: a script that is not known
+    /// text, a script file, stdin, an interactive shell.
     UnknownScript,
+    /// The shells read the text differently (`'` inside a double-quoted
+    /// `${...}`, `\'` inside `$'...'`).
+    Ambiguous,
     /// The text does not parse (unterminated quote, stray `)`...).
     Unparsed,
     /// The text is over `MAX_COMMAND_BYTES`.
@@ -75,6 +91,26 @@ pub enum Opaque {
 }
 
 impl Opaque {
+    /// Every reason, in the order the documentation lists them.
+    pub const ALL: [Opaque; 16] = [
+        Opaque::UnknownProgram,
+        Opaque::Substitution,
+        Opaque::Redirection,
+        Opaque::HereDocument,
+        Opaque::Assignment,
+        Opaque::Function,
+        Opaque::Compound,
+        Opaque::Arithmetic,
+        Opaque::Builtin,
+        Opaque::CommandWord,
+        Opaque::WrapperOptions,
+        Opaque::UnknownScript,
+        Opaque::Ambiguous,
+        Opaque::Unparsed,
+        Opaque::TooLarge,
+        Opaque::TooDeep,
+    ];
+
     /// Why, in words, for explanations.
     pub fn describe(self) -> &'static str {
         match self {
@@ -84,14 +120,59 @@ impl Opaque {
             Opaque::HereDocument => "it holds a here-document",
             Opaque::Assignment => "it assigns a variable",
             Opaque::Function => "it defines a function",
-            Opaque::Compound => "it is a compound command (if, for, while, case, [[ ]], (( )))",
+            Opaque::Compound => "it is a compound command (if, for, while, until, select, case)",
+            Opaque::Arithmetic => "it evaluates text as arithmetic or as a name, which can run what a variable holds",
             Opaque::Builtin => "it runs a builtin that changes how text is read or run",
-            Opaque::WrapperOptions => "it passes options to a wrapper that Palisade does not read",
-            Opaque::UnknownScript => "it runs a shell on a script that is not known text",
+            Opaque::CommandWord => "it uses a shell word that runs commands from text",
+            Opaque::WrapperOptions => "it passes options to a program-running wrapper that Palisade does not read",
+            Opaque::UnknownScript => "it runs a shell on text Palisade cannot read",
+            Opaque::Ambiguous => "bash, dash and busybox ash read it differently",
             Opaque::Unparsed => "the command does not parse",
             Opaque::TooLarge => "the command is too long",
             Opaque::TooDeep => "the command nests too deeply",
         }
+    }
+
+    /// The constructs it stands for, as shell text (documentation).
+    pub fn constructs(self) -> &'static str {
+        match self {
+            Opaque::UnknownProgram => "`$CMD x`, `\"$(which rm)\" x`, `[ -f x ]`, `=rm` (zsh)",
+            Opaque::Substitution => "`echo $(cmd)`, `` echo `cmd` ``, `cat <(cmd)`, `echo > >(cmd)`",
+            Opaque::Redirection => "`cmd > file`, `cmd < file`, `cmd >& file` (not `/dev/null`, `2>&1`, `3>&-`)",
+            Opaque::HereDocument => "`cmd <<EOF`, `cmd <<< text`",
+            Opaque::Assignment => "`FOO=1 cmd`, `PATH=/tmp`, `a+=b`",
+            Opaque::Function => "`f() { ...; }`, `function f { ...; }`",
+            Opaque::Compound => "`if`, `for`, `while`, `until`, `select`, `case`",
+            Opaque::Arithmetic => "`(( ))`, `[[ ]]`, `$((x))`, `$[x]`, `${x:n}`, `${!x}`, `${a[i]}`",
+            Opaque::Builtin => wrappers::OPAQUE_BUILTINS,
+            Opaque::CommandWord => wrappers::COMMAND_WORDS,
+            Opaque::WrapperOptions => {
+                "`env -i`, `env A=1`, `nice -5`, `exec -a`, `command -p`, `time -v`, `sudo -s`, `xargs -I`, `find -exec` without its end"
+            }
+            Opaque::UnknownScript => "`bash script.sh`, `sh -s`, `bash -i`, `bash < file`, `bash -c \"$X\"`",
+            Opaque::Ambiguous => "`\"${x:-'}'}\"`, `$'a\\'b'`",
+            Opaque::Unparsed => "`echo 'x`, `ls )`, `a ;; b`, a here-document without its end",
+            Opaque::TooLarge => "over 64 KiB of text",
+            Opaque::TooDeep => "over 16 levels of nesting, `bash -c` over 4 deep",
+        }
+    }
+
+    /// Records `reason` in `slot`: the first one, unless a later one hides
+    /// commands and the first does not (what `on_opaque` stands for must
+    /// show in the reason).
+    pub(crate) fn note(slot: &mut Option<Opaque>, reason: Opaque) {
+        match slot {
+            Some(current) if current.hides_commands() || !reason.hides_commands() => {}
+            _ => *slot = Some(reason),
+        }
+    }
+
+    /// Whether the commands it may run are hidden from Palisade (a builtin
+    /// that runs text, a shell on unread text, arithmetic on a variable):
+    /// only `on_opaque` stands for them. For the others, every command the
+    /// construct runs is a segment of its own.
+    pub fn hides_commands(self) -> bool {
+        !matches!(self, Opaque::Substitution | Opaque::Redirection | Opaque::HereDocument | Opaque::Assignment | Opaque::Function | Opaque::Compound)
     }
 }
 
@@ -106,11 +187,17 @@ pub struct Segment {
     /// a rule block that does not trust their directory treats the segment
     /// as opaque.
     pub via: Vec<String>,
+    /// The program that runs this command from its arguments (`sudo` for
+    /// the `rm` of `sudo rm`, `python3` for the canonical spelling of
+    /// `python3 -Ic`): such an *inner* segment is judged by deny and ask
+    /// patterns only, since the runner's own segment answers to the allow
+    /// patterns.
+    pub runner: Option<compact_str::CompactString>,
 }
 
 impl Segment {
     fn opaque(reason: Opaque) -> Segment {
-        Segment { words: Vec::new(), opaque: Some(reason), via: Vec::new() }
+        Segment { words: Vec::new(), opaque: Some(reason), via: Vec::new(), runner: None }
     }
 
     /// The program word, when it is known.
@@ -118,19 +205,28 @@ impl Segment {
         self.words.first().and_then(Word::known)
     }
 
+    /// Whether deny and ask patterns alone judge it (see `runner`).
+    pub fn is_inner(&self) -> bool {
+        self.runner.is_some()
+    }
+
     /// Shell text that parses back into a segment every rule block decides
     /// the same way: known words quoted where needed, an unknown word as a
     /// parameter expansion (quoted when it is one word), each wrapper given
-    /// by path as `nohup --` in the same directory (which reads no option
-    /// or assignment after it), and an opaque segment as a
-    /// command whose program is unknown.
+    /// by path as `nice -n 0` in the same directory (after which the next
+    /// word is the program, whatever it looks like), and an opaque segment
+    /// as a command whose program is unknown. An inner segment renders as
+    /// nothing: its runner's segment gives it again.
     pub fn render(&self) -> String {
+        if self.is_inner() {
+            return String::new();
+        }
         if self.opaque.is_some() {
             return "\"$u\"".into();
         }
         let via = self.via.iter().map(|path| {
             let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
-            format!("{} --", quote_word(&format!("{dir}/nohup")))
+            format!("{} -n 0", quote_word(&format!("{dir}/nice")))
         });
         via.chain(self.words.iter().map(render_word)).collect::<Vec<_>>().join(" ")
     }
@@ -156,7 +252,7 @@ fn render_word(word: &Word) -> String {
 /// A word as shell text: bare when every byte is plainly literal, else in
 /// single quotes (`'` as `'\''`). `=` is quoted so that no word reads as an
 /// assignment.
-fn quote_word(text: &str) -> String {
+pub(crate) fn quote_word(text: &str) -> String {
     let plain = |b: u8| b.is_ascii_alphanumeric() || b"_@%+:,./-".contains(&b);
     if !text.is_empty() && text.bytes().all(plain) && !RESERVED.contains(&text) {
         return text.to_string();
@@ -169,7 +265,7 @@ const RESERVED: &[&str] = &["if", "then", "else", "elif", "fi", "do", "done", "c
 
 /// The segments of a command rendered back to one command line.
 pub fn render(segments: &[Segment]) -> String {
-    segments.iter().map(Segment::render).collect::<Vec<_>>().join("; ")
+    segments.iter().map(Segment::render).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("; ")
 }
 
 /// Parses a command into its segments, in order. Never fails: what cannot

@@ -23,6 +23,9 @@ fn shape(command: &str) -> Vec<String> {
             if !s.via.is_empty() {
                 parts.push(format!("via {}", s.via.join(",")));
             }
+            if let Some(runner) = &s.runner {
+                parts.push(format!("by {runner}"));
+            }
             parts.join(" ")
         })
         .collect()
@@ -72,6 +75,11 @@ fn expansions_are_unknown_words() {
     check("echo a~b", &["echo a~b"]);
     check("echo $'\\x72m'", &["echo ?"]);
     check("echo $((1+2))", &["echo *?"]);
+    check("echo $((x+2))", &["echo *? !Arithmetic"]);
+    check("echo ${a[0]} ${a[*]} ${x:-1} ${#x} ${x:=1} ${x:+1} ${x:?1} ${!}", &["echo *? *? *? *? *? *? *? *?"]);
+    for evaluates in ["${a[i]}", "${x:1}", "${x: -1}", "${!x}", "${!x[@]}", "$[x]", "$((x))", "$(( $y ))"] {
+        check(&format!("echo {evaluates}"), &["echo *? !Arithmetic"]);
+    }
     check("echo $", &["echo $"]);
     check("$CMD -rf /", &["*? -rf / !UnknownProgram"]);
     check("\"$CMD\" x", &["? x !UnknownProgram"]);
@@ -82,9 +90,10 @@ fn substitutions_are_opaque_and_their_commands_are_segments() {
     check("echo $(rm -rf /)", &["rm -rf /", "echo *? !Substitution"]);
     check("echo \"$(rm -rf /)\"", &["rm -rf /", "echo ? !Substitution"]);
     check("echo `rm -rf /`", &["rm -rf /", "echo *? !Substitution"]);
-    check("diff <(ls a) >(tee b)", &["ls a", "tee b", "diff !Substitution"]);
-    check("echo ${x:-$(id)}", &["echo *? !Substitution"]);
-    check("echo $(( $(id) ))", &["echo *? !Substitution"]);
+    check("diff <(ls a) >(tee b)", &["ls a", "tee b", "diff ? ? !Substitution"]);
+    check("echo ${x:-$(id)}", &["id", "echo *? !Substitution"]);
+    check("echo $(( $(id) ))", &["id", "echo *? !Arithmetic"]);
+    check("echo > >(rm -rf /)", &["rm -rf /", "echo !Redirection"]);
     check("echo $(echo $(whoami))", &["whoami", "echo *? !Substitution", "echo *? !Substitution"]);
 }
 
@@ -100,7 +109,11 @@ fn redirections_other_than_dev_null_are_opaque() {
     check("cat < /etc/shadow", &["cat !Redirection"]);
     check("ls >& file", &["ls !Redirection"]);
     check("> file", &["!Redirection"]);
-    check("cat <<EOF\nhi\nEOF", &["cat !HereDocument", "hi", "EOF"]);
+    check("cat <<EOF\nhi\nEOF", &["cat !HereDocument"]);
+    check("cat <<EOF\n$(rm x)\nEOF\nls", &["cat !HereDocument", "rm x", "ls"]);
+    check("cat <<'EOF'\n$(rm x)\nEOF\nls", &["cat !HereDocument", "ls"]);
+    check("cat <<-EOF; ls\n\t`rm y`\n\tEOF", &["cat !HereDocument", "ls", "rm y"]);
+    check("cat <<EOF\nno end", &["!Unparsed"]);
     check("cat <<< hi", &["cat !HereDocument"]);
 }
 
@@ -111,24 +124,46 @@ fn assignments_functions_and_compounds_are_opaque() {
     check("a+=b", &["!Assignment"]);
     check("git log --format=x", &["git log --format=x"]);
     check("f() { rm -rf /; }; f", &["f !Function", "rm -rf /", "f"]);
-    check("function f { ls; }", &["!Function", "ls"]);
-    check("function f() { rm -rf /; }", &["!Function", "rm -rf /"]);
+    check("function f { ls; }", &["function f *? !Function", "ls"]);
+    check("function f() { rm -rf /; }", &["function f *? !Function", "rm -rf /"]);
     check("if true; then rm -rf /; fi", &["!Compound", "true", "rm -rf /"]);
     check("for f in a b; do rm $f; done", &["!Compound", "f in a b", "rm *?"]);
     check("while read l; do echo $l; done", &["!Compound", "read l", "echo *?"]);
-    check("[[ -f x ]] && ls", &["!Compound", "-f x *?", "ls"]);
-    check("(( x++ ))", &["!Compound"]);
-    check("case $x in a) ls;; esac", &["!Unparsed"]);
+    check("[[ -f x ]] && ls", &["!Arithmetic", "ls"]);
+    check("[[ $(rm x) == y ]]", &["!Arithmetic", "rm x"]);
+    check("(( x++ ))", &["!Arithmetic"]);
+    check("((rm x) )", &["rm x"]);
+    check("case $x in a) ls;; (b|c) rm -rf /;& *) ;; esac; id", &["!Compound", "ls", "rm -rf /", "id"]);
+    check("case x in\n a) ls\nesac", &["!Compound", "ls"]);
 }
 
 #[test]
 fn builtins_that_run_text_are_opaque() {
-    for builtin in [
-        "eval", "source", ".", "alias", "trap", "enable", "hash", "export", "declare", "typeset", "set", "unset", "shopt", "readonly", "local",
-        "builtin",
-    ] {
+    for builtin in
+        ["eval", "source", ".", "alias", "enable", "hash", "export", "declare", "typeset", "set", "unset", "shopt", "readonly", "local", "builtin"]
+    {
         check(&format!("{builtin} x"), &[&format!("{builtin} x !Builtin")]);
     }
+    for word in [
+        "trap x",
+        "fc x",
+        "let x",
+        "mapfile -C x",
+        "readarray x",
+        "compgen -C x",
+        "complete -C x",
+        "getopts x",
+        "jobs -x x",
+        "printf -v x",
+        "read -a x",
+        "read 'a[1]'",
+        "test -v x",
+        "wait -p x",
+    ] {
+        check(word, &[&format!("{word} !CommandWord").replace('\'', "")]);
+    }
+    check("coproc rm -rf /", &["!CommandWord", "rm -rf /"]);
+    check("printf x; read line; test -f x; jobs", &["printf x", "read line", "test -f x", "jobs"]);
 }
 
 #[test]
@@ -141,7 +176,9 @@ fn wrappers_are_looked_through() {
     check("timeout -s KILL -k 2 --preserve-status 1.5m git status", &["git status"]);
     check("timeout --bogus 5 git", &["timeout --bogus 5 git !WrapperOptions"]);
     check("stdbuf -oL -e 0 git status", &["git status"]);
-    check("time -p git status", &["git status"]);
+    check("time -p git status", &["time -p git status !WrapperOptions"]);
+    check("nohup -- git status", &["nohup -- git status !WrapperOptions"]);
+    check("nice -n19 git", &["nice -n19 git !WrapperOptions"]);
     check("command git status", &["git status"]);
     check("command -v git", &["command -v git"]);
     check("exec git status", &["git status"]);
@@ -153,10 +190,41 @@ fn wrappers_are_looked_through() {
     check("/usr/bin/nice rm x", &["rm x via /usr/bin/nice"]);
     check("./nice rm x", &["./nice rm x"]);
     check("nice", &["nice"]);
-    for never in ["sudo rm -rf /", "doas rm -rf /", "su -c 'rm -rf /'", "xargs rm"] {
-        let program = never.split(' ').next().unwrap_or_default();
-        assert_eq!(parse(never).first().and_then(|s| s.program()), Some(program), "{never}");
-    }
+}
+
+#[test]
+fn programs_that_run_programs_are_judged_twice() {
+    check("sudo rm -rf /", &["sudo rm -rf /", "rm -rf / by sudo"]);
+    check("sudo -u bob -E rm x", &["sudo -u bob -E rm x", "rm x by sudo"]);
+    check("sudo -s", &["sudo -s", "!WrapperOptions by sudo"]);
+    check("sudo nice rm x", &["sudo nice rm x", "rm x by sudo"]);
+    check("sudo bash -c 'rm x; ls'", &["sudo bash -c rm x; ls", "rm x by sudo", "ls by sudo"]);
+    check("doas rm x", &["doas rm x", "rm x by doas"]);
+    check("su -c 'rm x' root", &["su -c rm x root", "rm x by su"]);
+    check("su root", &["su root", "!UnknownScript by su"]);
+    check("xargs rm", &["xargs rm", "rm *? by xargs"]);
+    check("xargs", &["xargs", "echo *? by xargs"]);
+    check("xargs -0 -n 1 rm -f", &["xargs -0 -n 1 rm -f", "rm -f *? by xargs"]);
+    check("xargs -I{} mv {} x", &["xargs -I{} mv {} x", "mv ? ? by xargs"]);
+    check("xargs --bogus rm", &["xargs --bogus rm", "!WrapperOptions by xargs"]);
+    check("find . -name x -exec rm {} +", &["find . -name x -exec rm {} +", "rm *? by find"]);
+    check("find . -execdir rm -f {} \\; -ok cat {} \\;", &["find . -execdir rm -f {} ; -ok cat {} ;", "rm -f ? by find", "cat ? by find"]);
+    check("find . -exec rm", &["find . -exec rm", "!WrapperOptions by find"]);
+    check("find . -name x", &["find . -name x"]);
+    check("watch -n 1 'rm x; ls'", &["watch -n 1 rm x; ls", "rm x by watch", "ls by watch"]);
+    check("setsid -f rm x", &["setsid -f rm x", "rm x by setsid"]);
+    check("chroot /srv rm x", &["chroot /srv rm x", "rm x by chroot"]);
+    check("flock /tmp/l rm x", &["flock /tmp/l rm x", "rm x by flock"]);
+    check("flock /tmp/l -c 'rm x'", &["flock /tmp/l -c rm x", "rm x by flock"]);
+    check("ionice -c 3 rm x", &["ionice -c 3 rm x", "rm x by ionice"]);
+    check("chrt -f 10 rm x", &["chrt -f 10 rm x", "rm x by chrt"]);
+    check("taskset -c 0 rm x", &["taskset -c 0 rm x", "rm x by taskset"]);
+    check("unshare -n rm x", &["unshare -n rm x", "rm x by unshare"]);
+    check("nsenter -t 1 -m rm x", &["nsenter -t 1 -m rm x", "rm x by nsenter"]);
+    check("script -q -c 'rm x' /dev/null", &["script -q -c rm x /dev/null", "rm x by script"]);
+    check("ssh -p 22 host rm -rf /", &["ssh -p 22 host rm -rf /", "rm -rf / by ssh"]);
+    check("ssh host", &["ssh host", "!UnknownScript by ssh"]);
+    check("parallel rm ::: a", &["parallel rm ::: a", "!WrapperOptions by parallel"]);
 }
 
 #[test]
@@ -164,8 +232,29 @@ fn shells_with_a_script_are_parsed_again() {
     check("bash -c 'git status; rm -rf /'", &["git status", "rm -rf /"]);
     check("sh -lc \"rm -rf /\"", &["rm -rf /"]);
     check("zsh -c \"$X\"", &["zsh -c ? !UnknownScript"]);
-    check("bash script.sh", &["bash script.sh"]);
     check("bash -c", &["bash -c !UnknownScript"]);
+    for spelling in [
+        "bash -ec",
+        "sh -euc",
+        "bash -c --",
+        "bash -l -c",
+        "bash -cl",
+        "bash --norc -c",
+        "bash -o errexit -c",
+        "dash -xc",
+        "ksh -c",
+        "zsh -c",
+        "ash -c",
+        "busybox sh -c",
+        "/bin/bash -c",
+        "bash -c -e",
+    ] {
+        let shape = shape(&format!("{spelling} 'rm -rf /'"));
+        assert_eq!(shape.first().map(|s| s.split(" via").next().unwrap_or_default()), Some("rm -rf /"), "{spelling}: {shape:?}");
+    }
+    for opaque in ["bash script.sh", "sh -s", "bash -i", "bash", "bash --rcfile", "bash --debugger -c x", "sh -c \"$X\""] {
+        assert_eq!(parse(opaque).first().and_then(|s| s.opaque), Some(Opaque::UnknownScript), "{opaque}");
+    }
     // Depth 4 is parsed; one more is opaque.
     let mut command = "rm -rf /".to_string();
     for _ in 0..4 {

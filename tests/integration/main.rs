@@ -10,6 +10,8 @@ mod openclaw;
 mod peers;
 mod properties;
 mod shell;
+mod shell_attacks;
+mod shell_oracle;
 mod tidy;
 
 use std::path::{Path, PathBuf};

@@ -18,5 +18,7 @@
 pub mod bench_policy;
 #[cfg(feature = "cedar")]
 pub mod cedar;
+pub mod oracle;
 pub mod reference;
 pub mod round_trip;
+pub mod shell_gen;

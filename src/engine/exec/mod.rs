@@ -4,21 +4,11 @@
 //! some value of its unknown words), allow one that *must* match (for every
 //! value); the outcome of a command is the strictest over its segments.
 
-use crate::shell::{Segment, Word};
+use crate::shell::{Interpreter, Segment, Word};
 use crate::source::Location;
 use crate::vocab::ToolOutcome;
 
 use super::Map;
-
-/// Interpreters whose inline-eval flag no wildcard may match.
-fn is_interpreter(name: &str) -> bool {
-    matches!(name, "python" | "python3" | "node" | "deno" | "bun" | "perl" | "ruby" | "php" | "lua" | "osascript")
-}
-
-/// Their inline-eval flags.
-fn is_eval_flag(word: &str) -> bool {
-    matches!(word, "-c" | "-e" | "-E" | "-r" | "--eval")
-}
 
 /// The directories a bare program name may be resolved from by default.
 pub const DEFAULT_TRUSTED_DIRS: &[&str] = &["/usr/local/bin", "/usr/bin", "/bin"];
@@ -115,8 +105,9 @@ pub struct CommandPattern {
     program: String,
     args: Vec<ArgToken>,
     rest: bool,
-    /// The program is an interpreter (by its last path component).
-    interpreter: bool,
+    /// The program is an interpreter (by its last path component), whose
+    /// inline-eval words no wildcard may match.
+    interpreter: Option<Interpreter>,
 }
 
 impl CommandPattern {
@@ -130,7 +121,7 @@ impl CommandPattern {
         }
         let rest = args.last().is_some_and(|a| a == "*");
         let tokens = if rest { args.get(..args.len() - 1).unwrap_or_default() } else { args };
-        let interpreter = is_interpreter(program.rsplit('/').next().unwrap_or(program));
+        let interpreter = crate::shell::interpreter(program.rsplit('/').next().unwrap_or(program));
         Ok(CommandPattern { program: program.clone(), args: tokens.iter().map(|a| ArgToken::from_word(a)).collect(), rest, interpreter })
     }
 
@@ -183,19 +174,20 @@ impl CommandPattern {
     /// word that may be one.
     fn must_match(&self, words: &[Word]) -> bool {
         let interpreter = self.interpreter;
+        let is_eval = |text: &str| interpreter.is_some_and(|i| i.is_eval(text));
         let mut tokens = self.args.iter();
         for (i, word) in words.iter().enumerate() {
             let Some(token) = tokens.next() else {
                 // Past the tokens: only the final `*` takes the rest.
                 let rest = words.get(i..).unwrap_or_default();
-                return self.rest && !(interpreter && rest.iter().any(|w| w.known().is_none_or(is_eval_flag)));
+                return self.rest && !(interpreter.is_some() && rest.iter().any(|w| w.known().is_none_or(is_eval)));
             };
             let ok = match word {
-                Word::Known(text) if interpreter && is_eval_flag(text) => {
+                Word::Known(text) if is_eval(text) => {
                     matches!(token, ArgToken::Literal(literal) if literal == text.as_str())
                 }
                 Word::Known(text) => token.matches(text),
-                Word::Unknown { split: false } => token.matches_anything() && !interpreter,
+                Word::Unknown { split: false } => token.matches_anything() && interpreter.is_none(),
                 Word::Unknown { split: true } => false,
             };
             if !ok {
@@ -277,12 +269,16 @@ pub(crate) enum SegmentVerdict<'l> {
     Miss(ToolOutcome),
     /// The segment cannot be judged: `on_opaque`.
     Opaque(ToolOutcome),
+    /// An inner segment no deny or ask pattern matches: its runner's own
+    /// segment answers to the allow patterns.
+    Inner,
 }
 
 impl SegmentVerdict<'_> {
     pub(crate) fn outcome(self) -> ToolOutcome {
         match self {
             SegmentVerdict::Rule(outcome, _) | SegmentVerdict::Miss(outcome) | SegmentVerdict::Opaque(outcome) => outcome,
+            SegmentVerdict::Inner => ToolOutcome::Allow,
         }
     }
 }
@@ -364,6 +360,13 @@ impl ExecLayer {
         let rules = |kind: Kind| candidates().filter(move |(k, _)| *k == kind).filter_map(|(k, i)| self.rule(*k, *i));
         if let Some(rule) = rules(Kind::Deny).find(|r| r.pattern.may_match(args)) {
             return SegmentVerdict::Rule(ToolOutcome::Deny, rule);
+        }
+        if segment.is_inner() {
+            // Deny and ask only: the runner's segment met the allow patterns.
+            return match rules(Kind::Ask).find(|r| r.pattern.may_match(args)) {
+                Some(rule) => SegmentVerdict::Rule(ToolOutcome::Ask, rule),
+                None => SegmentVerdict::Inner,
+            };
         }
         // Every value of the unknown words hits an ask pattern: ask.
         if let Some(rule) = rules(Kind::Ask).find(|r| r.pattern.must_match(args)) {
