@@ -55,9 +55,15 @@ pub enum Bug {
     LinkAcrossAccounts = 16,
     /// Claim 15: an exec layer decides a command by its first segment alone.
     FirstSegmentOnly = 17,
+    /// Claim 15: the lexer does not end a segment at `&&`, so `a && b` is
+    /// one segment of `a`'s program.
+    JoinAndAnd = 18,
+    /// Claim 15: the lexer does not read quotes inside `${...}`, so the
+    /// first `}` ends it even inside quotes.
+    NoQuotesInBraces = 19,
 }
 
-const ALL: [Bug; 18] = [
+const ALL: [Bug; 20] = [
     Bug::None,
     Bug::FoldAllowUnion,
     Bug::FoldDenyOverride,
@@ -76,6 +82,8 @@ const ALL: [Bug; 18] = [
     Bug::LinkUnderMain,
     Bug::LinkAcrossAccounts,
     Bug::FirstSegmentOnly,
+    Bug::JoinAndAnd,
+    Bug::NoQuotesInBraces,
 ];
 
 static BUG: AtomicU8 = AtomicU8::new(0);

@@ -1,10 +1,12 @@
 //! Claim 15, command rules, as a stateright model mirroring
 //! `tla/ExecCommands.tla`: every command of a small alphabet (two programs,
-//! an argument absent, literal or unknown, `nice`, `sh -c`, a substitution,
-//! `;` and `|`) is rendered as text and decided by the real shell parser and
-//! matcher under every exec block of three patterns. A command is allowed
-//! only if every segment of the spec's segmentation is allowed and none is
-//! opaque; and the real decision is the spec's, exactly.
+//! an argument absent, literal or unknown; plain, `nice`, `sh -c`, `bash
+//! -ec`, `$(...)`, backticks, `sudo`, `xargs`, a redirection, a `${...}`
+//! whose default quotes a `}`; `;`, `|`, `&&`, `||`, newline, `&`; and a
+//! trailing comment ` # '`) is rendered as text and decided by the real
+//! shell parser and matcher under every exec block of three patterns. A
+//! command is allowed only if every segment of the spec's segmentation is
+//! allowed and none is opaque; and the real decision is the spec's, exactly.
 
 use palisade::seams::{with_bug, Bug};
 use palisade::{Policy, ToolOutcome, ToolRequest};
@@ -13,8 +15,9 @@ use stateright::{Model, Property};
 pub const PROGRAMS: [&str; 2] = ["git", "rm"];
 /// An absent argument, the literal `x`, and the unknown word `$X`.
 pub const ARGS: [Arg; 3] = [Arg::None, Arg::X, Arg::Unknown];
-pub const KINDS: [Kind; 4] = [Kind::Plain, Kind::Nice, Kind::Sh, Kind::Subst];
-pub const CONNECTORS: [&str; 2] = [";", "|"];
+pub const KINDS: [Kind; 10] =
+    [Kind::Plain, Kind::Nice, Kind::Sh, Kind::ShOptions, Kind::Subst, Kind::Backticks, Kind::Sudo, Kind::Xargs, Kind::Redirect, Kind::Param];
+pub const CONNECTORS: [&str; 6] = [";", "|", "&&", "||", "\n", "&"];
 /// `git *`, `rm x`, `rm *`, in the spec's order.
 pub const PATTERNS: [&str; 3] = ["git *", "rm x", "rm *"];
 
@@ -29,9 +32,22 @@ pub enum Arg {
 pub enum Kind {
     Plain,
     Nice,
+    /// `sh -c 'UNIT'`.
     Sh,
+    /// `bash -ec 'UNIT'`: an option cluster around `-c`.
+    ShOptions,
     /// `git $(UNIT)`.
     Subst,
+    /// `` git `UNIT` ``.
+    Backticks,
+    /// `sudo UNIT`: judged as itself and through `UNIT`.
+    Sudo,
+    /// `xargs UNIT`: `UNIT` with the words read from stdin after it.
+    Xargs,
+    /// `UNIT >out`: opaque.
+    Redirect,
+    /// `UNIT ${Y:-'}'}`: one more unknown word, whose default quotes a `}`.
+    Param,
 }
 
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
@@ -58,12 +74,15 @@ pub enum Role {
 
 pub type Block = [Role; 3];
 
-/// A segment of the spec: a program and its argument, or an opaque one.
+/// A segment of the spec: a program and its argument; opaque; or inner
+/// (what `sudo` or `xargs` runs: deny patterns see it, allow patterns
+/// answer for its runner's segment).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Seg {
     pub prog: &'static str,
     pub arg: Option<Arg>,
     pub opaque: bool,
+    pub inner: bool,
 }
 
 pub fn units() -> Vec<Unit> {
@@ -117,25 +136,37 @@ fn render_unit(unit: &Unit) -> String {
         Kind::Plain => simple(unit),
         Kind::Nice => format!("nice {}", simple(unit)),
         Kind::Sh => format!("sh -c '{}'", simple(unit)),
+        Kind::ShOptions => format!("bash -ec '{}'", simple(unit)),
         Kind::Subst => format!("git $({})", simple(unit)),
+        Kind::Backticks => format!("git `{}`", simple(unit)),
+        Kind::Sudo => format!("sudo {}", simple(unit)),
+        Kind::Xargs => format!("xargs {}", simple(unit)),
+        Kind::Redirect => format!("{} >out", simple(unit)),
+        Kind::Param => format!("{} ${{Y:-'}}'}}", simple(unit)),
     }
 }
 
-/// The command as shell text, as an agent would send it.
+/// The command as shell text, as an agent would send it, with a comment
+/// that holds a quote (which a wrong reading of quotes would pair with).
 pub fn render(command: &Command) -> String {
     match command.rest {
-        None => render_unit(&command.first),
-        Some((connector, second)) => format!("{} {connector} {}", render_unit(&command.first), render_unit(&second)),
+        None => format!("{} # '", render_unit(&command.first)),
+        Some((connector, second)) => format!("{} {connector} {} # '", render_unit(&command.first), render_unit(&second)),
     }
 }
 
 /// The spec's segmentation, written apart from the parser.
 pub fn segments(command: &Command) -> Vec<Seg> {
     let unit_segments = |u: &Unit| {
-        let inner = Seg { prog: u.prog, arg: Some(u.arg), opaque: false };
+        let own = Seg { prog: u.prog, arg: Some(u.arg), opaque: false, inner: false };
+        let runner = |prog| Seg { prog, arg: None, opaque: false, inner: false };
         match u.kind {
-            Kind::Subst => vec![Seg { prog: "git", arg: None, opaque: true }, inner],
-            _ => vec![inner],
+            Kind::Plain | Kind::Nice | Kind::Sh | Kind::ShOptions => vec![own],
+            Kind::Subst | Kind::Backticks => vec![Seg { prog: "git", arg: None, opaque: true, inner: false }, own],
+            Kind::Redirect => vec![Seg { opaque: true, ..own }],
+            Kind::Param => vec![Seg { arg: Some(Arg::Unknown), ..own }],
+            Kind::Sudo => vec![runner("sudo"), Seg { inner: true, ..own }],
+            Kind::Xargs => vec![runner("xargs"), Seg { arg: Some(Arg::Unknown), inner: true, ..own }],
         }
     };
     let mut out = unit_segments(&command.first);
@@ -165,7 +196,7 @@ fn must_match(pattern: usize, s: &Seg) -> bool {
 pub fn seg_allowed(s: &Seg, block: &Block) -> bool {
     let with = |role: Role, m: fn(usize, &Seg) -> bool| block.iter().enumerate().any(|(p, r)| *r == role && m(p, s));
     let has_allow = block.contains(&Role::Allow);
-    !s.opaque && !with(Role::Deny, may_match) && (with(Role::Allow, must_match) || !has_allow)
+    !s.opaque && !with(Role::Deny, may_match) && (s.inner || with(Role::Allow, must_match) || !has_allow)
 }
 
 /// The block as a policy: one agent that may call `exec`, under these command rules.

@@ -421,6 +421,8 @@ pub const CLAIMS: &[Claim] = &[
         [
             positive("ExecCommands"),
             negative("the first segment alone decides", "ExecCommands_BugFirstSegment", Bug::FirstSegmentOnly, "OnlyIfEverySegment"),
+            negative("a && b is one segment", "ExecCommands_BugJoinAndAnd", Bug::JoinAndAnd, "OnlyIfEverySegment"),
+            negative("quotes inside ${...} not read", "ExecCommands_BugNoQuotesInBraces", Bug::NoQuotesInBraces, "OnlyIfEverySegment"),
         ],
         |bug| ExecCommandsModel { bug }
     ),

@@ -272,6 +272,7 @@ impl<'a> Parser<'a> {
                     self.finish(&mut current);
                     return Ok(Ended::Item);
                 }
+                b'&' if self.peek_at(1) == Some(b'&') && crate::seam!(JoinAndAnd) => self.pos += 2,
                 b'\n' | b';' | b'&' | b'|' => {
                     self.pos += 1;
                     if matches!((c, self.peek()), (b'&', Some(b'&')) | (b'|', Some(b'|' | b'&'))) {
@@ -938,6 +939,7 @@ impl<'a> Parser<'a> {
                         return Err(Opaque::Unparsed);
                     }
                 }
+                Some(b'\'' | b'"') if crate::seam!(NoQuotesInBraces) => self.pos += 1,
                 Some(b'\'') if quoted => return Err(Opaque::Ambiguous),
                 Some(b'\'') => {
                     self.pos += 1;
