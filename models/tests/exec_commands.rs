@@ -42,7 +42,10 @@ fn exec_commands_coverage() {
         assert_eq!(bad.len(), good.len());
         let changed = bad.iter().zip(&good).filter(|(b, g)| b.outcome != g.outcome).count();
         let through = bad.iter().zip(&good).filter(|(b, g)| b.outcome == ToolOutcome::Allow && g.outcome != ToolOutcome::Allow).count();
-        eprintln!("  {bug:?}: changes {changed} states ({:.2}%), {through} of them let through what the spec denies", 100.0 * changed as f64 / good.len() as f64);
+        eprintln!(
+            "  {bug:?}: changes {changed} states ({:.2}%), {through} of them let through what the spec denies",
+            100.0 * changed as f64 / good.len() as f64
+        );
         assert!(through > 0, "{bug:?} must let something through");
     }
 }

@@ -284,7 +284,7 @@ impl Lowerer {
         }
         if config.strict_inline_eval.as_ref().is_some_and(|s| !s.value) {
             let at = config.strict_inline_eval.as_ref().map_or(span, |s| s.span);
-            note(self, at, "`strictInlineEval: false` is read as true: no wildcard ever matches an interpreter's inline-eval flag".into());
+            note(self, at, "`strictInlineEval: false` is read as true: no wildcard ever matches an interpreter's inline-eval flag, in any spelling (`-Ic`, `-c'...'`, `--eval=`, `python3.12`)".into());
         }
         if approved.auto_allow_skills.as_ref().is_some_and(|s| s.value) {
             note(self, span, format!("agent `{agent}`: `autoAllowSkills` is not imported: Palisade does not know the skills' binaries"));

@@ -147,7 +147,7 @@ impl Opaque {
             Opaque::Builtin => wrappers::OPAQUE_BUILTINS,
             Opaque::CommandWord => wrappers::COMMAND_WORDS,
             Opaque::WrapperOptions => {
-                "`env -i`, `env A=1`, `nice -5`, `exec -a`, `command -p`, `time -v`, `sudo -s`, `xargs -I`, `find -exec` without its end"
+                "`env -i`, `env A=1`, `nice -5`, `exec -a`, `command -p`, `time -v`, `sudo -s`, `xargs -i`, `find -exec` without its end"
             }
             Opaque::UnknownScript => "`bash script.sh`, `sh -s`, `bash -i`, `bash < file`, `bash -c \"$X\"`",
             Opaque::Ambiguous => "`\"${x:-'}'}\"`, `$'a\\'b'`",
@@ -155,6 +155,17 @@ impl Opaque {
             Opaque::TooLarge => "over 64 KiB of text",
             Opaque::TooDeep => "over 16 levels of nesting, `bash -c` over 4 deep",
         }
+    }
+
+    /// The table of what stays opaque, as Markdown: README's "Command
+    /// rules" holds it between `<!-- opaque:begin -->` and
+    /// `<!-- opaque:end -->`, and a tidy test keeps the two equal.
+    pub fn table() -> String {
+        let mut out = String::from("| a segment is opaque when | for example |\n|---|---|\n");
+        for reason in Opaque::ALL {
+            out.push_str(&format!("| {} | {} |\n", reason.describe(), reason.constructs()));
+        }
+        out
     }
 
     /// Records `reason` in `slot`: the first one, unless a later one hides

@@ -120,3 +120,15 @@ fn the_core_crate_depends_on_no_server_or_cli_crate() {
     let default = section("features").lines().any(|l| l.trim_start().starts_with("default"));
     assert!(!default, "the core crate has default features");
 }
+
+/// README's list of what stays opaque is the one table in the code
+/// (`Opaque::ALL`), between its markers.
+#[test]
+fn readme_opaque_table_is_generated() {
+    let readme = std::fs::read_to_string(crate::root().join("README.md")).unwrap();
+    let (begin, end) = ("<!-- opaque:begin -->\n", "<!-- opaque:end -->");
+    let start = readme.find(begin).expect("README.md has <!-- opaque:begin -->") + begin.len();
+    let stop = readme[start..].find(end).expect("README.md has <!-- opaque:end -->") + start;
+    let want = palisade::unstable::shell::Opaque::table();
+    assert!(readme[start..stop] == want, "README.md's opaque table is out of date; between the markers it should read:\n{want}");
+}
