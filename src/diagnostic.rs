@@ -67,6 +67,7 @@ codes! {
     Io = "palisade::io",
     Json = "palisade::json",
     Listen = "palisade::listen",
+    LiteralOption = "palisade::literal-option",
     LiteralSecret = "palisade::literal-secret",
     Misplaced = "palisade::misplaced",
     MissingSecret = "palisade::missing-secret",

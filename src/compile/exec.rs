@@ -15,9 +15,9 @@ const SHADOW_BUDGET: usize = 1 << 20;
 impl Compiler<'_> {
     /// Compiles one `exec` block; a bad pattern is an error at its string.
     pub(super) fn exec_block(&mut self, block: &ExecBlock) -> LayerExec {
-        let allow = self.exec_rules(&block.allow);
-        let ask = self.exec_rules(&block.ask);
-        let deny = self.exec_rules(&block.deny);
+        let allow = self.exec_rules(&block.allow, None);
+        let ask = self.exec_rules(&block.ask, Some("asked about"));
+        let deny = self.exec_rules(&block.deny, Some("denied"));
         let trusted = block.trusted_dirs.as_ref().map(|dirs| dirs.iter().map(|d| d.value.clone()).collect());
         let rules = ExecLayer::new(allow, ask, deny, block.on_miss.as_ref().map(|o| o.value), block.on_opaque.as_ref().map(|o| o.value), trusted);
         self.check_shadowed(&rules, &rules, "in the same block");
@@ -30,12 +30,20 @@ impl Compiler<'_> {
         LayerExec { rules, at: Some(self.source.location(block.span)), tool_bits }
     }
 
-    fn exec_rules(&mut self, patterns: &[Spanned<String>]) -> Vec<ExecRule> {
+    /// The block's patterns of one kind; `literal_warning`: what a deny or
+    /// ask pattern does, for the warning on options it matches only as
+    /// written.
+    fn exec_rules(&mut self, patterns: &[Spanned<String>], literal_warning: Option<&str>) -> Vec<ExecRule> {
         let mut rules = Vec::with_capacity(patterns.len());
         for written in patterns {
             let parsed = crate::shell::pattern_words(&written.value).and_then(|words| CommandPattern::new(&words).map_err(|e| e.to_string()));
             match parsed {
-                Ok(pattern) => rules.push(ExecRule { pattern, written: written.value.clone(), at: Some(self.source.location(written.span)) }),
+                Ok(pattern) => {
+                    if let Some(what) = literal_warning {
+                        self.check_literal_options(&pattern, written, what);
+                    }
+                    rules.push(ExecRule { pattern, written: written.value.clone(), at: Some(self.source.location(written.span)) });
+                }
                 Err(why) => {
                     self.error(Code::BadExecPattern, written.span, format!("bad exec pattern `{}`: {why}", written.value)).help = Some(
                         "a pattern is a program (a name such as `git`, or an absolute path) and argument tokens; `*` and `?` glob inside one argument, a final lone `*` takes any further arguments".into(),
@@ -44,6 +52,18 @@ impl Compiler<'_> {
             }
         }
         rules
+    }
+
+    /// Warns where a deny or ask pattern names an option it can match only
+    /// as written: another spelling of the same option escapes it.
+    fn check_literal_options(&mut self, pattern: &CommandPattern, written: &Spanned<String>, what: &str) {
+        let literal = pattern.literal_options();
+        let Some(first) = literal.first() else { return };
+        let names = literal.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
+        self.warning(Code::LiteralOption, written.span, format!("`{}` matches {names} only as written: another spelling of the same option is not {what}", written.value)).help = Some(format!(
+            "options are read as a set of letters only in the leading run of short options (`rm -rf` is also `rm -r -f` and `rm -fr`), and long options only for {}; write each spelling (`{first}` and its other forms), or name the program more widely",
+            crate::shell::options::PROGRAMS
+        ));
     }
 
     /// Warns where a pattern of `later` can never decide because a stricter

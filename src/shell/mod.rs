@@ -11,6 +11,7 @@
 
 mod interpreters;
 mod lex;
+pub mod options;
 mod wrappers;
 
 pub use interpreters::{by_name as interpreter, Interpreter};

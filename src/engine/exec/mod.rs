@@ -4,6 +4,7 @@
 //! some value of its unknown words), allow one that *must* match (for every
 //! value); the outcome of a command is the strictest over its segments.
 
+use crate::shell::options::{self, Letters, ProgramOptions};
 use crate::shell::{Interpreter, Segment, Word};
 use crate::source::Location;
 use crate::vocab::ToolOutcome;
@@ -105,6 +106,12 @@ pub struct CommandPattern {
     program: String,
     args: Vec<ArgToken>,
     rest: bool,
+    /// The leading run of option tokens (`-rf`, `-r -f`, `--recursive`)
+    /// as a set of letters, and how many tokens it spans: matched as the
+    /// program reads options too (any order, any split, before `--`).
+    flags: Option<(Letters, usize)>,
+    /// The program's entry in the options table.
+    table: Option<&'static ProgramOptions>,
     /// The program is an interpreter (by its last path component), whose
     /// inline-eval words no wildcard may match.
     interpreter: Option<Interpreter>,
@@ -122,24 +129,121 @@ impl CommandPattern {
         let rest = args.last().is_some_and(|a| a == "*");
         let tokens = if rest { args.get(..args.len() - 1).unwrap_or_default() } else { args };
         let interpreter = crate::shell::interpreter(program.rsplit('/').next().unwrap_or(program));
-        Ok(CommandPattern { program: program.clone(), args: tokens.iter().map(|a| ArgToken::from_word(a)).collect(), rest, interpreter })
+        let table = options::of(program);
+        let mut letters = Letters::default();
+        let mut run = 0;
+        if interpreter.is_none() {
+            for token in tokens.iter().take_while(|t| !t.contains(['*', '?']) && t.as_str() != "--") {
+                let Some(more) = options::letters(token, table, false) else { break };
+                letters = letters.union(more);
+                run += 1;
+            }
+        }
+        let flags = (run > 0).then_some((letters, run));
+        Ok(CommandPattern {
+            program: program.clone(),
+            args: tokens.iter().map(|a| ArgToken::from_word(a)).collect(),
+            rest,
+            interpreter,
+            flags,
+            table,
+        })
+    }
+
+    /// The option words a deny or ask pattern can match only as written: a
+    /// long option the options table does not spell as a letter, or an
+    /// option after the leading run (`git push --force`).
+    pub(crate) fn literal_options(&self) -> Vec<&str> {
+        if self.interpreter.is_some() {
+            return Vec::new();
+        }
+        let run = self.flags.map_or(0, |(_, n)| n);
+        self.args
+            .iter()
+            .skip(run)
+            .take_while(|t| !matches!(t, ArgToken::Literal(l) if l == "--"))
+            .filter_map(|t| match t {
+                ArgToken::Literal(text) if text.starts_with('-') && text.len() > 1 => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The words as the program reads its options: the letters of the
+    /// option words before `--`, whether an unknown word stands there (it
+    /// may be an option), and the other words in order. `strict` (for
+    /// allow): every option word must be letters the table says take no
+    /// value, else `None`.
+    fn read_options(&self, words: &[Word], strict: bool) -> Option<(Letters, bool, Vec<Word>)> {
+        let mut letters = Letters::default();
+        let mut unknown = false;
+        let mut others = Vec::with_capacity(words.len());
+        let mut ended = false;
+        for word in words {
+            match word {
+                Word::Known(text) if !ended && text.as_str() == "--" => {
+                    ended = true;
+                    others.push(word.clone());
+                }
+                Word::Known(text) if !ended && text.starts_with('-') && text.len() > 1 => match options::letters(text, self.table, strict) {
+                    Some(more) => letters = letters.union(more),
+                    None if strict => return None,
+                    None => others.push(word.clone()),
+                },
+                Word::Unknown { .. } if !ended => {
+                    unknown = true;
+                    others.push(word.clone());
+                }
+                _ => others.push(word.clone()),
+            }
+        }
+        Some((letters, unknown, others))
+    }
+
+    /// Some value of the unknown words makes the arguments match: as
+    /// written, or with the leading options read as the program reads them.
+    fn may_match(&self, words: &[Word]) -> bool {
+        if self.may_match_tokens(&self.args, words) {
+            return true;
+        }
+        let Some((want, run)) = self.flags else { return false };
+        let Some((have, unknown, others)) = self.read_options(words, false) else { return false };
+        let letters_ok = if self.rest { have.contains_all(want) || unknown } else { have == want || (unknown && want.contains_all(have)) };
+        let tokens = self.args.get(run..).unwrap_or_default();
+        letters_ok
+            && (self.may_match_tokens(tokens, &others)
+                || (unknown && self.may_match_tokens(tokens, &others.iter().filter(|w| w.known().is_some()).cloned().collect::<Vec<_>>())))
+    }
+
+    /// Every value of the unknown words makes the arguments match: as
+    /// written, or, for a program of the options table whose option words
+    /// all take no value, with the options read as it reads them.
+    fn must_match(&self, words: &[Word]) -> bool {
+        if self.must_match_tokens(&self.args, words) {
+            return true;
+        }
+        let (Some((want, run)), Some(_)) = (self.flags, self.table) else { return false };
+        let Some((have, unknown, others)) = self.read_options(words, true) else { return false };
+        let letters_ok = if self.rest { have.contains_all(want) } else { have == want && !unknown };
+        letters_ok && self.must_match_tokens(self.args.get(run..).unwrap_or_default(), &others)
     }
 
     /// Known words only: the one value there is.
-    fn matches_known(&self, words: &[Word]) -> bool {
-        let fixed = self.args.len();
+    fn matches_known(&self, tokens: &[ArgToken], words: &[Word]) -> bool {
+        let fixed = tokens.len();
         let count_ok = if self.rest { words.len() >= fixed } else { words.len() == fixed };
-        count_ok && self.args.iter().zip(words).all(|(token, word)| word.known().is_some_and(|text| token.matches(text)))
+        count_ok && tokens.iter().zip(words).all(|(token, word)| word.known().is_some_and(|text| token.matches(text)))
     }
 
-    /// Some value of the unknown words makes the arguments match.
-    fn may_match(&self, words: &[Word]) -> bool {
+    /// Some value of the unknown words makes `words` match `tokens` (and
+    /// the final `*`).
+    fn may_match_tokens(&self, tokens: &[ArgToken], words: &[Word]) -> bool {
         if words.iter().all(|w| w.known().is_some()) {
-            return self.matches_known(words);
+            return self.matches_known(tokens, words);
         }
         // may[i][j]: words[i..] can match tokens[j..]; filled backwards, on
         // the stack for every command of a usual size.
-        let (w, n) = (words.len(), self.args.len());
+        let (w, n) = (words.len(), tokens.len());
         let size = (w + 1) * (n + 1);
         let mut stack = [false; 256];
         let mut heap = Vec::new();
@@ -157,7 +261,7 @@ impl CommandPattern {
                 let value = match words.get(i) {
                     None => j == n,
                     Some(_) if j == n && self.rest => true,
-                    Some(Word::Known(text)) => self.args.get(j).is_some_and(|t| t.matches(text)) && get(may, i + 1, j + 1),
+                    Some(Word::Known(text)) => tokens.get(j).is_some_and(|t| t.matches(text)) && get(may, i + 1, j + 1),
                     Some(Word::Unknown { split: false }) => j < n && get(may, i + 1, j + 1),
                     Some(Word::Unknown { split: true }) => get(may, i + 1, j) || (j < n && get(may, i, j + 1)),
                 };
@@ -169,13 +273,13 @@ impl CommandPattern {
         may.first().copied().unwrap_or(false)
     }
 
-    /// Every value of the unknown words makes the arguments match. For an
-    /// interpreter, no wildcard stands for an inline-eval flag, or for a
-    /// word that may be one.
-    fn must_match(&self, words: &[Word]) -> bool {
+    /// Every value of the unknown words makes `words` match `tokens` (and
+    /// the final `*`). For an interpreter, no wildcard stands for an
+    /// inline-eval flag, or for a word that may be one.
+    fn must_match_tokens(&self, tokens: &[ArgToken], words: &[Word]) -> bool {
         let interpreter = self.interpreter;
         let is_eval = |text: &str| interpreter.is_some_and(|i| i.is_eval(text));
-        let mut tokens = self.args.iter();
+        let mut tokens = tokens.iter();
         for (i, word) in words.iter().enumerate() {
             let Some(token) = tokens.next() else {
                 // Past the tokens: only the final `*` takes the rest.

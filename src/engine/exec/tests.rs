@@ -232,3 +232,68 @@ mod expansions {
         }
     }
 }
+
+#[test]
+fn options_are_read_as_the_program_reads_them() {
+    // Deny and ask: a leading cluster matches its letters in any order and
+    // split, before `--`; with a final `*`, further options too.
+    let deny = layer(&[], &["git clean -fd *"], &["rm -rf *"]);
+    for spelling in [
+        "rm -rf x",
+        "rm -fr x",
+        "rm -r -f x",
+        "rm -f -r x",
+        "rm -R -f x",
+        "rm -rfv x",
+        "rm --recursive --force x",
+        "rm -r --force x",
+        "rm x -rf",
+        "rm -rf",
+    ] {
+        expect(&deny, spelling, ToolOutcome::Deny);
+    }
+    expect(&deny, "rm -r x", ToolOutcome::Allow);
+    expect(&deny, "rm -f -- -r", ToolOutcome::Allow); // `-r` after `--` is a file name
+    expect(&deny, "rm -f $X", ToolOutcome::Deny); // `$X` may be `-r`
+    expect(&deny, "git clean -fd", ToolOutcome::Ask);
+    expect(&deny, "git clean -df", ToolOutcome::Allow); // not the leading run: literal (`check` warns)
+
+    // Allow: only for a program of the options table, and only when every
+    // option word is letters that take no value.
+    let allow = layer(&["rm -rf *", "ls -la", "tar -xf *"], &[], &[]);
+    expect(&allow, "rm -fr build", ToolOutcome::Allow);
+    expect(&allow, "rm -R -f build", ToolOutcome::Allow);
+    expect(&allow, "rm --recursive -f build", ToolOutcome::Allow);
+    expect(&allow, "rm -r build", ToolOutcome::Deny);
+    expect(&allow, "ls -al", ToolOutcome::Allow);
+    expect(&allow, "ls -l -a", ToolOutcome::Allow);
+    expect(&allow, "ls -lah", ToolOutcome::Deny); // no final `*`: the same letters, no more
+    expect(&allow, "ls -la $X", ToolOutcome::Deny);
+    expect(&allow, "tar -xf a.tar", ToolOutcome::Allow);
+    expect(&allow, "tar -fx a.tar", ToolOutcome::Deny); // tar is not in the table: `-fx` gives `f` the value `x`
+    let chmod = layer(&["chmod -R *"], &[], &["chmod --recursive 777 *"]);
+    expect(&chmod, "chmod --recursive 644 x", ToolOutcome::Allow);
+    expect(&chmod, "chmod -R 777 /", ToolOutcome::Deny);
+    expect(&chmod, "chmod -r x", ToolOutcome::Deny); // for chmod `-r` is a mode, not `-R`: no allow pattern
+}
+
+#[test]
+fn inner_segments_meet_deny_and_ask_only() {
+    let l = layer(&["sudo *", "xargs *", "find *"], &["curl *"], &["rm *"]);
+    expect(&l, "sudo ls", ToolOutcome::Allow);
+    expect(&l, "sudo rm x", ToolOutcome::Deny);
+    expect(&l, "sudo -u bob curl x", ToolOutcome::Ask);
+    expect(&l, "echo x | xargs rm", ToolOutcome::Deny);
+    expect(&l, "find . -exec rm {} +", ToolOutcome::Deny);
+    expect(&l, "find . -name x", ToolOutcome::Allow);
+    expect(&l, "sudo -s", ToolOutcome::Deny); // the inner command is unread: on_opaque
+    let python = layer(&["python3 *"], &[], &["python3 -c *"]);
+    for spelling in ["python3 -c x", "python3 -Ic x", "python3 -c'x'", "python3.12 -c x", "/usr/bin/python3 -Bc x"] {
+        expect(&python, spelling, ToolOutcome::Deny);
+    }
+    expect(&python, "python3 script.py", ToolOutcome::Allow);
+    let node = layer(&[], &[], &["node -e *", "perl -e *"]);
+    for spelling in ["node -p 1", "node --eval=1", "node --print 1", "nodejs -e 1", "perl -le 1", "perl -ne 1"] {
+        expect(&node, spelling, ToolOutcome::Deny);
+    }
+}
