@@ -77,8 +77,21 @@ impl Compiler<'_> {
         ];
         let mut budget = SHADOW_BUDGET;
         for (shadowed, stricter, what, by) in pairs {
+            // Only a pattern of the same program, whose first argument is
+            // the same literal or not a literal, can cover another: index
+            // them so that a 10,000-pattern block compiles in linear time.
+            let mut by_program: crate::engine::Map<(&str, Option<&str>), Vec<&ExecRule>> = crate::engine::Map::default();
+            for rule in stricter {
+                by_program.entry((rule.pattern.program(), rule.pattern.first_literal())).or_default().push(rule);
+            }
             for rule in shadowed {
-                let found = stricter.iter().find(|s| {
+                let program = rule.pattern.program();
+                let first = rule.pattern.first_literal();
+                let mut keys = vec![(program, None)];
+                if first.is_some() {
+                    keys.push((program, first));
+                }
+                let found = keys.iter().filter_map(|k| by_program.get(k)).flatten().find(|s| {
                     budget = budget.saturating_sub(1);
                     budget > 0 && s.pattern.covers(&rule.pattern)
                 });

@@ -94,8 +94,9 @@ fn quote(word: &str) -> String {
 const REAL_PROGRAMS: &[&str] =
     &["env", "nice", "nohup", "timeout", "stdbuf", "setsid", "xargs", "find", "ionice", "chrt", "taskset", "flock", "time"];
 
-/// Real shells in the sandbox, by the name a command uses and the host binary.
-const REAL_SHELLS: &[(&str, &str)] = &[("bash", "bash"), ("sh", "dash"), ("dash", "dash"), ("zsh", "zsh"), ("ksh", "ksh")];
+/// Real shells in the sandbox, by the name a command uses and the host
+/// binary (Debian's `ash` is dash).
+const REAL_SHELLS: &[(&str, &str)] = &[("bash", "bash"), ("sh", "dash"), ("dash", "dash"), ("ash", "dash"), ("zsh", "zsh"), ("ksh", "ksh")];
 
 /// Names that always have a stub, beside those a batch's commands spell.
 const BASE_STUBS: &[&str] = &[

@@ -150,6 +150,23 @@ impl CommandPattern {
         })
     }
 
+    /// The program it names.
+    pub(crate) fn program(&self) -> &str {
+        &self.program
+    }
+
+    /// The first argument token when every match starts with exactly it:
+    /// a literal, not part of a leading option run.
+    pub(crate) fn first_literal(&self) -> Option<&str> {
+        if self.flags.is_some() {
+            return None;
+        }
+        match self.args.first() {
+            Some(ArgToken::Literal(text)) => Some(text),
+            _ => None,
+        }
+    }
+
     /// The option words a deny or ask pattern can match only as written: a
     /// long option the options table does not spell as a letter, or an
     /// option after the leading run (`git push --force`).
@@ -353,8 +370,32 @@ pub struct ExecLayer {
     pub on_opaque: ToolOutcome,
     /// Normalised absolute directories, without a trailing `/`.
     pub trusted_dirs: Vec<String>,
-    /// Rule indexes by the program name they match: bare names and paths.
-    index: Map<String, Vec<(Kind, usize)>>,
+    /// Rule indexes by the program name they match (bare names and
+    /// paths), then by their first argument.
+    index: Map<String, ProgramRules>,
+}
+
+/// One program's rules, indexed by their first argument token, so that a
+/// program named by 10,000 patterns tries only those that can match.
+#[derive(Debug, Clone, Default)]
+struct ProgramRules {
+    /// Patterns whose first argument token is this literal.
+    by_first: Map<String, Vec<(Kind, usize)>>,
+    /// The others: no argument token, a glob first, a leading option run
+    /// (its options may come in any order and place).
+    other: Vec<(Kind, usize)>,
+}
+
+impl ProgramRules {
+    /// The rules that may match arguments starting with `first` (every
+    /// rule when the first argument is unknown or absent).
+    fn candidates<'r>(&'r self, first: Option<&Word>) -> impl Iterator<Item = &'r (Kind, usize)> + 'r {
+        let (narrow, all) = match first {
+            Some(Word::Known(text)) => (self.by_first.get(text.as_str()), None),
+            _ => (None, Some(self.by_first.values().flatten())),
+        };
+        narrow.into_iter().flatten().chain(all.into_iter().flatten()).chain(self.other.iter())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -408,10 +449,14 @@ impl ExecLayer {
             .iter()
             .map(|d| crate::settings::lexical_normalize(d).trim_end_matches('/').to_string())
             .collect();
-        let mut index: Map<String, Vec<(Kind, usize)>> = Map::default();
+        let mut index: Map<String, ProgramRules> = Map::default();
         for (kind, rules) in [(Kind::Allow, &allow), (Kind::Ask, &ask), (Kind::Deny, &deny)] {
             for (i, rule) in rules.iter().enumerate() {
-                index.entry(rule.pattern.program.clone()).or_default().push((kind, i));
+                let program = index.entry(rule.pattern.program.clone()).or_default();
+                match rule.pattern.first_literal() {
+                    Some(first) => program.by_first.entry(first.to_string()).or_default().push((kind, i)),
+                    None => program.other.push((kind, i)),
+                }
             }
         }
         ExecLayer { allow, ask, deny, on_miss, on_opaque, trusted_dirs, index }
@@ -460,7 +505,9 @@ impl ExecLayer {
         let Some(program) = segment.program() else { return SegmentVerdict::Opaque(self.on_opaque) };
         let args = segment.words.get(1..).unwrap_or_default();
         let (own, base) = self.program_keys(program);
-        let candidates = || [own.as_deref(), base.as_deref()].into_iter().flatten().filter_map(|k| self.index.get(k)).flatten();
+        let first = args.first();
+        let candidates =
+            || [own.as_deref(), base.as_deref()].into_iter().flatten().filter_map(|k| self.index.get(k)).flat_map(move |p| p.candidates(first));
         let rules = |kind: Kind| candidates().filter(move |(k, _)| *k == kind).filter_map(|(k, i)| self.rule(*k, *i));
         if let Some(rule) = rules(Kind::Deny).find(|r| r.pattern.may_match(args)) {
             return SegmentVerdict::Rule(ToolOutcome::Deny, rule);
