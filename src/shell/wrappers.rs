@@ -42,12 +42,12 @@ pub(super) const OPAQUE_BUILTINS: &str =
 /// subscript can (`a[$(cmd)]`): always, or with the option given.
 fn is_command_word(name: &str, words: &[Word]) -> bool {
     let has = |option: char| words.iter().skip(1).any(|w| w.known().is_none_or(|t| t.starts_with('-') && !t.starts_with("--") && t.contains(option)));
-    let subscript = words.iter().skip(1).any(|w| w.known().is_none_or(|t| t.contains('[')));
+    let subscript = || words.iter().skip(1).any(|w| w.known().is_none_or(|t| t.contains('[')));
     match name {
         "trap" | "fc" | "let" | "mapfile" | "readarray" | "compgen" | "complete" | "getopts" => true,
         "jobs" => has('x'),
         "printf" => has('v'),
-        "read" => has('a') || subscript,
+        "read" => has('a') || subscript(),
         "test" => words.iter().skip(1).any(|w| w.known().is_none_or(|t| t == "-v")),
         "wait" => has('p'),
         _ => false,
@@ -138,12 +138,13 @@ fn look_through(
         return;
     }
     let canonical = if opaque.is_none() { interpreters::canonical(&words) } else { None };
-    let program = words.first().and_then(Word::known).map(str::to_string);
-    out.push(Segment { words, opaque, via: via.clone(), runner: runner.map(Into::into) });
-    if let Some(canonical) = canonical {
-        let runner = program.as_deref().unwrap_or_default();
-        out.push(Segment { words: canonical, opaque: None, via: via.clone(), runner: Some(runner.into()) });
-    }
+    let canonical = canonical.map(|spelled| {
+        let program = words.first().and_then(Word::known).unwrap_or_default().into();
+        Segment { words: spelled, opaque: None, via: via.clone(), runner: Some(program) }
+    });
+    let own_via = if inner.is_some() { via.clone() } else { std::mem::take(&mut via) };
+    out.push(Segment { words, opaque, via: own_via, runner: runner.map(Into::into) });
+    out.extend(canonical);
     if let Some((name, what)) = inner {
         // Judged again through what it runs; options it does not read
         // leave the inner command opaque.
