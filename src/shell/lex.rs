@@ -480,12 +480,18 @@ impl<'a> Parser<'a> {
     /// arithmetic: its parentheses balance up to a `))`. Bash reads `$((`
     /// as arithmetic only then, and otherwise as `$(` of a subshell.
     fn arithmetic_closes(&self, from: usize) -> bool {
+        self.matching_paren(from).is_some_and(|at| self.bytes.get(at + 1) == Some(&b')'))
+    }
+
+    /// The `)` that closes the parenthesis opened just before `from`,
+    /// counting parentheses and skipping quoted text.
+    fn matching_paren(&self, from: usize) -> Option<usize> {
         let mut depth = 0usize;
         let mut at = from;
         while let Some(c) = self.bytes.get(at).copied() {
             match c {
                 b'(' => depth += 1,
-                b')' if depth == 0 => return self.bytes.get(at + 1) == Some(&b')'),
+                b')' if depth == 0 => return Some(at),
                 b')' => depth -= 1,
                 b'\\' => at += 1,
                 b'\'' | b'"' | b'`' => {
@@ -498,7 +504,7 @@ impl<'a> Parser<'a> {
             }
             at += 1;
         }
-        false
+        None
     }
 
     /// The rest of an arithmetic expression, to its `))`: substitutions
@@ -832,8 +838,29 @@ impl<'a> Parser<'a> {
                 unknown(word);
                 self.arithmetic(word)?;
             }
+            Some(b'(') if self.peek_at(2) == Some(b'(') => {
+                // `$((cmd) )`: not arithmetic, so bash reads a substitution
+                // whose end it finds by counting parentheses (not by
+                // parsing, as for `$(`), then parses what it holds.
+                let from = self.pos + 2;
+                let end = self.matching_paren(from).ok_or(Opaque::Unparsed)?;
+                unknown(word);
+                word.substitution = true;
+                let inner = self.bytes.get(from..end).unwrap_or_default();
+                self.pos = end + 1;
+                self.enter()?;
+                let mut nested = Parser::new(inner, self.nesting);
+                match nested.list(Stop::End) {
+                    Ok(_) if nested.heredocs.is_empty() => self.out.append(&mut nested.out),
+                    // Bash reports the error and runs nothing of it; the
+                    // command around it still runs.
+                    Ok(_) => self.out.push(SimpleCommand { opaque: Some(Opaque::Unparsed), ..SimpleCommand::default() }),
+                    Err(reason) => self.out.push(SimpleCommand { opaque: Some(reason), ..SimpleCommand::default() }),
+                }
+                self.leave();
+            }
             Some(b'(') => {
-                // `$(...)`; `$((cmd) )` is `$(` of a subshell, as bash reads it.
+                // `$(...)`, parsed as bash 5.2 parses it.
                 self.pos += 2;
                 unknown(word);
                 word.substitution = true;

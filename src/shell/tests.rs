@@ -133,6 +133,10 @@ fn assignments_functions_and_compounds_are_opaque() {
     check("[[ $(rm x) == y ]]", &["!Arithmetic", "rm x"]);
     check("(( x++ ))", &["!Arithmetic"]);
     check("((rm x) )", &["rm x"]);
+    // Found by the shell_oracle fuzz target: bash ends a `$((` that is not
+    // arithmetic by counting parentheses, then parses what it holds.
+    check("ls $((a; case b in x) case c in x) touch", &["!Unparsed", "ls *? touch !Substitution"]);
+    check("ls $((a) ; b) c", &["a", "b", "ls *? c !Substitution"]);
     check("case $x in a) ls;; (b|c) rm -rf /;& *) ;; esac; id", &["!Compound", "ls", "rm -rf /", "id"]);
     check("case x in\n a) ls\nesac", &["!Compound", "ls"]);
 }
