@@ -14,46 +14,37 @@ use palisade::unstable::exec::{CommandPattern, ExecLayer, ExecRule};
 use palisade::unstable::shell::{parse, pattern_words};
 use palisade::{Policy, ToolRequest};
 
-/// `n` patterns over `n / 10` programs, as allow and deny texts: the
-/// command's programs among them, the rest generated (`tool17 sub3 *`).
-fn patterns(n: usize) -> (Vec<String>, Vec<String>) {
+/// `n` patterns as allow and deny texts (a fifth of them deny): the
+/// command's own, then `generated(i)` for each further one.
+fn patterns_of(n: usize, generated: impl Fn(usize) -> String) -> (Vec<String>, Vec<String>) {
     let mut allow: Vec<String> = ["git status *", "git log *", "cargo test *"].map(String::from).to_vec();
     let mut deny: Vec<String> = ["rm -rf *", "curl *"].map(String::from).to_vec();
     let mut i = 0;
     while allow.len() + deny.len() < n {
-        let text = format!("tool{} sub{} *", i / 10, i % 10);
         if i % 5 == 0 {
-            deny.push(text);
+            deny.push(generated(i));
         } else {
-            allow.push(text);
+            allow.push(generated(i));
         }
         i += 1;
     }
     (allow, deny)
+}
+
+/// `n` patterns over `n / 10` programs (`tool17 sub3 *`).
+fn patterns(n: usize) -> (Vec<String>, Vec<String>) {
+    patterns_of(n, |i| format!("tool{} sub{} *", i / 10, i % 10))
+}
+
+/// `n` patterns that all name `git` (`git sub17 *`, `git sub18 --flag18 *`).
+fn same_program(n: usize) -> (Vec<String>, Vec<String>) {
+    patterns_of(n, |i| if i % 2 == 0 { format!("git sub{i} *") } else { format!("git sub{i} --flag{i} *") })
 }
 
 fn layer(n: usize) -> ExecLayer {
     let rule = |text: &String| ExecRule { pattern: CommandPattern::new(&pattern_words(text).unwrap()).unwrap(), written: text.clone(), at: None };
     let (allow, deny) = patterns(n);
     ExecLayer::new(allow.iter().map(rule).collect(), vec![rule(&"git push *".to_string())], deny.iter().map(rule).collect(), None, None, None)
-}
-
-/// `n` patterns that all name `git` (`git sub17 *`, a fifth of them deny),
-/// beside the command's own.
-fn same_program(n: usize) -> (Vec<String>, Vec<String>) {
-    let mut allow: Vec<String> = ["git status *", "git log *", "cargo test *"].map(String::from).to_vec();
-    let mut deny: Vec<String> = ["rm -rf *", "curl *"].map(String::from).to_vec();
-    let mut i = 0;
-    while allow.len() + deny.len() < n {
-        let text = if i % 2 == 0 { format!("git sub{i} *") } else { format!("git sub{i} --flag{i} *") };
-        if i % 5 == 0 {
-            deny.push(text);
-        } else {
-            allow.push(text);
-        }
-        i += 1;
-    }
-    (allow, deny)
 }
 
 fn policy_text(allow: Vec<String>, deny: Vec<String>) -> String {
