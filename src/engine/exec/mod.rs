@@ -380,21 +380,35 @@ pub struct ExecLayer {
 #[derive(Debug, Clone, Default)]
 struct ProgramRules {
     /// Patterns whose first argument token is this literal.
-    by_first: Map<String, Vec<(Kind, usize)>>,
+    by_first: Map<String, KindLists>,
     /// The others: no argument token, a glob first, a leading option run
     /// (its options may come in any order and place).
-    other: Vec<(Kind, usize)>,
+    other: KindLists,
 }
 
-impl ProgramRules {
-    /// The rules that may match arguments starting with `first` (every
-    /// rule when the first argument is unknown or absent).
-    fn candidates<'r>(&'r self, first: Option<&Word>) -> impl Iterator<Item = &'r (Kind, usize)> + 'r {
-        let (narrow, all) = match first {
-            Some(Word::Known(text)) => (self.by_first.get(text.as_str()), None),
-            _ => (None, Some(self.by_first.values().flatten())),
-        };
-        narrow.into_iter().flatten().chain(all.into_iter().flatten()).chain(self.other.iter())
+/// Rule indexes of one kind each, in block order.
+#[derive(Debug, Clone, Default)]
+struct KindLists {
+    allow: Vec<usize>,
+    ask: Vec<usize>,
+    deny: Vec<usize>,
+}
+
+impl KindLists {
+    fn of(&self, kind: Kind) -> &[usize] {
+        match kind {
+            Kind::Allow => &self.allow,
+            Kind::Ask => &self.ask,
+            Kind::Deny => &self.deny,
+        }
+    }
+
+    fn push(&mut self, kind: Kind, i: usize) {
+        match kind {
+            Kind::Allow => self.allow.push(i),
+            Kind::Ask => self.ask.push(i),
+            Kind::Deny => self.deny.push(i),
+        }
     }
 }
 
@@ -454,8 +468,8 @@ impl ExecLayer {
             for (i, rule) in rules.iter().enumerate() {
                 let program = index.entry(rule.pattern.program.clone()).or_default();
                 match rule.pattern.first_literal() {
-                    Some(first) => program.by_first.entry(first.to_string()).or_default().push((kind, i)),
-                    None => program.other.push((kind, i)),
+                    Some(first) => program.by_first.entry(first.to_string()).or_default().push(kind, i),
+                    None => program.other.push(kind, i),
                 }
             }
         }
@@ -505,10 +519,21 @@ impl ExecLayer {
         let Some(program) = segment.program() else { return SegmentVerdict::Opaque(self.on_opaque) };
         let args = segment.words.get(1..).unwrap_or_default();
         let (own, base) = self.program_keys(program);
-        let first = args.first();
-        let candidates =
-            || [own.as_deref(), base.as_deref()].into_iter().flatten().filter_map(|k| self.index.get(k)).flat_map(move |p| p.candidates(first));
-        let rules = |kind: Kind| candidates().filter(move |(k, _)| *k == kind).filter_map(|(k, i)| self.rule(*k, *i));
+        // The lists that may hold a matching rule, looked up once: per name
+        // the program is matched under, the rules whose first argument is
+        // the segment's first word (all of them when it is unknown, none
+        // when there is none), and the rules that start otherwise.
+        let programs = [own.as_deref(), base.as_deref()].map(|k| k.and_then(|k| self.index.get(k)));
+        let first = args.first().and_then(Word::known);
+        let unknown_first = args.first().is_some() && first.is_none();
+        let narrow = programs.map(|p| p.zip(first).and_then(|(p, first)| p.by_first.get(first)));
+        let lists = || {
+            programs.iter().zip(narrow).flat_map(move |(program, narrow)| {
+                let wide = program.filter(|_| unknown_first).map(|p| p.by_first.values());
+                narrow.into_iter().chain(wide.into_iter().flatten()).chain(program.map(|p| &p.other))
+            })
+        };
+        let rules = |kind: Kind| lists().flat_map(move |l| l.of(kind).iter()).filter_map(move |i| self.rule(kind, *i));
         if let Some(rule) = rules(Kind::Deny).find(|r| r.pattern.may_match(args)) {
             return SegmentVerdict::Rule(ToolOutcome::Deny, rule);
         }
