@@ -525,7 +525,7 @@ impl ExecLayer {
         // when there is none), and the rules that start otherwise.
         let programs = [own.as_deref(), base.as_deref()].map(|k| k.and_then(|k| self.index.get(k)));
         let first = args.first().and_then(Word::known);
-        let unknown_first = args.first().is_some() && first.is_none();
+        let unknown_first = !args.is_empty() && first.is_none();
         let narrow = programs.map(|p| p.zip(first).and_then(|(p, first)| p.by_first.get(first)));
         let lists = || {
             programs.iter().zip(narrow).flat_map(move |(program, narrow)| {
