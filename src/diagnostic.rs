@@ -169,7 +169,7 @@ impl Diagnostic {
             span,
             related_spans: Vec::new(),
             location: source.location(span),
-            code_text: NamedSource::new(source.name.clone(), Arc::from(source.text.as_str())),
+            code_text: NamedSource::new(source.name.clone(), source.shared_text()),
         }
     }
 
