@@ -72,8 +72,7 @@ pub struct Run {
 }
 
 impl Run {
-    /// The program as a command word: its last component when it was
-    /// found in a stub directory (PATH), else the path.
+    /// The program's last path component (`rm` for `/usr/bin/rm`).
     pub fn program(&self) -> &str {
         self.path.rsplit('/').next().unwrap_or(&self.path)
     }
