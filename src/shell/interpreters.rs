@@ -109,11 +109,15 @@ impl Interpreter {
 /// inline-eval word is there, and the spelling differs; else `None`.
 pub(super) fn canonical(words: &[Word]) -> Option<Vec<Word>> {
     let program = words.first()?.known()?;
-    let (dir, name) = program.rsplit_once('/').map_or(("", program), |(d, n)| (d, n));
+    let slash = program.bytes().rposition(|b| b == b'/');
+    let (dir, name) = match slash {
+        Some(at) => (program.get(..at).unwrap_or_default(), program.get(at + 1..).unwrap_or_default()),
+        None => ("", program),
+    };
     let interpreter = by_name(name)?;
     let (at, attached) = words.iter().enumerate().skip(1).find_map(|(i, w)| w.known().and_then(|t| interpreter.eval_split(t)).map(|v| (i, v)))?;
     let name = canonical_name(name);
-    let program = if program.contains('/') { format!("{dir}/{name}") } else { name.to_string() };
+    let program = if slash.is_some() { format!("{dir}/{name}") } else { name.to_string() };
     let mut canonical = vec![Word::Known(program.as_str().into()), Word::Known(interpreter.flag().into())];
     let script_and_rest = match attached {
         Some(script) => {

@@ -1,9 +1,10 @@
 //! Bash text into simple commands: quoting, expansions, operators,
 //! redirections, subshells, groups and substitutions. Each simple command
 //! keeps its words (quote removal done, expansions marked unknown) and the
-//! first reason it is opaque; wrappers are `wrappers.rs`'s job.
+//! first reason it is opaque; as each one ends it goes to `wrappers.rs`,
+//! which makes its segments.
 
-use super::{Opaque, Word, MAX_NESTING};
+use super::{wrappers, Opaque, Segment, Word, MAX_NESTING};
 
 /// A word after quote removal.
 #[derive(Debug, Clone, Default)]
@@ -24,13 +25,21 @@ pub(super) struct RawWord {
     /// (`$((x))`, `${x:y}`, `${!x}`, `${a[i]}`), where a variable's value
     /// can hold `a[$(cmd)]` and run it.
     pub evaluates: bool,
+    /// Where the text stands as written in the parser's source, when it
+    /// does (no quote or escape was removed): most words, taken over
+    /// without validating their UTF-8 again.
+    pub span: Option<std::ops::Range<usize>>,
 }
 
 impl RawWord {
-    /// The text. The parser copies whole UTF-8 sequences and removes only
-    /// ASCII quotes and backslashes, so it is valid (invalid text would read
-    /// as U+FFFD, which no pattern names).
-    pub fn to_compact(&self) -> compact_str::CompactString {
+    /// The text; `source` is the text the parser read it from. The parser
+    /// copies whole UTF-8 sequences and removes only ASCII quotes and
+    /// backslashes, so it is valid (invalid text would read as U+FFFD,
+    /// which no pattern names).
+    pub fn to_compact(&self, source: &str) -> compact_str::CompactString {
+        if let Some(text) = self.span.clone().and_then(|span| source.get(span)) {
+            return text.into();
+        }
         compact_str::CompactString::from_utf8(&self.text).unwrap_or_else(|_| compact_str::CompactString::const_new("\u{FFFD}"))
     }
 }
@@ -51,17 +60,22 @@ impl SimpleCommand {
         self.words.len() == self.assignments
     }
 
-    /// Takes a word over; its text buffer goes back to `scratch` for the next word.
-    fn push(&mut self, word: RawWord, scratch: &mut Vec<u8>) {
+    /// Takes a word read from `source` over; its text buffer goes back to
+    /// `scratch` for the next word.
+    fn push(&mut self, word: RawWord, source: &str, scratch: &mut Vec<u8>) {
         if word.assignment && self.at_command_position() {
             self.assignments += 1;
         }
+        self.push_word(if word.unknown { Word::Unknown { split: word.split } } else { Word::Known(word.to_compact(source)) });
+        *scratch = word.text;
+    }
+
+    fn push_word(&mut self, word: Word) {
         if self.words.capacity() == 0 {
             // Most commands have a few words: one allocation, not three.
             self.words.reserve(8);
         }
-        self.words.push(if word.unknown { Word::Unknown { split: word.split } } else { Word::Known(word.to_compact()) });
-        *scratch = word.text;
+        self.words.push(word);
     }
 
     fn mark(&mut self, reason: Opaque) {
@@ -69,10 +83,11 @@ impl SimpleCommand {
     }
 }
 
-/// Every simple command of `text`, in order (inner ones of substitutions
-/// before the command that holds them).
-pub(super) fn simple_commands(text: &str) -> Result<Vec<SimpleCommand>, Opaque> {
-    let mut parser = Parser::new(text.as_bytes(), 0);
+/// The segments of every simple command of `text`, in order (inner ones of
+/// substitutions before the command that holds them); `shell_depth` is how
+/// many `bash -c` scripts `text` is inside.
+pub(super) fn segments(text: &str, shell_depth: usize) -> Result<Vec<Segment>, Opaque> {
+    let mut parser = Parser::new(text, 0, shell_depth);
     parser.list(Stop::End)?;
     if !parser.heredocs.is_empty() {
         // A here-document whose body never comes: bash reads to the end
@@ -108,15 +123,21 @@ fn is_name_prefix(run: &[u8]) -> bool {
     run.iter().all(|b| *b == b'_' || b.is_ascii_alphanumeric())
 }
 
+/// Unquoted words that `Parser::list` reads as syntax in command position
+/// (the plain-word fast path leaves them to it).
+fn is_reserved(word: &[u8]) -> bool {
+    matches!(word, b"{" | b"}" | b"!" | b"esac" | b"function" | b"case" | b"[[" | b"coproc") || is_compound_opener(word) || is_compound_keyword(word)
+}
+
 /// Words that open a compound command, in command position (`case` and
 /// `[[` have their own readers).
-fn is_compound_opener(word: &str) -> bool {
-    matches!(word, "if" | "for" | "while" | "until" | "select")
+fn is_compound_opener(word: &[u8]) -> bool {
+    matches!(word, b"if" | b"for" | b"while" | b"until" | b"select")
 }
 
 /// Words that continue or close one; they carry no command of their own.
-fn is_compound_keyword(word: &str) -> bool {
-    matches!(word, "then" | "elif" | "else" | "fi" | "do" | "done")
+fn is_compound_keyword(word: &[u8]) -> bool {
+    matches!(word, b"then" | b"elif" | b"else" | b"fi" | b"do" | b"done")
 }
 
 /// Where a command list ends.
@@ -150,10 +171,13 @@ struct Heredoc {
 }
 
 struct Parser<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
     nesting: usize,
-    out: Vec<SimpleCommand>,
+    /// How many `bash -c` scripts the text is inside.
+    shell_depth: usize,
+    out: Vec<Segment>,
     /// The text buffer of the last word taken over, reused by the next.
     scratch: Vec<u8>,
     /// Here-documents waiting for the next newline.
@@ -161,8 +185,8 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    fn new(bytes: &'a [u8], nesting: usize) -> Parser<'a> {
-        Parser { bytes, pos: 0, nesting, out: Vec::new(), scratch: Vec::new(), heredocs: Vec::new() }
+    fn new(text: &'a str, nesting: usize, shell_depth: usize) -> Parser<'a> {
+        Parser { text, bytes: text.as_bytes(), pos: 0, nesting, shell_depth, out: Vec::with_capacity(4), scratch: Vec::new(), heredocs: Vec::new() }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -235,7 +259,7 @@ impl<'a> Parser<'a> {
     fn finish(&mut self, current: &mut SimpleCommand) {
         let done = std::mem::take(current);
         if !done.words.is_empty() || done.opaque.is_some() {
-            self.out.push(done);
+            wrappers::segments(done, self.shell_depth, &mut self.out);
         }
     }
 
@@ -297,10 +321,14 @@ impl<'a> Parser<'a> {
                     // `<(...)` as a word of its own.
                     let word = self.word()?;
                     current.mark(Opaque::Substitution);
-                    current.push(word, &mut self.scratch);
+                    current.push(word, self.text, &mut self.scratch);
                 }
                 b'<' | b'>' => self.redirection(&mut current)?,
                 _ => {
+                    if let Some(text) = self.plain_word(current.at_command_position()) {
+                        current.push_word(Word::Known(text.into()));
+                        continue;
+                    }
                     let word = self.word()?;
                     let fd_prefix = !word.quoted && !word.text.is_empty() && word.text.iter().all(u8::is_ascii_digit);
                     if fd_prefix && matches!(self.peek(), Some(b'<' | b'>')) && self.peek_at(1) != Some(b'(') {
@@ -308,14 +336,14 @@ impl<'a> Parser<'a> {
                         continue;
                     }
                     if current.at_command_position() && !word.quoted {
-                        match std::str::from_utf8(&word.text).unwrap_or("") {
+                        match word.text.as_slice() {
                             // Groups and negation are looked through.
-                            "{" | "}" | "!" => continue,
-                            "esac" if stop == Stop::CaseItem => {
+                            b"{" | b"}" | b"!" => continue,
+                            b"esac" if stop == Stop::CaseItem => {
                                 self.finish(&mut current);
                                 return Ok(Ended::Esac);
                             }
-                            "function" => {
+                            b"function" => {
                                 // The name (and `()`): the body that follows is parsed
                                 // as a group, so its commands are segments too. dash
                                 // has no such keyword and runs a program `function`
@@ -326,7 +354,7 @@ impl<'a> Parser<'a> {
                                 let name = self.word()?;
                                 current.words = vec![
                                     Word::Known("function".into()),
-                                    if name.unknown { Word::Unknown { split: false } } else { Word::Known(name.to_compact()) },
+                                    if name.unknown { Word::Unknown { split: false } } else { Word::Known(name.to_compact(self.text)) },
                                     Word::Unknown { split: true },
                                 ];
                                 current.mark(Opaque::Function);
@@ -341,17 +369,17 @@ impl<'a> Parser<'a> {
                                 }
                                 continue;
                             }
-                            "case" => {
+                            b"case" => {
                                 self.marker(&mut current, Opaque::Compound);
                                 self.case()?;
                                 continue;
                             }
-                            "[[" => {
+                            b"[[" => {
                                 self.marker(&mut current, Opaque::Arithmetic);
                                 self.double_bracket()?;
                                 continue;
                             }
-                            "coproc" => {
+                            b"coproc" => {
                                 // The command that follows runs, and is a segment.
                                 self.marker(&mut current, Opaque::CommandWord);
                                 continue;
@@ -370,7 +398,7 @@ impl<'a> Parser<'a> {
                     if word.evaluates {
                         current.mark(Opaque::Arithmetic);
                     }
-                    current.push(word, &mut self.scratch);
+                    current.push(word, self.text, &mut self.scratch);
                 }
             }
         }
@@ -642,7 +670,8 @@ impl<'a> Parser<'a> {
             }
             if !doc.quoted {
                 self.enter()?;
-                let mut nested = Parser::new(&body, self.nesting);
+                let body = String::from_utf8(body).map_err(|_| Opaque::Unparsed)?;
+                let mut nested = Parser::new(&body, self.nesting, self.shell_depth);
                 let mut word = RawWord::default();
                 nested.expanding_text(&mut word)?;
                 self.out.append(&mut nested.out);
@@ -667,6 +696,23 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The most common word, taken at the cursor as it stands: plain bytes
+    /// only (no quote, expansion, glob, `=`), up to where words end. `None`
+    /// leaves the word to `word` and `list`: it is empty, reserved in
+    /// command position, or runs into `<` or `>` (a descriptor number, a
+    /// process substitution).
+    fn plain_word(&mut self, command_position: bool) -> Option<&'a str> {
+        let rest = self.bytes.get(self.pos..)?;
+        let len = rest.iter().position(|b| !is_plain(*b)).unwrap_or(rest.len());
+        let ends = rest.get(len).is_none_or(|b| matches!(b, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'(' | b')'));
+        let text = self.text.get(self.pos..self.pos + len)?;
+        if len == 0 || !ends || (command_position && is_reserved(text.as_bytes())) {
+            return None;
+        }
+        self.pos += len;
+        Some(text)
     }
 
     /// One word: quotes removed, expansions marked, substitutions parsed
@@ -777,6 +823,9 @@ impl<'a> Parser<'a> {
             word.unknown = true;
             word.split = true;
         }
+        if self.bytes.get(start..self.pos) == Some(word.text.as_slice()) {
+            word.span = Some(start..self.pos);
+        }
         Ok(word)
     }
 
@@ -846,16 +895,16 @@ impl<'a> Parser<'a> {
                 let end = self.matching_paren(from).ok_or(Opaque::Unparsed)?;
                 unknown(word);
                 word.substitution = true;
-                let inner = self.bytes.get(from..end).unwrap_or_default();
+                let inner = self.text.get(from..end).ok_or(Opaque::Unparsed)?;
                 self.pos = end + 1;
                 self.enter()?;
-                let mut nested = Parser::new(inner, self.nesting);
+                let mut nested = Parser::new(inner, self.nesting, self.shell_depth);
                 match nested.list(Stop::End) {
                     Ok(_) if nested.heredocs.is_empty() => self.out.append(&mut nested.out),
                     // Bash reports the error and runs nothing of it; the
                     // command around it still runs.
-                    Ok(_) => self.out.push(SimpleCommand { opaque: Some(Opaque::Unparsed), ..SimpleCommand::default() }),
-                    Err(reason) => self.out.push(SimpleCommand { opaque: Some(reason), ..SimpleCommand::default() }),
+                    Ok(_) => self.out.push(Segment::opaque(Opaque::Unparsed)),
+                    Err(reason) => self.out.push(Segment::opaque(reason)),
                 }
                 self.leave();
             }
@@ -1015,7 +1064,8 @@ impl<'a> Parser<'a> {
             }
         }
         self.enter()?;
-        let mut nested = Parser::new(&inner, self.nesting);
+        let inner = String::from_utf8(inner).map_err(|_| Opaque::Unparsed)?;
+        let mut nested = Parser::new(&inner, self.nesting, self.shell_depth);
         nested.list(Stop::End)?;
         if !nested.heredocs.is_empty() {
             return Err(Opaque::Unparsed);

@@ -208,7 +208,7 @@ pub struct Segment {
 }
 
 impl Segment {
-    fn opaque(reason: Opaque) -> Segment {
+    pub(crate) fn opaque(reason: Opaque) -> Segment {
         Segment { words: Vec::new(), opaque: Some(reason), via: Vec::new(), runner: None }
     }
 
@@ -293,16 +293,7 @@ fn parse_at_depth(text: &str, shell_depth: usize) -> Vec<Segment> {
     if shell_depth > MAX_SHELL_DEPTH {
         return vec![Segment::opaque(Opaque::TooDeep)];
     }
-    match lex::simple_commands(text) {
-        Ok(commands) => {
-            let mut segments = Vec::new();
-            for command in commands {
-                wrappers::segments(command, shell_depth, &mut segments);
-            }
-            segments
-        }
-        Err(reason) => vec![Segment::opaque(reason)],
-    }
+    lex::segments(text, shell_depth).unwrap_or_else(|reason| vec![Segment::opaque(reason)])
 }
 
 #[cfg(test)]

@@ -419,6 +419,38 @@ enum Kind {
     Deny,
 }
 
+/// The rule lists that may hold a rule matching one segment, looked up
+/// once: per name the program is matched under, the rules whose first
+/// argument is the segment's first word (all of them when it is unknown,
+/// none when there is none), then the rules that start otherwise.
+struct Candidates<'l> {
+    programs: [Option<&'l ProgramRules>; 2],
+    narrow: [Option<&'l KindLists>; 2],
+    unknown_first: bool,
+}
+
+impl<'l> Candidates<'l> {
+    /// The first rule of `kind`, in that order, whose pattern passes `test`.
+    fn find(&self, layer: &'l ExecLayer, kind: Kind, test: &dyn Fn(&CommandPattern) -> bool) -> Option<&'l ExecRule> {
+        let scan = |list: &KindLists| list.of(kind).iter().filter_map(|i| layer.rule(kind, *i)).find(|rule| test(&rule.pattern));
+        for (program, narrow) in self.programs.iter().zip(self.narrow) {
+            let Some(program) = program else { continue };
+            if let Some(rule) = narrow.and_then(scan) {
+                return Some(rule);
+            }
+            if self.unknown_first {
+                if let Some(rule) = program.by_first.values().find_map(scan) {
+                    return Some(rule);
+                }
+            }
+            if let Some(rule) = scan(&program.other) {
+                return Some(rule);
+            }
+        }
+        None
+    }
+}
+
 /// What an exec layer decided for one segment, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SegmentVerdict<'l> {
@@ -494,7 +526,7 @@ impl ExecLayer {
     /// directory, its last component. A bare name borrows: the common case
     /// allocates nothing.
     fn program_keys<'p>(&self, program: &'p str) -> (Option<std::borrow::Cow<'p, str>>, Option<std::borrow::Cow<'p, str>>) {
-        if !program.contains('/') {
+        if !program.as_bytes().contains(&b'/') {
             return (Some(std::borrow::Cow::Borrowed(program)), None);
         }
         if !program.starts_with('/') {
@@ -519,40 +551,31 @@ impl ExecLayer {
         let Some(program) = segment.program() else { return SegmentVerdict::Opaque(self.on_opaque) };
         let args = segment.words.get(1..).unwrap_or_default();
         let (own, base) = self.program_keys(program);
-        // The lists that may hold a matching rule, looked up once: per name
-        // the program is matched under, the rules whose first argument is
-        // the segment's first word (all of them when it is unknown, none
-        // when there is none), and the rules that start otherwise.
         let programs = [own.as_deref(), base.as_deref()].map(|k| k.and_then(|k| self.index.get(k)));
         let first = args.first().and_then(Word::known);
         let unknown_first = !args.is_empty() && first.is_none();
         let narrow = programs.map(|p| p.zip(first).and_then(|(p, first)| p.by_first.get(first)));
-        let lists = || {
-            programs.iter().zip(narrow).flat_map(move |(program, narrow)| {
-                let wide = program.filter(|_| unknown_first).map(|p| p.by_first.values());
-                narrow.into_iter().chain(wide.into_iter().flatten()).chain(program.map(|p| &p.other))
-            })
-        };
-        let rules = |kind: Kind| lists().flat_map(move |l| l.of(kind).iter()).filter_map(move |i| self.rule(kind, *i));
-        if let Some(rule) = rules(Kind::Deny).find(|r| r.pattern.may_match(args)) {
+        let candidates = Candidates { programs, narrow, unknown_first };
+        let rules = |kind: Kind, test: &dyn Fn(&CommandPattern) -> bool| candidates.find(self, kind, test);
+        if let Some(rule) = rules(Kind::Deny, &|p| p.may_match(args)) {
             return SegmentVerdict::Rule(ToolOutcome::Deny, rule);
         }
         if segment.is_inner() {
             // Deny and ask only: the runner's segment met the allow patterns.
-            return match rules(Kind::Ask).find(|r| r.pattern.may_match(args)) {
+            return match rules(Kind::Ask, &|p| p.may_match(args)) {
                 Some(rule) => SegmentVerdict::Rule(ToolOutcome::Ask, rule),
                 None => SegmentVerdict::Inner,
             };
         }
         // Every value of the unknown words hits an ask pattern: ask.
-        if let Some(rule) = rules(Kind::Ask).find(|r| r.pattern.must_match(args)) {
+        if let Some(rule) = rules(Kind::Ask, &|p| p.must_match(args)) {
             return SegmentVerdict::Rule(ToolOutcome::Ask, rule);
         }
         // Some value may hit an ask pattern, and the others are decided by
         // the allow patterns or `on_miss`: the stricter of the two, so that
         // no value is decided more strictly than the command.
-        let asked = rules(Kind::Ask).find(|r| r.pattern.may_match(args));
-        let allowed = rules(Kind::Allow).find(|r| r.pattern.must_match(args));
+        let asked = rules(Kind::Ask, &|p| p.may_match(args));
+        let allowed = rules(Kind::Allow, &|p| p.must_match(args));
         match (asked, allowed) {
             (Some(rule), _) if allowed.is_some() || self.on_miss <= ToolOutcome::Ask => SegmentVerdict::Rule(ToolOutcome::Ask, rule),
             (_, Some(rule)) => SegmentVerdict::Rule(ToolOutcome::Allow, rule),
