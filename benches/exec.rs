@@ -42,7 +42,7 @@ fn same_program(n: usize) -> (Vec<String>, Vec<String>) {
 }
 
 fn layer(n: usize) -> ExecLayer {
-    let rule = |text: &String| ExecRule { pattern: CommandPattern::new(&pattern_words(text).unwrap()).unwrap(), written: text.clone(), at: None };
+    let rule = |text: &String| ExecRule { pattern: CommandPattern::new(pattern_words(text).unwrap()).unwrap(), written: text.clone(), at: None };
     let (allow, deny) = patterns(n);
     ExecLayer::new(allow.iter().map(rule).collect(), vec![rule(&"git push *".to_string())], deny.iter().map(rule).collect(), None, None, None)
 }

@@ -36,7 +36,7 @@ impl Compiler<'_> {
     fn exec_rules(&mut self, patterns: &[Spanned<String>], literal_warning: Option<&str>) -> Vec<ExecRule> {
         let mut rules = Vec::with_capacity(patterns.len());
         for written in patterns {
-            let parsed = crate::shell::pattern_words(&written.value).and_then(|words| CommandPattern::new(&words).map_err(|e| e.to_string()));
+            let parsed = crate::shell::pattern_words(&written.value).and_then(|words| CommandPattern::new(words).map_err(|e| e.to_string()));
             match parsed {
                 Ok(pattern) => {
                     if let Some(what) = literal_warning {
@@ -87,11 +87,8 @@ impl Compiler<'_> {
             for rule in shadowed {
                 let program = rule.pattern.program();
                 let first = rule.pattern.first_literal();
-                let mut keys = vec![(program, None)];
-                if first.is_some() {
-                    keys.push((program, first));
-                }
-                let found = keys.iter().filter_map(|k| by_program.get(k)).flatten().find(|s| {
+                let keys = [Some((program, None)), first.map(|f| (program, Some(f)))];
+                let found = keys.iter().flatten().filter_map(|k| by_program.get(k)).flatten().find(|s| {
                     budget = budget.saturating_sub(1);
                     budget > 0 && s.pattern.covers(&rule.pattern)
                 });

@@ -137,7 +137,7 @@ impl Engine {
     /// group's own entry, else the channel's `*` entry, else none. Key
     /// components are escaped, so splitting on `:` is exact.
     fn group_class(&self, key: &str) -> u32 {
-        let mut parts = key.split(':');
+        let mut parts = key_parts(key);
         let (Some("agent"), Some(_), Some(channel), Some("group" | "channel"), Some(gid)) =
             (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
         else {
@@ -191,10 +191,19 @@ impl Engine {
     }
 }
 
+/// The `:`-separated components of a session key. A closure, not a `char`
+/// pattern: keys are short, and a `char` pattern starts a `memchr` search
+/// for each component (about 350 instructions of a decision on
+/// `agent:a:main`, measured with callgrind).
+#[allow(clippy::manual_pattern_char_comparison)]
+fn key_parts(key: &str) -> std::str::Split<'_, impl FnMut(char) -> bool> {
+    key.split(|c: char| c == ':')
+}
+
 /// `agent:<id>:subagent:<n>`: the session of a sub-agent (ids are escaped,
 /// so the third component is the key's kind).
 pub fn is_subagent_key(session: &str) -> bool {
-    let mut parts = session.trim().split(':');
+    let mut parts = key_parts(session.trim());
     matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(_), Some(k)) if a.eq_ignore_ascii_case("agent") && k.eq_ignore_ascii_case("subagent"))
 }
 

@@ -304,38 +304,49 @@ mod tests;
 /// as the pattern's wildcards).
 pub fn pattern_words(text: &str) -> Result<Vec<String>, String> {
     let mut words = Vec::new();
-    let mut current: Option<String> = None;
+    // One buffer for every word; each word is copied out at its exact size
+    // (a 10,000-pattern policy makes 30,000 of them).
+    let mut current = String::new();
+    let mut in_word = false;
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
         match c {
             ' ' | '\t' | '\n' => {
-                if let Some(word) = current.take() {
-                    words.push(word);
+                if in_word {
+                    words.push(current.as_str().to_owned());
+                    current.clear();
+                    in_word = false;
                 }
             }
             '\'' | '"' => {
-                let word = current.get_or_insert_with(String::new);
+                in_word = true;
                 loop {
                     match chars.next() {
                         Some(q) if q == c => break,
                         Some('\\') if c == '"' => match chars.next() {
-                            Some(escaped) => word.push(escaped),
+                            Some(escaped) => current.push(escaped),
                             None => return Err("a backslash ends the pattern".into()),
                         },
-                        Some(other) => word.push(other),
+                        Some(other) => current.push(other),
                         None => return Err(format!("unterminated {c} quote")),
                     }
                 }
             }
             '\\' => match chars.next() {
-                Some(escaped) => current.get_or_insert_with(String::new).push(escaped),
+                Some(escaped) => {
+                    in_word = true;
+                    current.push(escaped);
+                }
                 None => return Err("a backslash ends the pattern".into()),
             },
-            other => current.get_or_insert_with(String::new).push(other),
+            other => {
+                in_word = true;
+                current.push(other);
+            }
         }
     }
-    if let Some(word) = current {
-        words.push(word);
+    if in_word {
+        words.push(current);
     }
     Ok(words)
 }

@@ -26,7 +26,7 @@ fn fewest_allocations(f: impl Fn()) -> usize {
 
 #[test]
 fn an_exec_layer_decides_a_parsed_command_without_allocating() {
-    let rule = |text: &str| ExecRule { pattern: CommandPattern::new(&pattern_words(text).unwrap()).unwrap(), written: text.into(), at: None };
+    let rule = |text: &str| ExecRule { pattern: CommandPattern::new(pattern_words(text).unwrap()).unwrap(), written: text.into(), at: None };
     let layer = ExecLayer::new(
         vec![rule("git status"), rule("git log *"), rule("ls * *"), rule("/opt/bin/tool *")],
         vec![rule("git push *")],

@@ -24,11 +24,11 @@ pub(crate) enum ArgToken {
 }
 
 impl ArgToken {
-    fn from_word(word: &str) -> ArgToken {
+    fn from_word(word: String) -> ArgToken {
         if word.contains(['*', '?']) {
-            ArgToken::Glob(word.to_string())
+            ArgToken::Glob(word)
         } else {
-            ArgToken::Literal(word.to_string())
+            ArgToken::Literal(word)
         }
     }
 
@@ -119,17 +119,21 @@ pub struct CommandPattern {
 
 impl CommandPattern {
     /// A pattern from its words (quotes already removed).
-    pub fn new(words: &[String]) -> Result<CommandPattern, PatternError> {
-        let (program, args) = words.split_first().ok_or(PatternError::Empty)?;
+    pub fn new(words: Vec<String>) -> Result<CommandPattern, PatternError> {
+        let mut words = words.into_iter();
+        let program = words.next().ok_or(PatternError::Empty)?;
+        let mut tokens: Vec<String> = words.collect();
         let bare = !program.contains('/') && !program.contains(['*', '?']) && !program.is_empty();
-        let absolute = program.starts_with('/') && !program.contains(['*', '?']) && crate::settings::lexical_normalize(program) == *program;
+        let absolute = program.starts_with('/') && !program.contains(['*', '?']) && crate::settings::lexical_normalize(&program) == program;
         if !bare && !absolute {
-            return Err(PatternError::BadProgram(program.clone()));
+            return Err(PatternError::BadProgram(program));
         }
-        let rest = args.last().is_some_and(|a| a == "*");
-        let tokens = if rest { args.get(..args.len() - 1).unwrap_or_default() } else { args };
-        let interpreter = crate::shell::interpreter(program.rsplit('/').next().unwrap_or(program));
-        let table = options::of(program);
+        let rest = tokens.last().is_some_and(|a| a == "*");
+        if rest {
+            tokens.pop();
+        }
+        let interpreter = crate::shell::interpreter(program.rsplit('/').next().unwrap_or(&program));
+        let table = options::of(&program);
         let mut letters = Letters::default();
         let mut run = 0;
         if interpreter.is_none() {
@@ -140,14 +144,7 @@ impl CommandPattern {
             }
         }
         let flags = (run > 0).then_some((letters, run));
-        Ok(CommandPattern {
-            program: program.clone(),
-            args: tokens.iter().map(|a| ArgToken::from_word(a)).collect(),
-            rest,
-            interpreter,
-            flags,
-            table,
-        })
+        Ok(CommandPattern { program, args: tokens.into_iter().map(ArgToken::from_word).collect(), rest, interpreter, flags, table })
     }
 
     /// The program it names.
@@ -498,9 +495,17 @@ impl ExecLayer {
         let mut index: Map<String, ProgramRules> = Map::default();
         for (kind, rules) in [(Kind::Allow, &allow), (Kind::Ask, &ask), (Kind::Deny, &deny)] {
             for (i, rule) in rules.iter().enumerate() {
-                let program = index.entry(rule.pattern.program.clone()).or_default();
+                // Keys are copied only when they are new: most rules share them.
+                let name = rule.pattern.program.as_str();
+                if !index.contains_key(name) {
+                    index.insert(name.to_string(), ProgramRules::default());
+                }
+                let Some(program) = index.get_mut(name) else { continue };
                 match rule.pattern.first_literal() {
-                    Some(first) => program.by_first.entry(first.to_string()).or_default().push(kind, i),
+                    Some(first) => match program.by_first.get_mut(first) {
+                        Some(lists) => lists.push(kind, i),
+                        None => program.by_first.entry(first.to_string()).or_default().push(kind, i),
+                    },
                     None => program.other.push(kind, i),
                 }
             }
