@@ -10,7 +10,9 @@ use crate::source::Span;
 
 impl<'p> Compiler<'p> {
     /// Agent ids in definition order and the index of the one marked
-    /// default; no agent at all means OpenClaw's implicit `main`.
+    /// default. A policy with no agent is an error (an empty or truncated
+    /// file must grant nothing); OpenClaw's implicit `main` is written into
+    /// the AST by the OpenClaw front end, with a warning.
     pub(super) fn agent_ids(&mut self) -> (Vec<String>, Option<usize>) {
         let mut agent_ids: Vec<String> = Vec::new();
         let mut default_agent = None;
@@ -35,8 +37,11 @@ impl<'p> Compiler<'p> {
             }
             agent_ids.push(id);
         }
-        let implicit_main = self.policy.agents.is_empty();
-        if implicit_main {
+        if self.policy.agents.is_empty() {
+            self.error(Code::NoAgent, Span::default(), "the policy defines no agent, so it would decide nothing").help = Some(
+                "every tool call is decided for an agent: add one, e.g. `agent main { tools { allow read } }`; an empty or truncated policy file is refused rather than read as granting anything".into(),
+            );
+            // Compilation goes on, so that every other error shows too.
             agent_ids.push("main".into());
         }
         (agent_ids, default_agent)

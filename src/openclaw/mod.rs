@@ -197,6 +197,21 @@ impl Lowerer {
         }
         self.apply_global_mention_patterns();
         self.apply_global_commands();
+        if self.policy.agents.is_empty() {
+            // OpenClaw's own default: one agent, `main`. Written out, so that
+            // the printed policy and every front end see it.
+            let at = root.span.start_only();
+            self.policy.agents.push(Agent { id: Spanned::new("main".into(), at), name: None, default: None, sandbox: None, tools: None, span: at });
+            self.sink.push(
+                Diagnostic::warning(
+                    Code::ImplicitAgent,
+                    &self.source,
+                    at,
+                    "no agent is listed (`agents.list`, `agents.entries`): OpenClaw's implicit agent `main` applies, with every tool the global `tools` allows",
+                )
+                .with_help("list the agent under `agents.list` with its own `tools` to say what it may call"),
+            );
+        }
         if !saw_mode {
             // OpenClaw runs unsandboxed unless told otherwise; say so out loud
             // instead of silently changing what the configuration means.

@@ -5,6 +5,7 @@
 mod cli;
 mod gateway;
 mod gateway_attacks;
+mod gateway_attacks_round2;
 
 use std::path::PathBuf;
 

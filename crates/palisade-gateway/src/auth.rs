@@ -103,8 +103,13 @@ struct Failures {
     locked_until: Option<Instant>,
 }
 
-/// Failed attempts per client address (IPv4, or IPv6 /64). Over the limit
-/// in one window the address is locked out (429) for the lockout period.
+/// Failed attempts per client (`listener::failure_key`: all of loopback as
+/// one, an IPv4 /24, an IPv6 /64). Over the limit in one window the client
+/// is locked out (429) for the lockout period. Failures from everywhere
+/// also count against a global budget, [`GLOBAL_FAILURE_FACTOR`] times the
+/// per-client limit: over it, the operator secret is not checked from any
+/// address for the lockout period (guessing it from many networks at once
+/// gains nothing), while minted tokens still work.
 /// A success does not clear the count, so guesses interleaved with real
 /// traffic are throttled too. During a lockout only an unguessable
 /// credential (a minted 256-bit token) is still honoured, so a local
@@ -119,8 +124,13 @@ pub struct Limiter {
     clients: Mutex<Tracked>,
 }
 
+/// The global budget of failed attempts per window, in per-client limits.
+pub const GLOBAL_FAILURE_FACTOR: u32 = 16;
+
 #[derive(Debug, Default)]
 struct Tracked {
+    /// Failures from every address (`None` until the first).
+    global: Option<Failures>,
     by_address: HashMap<IpAddr, Failures>,
     /// Addresses in the order their entries began; stale ones are skipped.
     order: VecDeque<(IpAddr, Instant)>,
@@ -156,15 +166,24 @@ impl Limiter {
     pub fn attempt(&self, client: IpAddr, attempt: Attempt, now: Instant) -> Verdict {
         // A poisoned lock means a panic elsewhere; refusing is the safe answer.
         let Ok(mut tracked) = self.clients.lock() else { return Verdict::LockedOut };
-        let locked = tracked.by_address.get(&client).is_some_and(|f| f.locked_until.is_some_and(|until| now < until));
+        let locked_out = |f: &Failures| f.locked_until.is_some_and(|until| now < until);
+        let locked = tracked.by_address.get(&client).is_some_and(locked_out) || tracked.global.as_ref().is_some_and(locked_out);
         match attempt {
             Attempt::Unguessable => return Verdict::Allowed,
             _ if locked => return Verdict::LockedOut,
             Attempt::Secret => return Verdict::Allowed,
             Attempt::Failed => {}
         }
-        let Tracked { by_address, order } = &mut *tracked;
+        let Tracked { global, by_address, order } = &mut *tracked;
         let fresh = Failures { window_start: now, count: 0, locked_until: None };
+        let global = global.get_or_insert(Failures { window_start: now, count: 0, locked_until: None });
+        if now.duration_since(global.window_start) >= self.limit.window || global.locked_until.is_some_and(|until| now >= until) {
+            *global = Failures { window_start: now, count: 0, locked_until: None };
+        }
+        global.count = global.count.saturating_add(1);
+        if global.count > self.limit.attempts.saturating_mul(GLOBAL_FAILURE_FACTOR) && global.locked_until.is_none() {
+            global.locked_until = Some(now + self.limit.lockout);
+        }
         let entry = match by_address.get_mut(&client) {
             Some(entry) => entry,
             None => {
@@ -239,15 +258,58 @@ mod tests {
 
     #[test]
     fn the_table_stays_bounded_and_keeps_new_lockouts() {
-        let limit = RateLimit { attempts: 0, window: Duration::from_secs(60), lockout: Duration::from_secs(300) };
+        let limit = RateLimit { attempts: 1, window: Duration::from_secs(60), lockout: Duration::from_secs(300) };
         let limiter = Limiter::new(limit);
         let t0 = Instant::now();
+        let budget = GLOBAL_FAILURE_FACTOR;
+        let mut now = t0;
         for i in 0..(MAX_TRACKED as u32 + 1000) {
+            // One failure per address, the global budget's worth per window.
+            if i % budget == 0 {
+                now += limit.lockout;
+            }
             let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
-            assert_eq!(limiter.attempt(ip, Attempt::Failed, t0), Verdict::LockedOut);
+            assert_eq!(limiter.attempt(ip, Attempt::Failed, now), Verdict::Unauthorized, "address {i}");
         }
         assert_eq!(limiter.tracked(), MAX_TRACKED);
         let last = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + MAX_TRACKED as u32 + 999));
-        assert_eq!(limiter.attempt(last, Attempt::Secret, t0), Verdict::LockedOut, "the newest lockout is kept");
+        assert_eq!(limiter.attempt(last, Attempt::Failed, now), Verdict::LockedOut);
+        assert_eq!(limiter.attempt(last, Attempt::Secret, now), Verdict::LockedOut, "the newest lockout is kept");
+    }
+
+    /// Issue 26, finding 6: guesses spread over many addresses met no limit.
+    /// Over the global budget the operator secret is refused everywhere,
+    /// and a minted token still gets in.
+    #[test]
+    fn guesses_from_many_networks_spend_one_global_budget() {
+        let limit = RateLimit { attempts: 3, window: Duration::from_secs(60), lockout: Duration::from_secs(300) };
+        let limiter = Limiter::new(limit);
+        let t0 = Instant::now();
+        let budget = limit.attempts * GLOBAL_FAILURE_FACTOR;
+        for i in 0..budget {
+            // Each network stays under its own limit.
+            let ip = IpAddr::V4(std::net::Ipv4Addr::new(10, (i / 256) as u8, (i % 256) as u8, 1));
+            assert_eq!(limiter.attempt(ip, Attempt::Failed, t0), Verdict::Unauthorized, "guess {i}");
+        }
+        let fresh: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(limiter.attempt(fresh, Attempt::Failed, t0), Verdict::Unauthorized, "the last guess of the budget");
+        assert_eq!(limiter.attempt(fresh, Attempt::Secret, t0), Verdict::LockedOut, "over the budget the secret is not checked");
+        let elsewhere: IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(limiter.attempt(elsewhere, Attempt::Secret, t0 + Duration::from_secs(10)), Verdict::LockedOut);
+        assert_eq!(limiter.attempt(elsewhere, Attempt::Unguessable, t0 + Duration::from_secs(10)), Verdict::Allowed);
+        assert_eq!(limiter.attempt(elsewhere, Attempt::Secret, t0 + limit.lockout), Verdict::Allowed, "the global lockout ends");
+    }
+
+    #[test]
+    fn loopback_is_one_client_and_ipv4_counts_by_its_24() {
+        use crate::listener::failure_key;
+        let key = |s: &str| failure_key(s.parse().unwrap());
+        assert_eq!(key("127.0.0.1"), key("127.9.8.7"));
+        assert_eq!(key("::1"), key("127.0.0.1"));
+        assert_eq!(key("::ffff:127.0.0.2"), key("127.0.0.1"));
+        assert_eq!(key("203.0.113.5"), key("203.0.113.250"));
+        assert_ne!(key("203.0.113.5"), key("203.0.114.5"));
+        assert_eq!(key("2001:db8::1"), key("2001:db8::ffff:1"));
+        assert_ne!(key("2001:db8:0:1::1"), key("2001:db8::1"));
     }
 }

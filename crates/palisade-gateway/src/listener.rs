@@ -39,6 +39,27 @@ pub fn address_key(peer: IpAddr) -> IpAddr {
     }
 }
 
+/// The key failed attempts are counted under: one for every loopback
+/// address (a local process can send from any of 127.0.0.0/8 and `::1`),
+/// an IPv4 address's /24 as an IPv6 address's /64, since a client that
+/// holds one address usually holds its neighbours.
+pub fn failure_key(peer: IpAddr) -> IpAddr {
+    let loopback = match peer {
+        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        IpAddr::V4(v4) => v4.is_loopback(),
+    };
+    if loopback {
+        return IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    }
+    match address_key(peer) {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, 0))
+        }
+        v6 => v6,
+    }
+}
+
 /// Open connections per address; an entry goes when its last connection does.
 #[derive(Debug, Default)]
 struct PerAddress(Mutex<HashMap<IpAddr, usize>>);

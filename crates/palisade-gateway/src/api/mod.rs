@@ -127,7 +127,7 @@ pub(crate) async fn authenticate(
             None => (None, Attempt::Failed),
         },
     };
-    let principal = match state.limiter.attempt(client_ip(peer), attempt, Instant::now()) {
+    let principal = match state.limiter.attempt(listener::failure_key(peer.ip()), attempt, Instant::now()) {
         Verdict::Allowed => principal,
         Verdict::LockedOut => return error(StatusCode::TOO_MANY_REQUESTS, "locked_out", "too many failed attempts from this address; try later"),
         Verdict::Unauthorized if presented.is_empty() => {

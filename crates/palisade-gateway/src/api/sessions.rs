@@ -131,7 +131,9 @@ pub(super) struct Spawn {
     pub(super) handle: String,
 }
 /// A sub-agent's handle, derived from its parent's: same agent, sender and
-/// owner-ness, a session of its own (`agent:<id>:subagent:<n>`), marked a sub-agent.
+/// owner-ness, a session of its own (`agent:<id>:subagent:<n>`), marked a
+/// sub-agent, and never a later expiry than the parent's (spawning again
+/// before each expiry must not renew a handle forever).
 pub(super) async fn spawn(
     State(state): State<Arc<AppState>>,
     Extension(principal): Extension<Principal>,
@@ -146,5 +148,6 @@ pub(super) async fn spawn(
         return error(StatusCode::INTERNAL_SERVER_ERROR, "random", e.to_string());
     }
     let session = palisade::subagent_session_key(&parent.agent, &crate::devices::hex(&n));
-    mint(&state, &Claims { session, subagent: true, expires_ms: crate::sessions::expires(store::now_ms(), crate::HANDLE_TTL), ..parent }, None)
+    let expires_ms = parent.expires_ms.min(crate::sessions::expires(store::now_ms(), crate::HANDLE_TTL));
+    mint(&state, &Claims { session, subagent: true, expires_ms, ..parent }, None)
 }

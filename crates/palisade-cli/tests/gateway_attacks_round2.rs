@@ -1,0 +1,128 @@
+//! The gateway's second red-team round (issue 26), each attack performed
+//! against a real gateway process (and a real dockerd where it runs
+//! anything). Every test here passed as an attack on the code before its
+//! fix: it is the attack, and the assertion is that it no longer works.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use serde_json::{json, Value};
+
+use super::gateway::{http, palisade, Scratch, TOKEN};
+
+/// Finding 7: an empty or comment-only policy file (a truncated deploy)
+/// passed `check` and gave an implicit `main` agent every tool on the
+/// host, so a gateway serving it ran `exec` for anyone with a token. Now
+/// `check` refuses it, and the gateway does not start on it.
+#[test]
+fn an_empty_policy_grants_nothing() {
+    let scratch = Scratch::new("empty");
+    for (n, text) in ["", "\n", "// the deploy was cut off here\n", "/* nothing */"].into_iter().enumerate() {
+        let path = scratch.dir.join(format!("empty{n}.pal"));
+        std::fs::write(&path, text).unwrap();
+
+        let check = palisade().arg("check").arg(&path).output().unwrap();
+        let said = String::from_utf8_lossy(&check.stderr).to_string() + &String::from_utf8_lossy(&check.stdout);
+        assert!(!check.status.success(), "{text:?}: `check` passed an empty policy:\n{said}");
+        assert!(said.contains("palisade::no-agent"), "{text:?}: {said}");
+
+        let decide = palisade()
+            .args(["decide"])
+            .arg(&path)
+            .args(["--request", r#"{"agent": "main", "tool": "exec", "args": {"command": "rm -rf /"}}"#])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&decide.stdout);
+        assert!(!decide.status.success() && !said.contains("\"allow\""), "{text:?}: `decide` answered for an empty policy: {said}");
+
+        // The gateway: it must refuse to start, not serve the empty policy.
+        let mut child = palisade()
+            .args(["gateway", "--policy"])
+            .arg(&path)
+            .args(["--listen", "127.0.0.1:0", "--state-dir"])
+            .arg(scratch.dir.join(format!("state{n}")))
+            .env("PALISADE_GATEWAY_TOKEN", TOKEN)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        if let Some(addr) = line.trim().rsplit("http://").next().and_then(|a| a.parse().ok()) {
+            let (status, body) =
+                http(addr, "POST", "/v1/decide", Some(TOKEN), &json!({"agent": "main", "tool": "exec", "args": {"command": "rm -rf /"}}));
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{text:?}: the gateway served an empty policy; `exec rm -rf /` -> {status} {body}");
+        }
+        let status = child.wait().unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert!(!status.success() && stderr.contains("palisade::no-agent"), "{text:?}: {status} {stderr}");
+    }
+}
+
+/// The claims sealed in a handle (`ph1.<hex JSON>.<hex tag>`).
+fn claims_of(handle: &str) -> Value {
+    let hex = handle.split('.').nth(1).unwrap();
+    let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Finding 2: `/v1/sessions/spawn` set the child's expiry to now plus the
+/// TTL, so spawning from the child before it expired renewed a handle
+/// forever: each generation outlived the one before. Now a child never
+/// outlives its parent.
+#[test]
+fn a_spawned_handle_never_outlives_its_parent() {
+    let scratch = Scratch::new("spawn");
+    let gw = scratch.start("agent main { default sandbox off tools { allow read } }\ngateway { auth token }\n");
+    let mut handle = super::gateway::handle(&gw, "main", "agent:main:main");
+    let first_expiry = claims_of(&handle)["expires_ms"].as_u64().unwrap();
+    for generation in 1..=3 {
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let (status, body) = http(gw.addr, "POST", "/v1/sessions/spawn", Some(TOKEN), &json!({"handle": handle}));
+        assert_eq!(status, 200, "{body}");
+        let child = body["handle"].as_str().unwrap().to_string();
+        let expiry = claims_of(&child)["expires_ms"].as_u64().unwrap();
+        assert!(expiry <= first_expiry, "generation {generation} expires {} ms after the first handle", expiry - first_expiry);
+        handle = child;
+    }
+}
+
+/// A POST /v1/decide with `token`, sent from `source` (a loopback address).
+fn decide_from(addr: std::net::SocketAddr, source: &str, token: &str) -> u16 {
+    use std::io::{Read, Write};
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.bind(&std::net::SocketAddr::new(source.parse().unwrap(), 0).into()).unwrap();
+    socket.connect(&addr.into()).unwrap();
+    let mut stream: std::net::TcpStream = socket.into();
+    let body = r#"{"kind": "tool", "agent": "main", "tool": "read"}"#;
+    write!(
+        stream,
+        "POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+/// Finding 6: failed guesses were counted per address, and a local client
+/// holds all of 127.0.0.0/8: 40 guesses from ten loopback addresses met no
+/// 429. Now loopback is one client.
+#[test]
+fn guesses_from_many_loopback_addresses_are_one_client() {
+    let scratch = Scratch::new("loopguess");
+    let gw = scratch.start("agent main { default sandbox off tools { allow read } }\ngateway { auth token  rate_limit 3 per 1m lockout 5m }\n");
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        let source = format!("127.0.{}.{}", i / 10, 2 + i % 10);
+        statuses.push(decide_from(gw.addr, &source, "a-wrong-guess"));
+    }
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert!(throttled >= 36, "40 guesses from ten loopback addresses: {throttled} throttled ({statuses:?})");
+    // The operator secret is not checked from loopback now, from any address.
+    assert_eq!(decide_from(gw.addr, "127.0.0.1", TOKEN), 429);
+}
