@@ -126,3 +126,38 @@ fn guesses_from_many_loopback_addresses_are_one_client() {
     // The operator secret is not checked from loopback now, from any address.
     assert_eq!(decide_from(gw.addr, "127.0.0.1", TOKEN), 429);
 }
+
+/// Finding 4: the least privileged principal filled the disk. A 900 KB
+/// agent name sent to `/v1/decide` added about 1.8 MB to `audit.jsonl`
+/// (the request's summary and the decision were logged whole); a runtime
+/// did the same through an ingress sender. Now no request adds more than
+/// 2 KiB, whatever it sends.
+#[test]
+fn no_request_bloats_the_audit_log() {
+    let scratch = Scratch::new("auditbloat");
+    let gw = scratch
+        .start("agent main { default sandbox off tools { allow read } }\nchannel telegram { dm open allow_from \"*\" }\ngateway { auth token }\n");
+    let (status, minted) = http(gw.addr, "POST", "/v1/credentials", Some(TOKEN), &json!({"role": "runtime", "agents": ["main"]}));
+    assert_eq!(status, 200, "{minted}");
+    let runtime = minted["token"].as_str().unwrap().to_string();
+    let log = scratch.dir.join("state/audit.jsonl");
+    let size = || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0)
+    };
+    let huge = "x".repeat(900 * 1024);
+    let requests = [
+        ("/v1/decide", json!({"kind": "tool", "agent": huge, "tool": "exec"})),
+        ("/v1/decide", json!({"kind": "tool", "agent": "main", "tool": huge})),
+        ("/v1/decide", json!({"kind": "ingress", "channel": "telegram", "sender": huge, "text": "hi"})),
+        ("/v1/ingress", json!({"channel": "telegram", "sender": huge, "text": "hi"})),
+    ];
+    for (path, body) in requests {
+        let before = size();
+        let (status, _) = http(gw.addr, "POST", path, Some(&runtime), &body);
+        let added = size() - before;
+        eprintln!("audit bytes for {path} ({status}): {added}");
+        assert!(added > 0, "{path}: nothing was logged ({status})");
+        assert!(added <= 2049, "{path} ({status}) added {added} bytes to the audit log");
+    }
+}

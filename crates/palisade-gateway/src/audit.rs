@@ -68,23 +68,88 @@ impl Audit {
     }
 }
 
-fn stamped(mut entry: Value) -> String {
-    if let Some(map) = entry.as_object_mut() {
-        map.insert("time_ms".into(), Value::from(super::store::now_ms()));
+/// The record as one line, with the time added, at most [`RECORD_CAP`]
+/// bytes whatever a client sent: every string longer than [`ARG_KEPT`]
+/// bytes is kept as its prefix, length and SHA-256 ([`argument`]'s form),
+/// every array as its first [`ITEMS_KEPT`] items and a count; a record still
+/// over the cap keeps less of each string, and at last only its event and
+/// the whole line's prefix, length and digest.
+fn stamped(entry: Value) -> String {
+    let time = Value::from(super::store::now_ms());
+    let with_time = |mut e: Value| {
+        if let Some(map) = e.as_object_mut() {
+            map.insert("time_ms".into(), time.clone());
+        }
+        e.to_string()
+    };
+    if fits(&entry, ARG_KEPT) {
+        let line = with_time(entry.clone());
+        if line.len() <= RECORD_CAP {
+            return line;
+        }
     }
-    entry.to_string()
+    for keep in [ARG_KEPT, 64, 0] {
+        let mut bounded = entry.clone();
+        bound(&mut bounded, keep);
+        let line = with_time(bounded);
+        if line.len() <= RECORD_CAP {
+            return line;
+        }
+    }
+    let event = entry.get("event").cloned().map(|mut e| {
+        bound(&mut e, 64);
+        e
+    });
+    with_time(serde_json::json!({"event": event, "oversized": argument(Some(&Value::String(entry.to_string())))}))
 }
+
+/// Longest audit line.
+pub const RECORD_CAP: usize = 2048;
 
 /// How much of a free-text argument (a command, a path) the log keeps.
 pub const ARG_KEPT: usize = 256;
 
-/// A free-text argument as the log keeps it: its first [`ARG_KEPT`] bytes
-/// (cut at a character boundary), its length and its SHA-256, so a long
-/// argument cannot bloat the log and can still be matched against a copy.
-pub fn argument(value: Option<&Value>) -> Value {
+/// How many items of an array the log keeps.
+pub const ITEMS_KEPT: usize = 16;
+
+/// Whether no string is longer than `keep` bytes and no array longer than
+/// [`ITEMS_KEPT`] items (the common record, written without a copy).
+fn fits(value: &Value, keep: usize) -> bool {
+    match value {
+        Value::String(text) => text.len() <= keep,
+        Value::Array(items) => items.len() <= ITEMS_KEPT && items.iter().all(|v| fits(v, keep)),
+        Value::Object(map) => map.iter().all(|(k, v)| k.len() <= keep && fits(v, keep)),
+        _ => true,
+    }
+}
+
+/// Bounds every string (keys included) and array in `value`, in place.
+fn bound(value: &mut Value, keep: usize) {
+    match value {
+        Value::String(text) if text.len() > keep => *value = kept(text, keep),
+        Value::Array(items) => {
+            if items.len() > ITEMS_KEPT {
+                let more = items.len() - ITEMS_KEPT;
+                items.truncate(ITEMS_KEPT);
+                items.push(Value::String(format!("... {more} more")));
+            }
+            items.iter_mut().for_each(|v| bound(v, keep));
+        }
+        Value::Object(map) => {
+            if map.keys().any(|k| k.len() > keep) {
+                *map = std::mem::take(map).into_iter().map(|(k, v)| if k.len() > keep { (kept(&k, keep).to_string(), v) } else { (k, v) }).collect();
+            }
+            map.values_mut().for_each(|v| bound(v, keep));
+        }
+        _ => {}
+    }
+}
+
+/// `text` as its first `keep` bytes (cut at a character boundary), its
+/// length and its SHA-256.
+fn kept(text: &str, keep: usize) -> Value {
     use sha2::{Digest, Sha256};
-    let Some(text) = value.and_then(Value::as_str) else { return value.cloned().unwrap_or(Value::Null) };
-    let mut cut = text.len().min(ARG_KEPT);
+    let mut cut = text.len().min(keep);
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
@@ -94,6 +159,16 @@ pub fn argument(value: Option<&Value>) -> Value {
         "truncated": cut < text.len(),
         "sha256": super::devices::hex(&Sha256::digest(text.as_bytes())),
     })
+}
+
+/// A free-text argument as the log keeps it: its first [`ARG_KEPT`] bytes
+/// (cut at a character boundary), its length and its SHA-256, so a long
+/// argument cannot bloat the log and can still be matched against a copy.
+pub fn argument(value: Option<&Value>) -> Value {
+    match value.and_then(Value::as_str) {
+        Some(text) => kept(text, ARG_KEPT),
+        None => value.cloned().unwrap_or(Value::Null),
+    }
 }
 
 fn write_lines(path: &Path, file: std::fs::File, rx: &Receiver<Message>) {
@@ -147,5 +222,36 @@ fn sync(out: &std::io::BufWriter<std::fs::File>) -> bool {
             eprintln!("warning: audit log sync failed: {e}");
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_record_is_bounded_whatever_a_client_sends() {
+        let plain = json!({"event": "decide", "principal": "rt1", "request": {"agent": "main", "tool": "exec"}});
+        let line = stamped(plain.clone());
+        let back: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back["request"], plain["request"], "a usual record is written as it is");
+
+        let huge = "a".repeat(900 * 1024);
+        let hostile = json!({
+            "event": "decide",
+            "request": {"agent": huge, "tool": huge, "session": huge, "sender": huge},
+            "decision": {"reason": huge, "segments": vec![json!({"text": "rm -rf /", "outcome": "deny"}); 10_000]},
+            huge.clone(): huge,
+        });
+        let line = stamped(hostile);
+        assert!(line.len() <= RECORD_CAP, "{} bytes", line.len());
+        let back: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back["event"], "decide");
+
+        let one_long = stamped(json!({"event": "decide", "request": {"agent": huge}}));
+        let back: Value = serde_json::from_str(&one_long).unwrap();
+        assert_eq!(back["request"]["agent"]["bytes"], huge.len());
+        assert_eq!(back["request"]["agent"]["text"].as_str().unwrap().len(), ARG_KEPT);
     }
 }
