@@ -161,3 +161,32 @@ fn no_request_bloats_the_audit_log() {
         assert!(added <= 2049, "{path} ({status}) added {added} bytes to the audit log");
     }
 }
+
+/// Finding 5: a sandbox planted code that the host ran. A `non-main` agent
+/// with an `rw` workspace: a stranger's session (sandboxed) wrote `json.py`
+/// into the workspace, and the agent's main session (on the host, with the
+/// workspace as working directory and `HOME`) ran `python3 -c 'import
+/// json'`, which imported it. Now host runs of such an agent use a
+/// directory no sandbox mounts.
+#[test]
+fn a_sandbox_cannot_plant_what_the_host_runs() {
+    if !super::gateway::docker_ready() {
+        return;
+    }
+    super::gateway::ensure_image();
+    let scratch = Scratch::new("plant");
+    let p = &scratch.prefix;
+    let gw = scratch.start(&format!(
+        "agent nm {{ default sandbox non-main scope agent workspace rw docker {{ prefix \"{p}\" }} tools {{ allow exec, read, write }} }}\ngateway {{ auth token }}\n"
+    ));
+    let stranger = "agent:nm:telegram:direct:999";
+    let (status, body) =
+        super::gateway::invoke(&gw, "nm", stranger, "write", json!({"path": "json.py", "content": "print('PLANTED-BY-A-SANDBOX')\n"}));
+    assert_eq!(status, 200, "the sandboxed write itself: {body}");
+    let probe = "cat json.py 2>/dev/null; if command -v python3 >/dev/null; then python3 -c 'import json'; fi; echo \"HOME=$HOME\"";
+    let result = super::gateway::exec(&gw, "nm", "agent:nm:main", probe);
+    let out = result["stdout"].as_str().unwrap();
+    assert!(!out.contains("PLANTED-BY-A-SANDBOX"), "the host session ran or read what a sandbox wrote: {result}");
+    let (status, body) = super::gateway::invoke(&gw, "nm", "agent:nm:main", "read", json!({"path": "json.py"}));
+    assert_ne!(status, 200, "the host session's `read` sees the sandbox's file: {body}");
+}

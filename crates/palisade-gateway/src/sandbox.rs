@@ -190,6 +190,19 @@ pub fn agent_workspace(state_dir: &Path, agent: &str) -> PathBuf {
     state_dir.join("workspaces").join(agent)
 }
 
+/// The directory an agent's host runs use as their working directory and
+/// `HOME`: its workspace, unless a sandbox of the same agent mounts that
+/// read-write; then a directory of their own. A sandboxed session must not
+/// plant what a host session then runs (a `json.py` that `python3` on the
+/// host imports from its working directory; issue 26).
+pub fn host_workspace(config: &SandboxConfig, state_dir: &Path, agent: &str) -> PathBuf {
+    if config.mode != palisade::SandboxMode::Off && config.workspace == WorkspaceAccess::ReadWrite {
+        state_dir.join("host-workspaces").join(agent)
+    } else {
+        agent_workspace(state_dir, agent)
+    }
+}
+
 /// Re-checks a configured bind on the host: the same rules as `check`
 /// (`settings::refused_host_path`), on the path the host resolves it to.
 pub fn check_bind(bind: &str) -> Result<String, SandboxError> {

@@ -94,7 +94,7 @@ pub(super) async fn run_invoke(state: &AppState, principal: &Principal, call: &C
         }
         run_sandboxed(sandboxes, sandbox, &placement, &tool, arg).await
     } else {
-        let root = sandbox::agent_workspace(&state.state_dir, agent);
+        let root = sandbox::host_workspace(sandbox, &state.state_dir, agent);
         run_on_host(&root, &tool, arg, state.timeout).await
     };
     if let Some(map) = entry.as_object_mut() {
