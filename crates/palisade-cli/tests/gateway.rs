@@ -251,7 +251,9 @@ fn sandboxed_exec_runs_hardened_and_denied_calls_never_reach_docker() {
     for dir in ["/tmp", "/var/tmp", "/run"] {
         assert!(host["Tmpfs"].get(dir).is_some(), "no tmpfs {dir}: {host}");
     }
-    assert_eq!(v[0]["Config"]["User"], "65534:65534");
+    // The idle process runs as a user of its own; commands as the sandbox user.
+    assert_eq!(v[0]["Config"]["User"], "65533:65533");
+    assert_eq!(exec(&gw, "box", session, "id -u")["stdout"], "65534\n");
 
     // From inside: no writable root, no network but loopback, no host files.
     let marker = gw.dir.join("host-marker");

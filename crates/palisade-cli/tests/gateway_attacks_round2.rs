@@ -190,3 +190,41 @@ fn a_sandbox_cannot_plant_what_the_host_runs() {
     let (status, body) = super::gateway::invoke(&gw, "nm", "agent:nm:main", "read", json!({"path": "json.py"}));
     assert_ne!(status, 200, "the host session's `read` sees the sandbox's file: {body}");
 }
+
+/// Finding 3: a sandboxed process outlived its call. The watchdog killed
+/// the command's process group, and `setsid` leaves it: `setsid cmd &`
+/// kept running after the call returned and past `--timeout`, and so did a
+/// double fork into a new session and a `nohup` daemon. Now nothing a call
+/// starts survives it.
+#[test]
+fn nothing_a_sandboxed_call_starts_survives_it() {
+    if !super::gateway::docker_ready() {
+        return;
+    }
+    super::gateway::ensure_image();
+    let scratch = Scratch::new("escape");
+    let p = &scratch.prefix;
+    let gw = scratch.start_with(
+        &format!("agent box {{ default sandbox all scope agent workspace none docker {{ prefix \"{p}\" }} tools {{ allow exec }} }}\ngateway {{ auth token }}\n"),
+        3,
+    );
+    let session = "agent:box:main";
+    let escapes = [
+        "setsid sleep 7771 >/dev/null 2>&1 & sleep 1; echo done",
+        "sh -c 'setsid sh -c \"sleep 7772\" >/dev/null 2>&1 &' ; echo done",
+        "nohup setsid sleep 7773 >/dev/null 2>&1 & echo done",
+        // Past the timeout: the call is killed, its escapee must die too.
+        "setsid sleep 7774 >/dev/null 2>&1 & sleep 60",
+    ];
+    for command in escapes {
+        let (status, body) = super::gateway::invoke(&gw, "box", session, "exec", json!({"command": command}));
+        assert_eq!(status, 200, "{command}: {body}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let container = super::gateway::container_of(&gw, "agent:box");
+    let (ok, ps) = super::gateway::docker(&["exec", &container, "ps", "-o", "args"]);
+    assert!(ok, "{ps}");
+    for n in 7771..=7774 {
+        assert!(!ps.contains(&format!("sleep {n}")), "`sleep {n}` outlived its call:\n{ps}");
+    }
+}

@@ -264,7 +264,7 @@ pub fn container_body(config: &SandboxConfig, placement: &Placement) -> Result<C
         image: Some(d.image.clone()),
         // The container idles; commands come in through exec.
         cmd: Some(vec!["sleep".into(), "2147483647".into()]),
-        user: Some(d.user.clone()),
+        user: Some(keeper_user(&d.user).into()),
         working_dir: Some(WORKSPACE.into()),
         network_disabled: Some(d.network == "none"),
         host_config: Some(host_config),
@@ -330,6 +330,34 @@ pub struct Sandboxes {
     /// Striped locks by container name: one `ensure` at a time per name in
     /// this process, so racing first calls do not race the daemon's create.
     ensuring: Arc<Vec<tokio::sync::Mutex<()>>>,
+    /// Striped locks by container name: one call at a time per container,
+    /// so that the sweep after a command ([`SWEEP`]) kills only what that
+    /// command started.
+    running: Arc<Vec<tokio::sync::Mutex<()>>>,
+}
+
+/// After a command, every process of the sandbox user in its container but
+/// the container's init: what the command left behind in a session of its
+/// own (`setsid`, a double fork, a daemon), which the watchdog's kill of
+/// the process group does not reach. No call may outlive its call.
+pub const SWEEP: &str = "kill -KILL -1 2>/dev/null; exit 0";
+
+/// The user a container's idle process and its init run as: never the
+/// sandbox user (commands run as that one, by exec), whose every process
+/// the sweep after a command kills. Unprivileged, and out of reach of the
+/// sandbox user's signals.
+pub fn keeper_user(sandbox_user: &str) -> &'static str {
+    if sandbox_user.split(':').next() == Some("65533") {
+        "65532:65532"
+    } else {
+        "65533:65533"
+    }
+}
+
+/// The stripe of a container name in a table of striped locks.
+fn stripe(container: &str) -> usize {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(container.as_bytes()).first().map_or(0, |b| usize::from(*b) % ENSURE_STRIPES)
 }
 
 const ENSURE_STRIPES: usize = 64;
@@ -338,8 +366,8 @@ impl Sandboxes {
     pub async fn connect(state_dir: PathBuf, timeout: Duration) -> Result<Self, SandboxError> {
         let docker = Docker::connect_with_local_defaults().map_err(|e| SandboxError::Connect(e.to_string()))?;
         let docker = docker.negotiate_version().await.map_err(|e| SandboxError::Connect(e.to_string()))?;
-        let ensuring = Arc::new((0..ENSURE_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect());
-        Ok(Sandboxes { docker, state_dir, timeout, caps: (MAX_CONTAINERS, MAX_CONTAINERS_PER_AGENT), ensuring })
+        let stripes = || Arc::new((0..ENSURE_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect::<Vec<_>>());
+        Ok(Sandboxes { docker, state_dir, timeout, caps: (MAX_CONTAINERS, MAX_CONTAINERS_PER_AGENT), ensuring: stripes(), running: stripes() })
     }
 
     /// The most live containers in all and per agent (defaults:
@@ -375,8 +403,7 @@ impl Sandboxes {
     /// The running container for a placement: reused when its configuration
     /// hash matches, recreated when it does not.
     pub async fn ensure(&self, config: &SandboxConfig, placement: &Placement) -> Result<String, SandboxError> {
-        let stripe = Sha256::digest(placement.container.as_bytes()).first().map_or(0, |b| usize::from(*b) % ENSURE_STRIPES);
-        let _one_at_a_time = match self.ensuring.get(stripe) {
+        let _one_at_a_time = match self.ensuring.get(stripe(&placement.container)) {
             Some(lock) => Some(lock.lock().await),
             None => None,
         };
@@ -476,8 +503,13 @@ impl Sandboxes {
     /// ([`RUN_WRAPPER`]), killed whole when it ends or after the timeout.
     pub async fn exec(&self, container: &str, user: &str, command: &str) -> Result<RunResult, SandboxError> {
         let seconds = self.timeout.as_secs().max(1).to_string();
+        let _alone = self.alone_in(container).await;
         let started = std::time::Instant::now();
-        let result = self.run(container, user, vec!["sh", "-c", RUN_WRAPPER, "palisade-run", seconds.as_str(), command], None).await?;
+        let result = self.run(container, user, vec!["sh", "-c", RUN_WRAPPER, "palisade-run", seconds.as_str(), command], None).await;
+        // Swept whatever happened to the command: it may have started something before failing.
+        let swept = self.run(container, user, vec!["sh", "-c", SWEEP], None).await;
+        let result = result?;
+        swept?;
         // The watchdog's SIGKILL shows as 137 (128 + 9) once the timeout has passed.
         let timed_out = result.timed_out || (result.exit_code == 137 && started.elapsed() >= self.timeout);
         Ok(RunResult { timed_out, ..result })
@@ -491,6 +523,7 @@ impl Sandboxes {
             Ok(path) => path,
             Err(e) => return Ok(Err(e)),
         };
+        let _alone = self.alone_in(container).await;
         let result = self.run(container, user, vec!["sh", "-c", READ_SCRIPT, "palisade-read", &path], None).await?;
         Ok(file_outcome(relative, result).map(|r| r.stdout))
     }
@@ -505,12 +538,21 @@ impl Sandboxes {
             Ok(path) => path,
             Err(e) => return Ok(Err(e)),
         };
+        let _alone = self.alone_in(container).await;
         let result = self.run(container, user, vec!["sh", "-c", WRITE_SCRIPT, "palisade-write", &path], Some(content.as_bytes())).await?;
         Ok(file_outcome(relative, result).map(|_| format!("wrote {} bytes", content.len())))
     }
 
     /// Runs `cmd` in the container, with `stdin` if given, output capped;
     /// the daemon must answer within the timeout plus ten seconds.
+    /// Waits for the container's other calls: the guard lets this one run alone.
+    async fn alone_in(&self, container: &str) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.running.get(stripe(container)) {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
+
     async fn run(&self, container: &str, user: &str, cmd: Vec<&str>, stdin: Option<&[u8]>) -> Result<RunResult, SandboxError> {
         let options = CreateExecOptions {
             cmd: Some(cmd),
