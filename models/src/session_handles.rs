@@ -107,6 +107,10 @@ pub fn claims(policy: &Policy, h: Handle) -> Claims {
         chat_id: sender.trim_start_matches("telegram:").into(),
         subagent: false,
         expires_ms: NOW_MS + 3_600_000,
+        // What seals and opens a handle is this claim's subject; re-deriving
+        // it under a reloaded policy (`sessions::rederive`) is not modelled here.
+        grounds: None,
+        parent_session: None,
     }
 }
 

@@ -228,3 +228,60 @@ fn nothing_a_sandboxed_call_starts_survives_it() {
         assert!(!ps.contains(&format!("sleep {n}")), "`sleep {n}` outlived its call:\n{ps}");
     }
 }
+
+/// Finding 1: trust outlived the policy. A reload that took a sender off
+/// `allow_from` and dropped its route left that sender's handle working
+/// (its `exec` still ran, and it could still spawn), and a reload that
+/// dropped `owners` left an old handle an owner. Now every use re-derives
+/// the handle under the policy in force: 401 `handle_stale`.
+#[test]
+fn a_handle_does_not_outlive_the_policy_that_granted_it() {
+    let scratch = Scratch::new("stale");
+    let policy = |allow: &str, routes: &str, owners: &str| {
+        format!(
+            "{owners}agent main {{ default sandbox off tools {{ allow exec, read, cron }} }}\n\
+             channel telegram {{ dm allowlist  allow_from {allow} }}\n\
+             sessions {{ dm_scope per_channel_peer }}\n\
+             route {{ {routes} }}\n\
+             gateway {{ auth token }}\n"
+        )
+    };
+    let gw = scratch.start(&policy("\"111\", \"222\"", "telegram peer \"222\" -> main  telegram peer \"111\" -> main", "owners \"telegram:111\"\n"));
+    let (_, minted) = http(gw.addr, "POST", "/v1/credentials", Some(TOKEN), &json!({"role": "runtime", "agents": ["main"]}));
+    let runtime = minted["token"].as_str().unwrap().to_string();
+    let ingress =
+        |sender: &str| http(gw.addr, "POST", "/v1/ingress", Some(&runtime), &json!({"channel": "telegram", "sender": sender, "text": "hi"}));
+    let (_, dm222) = ingress("222");
+    let h222 = dm222["handle"].as_str().unwrap_or_else(|| panic!("{dm222}")).to_string();
+    let (_, dm111) = ingress("111");
+    let h111 = dm111["handle"].as_str().unwrap().to_string();
+    assert_eq!(dm111["session"]["owner"], true, "{dm111}");
+    let run = |handle: &str, tool: &str, args: serde_json::Value| {
+        http(gw.addr, "POST", "/v1/tools/invoke", Some(&runtime), &json!({"handle": handle, "tool": tool, "args": args}))
+    };
+    assert_eq!(run(&h222, "exec", json!({"command": "echo before"})).0, 200);
+    let (_, child) = http(gw.addr, "POST", "/v1/sessions/spawn", Some(&runtime), &json!({"handle": h111}));
+    let child111 = child["handle"].as_str().unwrap().to_string();
+
+    // The reload: 222 is off the allow list and its route is gone; no owners.
+    std::fs::write(scratch.dir.join("policy.pal"), policy("\"111\"", "telegram peer \"111\" -> main", "")).unwrap();
+    assert!(std::process::Command::new("kill").args(["-HUP", &gw.child.id().to_string()]).status().unwrap().success());
+    let started = std::time::Instant::now();
+    while ingress("222").1["gate"]["outcome"] == "accept" && started.elapsed() < std::time::Duration::from_secs(5) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_ne!(ingress("222").1["gate"]["outcome"], "accept", "the reload never took effect");
+
+    let stale = |(status, body): (u16, serde_json::Value), what: &str| {
+        assert_eq!((status, body["error"]["code"].as_str()), (401, Some("handle_stale")), "{what}: {body}");
+    };
+    stale(run(&h222, "exec", json!({"command": "echo STILL-RUNS"})), "the dropped sender's exec");
+    stale(http(gw.addr, "POST", "/v1/sessions/spawn", Some(&runtime), &json!({"handle": h222})), "the dropped sender's spawn");
+    stale(run(&h111, "cron", json!({})), "an owner's handle after `owners` was dropped");
+    stale(run(&child111, "cron", json!({})), "a sub-agent of that handle");
+    // A fresh message gets a fresh handle under the policy in force.
+    let (_, fresh) = ingress("111");
+    assert_eq!(fresh["session"]["owner"], false, "{fresh}");
+    let fresh = fresh["handle"].as_str().unwrap();
+    assert_eq!(run(fresh, "exec", json!({"command": "echo after"})).0, 200);
+}

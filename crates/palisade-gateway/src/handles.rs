@@ -38,6 +38,32 @@ pub struct Claims {
     pub chat_id: String,
     pub subagent: bool,
     pub expires_ms: u64,
+    /// What the gateway gated and routed to mint it (`/v1/ingress`; `None`
+    /// for a handle the operator opened): every use re-derives the handle
+    /// from these under the policy in force ([`crate::sessions::rederive`]).
+    pub grounds: Option<Grounds>,
+    /// A sub-agent's handle: the session of the handle it was spawned from
+    /// (the one its grounds route to).
+    pub parent_session: Option<String>,
+}
+
+/// The inputs of gating and routing an inbound message, as the gateway saw
+/// them, less what belongs to one message (its text, mention, command).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grounds {
+    pub channel: String,
+    pub account: Option<String>,
+    pub chat: palisade::ChatKind,
+    pub chat_id: Option<String>,
+    /// As the message gave it (the claims' `sender` is `channel:id`).
+    pub sender: String,
+    pub thread: Option<String>,
+    pub topic: Option<String>,
+    pub parent: Option<String>,
+    pub guild: Option<String>,
+    pub team: Option<String>,
+    pub roles: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize)]
@@ -51,6 +77,9 @@ pub enum HandleError {
     Expired,
     #[error("the session handle was issued to another credential")]
     WrongPrincipal,
+    #[error("the policy in force no longer grants what the session handle was issued for; gate the next message again")]
+    #[serde(rename = "handle_stale")]
+    Stale,
 }
 
 /// The signing key. `Debug` never prints it.
@@ -123,6 +152,8 @@ mod tests {
             chat_id: "333".into(),
             subagent: false,
             expires_ms: 1_000,
+            grounds: None,
+            parent_session: None,
         }
     }
 

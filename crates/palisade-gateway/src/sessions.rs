@@ -49,6 +49,49 @@ impl IntoResponse for Refused {
     }
 }
 
+/// Whether the policy in force still grants what a handle was minted for
+/// (issue 26: no trust outlives the policy). A handle from `/v1/ingress`
+/// is gated and routed again from its grounds, as a message that mentions
+/// the agent (mention is a property of one message, not a standing grant),
+/// with the pairing state `paired` the store has now: the gate must accept,
+/// the route must give the same agent and session (a sub-agent's: its
+/// parent's), and owner-ness must be the same. A handle the operator
+/// opened has no grounds; its agent must still exist.
+pub fn rederive(engine: &palisade::Engine, claims: &Claims, paired: bool) -> Result<(), HandleError> {
+    let Some(grounds) = &claims.grounds else {
+        return engine.main_session(&claims.agent).map(|_| ()).ok_or(HandleError::Stale);
+    };
+    let inbound = palisade::wire::OwnedInbound {
+        kind: "ingress".into(),
+        channel: grounds.channel.clone(),
+        account: grounds.account.clone(),
+        chat: grounds.chat,
+        chat_id: grounds.chat_id.clone(),
+        sender: grounds.sender.clone(),
+        text: String::new(),
+        mentioned: Some(true),
+        can_detect_mention: None,
+        command: false,
+        paired,
+        thread: grounds.thread.clone(),
+        topic: grounds.topic.clone(),
+        parent: grounds.parent.clone(),
+        guild: grounds.guild.clone(),
+        team: grounds.team.clone(),
+        roles: grounds.roles.clone(),
+    };
+    let accepted = inbound.with_inbound(|i| engine.gate(i).outcome) == palisade::IngressOutcome::Accept;
+    let routed = inbound.with_inbound(|i| engine.route(i).map(|r| (r.agent.to_string(), r.session_key)));
+    let session = claims.parent_session.as_deref().unwrap_or(&claims.session);
+    let same_route = routed.is_ok_and(|(agent, key)| agent == claims.agent && key == session);
+    let same_owner = engine.is_owner_sender(&claims.sender) == claims.owner;
+    if accepted && same_route && same_owner {
+        Ok(())
+    } else {
+        Err(HandleError::Stale)
+    }
+}
+
 /// Opens a presented handle for `principal`, who must still act for its agent.
 pub fn open_handle(key: &HandleKey, principal: &Principal, handle: &str, now_ms: u64) -> Result<Claims, Refused> {
     let claims = key.open(handle, &principal.id, now_ms).map_err(Refused::Handle)?;

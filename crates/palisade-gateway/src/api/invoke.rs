@@ -37,6 +37,9 @@ pub(super) async fn invoke(
 pub(super) async fn run_invoke(state: &AppState, principal: &Principal, call: &Call, peer: SocketAddr) -> Response {
     // One view for the whole call: a reload in between cannot mix policies.
     let view = state.policy.view();
+    if let Err(answer) = super::sessions::still_granted(state, &view.engine(), &call.claims).await {
+        return answer;
+    }
     let (agent, session, args) = (call.claims.agent.as_str(), call.claims.session.as_str(), &call.args);
     let tool_request = call.tool_request();
     if view.engine().sandbox(agent).is_none() {

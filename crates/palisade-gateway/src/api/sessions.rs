@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{client_ip, error, with_store, JsonBody};
-use crate::handles::Claims;
+use crate::handles::{Claims, Grounds};
 use crate::principals::Principal;
 use crate::{pairing, store, AppState};
 use palisade::IngressOutcome;
@@ -68,6 +68,19 @@ pub(super) async fn ingress(
     let channel = inbound.channel.trim().to_lowercase();
     let sender = format!("{channel}:{}", inbound.sender.trim());
     let chat_id = inbound.with_inbound(|i| i.chat_id.to_string());
+    let grounds = Grounds {
+        channel: inbound.channel.clone(),
+        account: inbound.account.clone(),
+        chat: inbound.chat,
+        chat_id: inbound.chat_id.clone(),
+        sender: inbound.sender.clone(),
+        thread: inbound.thread.clone(),
+        topic: inbound.topic.clone(),
+        parent: inbound.parent.clone(),
+        guild: inbound.guild.clone(),
+        team: inbound.team.clone(),
+        roles: inbound.roles.clone(),
+    };
     let claims = Claims {
         principal: principal.id.clone(),
         owner: engine.is_owner_sender(&sender),
@@ -80,6 +93,8 @@ pub(super) async fn ingress(
         chat_id,
         subagent: false,
         expires_ms: crate::sessions::expires(store::now_ms(), crate::HANDLE_TTL),
+        grounds: Some(grounds),
+        parent_session: None,
     };
     mint(&state, &claims, Some(gate))
 }
@@ -122,6 +137,8 @@ pub(super) async fn open_session(
         chat_id: String::new(),
         subagent: open.subagent,
         expires_ms: crate::sessions::expires(store::now_ms(), crate::HANDLE_TTL),
+        grounds: None,
+        parent_session: None,
     };
     mint(&state, &claims, None)
 }
@@ -143,11 +160,29 @@ pub(super) async fn spawn(
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
+    if let Err(answer) = still_granted(&state, &state.policy.view().engine(), &parent).await {
+        return answer;
+    }
     let mut n = [0u8; 6];
     if let Err(e) = pairing::random(&mut n) {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "random", e.to_string());
     }
     let session = palisade::subagent_session_key(&parent.agent, &crate::devices::hex(&n));
     let expires_ms = parent.expires_ms.min(crate::sessions::expires(store::now_ms(), crate::HANDLE_TTL));
-    mint(&state, &Claims { session, subagent: true, expires_ms, ..parent }, None)
+    let parent_session = parent.parent_session.clone().or_else(|| Some(parent.session.clone()));
+    mint(&state, &Claims { session, subagent: true, expires_ms, parent_session, ..parent }, None)
+}
+
+/// Refuses a handle the policy in force no longer grants (401
+/// `handle_stale`): [`crate::sessions::rederive`], with the pairing state
+/// the store has now.
+pub(super) async fn still_granted(state: &AppState, engine: &palisade::Engine, claims: &Claims) -> Result<(), Response> {
+    let paired = match &claims.grounds {
+        Some(g) => {
+            let peer = pairing::peer(&g.channel, g.account.as_deref(), &g.sender);
+            with_store(&state.store, move |s| s.pairing_is_approved(&peer)).await?
+        }
+        None => false,
+    };
+    crate::sessions::rederive(engine, claims, paired).map_err(|e| crate::sessions::Refused::Handle(e).into_response())
 }
