@@ -82,10 +82,18 @@ fn stamped(entry: Value) -> String {
         }
         e.to_string()
     };
+    let mut entry = entry;
     if fits(&entry, ARG_KEPT) {
-        let line = with_time(entry.clone());
+        // The usual record: written as it is, without a copy.
+        if let Some(map) = entry.as_object_mut() {
+            map.insert("time_ms".into(), time.clone());
+        }
+        let line = entry.to_string();
         if line.len() <= RECORD_CAP {
             return line;
+        }
+        if let Some(map) = entry.as_object_mut() {
+            map.remove("time_ms");
         }
     }
     for keep in [ARG_KEPT, 64, 0] {
