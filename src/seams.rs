@@ -61,9 +61,12 @@ pub enum Bug {
     /// Claim 15: the lexer does not read quotes inside `${...}`, so the
     /// first `}` ends it even inside quotes.
     NoQuotesInBraces = 19,
+    /// Claim 16: a handle's sealed context is trusted as minted; a reload
+    /// that no longer grants it is not noticed.
+    TrustSealedContext = 20,
 }
 
-const ALL: [Bug; 20] = [
+const ALL: [Bug; 21] = [
     Bug::None,
     Bug::FoldAllowUnion,
     Bug::FoldDenyOverride,
@@ -84,6 +87,7 @@ const ALL: [Bug; 20] = [
     Bug::FirstSegmentOnly,
     Bug::JoinAndAnd,
     Bug::NoQuotesInBraces,
+    Bug::TrustSealedContext,
 ];
 
 static BUG: AtomicU8 = AtomicU8::new(0);

@@ -21,6 +21,7 @@ pub mod exec_commands;
 pub mod exposure;
 pub mod fail_closed;
 pub mod fail_closed_ingress;
+pub mod handle_grounds;
 pub mod hot_reload;
 pub mod identity_links;
 pub mod ingress;

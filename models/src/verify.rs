@@ -16,6 +16,7 @@ use crate::exec_commands::ExecCommandsModel;
 use crate::exposure::ExposureModel;
 use crate::fail_closed::FailClosedModel;
 use crate::fail_closed_ingress::FailClosedIngressModel;
+use crate::handle_grounds::HandleGroundsModel;
 use crate::hot_reload::HotReloadModel;
 use crate::identity_links::IdentityLinksModel;
 use crate::ingress::IngressModel;
@@ -410,6 +411,14 @@ pub const CLAIMS: &[Claim] = &[
             negative("client fields override the handle", "SessionHandles_BugClientOverrides", Bug::ClientOverridesHandle, "HandleDecides"),
         ],
         |bug| SessionHandlesModel { bug }
+    ),
+    claim!(
+        "HandleGrounds",
+        [
+            positive("HandleGrounds"),
+            negative("the sealed context is trusted", "HandleGrounds_BugTrustSealed", Bug::TrustSealedContext, "GrantedByPolicyInForce"),
+        ],
+        |bug| HandleGroundsModel { bug }
     ),
     claim!(
         "SandboxScope",
