@@ -187,6 +187,9 @@ fn a_sandbox_cannot_plant_what_the_host_runs() {
     let result = super::gateway::exec(&gw, "nm", "agent:nm:main", probe);
     let out = result["stdout"].as_str().unwrap();
     assert!(!out.contains("PLANTED-BY-A-SANDBOX"), "the host session ran or read what a sandbox wrote: {result}");
+    // Nor is the sandbox's directory the host run's `HOME`.
+    let sandbox_dir = scratch.dir.join("state/workspaces/nm");
+    assert!(!out.contains(&format!("HOME={}\n", sandbox_dir.display())), "{result}");
     let (status, body) = super::gateway::invoke(&gw, "nm", "agent:nm:main", "read", json!({"path": "json.py"}));
     assert_ne!(status, 200, "the host session's `read` sees the sandbox's file: {body}");
 }
