@@ -57,6 +57,10 @@ pub(super) async fn node_run(
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
+    // A handle the policy no longer grants must not spend the approval.
+    if let Err(answer) = super::sessions::still_granted(&state, &state.policy.view().engine(), &claims).await {
+        return answer;
+    }
     let digest = node_digest(&claims.agent, &claims.session, &run.command);
     let id = run.request_id.trim().to_string();
     match with_store(&state.store, move |s| s.node_consume(&id, &digest, store::now_ms(), NODE_APPROVAL_TTL)).await {
