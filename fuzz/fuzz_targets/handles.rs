@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use palisade_gateway::handles::{Claims, HandleKey};
+use palisade_gateway::handles::{Claims, Grounds, HandleKey};
 use palisade_gateway::principals::{epoch, Credentials, Role};
 use palisade_gateway::store::Store;
 
@@ -21,6 +21,9 @@ struct Case {
     sender: String,
     owner: bool,
     subagent: bool,
+    /// The message's sender and roles, when the handle came from `/v1/ingress`.
+    grounds: Option<(String, Vec<String>)>,
+    parent_session: Option<String>,
     expires_ms: u32,
     now_ms: u32,
     principal: String,
@@ -56,6 +59,20 @@ fuzz_target!(|case: Case| {
         chat_id: String::new(),
         subagent: case.subagent,
         expires_ms: u64::from(case.expires_ms),
+        grounds: case.grounds.map(|(sender, roles)| Grounds {
+            channel: "telegram".into(),
+            account: None,
+            chat: palisade::ChatKind::Direct,
+            chat_id: None,
+            sender,
+            thread: None,
+            topic: None,
+            parent: None,
+            guild: None,
+            team: None,
+            roles,
+        }),
+        parent_session: case.parent_session,
     };
     // Too long to seal is refused at minting, never sealed unopenable.
     let Some(sealed) = key.mint(&claims) else {
