@@ -288,3 +288,53 @@ fn a_handle_does_not_outlive_the_policy_that_granted_it() {
     let fresh = fresh["handle"].as_str().unwrap();
     assert_eq!(run(fresh, "exec", json!({"command": "echo after"})).0, 200);
 }
+
+/// Finding 4, the rest: when the disk (or the audit log's room) ran out,
+/// every tool run was refused until an operator rotated the log, and any
+/// client could bring that about. Now the log has a budget, the last
+/// eighth of it is kept for tool runs, and only requests other than tool
+/// runs are refused when the rest is spent (503 `audit_full`); rotating
+/// gives the room back.
+#[test]
+fn filling_the_audit_log_never_stops_tool_runs() {
+    let scratch = Scratch::new("auditfull");
+    std::fs::write(scratch.dir.join("policy.pal"), "agent main { default sandbox off tools { allow exec, read } }\ngateway { auth token }\n")
+        .unwrap();
+    let mut command = palisade();
+    command.args(["gateway", "--policy"]).arg(scratch.dir.join("policy.pal"));
+    command.args(["--listen", "127.0.0.1:0", "--audit-budget", "262144", "--state-dir"]).arg(scratch.dir.join("state"));
+    command.env("PALISADE_GATEWAY_TOKEN", TOKEN);
+    let gw = scratch.spawn(command);
+    let (_, minted) = http(gw.addr, "POST", "/v1/credentials", Some(TOKEN), &json!({"role": "runtime", "agents": ["main"]}));
+    let runtime = minted["token"].as_str().unwrap().to_string();
+    let handle = super::gateway::handle(&gw, "main", "agent:main:main");
+    // The least privileged flood: decisions until the log is full for them.
+    let probe = json!({"kind": "tool", "agent": "main", "tool": "read"});
+    let mut refused = None;
+    for n in 0..5_000 {
+        let (status, body) = http(gw.addr, "POST", "/v1/decide", Some(&runtime), &probe);
+        if status != 200 {
+            refused = Some((n, status, body));
+            break;
+        }
+    }
+    let (n, status, body) = refused.expect("5,000 decisions and the log never filled");
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("audit_full")), "after {n} decisions: {body}");
+    // A tool run still runs, and is audited.
+    let (status, ran) =
+        http(gw.addr, "POST", "/v1/tools/invoke", Some(TOKEN), &json!({"handle": handle, "tool": "exec", "args": {"command": "echo still-runs"}}));
+    assert_eq!((status, ran["result"]["stdout"].as_str()), (200, Some("still-runs\n")), "{ran}");
+    let log = scratch.dir.join("state/audit.jsonl");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let size = std::fs::metadata(&log).unwrap().len();
+    assert!(size <= 262_144 + 64 * 2048, "the log grew to {size} bytes");
+    assert!(std::fs::read_to_string(&log).unwrap().contains("\"tool_start\""), "the tool run's intent is not in the log");
+    // Rotation gives the room back.
+    std::fs::rename(&log, scratch.dir.join("state/audit.jsonl.1")).unwrap();
+    assert!(std::process::Command::new("kill").args(["-HUP", &gw.child.id().to_string()]).status().unwrap().success());
+    let started = std::time::Instant::now();
+    while http(gw.addr, "POST", "/v1/decide", Some(&runtime), &probe).0 != 200 && started.elapsed() < std::time::Duration::from_secs(5) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(http(gw.addr, "POST", "/v1/decide", Some(&runtime), &probe).0, 200, "rotation did not give the room back");
+}

@@ -15,6 +15,44 @@ use serde_json::Value;
 #[derive(Debug)]
 pub struct Audit {
     lines: Mutex<Sender<Message>>,
+    /// Bytes in the file open now, as the writer last counted them.
+    size: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    budget: Budget,
+}
+
+/// How many bytes the audit file may hold, and how many of the last ones
+/// only tool runs may use: once the rest is spent, every other request is
+/// refused (503 `audit_full`), so no client of any role can use up the
+/// room a tool run needs for its intent. Rotating the file (`mv`, then
+/// SIGHUP) gives the room back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub total: u64,
+    pub reserve: u64,
+}
+
+impl Budget {
+    /// `total` bytes, an eighth of them kept for tool runs.
+    pub fn new(total: u64) -> Budget {
+        Budget { total, reserve: total / 8 }
+    }
+
+    /// Where requests other than tool runs stop.
+    fn others_stop(self) -> u64 {
+        self.total.saturating_sub(self.reserve)
+    }
+}
+
+/// The default budget: 1 GiB.
+pub const DEFAULT_BUDGET: u64 = 1 << 30;
+
+/// Who asks for room in the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Room {
+    /// A tool run (its intent and result).
+    Tool,
+    /// Anything else.
+    Other,
 }
 
 #[derive(Debug)]
@@ -31,12 +69,23 @@ fn open_append(path: &Path) -> std::io::Result<std::fs::File> {
 }
 
 impl Audit {
-    pub fn open(path: &Path) -> std::io::Result<Self> {
+    pub fn open(path: &Path, budget: Budget) -> std::io::Result<Self> {
         let file = open_append(path)?;
+        let size = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(file.metadata()?.len()));
         let (tx, rx) = std::sync::mpsc::channel();
         let path = path.to_path_buf();
-        std::thread::Builder::new().name("palisade-audit".into()).spawn(move || write_lines(&path, file, &rx))?;
-        Ok(Audit { lines: Mutex::new(tx) })
+        let counted = std::sync::Arc::clone(&size);
+        std::thread::Builder::new().name("palisade-audit".into()).spawn(move || write_lines(&path, file, &rx, &counted, budget))?;
+        Ok(Audit { lines: Mutex::new(tx), size, budget })
+    }
+
+    /// Whether the budget has room for `who`.
+    pub fn has_room(&self, who: Room) -> bool {
+        let used = self.size.load(std::sync::atomic::Ordering::Relaxed);
+        match who {
+            Room::Tool => used < self.budget.total,
+            Room::Other => used < self.budget.others_stop(),
+        }
     }
 
     /// Writes what is queued to the file open now, then reopens the path.
@@ -179,7 +228,8 @@ pub fn argument(value: Option<&Value>) -> Value {
     }
 }
 
-fn write_lines(path: &Path, file: std::fs::File, rx: &Receiver<Message>) {
+fn write_lines(path: &Path, file: std::fs::File, rx: &Receiver<Message>, size: &std::sync::atomic::AtomicU64, budget: Budget) {
+    use std::sync::atomic::Ordering;
     let mut out = std::io::BufWriter::new(file);
     while let Ok(first) = rx.recv() {
         // Let a burst gather: one write and one wake-up for many lines.
@@ -190,14 +240,29 @@ fn write_lines(path: &Path, file: std::fs::File, rx: &Receiver<Message>) {
         for message in batch {
             match message {
                 Message::Line(line, ack) => match out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n")) {
-                    Ok(()) => waiting.extend(ack),
+                    Ok(()) => {
+                        let added = line.len() as u64 + 1;
+                        let before = size.fetch_add(added, Ordering::Relaxed);
+                        let stop = budget.others_stop();
+                        if before < stop && before + added >= stop {
+                            eprintln!(
+                                "warning: the audit log holds {} of its {} byte budget: requests other than tool runs get 503 `audit_full` until it is rotated (`mv` it, then SIGHUP)",
+                                before + added,
+                                budget.total
+                            );
+                        }
+                        waiting.extend(ack);
+                    }
                     Err(e) => eprintln!("warning: audit log write failed: {e}"),
                 },
                 Message::Reopen => {
                     // A failed flush is reported in `flush`; the old file is given up either way.
                     let _ = flush(&mut out);
                     match open_append(path) {
-                        Ok(file) => out = std::io::BufWriter::new(file),
+                        Ok(file) => {
+                            size.store(file.metadata().map_or(0, |m| m.len()), Ordering::Relaxed);
+                            out = std::io::BufWriter::new(file);
+                        }
                         Err(e) => eprintln!("warning: cannot reopen the audit log {}: {e}; writing on to the old file", path.display()),
                     }
                 }

@@ -133,6 +133,10 @@ enum Command {
         /// The most live sandbox containers of one agent.
         #[arg(long, default_value_t = palisade_gateway::sandbox::MAX_CONTAINERS_PER_AGENT)]
         max_sandboxes_per_agent: usize,
+        /// Bytes the audit log may hold; past seven eighths of it only tool
+        /// runs are served (503 `audit_full`) until it is rotated.
+        #[arg(long, default_value_t = palisade_gateway::audit::DEFAULT_BUDGET)]
+        audit_budget: u64,
     },
     /// Operate on the Docker sandboxes.
     #[cfg(feature = "gateway")]
@@ -205,7 +209,7 @@ fn run(command: Command, approvals: Option<&Path>) -> Result<(), Failure> {
     match command {
         Command::Check { files, format } => check::run(&files, format, approvals),
         #[cfg(feature = "gateway")]
-        Command::Gateway { policy, listen, state_dir, timeout, prune_idle, prune_max_age, max_sandboxes, max_sandboxes_per_agent } => {
+        Command::Gateway { policy, listen, state_dir, timeout, prune_idle, prune_max_age, max_sandboxes, max_sandboxes_per_agent, audit_budget } => {
             let options = palisade_gateway::GatewayOptions {
                 listen,
                 state_dir,
@@ -215,6 +219,7 @@ fn run(command: Command, approvals: Option<&Path>) -> Result<(), Failure> {
                 policy_path: Some(policy.clone()),
                 max_sandboxes,
                 max_sandboxes_per_agent,
+                audit_budget,
             };
             gateway::run(&loaded(&policy)?, options)
         }

@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 use crate::auth::{self, Attempt, Verdict};
 use crate::principals::{self, Principal, Role};
 use crate::sessions::node_digest;
-use crate::{listener, store, AppState};
+use crate::{audit, listener, store, AppState};
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
@@ -142,6 +142,15 @@ pub(crate) async fn authenticate(
             StatusCode::FORBIDDEN,
             "forbidden_for_role",
             format!("a {} credential may not call {}", principal.role.as_str(), request.uri().path()),
+        );
+    }
+    // No role can spend the audit room a tool run needs for its intent.
+    let room = if matches!(request.uri().path(), "/v1/tools/invoke" | "/v1/nodes/run") { audit::Room::Tool } else { audit::Room::Other };
+    if !state.audit.has_room(room) {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            if room == audit::Room::Tool { "audit_unavailable" } else { "audit_full" },
+            "the audit log has reached its budget; the operator rotates it (`mv`, then SIGHUP)",
         );
     }
     request.extensions_mut().insert(principal);
