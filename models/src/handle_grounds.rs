@@ -10,7 +10,7 @@
 
 use palisade::seams::{with_bug, Bug};
 use palisade::wire::OwnedInbound;
-use palisade::{ChatKind, IngressOutcome, Policy};
+use palisade::{IngressOutcome, Policy};
 use palisade_gateway::handles::{Claims, Grounds};
 use palisade_gateway::sessions::rederive;
 use stateright::{Model, Property};
@@ -36,29 +36,11 @@ pub fn policies() -> Vec<Policy> {
 }
 
 /// A direct message from `sender`, as the runtime relays it.
-fn message(sender: &str) -> OwnedInbound {
+fn message(sender: &str) -> Option<OwnedInbound> {
     let json = format!("{{\"kind\":\"ingress\",\"channel\":\"telegram\",\"sender\":\"{sender}\",\"text\":\"hi\"}}");
     match palisade::wire::parse(&json) {
-        Ok(palisade::wire::AnyRequest::Ingress(inbound)) => inbound,
-        _ => OwnedInbound {
-            kind: "ingress".into(),
-            channel: "telegram".into(),
-            account: None,
-            chat: ChatKind::Direct,
-            chat_id: None,
-            sender: sender.into(),
-            text: "hi".into(),
-            mentioned: None,
-            can_detect_mention: None,
-            command: false,
-            paired: false,
-            thread: None,
-            topic: None,
-            parent: None,
-            guild: None,
-            team: None,
-            roles: Vec::new(),
-        },
+        Ok(palisade::wire::AnyRequest::Ingress(inbound)) => Some(inbound),
+        _ => None,
     }
 }
 
@@ -66,7 +48,7 @@ fn message(sender: &str) -> OwnedInbound {
 /// `/v1/ingress` computes it: `None` when the gate drops it.
 pub fn mint(policy: &Policy, sender: &str) -> Option<Claims> {
     let engine = policy.engine();
-    let inbound = message(sender);
+    let inbound = message(sender)?;
     if inbound.with_inbound(|i| engine.gate(i).outcome) != IngressOutcome::Accept {
         return None;
     }
@@ -84,19 +66,7 @@ pub fn mint(policy: &Policy, sender: &str) -> Option<Claims> {
         chat_id: sender.into(),
         subagent: false,
         expires_ms: u64::MAX,
-        grounds: Some(Grounds {
-            channel: inbound.channel.clone(),
-            account: None,
-            chat: inbound.chat,
-            chat_id: inbound.chat_id.clone(),
-            sender: inbound.sender.clone(),
-            thread: None,
-            topic: None,
-            parent: None,
-            guild: None,
-            team: None,
-            roles: Vec::new(),
-        }),
+        grounds: Some(Grounds::of(&inbound)),
         parent_session: None,
     })
 }

@@ -66,6 +66,50 @@ pub struct Grounds {
     pub roles: Vec<String>,
 }
 
+impl Grounds {
+    /// The grounds of a message the gateway gated and routed.
+    pub fn of(inbound: &palisade::wire::OwnedInbound) -> Grounds {
+        Grounds {
+            channel: inbound.channel.clone(),
+            account: inbound.account.clone(),
+            chat: inbound.chat,
+            chat_id: inbound.chat_id.clone(),
+            sender: inbound.sender.clone(),
+            thread: inbound.thread.clone(),
+            topic: inbound.topic.clone(),
+            parent: inbound.parent.clone(),
+            guild: inbound.guild.clone(),
+            team: inbound.team.clone(),
+            roles: inbound.roles.clone(),
+        }
+    }
+
+    /// The message again, to be gated and routed under the policy in force:
+    /// one that mentions the agent (mention belongs to one message, not to
+    /// the sender), with the pairing state `paired` the store has now.
+    pub fn message(&self, paired: bool) -> palisade::wire::OwnedInbound {
+        palisade::wire::OwnedInbound {
+            kind: "ingress".into(),
+            channel: self.channel.clone(),
+            account: self.account.clone(),
+            chat: self.chat,
+            chat_id: self.chat_id.clone(),
+            sender: self.sender.clone(),
+            text: String::new(),
+            mentioned: Some(true),
+            can_detect_mention: None,
+            command: false,
+            paired,
+            thread: self.thread.clone(),
+            topic: self.topic.clone(),
+            parent: self.parent.clone(),
+            guild: self.guild.clone(),
+            team: self.team.clone(),
+            roles: self.roles.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HandleError {

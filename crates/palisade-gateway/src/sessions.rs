@@ -65,25 +65,7 @@ pub fn rederive(engine: &palisade::Engine, claims: &Claims, paired: bool) -> Res
     let Some(grounds) = &claims.grounds else {
         return engine.main_session(&claims.agent).map(|_| ()).ok_or(HandleError::Stale);
     };
-    let inbound = palisade::wire::OwnedInbound {
-        kind: "ingress".into(),
-        channel: grounds.channel.clone(),
-        account: grounds.account.clone(),
-        chat: grounds.chat,
-        chat_id: grounds.chat_id.clone(),
-        sender: grounds.sender.clone(),
-        text: String::new(),
-        mentioned: Some(true),
-        can_detect_mention: None,
-        command: false,
-        paired,
-        thread: grounds.thread.clone(),
-        topic: grounds.topic.clone(),
-        parent: grounds.parent.clone(),
-        guild: grounds.guild.clone(),
-        team: grounds.team.clone(),
-        roles: grounds.roles.clone(),
-    };
+    let inbound = grounds.message(paired);
     let accepted = inbound.with_inbound(|i| engine.gate(i).outcome) == palisade::IngressOutcome::Accept;
     let routed = inbound.with_inbound(|i| engine.route(i).map(|r| (r.agent.to_string(), r.session_key)));
     let session = claims.parent_session.as_deref().unwrap_or(&claims.session);

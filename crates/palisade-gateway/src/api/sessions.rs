@@ -68,19 +68,7 @@ pub(super) async fn ingress(
     let channel = inbound.channel.trim().to_lowercase();
     let sender = format!("{channel}:{}", inbound.sender.trim());
     let chat_id = inbound.with_inbound(|i| i.chat_id.to_string());
-    let grounds = Grounds {
-        channel: inbound.channel.clone(),
-        account: inbound.account.clone(),
-        chat: inbound.chat,
-        chat_id: inbound.chat_id.clone(),
-        sender: inbound.sender.clone(),
-        thread: inbound.thread.clone(),
-        topic: inbound.topic.clone(),
-        parent: inbound.parent.clone(),
-        guild: inbound.guild.clone(),
-        team: inbound.team.clone(),
-        roles: inbound.roles.clone(),
-    };
+    let grounds = Grounds::of(&inbound);
     let claims = Claims {
         principal: principal.id.clone(),
         owner: engine.is_owner_sender(&sender),
