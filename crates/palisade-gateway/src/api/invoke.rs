@@ -30,16 +30,18 @@ pub(super) async fn invoke(
         Ok(call) => call,
         Err(r) => return r.into_response(),
     };
-    run_invoke(&state, &principal, &call, peer).await
+    // One view for the whole call: a reload in between cannot mix policies.
+    let view = state.policy.view();
+    if let Err(answer) = super::sessions::still_granted(&state, &view.engine(), &call.claims).await {
+        return answer;
+    }
+    run_invoke(&state, view, &principal, &call, peer).await
 }
 /// Decide, then run: 403 with the decision when denied. Every field of the
 /// context comes from the handle.
-pub(super) async fn run_invoke(state: &AppState, principal: &Principal, call: &Call, peer: SocketAddr) -> Response {
-    // One view for the whole call: a reload in between cannot mix policies.
-    let view = state.policy.view();
-    if let Err(answer) = super::sessions::still_granted(state, &view.engine(), &call.claims).await {
-        return answer;
-    }
+/// `view` is the policy the call's handle was re-derived under
+/// (`sessions::still_granted`): the whole call is decided by it.
+pub(super) async fn run_invoke(state: &AppState, view: reload::PolicyView<'_>, principal: &Principal, call: &Call, peer: SocketAddr) -> Response {
     let (agent, session, args) = (call.claims.agent.as_str(), call.claims.session.as_str(), &call.args);
     let tool_request = call.tool_request();
     if view.engine().sandbox(agent).is_none() {

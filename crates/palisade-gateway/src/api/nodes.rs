@@ -58,7 +58,8 @@ pub(super) async fn node_run(
         Err(r) => return r.into_response(),
     };
     // A handle the policy no longer grants must not spend the approval.
-    if let Err(answer) = super::sessions::still_granted(&state, &state.policy.view().engine(), &claims).await {
+    let view = state.policy.view();
+    if let Err(answer) = super::sessions::still_granted(&state, &view.engine(), &claims).await {
         return answer;
     }
     let digest = node_digest(&claims.agent, &claims.session, &run.command);
@@ -70,5 +71,5 @@ pub(super) async fn node_run(
     }
     let mut args = serde_json::Map::new();
     args.insert("command".into(), Value::String(run.command));
-    super::invoke::run_invoke(&state, &principal, &Call { claims, tool: "exec".into(), args, provider: None }, peer).await
+    super::invoke::run_invoke(&state, view, &principal, &Call { claims, tool: "exec".into(), args, provider: None }, peer).await
 }
