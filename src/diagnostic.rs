@@ -91,6 +91,7 @@ codes! {
     ShadowedBinding = "palisade::shadowed-binding",
     ShadowedPattern = "palisade::shadowed-pattern",
     SharedSession = "palisade::shared-session",
+    SharedWithHost = "palisade::shared-with-host",
     SharedWorkspace = "palisade::shared-workspace",
     Store = "palisade::store",
     Syntax = "palisade::syntax",

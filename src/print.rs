@@ -173,6 +173,7 @@ fn sandbox(out: &mut String, s: &SandboxSettings, indent: usize) {
             WorkspaceAccess::None => "none",
             WorkspaceAccess::ReadOnly => "ro",
             WorkspaceAccess::ReadWrite => "rw",
+            WorkspaceAccess::SharedWithHost => "shared_with_host",
         };
         let _ = writeln!(out, "{pad}workspace {ws}");
     }

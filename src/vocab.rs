@@ -37,9 +37,24 @@ pub enum WorkspaceAccess {
     /// The agent's workspace, mounted read-only.
     #[serde(rename = "ro")]
     ReadOnly,
-    /// The agent's workspace, mounted read-write.
+    /// The agent's workspace, mounted read-write. Host runs of the same
+    /// agent get a directory of their own, so a sandbox cannot plant what
+    /// the host runs.
     #[serde(rename = "rw")]
     ReadWrite,
+    /// As `rw`, and host runs of the same agent work in that same
+    /// directory: the operator's explicit choice (`workspace
+    /// shared_with_host`), warned about at compile time. `HOME` of a host
+    /// run still lies outside it.
+    #[serde(rename = "shared_with_host")]
+    SharedWithHost,
+}
+
+impl WorkspaceAccess {
+    /// The sandbox may write the workspace.
+    pub fn writable(self) -> bool {
+        matches!(self, WorkspaceAccess::ReadWrite | WorkspaceAccess::SharedWithHost)
+    }
 }
 
 /// Names of a closed set of values, shared by both front ends: the DSL

@@ -384,7 +384,7 @@ pub struct SandboxJson<'e> {
     pub mode: SandboxMode,
     /// `session`, `agent` or `shared`.
     pub scope: SandboxScope,
-    /// `none`, `ro` or `rw`.
+    /// `none`, `ro`, `rw` or `shared_with_host`.
     pub workspace: WorkspaceAccess,
     /// Container settings.
     pub docker: DockerJson<'e>,

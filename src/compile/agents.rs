@@ -59,20 +59,41 @@ impl<'p> Compiler<'p> {
         }
         let sandbox =
             sandbox::resolve(ast_agent.and_then(|a| a.sandbox.as_ref()), self.policy.sandbox_defaults.as_ref(), self.source, &mut self.sink);
-        let shares_workspace =
-            sandbox.mode != SandboxMode::Off && sandbox.scope == crate::ast::SandboxScope::Session && sandbox.workspace == WorkspaceAccess::ReadWrite;
+        let workspace_span = ast_agent
+            .and_then(|a| a.sandbox.as_ref())
+            .and_then(|s| s.workspace.as_ref().map(|w| w.span))
+            .or_else(|| self.policy.sandbox_defaults.as_ref().and_then(|d| d.workspace.as_ref().map(|w| w.span)))
+            .unwrap_or_default();
+        let shares_workspace = sandbox.mode != SandboxMode::Off && sandbox.scope == crate::ast::SandboxScope::Session && sandbox.workspace.writable();
         if shares_workspace {
-            let span = ast_agent
-                .and_then(|a| a.sandbox.as_ref())
-                .and_then(|s| s.workspace.as_ref().map(|w| w.span))
-                .or_else(|| self.policy.sandbox_defaults.as_ref().and_then(|d| d.workspace.as_ref().map(|w| w.span)))
-                .unwrap_or_default();
+            let span = workspace_span;
             self.warning(
                 Code::SharedWorkspace,
                 span,
                 format!("agent `{id}` runs one container per session but mounts its workspace read-write in all of them"),
             )
             .help = Some("sessions can pass files to each other through it; `workspace none` gives each session a private scratch directory, `ro` makes it read-only".into());
+        }
+        if sandbox.workspace == WorkspaceAccess::SharedWithHost {
+            match sandbox.mode {
+                SandboxMode::NonMain => {
+                    self.warning(
+                        Code::SharedWithHost,
+                        workspace_span,
+                        format!("agent `{id}` runs its main session on the host in the directory its sandboxed sessions write"),
+                    )
+                    .help = Some("a sandboxed session (a stranger's DM, say) can plant a `json.py`, a `Makefile` or a `.git/hooks` script there that a host command then runs with the gateway's rights; `workspace rw` (the default for writing) gives host runs a directory of their own".into());
+                }
+                SandboxMode::All => {
+                    self.warning(
+                        Code::Contradiction,
+                        workspace_span,
+                        format!("agent `{id}` runs every session sandboxed, so `shared_with_host` shares nothing"),
+                    )
+                    .help = Some("write `workspace rw`".into());
+                }
+                SandboxMode::Off => {}
+            }
         }
         if let (Some(agent), SandboxMode::Off) = (ast_agent, sandbox.mode) {
             if let Some(settings) = &agent.sandbox {

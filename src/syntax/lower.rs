@@ -411,9 +411,10 @@ impl Lowerer<'_> {
                         "none" => WorkspaceAccess::None,
                         "ro" => WorkspaceAccess::ReadOnly,
                         "rw" => WorkspaceAccess::ReadWrite,
+                        "shared_with_host" => WorkspaceAccess::SharedWithHost,
                         other => {
                             self.error(Code::BadValue, span(&v), format!("unknown workspace access `{other}`")).help =
-                                Some("workspace is one of: none, ro, rw".into());
+                                Some("workspace is one of: none, ro, rw, shared_with_host".into());
                             continue;
                         }
                     };

@@ -194,6 +194,40 @@ fn a_sandbox_cannot_plant_what_the_host_runs() {
     assert_ne!(status, 200, "the host session's `read` sees the sandbox's file: {body}");
 }
 
+/// The explicit opt-in: `workspace shared_with_host` shares the working
+/// directory (`check` warns and names the risk), and `HOME` of a host run
+/// stays a directory no sandbox mounts, so a planted `.bashrc`, `.gitconfig`
+/// or `.npmrc` is never read.
+#[test]
+fn shared_with_host_is_warned_about_and_home_stays_private() {
+    let scratch = Scratch::new("shared");
+    let p = &scratch.prefix;
+    let policy = format!(
+        "agent nm {{ default sandbox non-main scope agent workspace shared_with_host docker {{ prefix \"{p}\" }} tools {{ allow exec, read, write }} }}\ngateway {{ auth token }}\n"
+    );
+    let file = scratch.dir.join("shared.pal");
+    std::fs::write(&file, &policy).unwrap();
+    let out = palisade().args(["check", file.to_str().unwrap()]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "a warning, not an error: {stderr}");
+    assert!(stderr.contains("palisade::shared-with-host") && stderr.contains("json.py"), "{stderr}");
+    if !super::gateway::docker_ready() {
+        return;
+    }
+    super::gateway::ensure_image();
+    let gw = scratch.start(&policy);
+    let (status, body) =
+        super::gateway::invoke(&gw, "nm", "agent:nm:telegram:direct:999", "write", json!({"path": "note.txt", "content": "from the sandbox\n"}));
+    assert_eq!(status, 200, "{body}");
+    let result = super::gateway::exec(&gw, "nm", "agent:nm:main", "cat note.txt; echo \"HOME=$HOME\"; echo \"PWD=$PWD\"");
+    let out = result["stdout"].as_str().unwrap();
+    let shared = scratch.dir.join("state/workspaces/nm").canonicalize().unwrap();
+    assert!(out.contains("from the sandbox"), "shared on purpose: {result}");
+    assert!(out.contains(&format!("PWD={}\n", shared.display())), "{result}");
+    let home = out.lines().find_map(|l| l.strip_prefix("HOME=")).unwrap();
+    assert!(!std::path::Path::new(home).starts_with(&shared) && !home.is_empty(), "HOME {home} lies in the shared directory");
+}
+
 /// Finding 3: a sandboxed process outlived its call. The watchdog killed
 /// the command's process group, and `setsid` leaves it: `setsid cmd &`
 /// kept running after the call returned and past `--timeout`, and so did a

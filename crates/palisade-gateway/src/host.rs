@@ -7,15 +7,15 @@
 //! the group on purpose (`setsid`) is outside this bound; host runs are for
 //! agents the policy trusts (see README, "Threat model").
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::sandbox::{RunResult, OUTPUT_CAP};
+use super::sandbox::{HostDirs, RunResult, OUTPUT_CAP};
 
-/// The only variables a host command sees (`HOME` is its workspace).
+/// The only variables a host command sees, with `HOME`
+/// ([`super::sandbox::HostDirs`]).
 pub const HOST_ENV: &[(&str, &str)] = &[("PATH", "/usr/local/bin:/usr/bin:/bin"), ("LANG", "C.UTF-8")];
 
 /// How long the output readers may go on after the group is killed (a
@@ -48,15 +48,15 @@ fn kill_group(pgid: Option<u32>) {
     }
 }
 
-/// Runs `command` in `root`, killed whole after `timeout`.
-pub async fn run(root: &Path, command: &str, timeout: Duration) -> std::io::Result<RunResult> {
+/// Runs `command` in `dirs.cwd`, killed whole after `timeout`.
+pub async fn run(dirs: &HostDirs, command: &str, timeout: Duration) -> std::io::Result<RunResult> {
     let mut child = tokio::process::Command::new("/bin/sh")
         .arg("-c")
         .arg(command)
-        .current_dir(root)
+        .current_dir(&dirs.cwd)
         .env_clear()
         .envs(HOST_ENV.iter().copied())
-        .env("HOME", root)
+        .env("HOME", &dirs.home)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -181,7 +181,7 @@ pub fn placement(config: &SandboxConfig, state_dir: &Path, agent: &str, session:
         // A private scratch tmpfs per container.
         WorkspaceAccess::None => (None, false),
         WorkspaceAccess::ReadOnly => (Some(agent_workspace(state_dir, agent)), true),
-        WorkspaceAccess::ReadWrite => (Some(agent_workspace(state_dir, agent)), false),
+        WorkspaceAccess::ReadWrite | WorkspaceAccess::SharedWithHost => (Some(agent_workspace(state_dir, agent)), false),
     };
     Placement { agent: agent.to_string(), scope_key, container, workspace, read_only }
 }
@@ -190,16 +190,34 @@ pub fn agent_workspace(state_dir: &Path, agent: &str) -> PathBuf {
     state_dir.join("workspaces").join(agent)
 }
 
-/// The directory an agent's host runs use as their working directory and
-/// `HOME`: its workspace, unless a sandbox of the same agent mounts that
-/// read-write; then a directory of their own. A sandboxed session must not
-/// plant what a host session then runs (a `json.py` that `python3` on the
-/// host imports from its working directory; issue 26).
-pub fn host_workspace(config: &SandboxConfig, state_dir: &Path, agent: &str) -> PathBuf {
-    if config.mode != palisade::SandboxMode::Off && config.workspace == WorkspaceAccess::ReadWrite {
-        state_dir.join("host-workspaces").join(agent)
-    } else {
-        agent_workspace(state_dir, agent)
+/// Where an agent's host runs work and what they get as `HOME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostDirs {
+    /// The working directory, and the root the file tools resolve beneath.
+    pub cwd: PathBuf,
+    /// `HOME`: never a directory a sandbox can write, since shells,
+    /// `git`, `pip` and `npm` read start-up files and plugins from it.
+    pub home: PathBuf,
+}
+
+/// The directories of an agent's host runs. Its workspace, unless a
+/// sandbox of the same agent mounts that read-write: then a directory of
+/// their own, so a sandboxed session cannot plant what a host session
+/// runs (a `json.py` that `python3` imports from its working directory;
+/// issue 26). `workspace shared_with_host` keeps the one working directory
+/// (the operator's explicit choice, warned about by `check`), with `HOME`
+/// still outside it.
+pub fn host_dirs(config: &SandboxConfig, state_dir: &Path, agent: &str) -> HostDirs {
+    let sandboxed_somewhere = config.mode != palisade::SandboxMode::Off;
+    match config.workspace {
+        WorkspaceAccess::ReadWrite if sandboxed_somewhere => {
+            let own = state_dir.join("host-workspaces").join(agent);
+            HostDirs { cwd: own.clone(), home: own }
+        }
+        WorkspaceAccess::SharedWithHost if sandboxed_somewhere => {
+            HostDirs { cwd: agent_workspace(state_dir, agent), home: state_dir.join("host-homes").join(agent) }
+        }
+        _ => HostDirs { cwd: agent_workspace(state_dir, agent), home: agent_workspace(state_dir, agent) },
     }
 }
 

@@ -109,7 +109,9 @@ fn explain(policy: &Policy, agent: &str, session: Option<&str>, state_dir: &Path
     let sandboxed = engine.context(&request).map(|c| c.sandboxed()).unwrap_or(true);
     outln!("agent {agent}, session {session}: sandbox mode {:?}, {}", config.mode, if sandboxed { "runs sandboxed" } else { "runs on the host" });
     if !sandboxed {
-        outln!("  workspace {}", sandbox::agent_workspace(state_dir, &agent).display());
+        let dirs = sandbox::host_dirs(config, state_dir, &agent);
+        outln!("  working directory {}", dirs.cwd.display());
+        outln!("  HOME {}", dirs.home.display());
         return Ok(());
     }
     let placement = sandbox::placement(config, state_dir, &agent, &session);

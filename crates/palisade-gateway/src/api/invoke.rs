@@ -99,8 +99,8 @@ pub(super) async fn run_invoke(state: &AppState, view: reload::PolicyView<'_>, p
         }
         run_sandboxed(sandboxes, sandbox, &placement, &tool, arg).await
     } else {
-        let root = sandbox::host_workspace(sandbox, &state.state_dir, agent);
-        run_on_host(&root, &tool, arg, state.timeout).await
+        let dirs = sandbox::host_dirs(sandbox, &state.state_dir, agent);
+        run_on_host(&dirs, &tool, arg, state.timeout).await
     };
     if let Some(map) = entry.as_object_mut() {
         map.insert("sandboxed".into(), Value::Bool(sandboxed));
@@ -191,20 +191,22 @@ pub(super) async fn run_sandboxed(
     }
 }
 pub(super) async fn run_on_host(
-    root: &std::path::Path,
+    dirs: &sandbox::HostDirs,
     tool: &str,
     arg: impl Fn(&str) -> Option<String>,
     timeout: Duration,
 ) -> Result<RunResult, ToolFailure> {
-    if let Err(e) = std::fs::create_dir_all(root) {
-        return Err((StatusCode::INTERNAL_SERVER_ERROR, "workspace", e.to_string()));
+    for dir in [&dirs.cwd, &dirs.home] {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return Err((StatusCode::INTERNAL_SERVER_ERROR, "workspace", e.to_string()));
+        }
     }
     match tool {
         "exec" => {
             let Some(command) = arg("command") else { return Err((StatusCode::BAD_REQUEST, "bad_args", "`exec` needs args.command".into())) };
-            host::run(root, &command, timeout).await.map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, "spawn", e.to_string()))
+            host::run(dirs, &command, timeout).await.map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, "spawn", e.to_string()))
         }
-        "read" | "write" => file_tool(root, tool, false, arg).await,
+        "read" | "write" => file_tool(&dirs.cwd, tool, false, arg).await,
         other => Err((StatusCode::NOT_IMPLEMENTED, "not_runnable", format!("the gateway does not run `{other}` (it runs exec, read and write)"))),
     }
 }
