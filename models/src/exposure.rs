@@ -50,7 +50,7 @@ pub fn run(bind: &str, auth: &str, secret: bool, presented: &str) -> (bool, bool
     let config = policy.gateway();
     let addr = SocketAddr::new(config.bind.ip(), config.port);
     let Ok(loaded) = load_secret(&config.auth) else { return (false, false) };
-    if check_exposure(config, addr).is_err() {
+    if check_exposure(config, &palisade_gateway::Listen::Tcp(addr), &[]).is_err() {
         return (false, false);
     }
     (true, admits(loaded.as_ref(), presented))

@@ -615,7 +615,7 @@ fn an_exposed_listen_address_without_auth_is_refused_at_start() {
     let out = palisade().args(["gateway", "--listen", "0.0.0.0:0", "--policy"]).arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("refusing to listen on 0.0.0.0:0 without authentication"), "{stderr}");
+    assert!(stderr.contains("refusing to listen on http://0.0.0.0:0 without authentication"), "{stderr}");
 }
 
 /// Polls `decide` until `want` comes back or two seconds pass.

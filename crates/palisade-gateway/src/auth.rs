@@ -2,13 +2,13 @@
 //! the per-address failure counter that turns guessing into a lockout.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::listener::ClientKey;
 use palisade::AuthMode;
 use palisade::{GatewayAuth, RateLimit, SecretRef};
 
@@ -104,7 +104,7 @@ struct Failures {
 }
 
 /// Failed attempts per client (`listener::failure_key`: all of loopback as
-/// one, an IPv4 /24, an IPv6 /64). Over the limit in one window the client
+/// one, an IPv4 /24, an IPv6 /64; a local user on the Unix socket). Over the limit in one window the client
 /// is locked out (429) for the lockout period. Failures from everywhere
 /// also count against a global budget, [`GLOBAL_FAILURE_FACTOR`] times the
 /// per-client limit: over it, the operator secret is not checked from any
@@ -131,9 +131,9 @@ pub const GLOBAL_FAILURE_FACTOR: u32 = 16;
 struct Tracked {
     /// Failures from every address (`None` until the first).
     global: Option<Failures>,
-    by_address: HashMap<IpAddr, Failures>,
+    by_address: HashMap<ClientKey, Failures>,
     /// Addresses in the order their entries began; stale ones are skipped.
-    order: VecDeque<(IpAddr, Instant)>,
+    order: VecDeque<(ClientKey, Instant)>,
 }
 
 /// What the presented credential turned out to be.
@@ -162,8 +162,9 @@ impl Limiter {
         Limiter { limit, clients: Mutex::new(Tracked::default()) }
     }
 
-    /// Checks one attempt from `client` (already keyed: IPv4 or IPv6 /64).
-    pub fn attempt(&self, client: IpAddr, attempt: Attempt, now: Instant) -> Verdict {
+    /// Checks one attempt from `client` (already keyed: [`crate::listener::Peer::failure_key`]).
+    pub fn attempt(&self, client: impl Into<ClientKey>, attempt: Attempt, now: Instant) -> Verdict {
+        let client = client.into();
         // A poisoned lock means a panic elsewhere; refusing is the safe answer.
         let Ok(mut tracked) = self.clients.lock() else { return Verdict::LockedOut };
         let locked_out = |f: &Failures| f.locked_until.is_some_and(|until| now < until);
@@ -227,6 +228,7 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::IpAddr;
     use std::time::Duration;
 
     #[test]

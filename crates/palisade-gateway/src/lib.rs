@@ -28,6 +28,7 @@ use serde_json::json;
 
 pub use api::{parse_bodies, BODY_TIMEOUT, CREDENTIAL_DEFAULT_TTL, CREDENTIAL_MAX_TTL, DEVICE_TOKEN_TTL};
 use auth::{Limiter, Secret};
+pub use listener::Listen;
 use palisade::Engine;
 use sandbox::Sandboxes;
 pub use sessions::{node_digest, HANDLE_TTL, NODE_APPROVAL_TTL};
@@ -40,12 +41,17 @@ pub enum GatewayError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Secret(#[from] auth::SecretError),
-    #[error("refusing to listen on {0} without authentication: a gateway beyond loopback must require a secret")]
-    #[diagnostic(code("palisade::exposed-gateway"), help("set `auth token` in the gateway block, or listen on 127.0.0.1"))]
-    Exposed(SocketAddr),
+    #[error(
+        "refusing to listen on {0} without authentication: a gateway beyond loopback, or on a socket other users may open, must require a secret"
+    )]
+    #[diagnostic(
+        code("palisade::exposed-gateway"),
+        help("set `auth token` in the gateway block, or listen on 127.0.0.1 (or a Unix socket of your own user)")
+    )]
+    Exposed(Listen),
     #[error("cannot listen on {addr}: {reason}")]
     #[diagnostic(code("palisade::listen"))]
-    Listen { addr: SocketAddr, reason: String },
+    Listen { addr: Listen, reason: String },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Store(#[from] store::StoreError),
@@ -57,8 +63,10 @@ pub enum GatewayError {
 /// How to run the gateway, beyond what the policy says.
 #[derive(Debug, Clone)]
 pub struct GatewayOptions {
-    /// Overrides the policy's bind and port.
-    pub listen: Option<SocketAddr>,
+    /// Overrides the policy's bind and port: `ADDR:PORT` or `unix:PATH`.
+    pub listen: Option<Listen>,
+    /// Users (besides the gateway's own) that may connect to a Unix socket.
+    pub socket_allow_uids: Vec<u32>,
     /// Workspaces and scratch directories live here.
     pub state_dir: PathBuf,
     /// Longest a tool run may take before it is killed.
@@ -92,22 +100,27 @@ struct AppState {
 }
 
 /// Refuses to listen beyond loopback without authentication, whatever the
-/// policy said (`--listen` can override its bind).
-pub fn check_exposure(config: &palisade::GatewayConfig, addr: SocketAddr) -> Result<(), GatewayError> {
-    if palisade::unstable::exposed_without_auth(config.auth.mode, addr.ip()) {
-        return Err(GatewayError::Exposed(addr));
+/// policy said (`--listen` can override its bind); likewise on a Unix
+/// socket that users other than the gateway's own may open.
+pub fn check_exposure(config: &palisade::GatewayConfig, listen: &Listen, socket_allow_uids: &[u32]) -> Result<(), GatewayError> {
+    let exposed = match listen {
+        Listen::Tcp(addr) => palisade::unstable::exposed_without_auth(config.auth.mode, addr.ip()),
+        Listen::Unix(_) => config.auth.mode == palisade::AuthMode::None && !socket_allow_uids.is_empty(),
+    };
+    if exposed {
+        return Err(GatewayError::Exposed(listen.clone()));
     }
     Ok(())
 }
 
-/// Binds, then serves until ctrl-c. `on_listen` hears the bound address
-/// (useful with port 0).
-pub async fn serve(policy: palisade::Policy, options: GatewayOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<(), GatewayError> {
+/// Binds, then serves until ctrl-c or SIGTERM. `on_listen` hears the bound
+/// address (useful with port 0).
+pub async fn serve(policy: palisade::Policy, options: GatewayOptions, on_listen: impl FnOnce(&Listen)) -> Result<(), GatewayError> {
     let in_force = reload::InForce::from(policy);
     let config = (*in_force.gateway).clone();
     let secret = auth::load_secret(&config.auth)?;
-    let addr = options.listen.unwrap_or_else(|| SocketAddr::new(config.bind.ip(), config.port));
-    check_exposure(&config, addr)?;
+    let addr = options.listen.clone().unwrap_or_else(|| Listen::Tcp(SocketAddr::new(config.bind.ip(), config.port)));
+    check_exposure(&config, &addr, &options.socket_allow_uids)?;
     let state_dir = private_state_dir(&options.state_dir)?;
     let sandboxes = match Sandboxes::connect(state_dir.clone(), options.timeout).await {
         Ok(s) => Some(s.with_caps(options.max_sandboxes, options.max_sandboxes_per_agent)),
@@ -138,12 +151,18 @@ pub async fn serve(policy: palisade::Policy, options: GatewayOptions, on_listen:
     });
     spawn_pruner(Arc::clone(&state), options.prune_idle, options.prune_max_age);
     spawn_hangup_handler(Arc::clone(&state), options.policy_path)?;
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| GatewayError::Listen { addr, reason: e.to_string() })?;
-    let bound = listener.local_addr().map_err(|e| GatewayError::Listen { addr, reason: e.to_string() })?;
-    on_listen(bound);
+    let fail = |e: std::io::Error| GatewayError::Listen { addr: addr.clone(), reason: e.to_string() };
+    let bound = listener::bind(&addr, &options.socket_allow_uids).await.map_err(fail)?;
+    on_listen(&bound.local().map_err(fail)?);
     listener::raise_file_limit();
-    listener::serve(listener, api::router(state), async {
-        let _ = tokio::signal::ctrl_c().await;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| GatewayError::Serve(format!("cannot watch SIGTERM: {e}")))?;
+    // Returning drops `bound`, which removes a Unix socket's file.
+    listener::serve(bound, api::router(state), async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
     })
     .await;
     Ok(())

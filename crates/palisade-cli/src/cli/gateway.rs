@@ -19,7 +19,7 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 pub(super) fn run(policy: &Policy, options: palisade_gateway::GatewayOptions) -> Result<(), Failure> {
     let rt = runtime()?;
     rt.block_on(palisade_gateway::serve(policy.clone(), options, |addr| {
-        outln!("palisade gateway listening on http://{addr}");
+        outln!("palisade gateway listening on {addr}");
     }))
     .map_err(|e| Failure::rendered(&e))
 }

@@ -112,9 +112,16 @@ enum Command {
         /// The policy (.pal or OpenClaw .json).
         #[arg(long)]
         policy: PathBuf,
-        /// ADDR:PORT to listen on, overriding the policy's bind and port.
-        #[arg(long)]
-        listen: Option<std::net::SocketAddr>,
+        /// Where to listen, overriding the policy's bind and port:
+        /// ADDR:PORT, or unix:PATH for a Unix socket that only this user
+        /// may open (see --socket-allow-uid).
+        #[arg(long, value_name = "ADDR:PORT|unix:PATH")]
+        listen: Option<palisade_gateway::Listen>,
+        /// A further user id that may connect to the Unix socket (checked
+        /// on each connection with the kernel's peer credentials);
+        /// repeatable. Requires an `auth` other than `none`.
+        #[arg(long = "socket-allow-uid", value_name = "UID")]
+        socket_allow_uids: Vec<u32>,
         /// Where workspaces and scratch directories live.
         #[arg(long, default_value = ".palisade")]
         state_dir: PathBuf,
@@ -209,9 +216,24 @@ fn run(command: Command, approvals: Option<&Path>) -> Result<(), Failure> {
     match command {
         Command::Check { files, format } => check::run(&files, format, approvals),
         #[cfg(feature = "gateway")]
-        Command::Gateway { policy, listen, state_dir, timeout, prune_idle, prune_max_age, max_sandboxes, max_sandboxes_per_agent, audit_budget } => {
+        Command::Gateway {
+            policy,
+            listen,
+            socket_allow_uids,
+            state_dir,
+            timeout,
+            prune_idle,
+            prune_max_age,
+            max_sandboxes,
+            max_sandboxes_per_agent,
+            audit_budget,
+        } => {
+            if !socket_allow_uids.is_empty() && !matches!(listen, Some(palisade_gateway::Listen::Unix(_))) {
+                return Err(Failure::Usage("--socket-allow-uid applies to a Unix socket: add --listen unix:PATH".into()));
+            }
             let options = palisade_gateway::GatewayOptions {
                 listen,
+                socket_allow_uids,
                 state_dir,
                 timeout: std::time::Duration::from_secs(timeout.max(1)),
                 prune_idle,

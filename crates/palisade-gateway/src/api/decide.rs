@@ -1,22 +1,23 @@
 //! `/v1/decide`: a decision for any request of the wire format.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
+
+use crate::listener::Peer;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
-use super::{client_ip, error, with_store, TimedBody};
+use super::{error, with_store, TimedBody};
 use crate::principals::Principal;
 use crate::{pairing, AppState};
 
 pub(super) async fn decide(
     State(state): State<Arc<AppState>>,
     Extension(principal): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(peer): Extension<Peer>,
     TimedBody(body): TimedBody,
 ) -> Response {
     match palisade::wire::parse(&body) {
@@ -30,7 +31,7 @@ pub(super) async fn decide(
                 };
             }
             let decision = palisade::wire::decision_json(&state.policy.view().engine(), &request);
-            state.audit.record(json!({"event": "decide", "client": client_ip(peer).to_string(), "principal": principal.id, "request": summary(&request), "decision": decision}));
+            state.audit.record(json!({"event": "decide", "client": peer.audit_name(), "principal": principal.id, "request": summary(&request), "decision": decision}));
             Json(decision).into_response()
         }
         Err(e) => error(StatusCode::BAD_REQUEST, "bad_request", e),

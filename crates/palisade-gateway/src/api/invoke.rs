@@ -1,17 +1,18 @@
 //! `/v1/tools/invoke`: decide a call under its session handle and run it,
 //! sandboxed or on the host.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
+
+use crate::listener::Peer;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
-use super::{client_ip, error, with_store, TimedBody};
+use super::{error, with_store, TimedBody};
 use crate::principals::Principal;
 use crate::sandbox::{self, RunResult, Sandboxes};
 use crate::sessions::Call;
@@ -23,7 +24,7 @@ const AUDIT_DEADLINE: Duration = Duration::from_secs(5);
 pub(super) async fn invoke(
     State(state): State<Arc<AppState>>,
     Extension(principal): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(peer): Extension<Peer>,
     TimedBody(body): TimedBody,
 ) -> Response {
     let call = match crate::sessions::open_call(&state.handle_key, &principal, &body, store::now_ms()) {
@@ -41,7 +42,7 @@ pub(super) async fn invoke(
 /// context comes from the handle.
 /// `view` is the policy the call's handle was re-derived under
 /// (`sessions::still_granted`): the whole call is decided by it.
-pub(super) async fn run_invoke(state: &AppState, view: reload::PolicyView<'_>, principal: &Principal, call: &Call, peer: SocketAddr) -> Response {
+pub(super) async fn run_invoke(state: &AppState, view: reload::PolicyView<'_>, principal: &Principal, call: &Call, peer: Peer) -> Response {
     let (agent, session, args) = (call.claims.agent.as_str(), call.claims.session.as_str(), &call.args);
     let tool_request = call.tool_request();
     if view.engine().sandbox(agent).is_none() {
@@ -54,7 +55,7 @@ pub(super) async fn run_invoke(state: &AppState, view: reload::PolicyView<'_>, p
         return error(StatusCode::INTERNAL_SERVER_ERROR, "random", e.to_string());
     }
     let mut entry = json!({
-        "event": "tool", "call": crate::devices::hex(&call_id), "client": client_ip(peer).to_string(), "principal": principal.id,
+        "event": "tool", "call": crate::devices::hex(&call_id), "client": peer.audit_name(), "principal": principal.id,
         "agent": agent, "session": session, "tool": explanation.tool,
         "command": audit::argument(args.get("command")), "path": audit::argument(args.get("path")),
         "decision": explanation.outcome.name(), "reason": explanation.reason,

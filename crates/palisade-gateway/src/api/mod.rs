@@ -12,16 +12,15 @@ mod sessions;
 pub use credentials::{CREDENTIAL_DEFAULT_TTL, CREDENTIAL_MAX_TTL};
 pub use devices::DEVICE_TOKEN_TTL;
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 
 use crate::auth::{self, Attempt, Verdict};
@@ -113,7 +112,7 @@ pub(crate) async fn healthz() -> Json<Value> {
 /// principal goes to the handler as an extension.
 pub(crate) async fn authenticate(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(peer): Extension<listener::Peer>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -127,7 +126,7 @@ pub(crate) async fn authenticate(
             None => (None, Attempt::Failed),
         },
     };
-    let principal = match state.limiter.attempt(listener::failure_key(peer.ip()), attempt, Instant::now()) {
+    let principal = match state.limiter.attempt(peer.failure_key(), attempt, Instant::now()) {
         Verdict::Allowed => principal,
         Verdict::LockedOut => return error(StatusCode::TOO_MANY_REQUESTS, "locked_out", "too many failed attempts from this address; try later"),
         Verdict::Unauthorized if presented.is_empty() => {
@@ -156,11 +155,6 @@ pub(crate) async fn authenticate(
     request.extensions_mut().insert(principal);
     next.run(request).await
 }
-/// The address a client is counted under (IPv4, or an IPv6 /64).
-pub(crate) fn client_ip(peer: SocketAddr) -> IpAddr {
-    listener::address_key(peer.ip())
-}
-
 /// Longest a store call may take before the request gets 503.
 const STORE_DEADLINE: Duration = Duration::from_secs(5);
 

@@ -1,9 +1,10 @@
 //! `/v1/nodes`: approve and run node commands.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
+
+use crate::listener::Peer;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -50,7 +51,7 @@ pub(super) struct NodeRun {
 pub(super) async fn node_run(
     State(state): State<Arc<AppState>>,
     Extension(principal): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(peer): Extension<Peer>,
     JsonBody(run): JsonBody<NodeRun>,
 ) -> Response {
     let claims = match crate::sessions::open_handle(&state.handle_key, &principal, &run.handle, store::now_ms()) {

@@ -1,17 +1,18 @@
 //! `/v1/ingress`, `/v1/sessions/open`, `/v1/sessions/spawn`: session handles
 //! minted by the gateway.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
+
+use crate::listener::Peer;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{client_ip, error, with_store, JsonBody};
+use super::{error, with_store, JsonBody};
 use crate::handles::{Claims, Grounds};
 use crate::principals::Principal;
 use crate::{pairing, store, AppState};
@@ -39,7 +40,7 @@ pub(super) fn mint(state: &AppState, claims: &Claims, gate: Option<Value>) -> Re
 pub(super) async fn ingress(
     State(state): State<Arc<AppState>>,
     Extension(principal): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(peer): Extension<Peer>,
     JsonBody(mut inbound): JsonBody<palisade::wire::OwnedInbound>,
 ) -> Response {
     let engine = state.policy.view().engine();
@@ -52,7 +53,7 @@ pub(super) async fn ingress(
         let d = engine.gate(i);
         (d.outcome, json!(palisade::wire::GateJson::from(&d)))
     });
-    state.audit.record(json!({"event": "ingress", "client": client_ip(peer).to_string(), "principal": principal.id,
+    state.audit.record(json!({"event": "ingress", "client": peer.audit_name(), "principal": principal.id,
         "channel": inbound.channel, "sender": inbound.sender, "outcome": outcome.name()}));
     if outcome != IngressOutcome::Accept {
         return Json(json!({"gate": gate})).into_response();
