@@ -363,12 +363,64 @@ fn filling_the_audit_log_never_stops_tool_runs() {
     let size = std::fs::metadata(&log).unwrap().len();
     assert!(size <= 262_144 + 64 * 2048, "the log grew to {size} bytes");
     assert!(std::fs::read_to_string(&log).unwrap().contains("\"tool_start\""), "the tool run's intent is not in the log");
-    // Rotation gives the room back.
+    // A rotation in place (`mv` to `audit.jsonl.1` in the state directory)
+    // still holds the disk: no room comes back.
     std::fs::rename(&log, scratch.dir.join("state/audit.jsonl.1")).unwrap();
+    assert!(std::process::Command::new("kill").args(["-HUP", &gw.child.id().to_string()]).status().unwrap().success());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(http(gw.addr, "POST", "/v1/decide", Some(&runtime), &probe).0, 503, "a segment in the state directory still counts");
+    // Archiving it out of the state directory gives the room back.
+    std::fs::rename(scratch.dir.join("state/audit.jsonl.1"), scratch.dir.join("archived.jsonl")).unwrap();
     assert!(std::process::Command::new("kill").args(["-HUP", &gw.child.id().to_string()]).status().unwrap().success());
     let started = std::time::Instant::now();
     while http(gw.addr, "POST", "/v1/decide", Some(&runtime), &probe).0 != 200 && started.elapsed() < std::time::Duration::from_secs(5) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert_eq!(http(gw.addr, "POST", "/v1/decide", Some(&runtime), &probe).0, 200, "rotation did not give the room back");
+    assert_eq!(http(gw.addr, "POST", "/v1/decide", Some(&runtime), &probe).0, 200, "archiving did not give the room back");
+}
+
+/// Rotation is automatic and loses nothing: past `--audit-segment` bytes the
+/// live file becomes `audit.jsonl.<ms>`, the new one names it on its first
+/// line, no segment is ever deleted, and every record is in exactly one file.
+#[test]
+fn the_audit_log_rotates_itself_and_loses_nothing() {
+    let scratch = Scratch::new("auditrotate");
+    std::fs::write(scratch.dir.join("policy.pal"), "agent main { default sandbox off tools { allow read } }\ngateway { auth token }\n").unwrap();
+    let mut command = palisade();
+    command.args(["gateway", "--policy"]).arg(scratch.dir.join("policy.pal"));
+    command.args(["--listen", "127.0.0.1:0", "--audit-segment", "65536", "--state-dir"]).arg(scratch.dir.join("state"));
+    command.env("PALISADE_GATEWAY_TOKEN", TOKEN);
+    let gw = scratch.spawn(command);
+    let sent = 700;
+    for n in 0..sent {
+        let probe = json!({"kind": "tool", "agent": "main", "tool": "read", "session": format!("agent:main:probe:{n}")});
+        assert_eq!(http(gw.addr, "POST", "/v1/decide", Some(TOKEN), &probe).0, 200);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let state = scratch.dir.join("state");
+    let mut segments: Vec<_> = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("audit.jsonl."))
+        .collect();
+    segments.sort();
+    assert!(segments.len() >= 2, "{} segments after {sent} decisions", segments.len());
+    let mut seen = std::collections::BTreeSet::new();
+    for file in segments.iter().chain(std::iter::once(&state.join("audit.jsonl"))) {
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(text.len() as u64 <= 65536 + 2049, "{} holds {} bytes", file.display(), text.len());
+        for line in text.lines() {
+            let record: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{}: {e}: {line}", file.display()));
+            if record["event"] == "decide" {
+                let session = record["request"]["session"].as_str().unwrap().to_string();
+                assert!(seen.insert(session.clone()), "{session} logged twice");
+            }
+        }
+    }
+    assert_eq!(seen.len(), sent, "decisions lost in rotation");
+    // The live file begins by naming the newest segment.
+    let live = std::fs::read_to_string(state.join("audit.jsonl")).unwrap();
+    let first: Value = serde_json::from_str(live.lines().next().unwrap()).unwrap();
+    assert_eq!(first["event"], "audit_segment", "{first}");
+    assert_eq!(first["previous"].as_str().unwrap(), segments.last().unwrap().file_name().unwrap().to_str().unwrap());
 }

@@ -1,40 +1,53 @@
 //! The audit log: one JSON line per decision and per tool run, appended to
 //! `<state dir>/audit.jsonl`. Secrets never reach it; file contents neither.
 //! A writer thread batches lines: under load many lines share one write and
-//! one wake-up; every line is on disk within a few milliseconds. On SIGHUP
-//! the gateway asks it to reopen the path (log rotation: `mv` the file, then
-//! `kill -HUP`); lines queued before go to the old file, lines after to the new.
+//! one wake-up; every line is on disk within a few milliseconds.
+//!
+//! Rotation loses nothing: when the live file reaches its segment size the
+//! writer renames it to `audit.jsonl.<ms>` (the time of the rotation, so
+//! names sort by age) and starts a new one whose first line names the old.
+//! The gateway never deletes a segment; the [`Budget`] counts every
+//! `audit.jsonl*` file in the state directory, and archiving segments out
+//! of it gives the room back (seen at the next SIGHUP or within
+//! [`RESCAN_EVERY`]). On SIGHUP the writer also reopens the path, so an
+//! external `mv` works too.
 
 use std::io::Write;
-use std::path::Path;
-use std::sync::mpsc::{Receiver, Sender};
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::Value;
 
 #[derive(Debug)]
 pub struct Audit {
     lines: Mutex<Sender<Message>>,
-    /// Bytes in the file open now, as the writer last counted them.
-    size: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Bytes of audit in the state directory (live file and segments), as
+    /// the writer last counted them.
+    size: Arc<AtomicU64>,
     budget: Budget,
 }
 
-/// How many bytes the audit file may hold, and how many of the last ones
-/// only tool runs may use: once the rest is spent, every other request is
-/// refused (503 `audit_full`), so no client of any role can use up the
-/// room a tool run needs for its intent. Rotating the file (`mv`, then
-/// SIGHUP) gives the room back.
+/// How many bytes the audit files may hold together, how many of the last
+/// ones only tool runs may use, and the size at which the live file is
+/// rotated into a segment. Once the shared part is spent, every other
+/// request is refused (503 `audit_full`), so no client of any role can use
+/// up the room a tool run needs for its intent. Archiving segments out of
+/// the state directory gives the room back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
     pub total: u64,
     pub reserve: u64,
+    pub segment: u64,
 }
 
 impl Budget {
-    /// `total` bytes, an eighth of them kept for tool runs.
-    pub fn new(total: u64) -> Budget {
-        Budget { total, reserve: total / 8 }
+    /// `total` bytes, an eighth of them kept for tool runs, in segments of
+    /// `segment` bytes (at least [`MIN_SEGMENT`]).
+    pub fn new(total: u64, segment: u64) -> Budget {
+        Budget { total, reserve: total / 8, segment: segment.max(MIN_SEGMENT) }
     }
 
     /// Where requests other than tool runs stop.
@@ -45,6 +58,16 @@ impl Budget {
 
 /// The default budget: 1 GiB.
 pub const DEFAULT_BUDGET: u64 = 1 << 30;
+
+/// The default segment: 64 MiB.
+pub const DEFAULT_SEGMENT: u64 = 64 << 20;
+
+/// The smallest segment (a few dozen records).
+pub const MIN_SEGMENT: u64 = 64 << 10;
+
+/// How often the writer recounts the segments, so archiving them gives the
+/// room back without a signal.
+pub const RESCAN_EVERY: Duration = Duration::from_secs(10);
 
 /// Who asks for room in the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +82,7 @@ pub enum Room {
 enum Message {
     /// A line, and who waits until it is written and flushed.
     Line(String, Option<tokio::sync::oneshot::Sender<()>>),
+    /// Reopen the path and recount the segments (SIGHUP).
     Reopen,
 }
 
@@ -71,17 +95,17 @@ fn open_append(path: &Path) -> std::io::Result<std::fs::File> {
 impl Audit {
     pub fn open(path: &Path, budget: Budget) -> std::io::Result<Self> {
         let file = open_append(path)?;
-        let size = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(file.metadata()?.len()));
+        let live = file.metadata()?.len();
+        let size = Arc::new(AtomicU64::new(live + segment_bytes(path)));
         let (tx, rx) = std::sync::mpsc::channel();
-        let path = path.to_path_buf();
-        let counted = std::sync::Arc::clone(&size);
-        std::thread::Builder::new().name("palisade-audit".into()).spawn(move || write_lines(&path, file, &rx, &counted, budget))?;
+        let writer = Writer { path: path.to_path_buf(), out: std::io::BufWriter::new(file), live, size: Arc::clone(&size), budget };
+        std::thread::Builder::new().name("palisade-audit".into()).spawn(move || writer.run(&rx))?;
         Ok(Audit { lines: Mutex::new(tx), size, budget })
     }
 
     /// Whether the budget has room for `who`.
     pub fn has_room(&self, who: Room) -> bool {
-        let used = self.size.load(std::sync::atomic::Ordering::Relaxed);
+        let used = self.size.load(Ordering::Relaxed);
         match who {
             Room::Tool => used < self.budget.total,
             Room::Other => used < self.budget.others_stop(),
@@ -228,52 +252,145 @@ pub fn argument(value: Option<&Value>) -> Value {
     }
 }
 
-fn write_lines(path: &Path, file: std::fs::File, rx: &Receiver<Message>, size: &std::sync::atomic::AtomicU64, budget: Budget) {
-    use std::sync::atomic::Ordering;
-    let mut out = std::io::BufWriter::new(file);
-    while let Ok(first) = rx.recv() {
-        // Let a burst gather: one write and one wake-up for many lines.
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        let mut batch = vec![first];
-        batch.extend(rx.try_iter());
-        let mut waiting = Vec::new();
-        for message in batch {
-            match message {
-                Message::Line(line, ack) => match out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n")) {
-                    Ok(()) => {
-                        let added = line.len() as u64 + 1;
-                        let before = size.fetch_add(added, Ordering::Relaxed);
-                        let stop = budget.others_stop();
-                        if before < stop && before + added >= stop {
-                            eprintln!(
-                                "warning: the audit log holds {} of its {} byte budget: requests other than tool runs get 503 `audit_full` until it is rotated (`mv` it, then SIGHUP)",
-                                before + added,
-                                budget.total
-                            );
+/// The segments beside `path`: `audit.jsonl.*`, as the writer names them
+/// or an operator's `mv` does.
+fn segments(path: &Path) -> Vec<(PathBuf, u64)> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else { return Vec::new() };
+    let prefix = format!("{name}.");
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)))
+        .filter_map(|e| Some((e.path(), e.metadata().ok().filter(std::fs::Metadata::is_file)?.len())))
+        .collect()
+}
+
+fn segment_bytes(path: &Path) -> u64 {
+    segments(path).iter().map(|(_, len)| len).sum()
+}
+
+/// The writer thread's state: the live file and the count of every audit
+/// byte in the state directory.
+struct Writer {
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+    /// Bytes in the live file.
+    live: u64,
+    /// Bytes in the live file and the segments together.
+    size: Arc<AtomicU64>,
+    budget: Budget,
+}
+
+impl Writer {
+    fn run(mut self, rx: &Receiver<Message>) {
+        let mut counted = std::time::Instant::now();
+        loop {
+            // Busy or idle, the segments are recounted every RESCAN_EVERY.
+            if counted.elapsed() >= RESCAN_EVERY {
+                self.recount();
+                counted = std::time::Instant::now();
+            }
+            let first = match rx.recv_timeout(RESCAN_EVERY) {
+                Ok(first) => first,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            // Let a burst gather: one write and one wake-up for many lines.
+            std::thread::sleep(Duration::from_millis(2));
+            let mut batch = vec![first];
+            batch.extend(rx.try_iter());
+            let mut waiting = Vec::new();
+            for message in batch {
+                match message {
+                    Message::Line(line, ack) => {
+                        if self.write(&line) {
+                            waiting.extend(ack);
                         }
-                        waiting.extend(ack);
-                    }
-                    Err(e) => eprintln!("warning: audit log write failed: {e}"),
-                },
-                Message::Reopen => {
-                    // A failed flush is reported in `flush`; the old file is given up either way.
-                    let _ = flush(&mut out);
-                    match open_append(path) {
-                        Ok(file) => {
-                            size.store(file.metadata().map_or(0, |m| m.len()), Ordering::Relaxed);
-                            out = std::io::BufWriter::new(file);
+                        if self.live >= self.budget.segment {
+                            self.rotate();
                         }
-                        Err(e) => eprintln!("warning: cannot reopen the audit log {}: {e}; writing on to the old file", path.display()),
                     }
+                    Message::Reopen => self.reopen(),
+                }
+            }
+            // A waiting intent is also synced to the disk: it must outlive even a crash of the machine.
+            if flush(&mut self.out) && (waiting.is_empty() || sync(&self.out)) {
+                for ack in waiting {
+                    let _ = ack.send(());
                 }
             }
         }
-        // A waiting intent is also synced to the disk: it must outlive even a crash of the machine.
-        if flush(&mut out) && (waiting.is_empty() || sync(&out)) {
-            for ack in waiting {
-                let _ = ack.send(());
-            }
+    }
+
+    fn write(&mut self, line: &str) -> bool {
+        if let Err(e) = self.out.write_all(line.as_bytes()).and_then(|()| self.out.write_all(b"\n")) {
+            eprintln!("warning: audit log write failed: {e}");
+            return false;
         }
+        let added = line.len() as u64 + 1;
+        self.live += added;
+        let before = self.size.fetch_add(added, Ordering::Relaxed);
+        let stop = self.budget.others_stop();
+        if before < stop && before + added >= stop {
+            eprintln!(
+                "warning: the audit log holds {} of its {} byte budget: requests other than tool runs get 503 `audit_full` until segments ({}.*) are archived out of {}",
+                before + added,
+                self.budget.total,
+                self.path.display(),
+                self.path.parent().map_or_else(String::new, |d| d.display().to_string()),
+            );
+        }
+        true
+    }
+
+    /// Renames the live file to a segment and starts a new one whose first
+    /// line names it. If the rename fails, lines go on to the live file.
+    fn rotate(&mut self) {
+        if !flush(&mut self.out) || !sync(&self.out) {
+            return;
+        }
+        let stamp = super::store::now_ms();
+        let name = |n: u32| {
+            let mut name = self.path.clone().into_os_string();
+            name.push(if n == 0 { format!(".{stamp:013}") } else { format!(".{stamp:013}-{n}") });
+            PathBuf::from(name)
+        };
+        let Some(segment) = (0..100).map(name).find(|p| !p.exists()) else { return };
+        if let Err(e) = std::fs::rename(&self.path, &segment) {
+            eprintln!("warning: cannot rotate the audit log to {}: {e}; writing on to {}", segment.display(), self.path.display());
+            return;
+        }
+        match open_append(&self.path) {
+            Ok(file) => {
+                self.out = std::io::BufWriter::new(file);
+                let previous = self.live;
+                self.live = 0;
+                let file_name = segment.file_name().map(|n| n.to_string_lossy().into_owned());
+                let _ = self.write(&stamped(serde_json::json!({"event": "audit_segment", "previous": file_name, "previous_bytes": previous})));
+            }
+            // The renamed file is still open: lines go on to it, nothing is lost.
+            Err(e) => eprintln!("warning: cannot start a new audit log at {}: {e}; writing on to {}", self.path.display(), segment.display()),
+        }
+    }
+
+    /// Writes what is queued to the file open now, then reopens the path.
+    /// If it cannot be reopened, lines keep going to the old file.
+    fn reopen(&mut self) {
+        // A failed flush is reported in `flush`; the old file is given up either way.
+        let _ = flush(&mut self.out);
+        match open_append(&self.path) {
+            Ok(file) => {
+                self.live = file.metadata().map_or(0, |m| m.len());
+                self.out = std::io::BufWriter::new(file);
+            }
+            Err(e) => eprintln!("warning: cannot reopen the audit log {}: {e}; writing on to the old file", self.path.display()),
+        }
+        self.recount();
+    }
+
+    /// Counts the segments again (an operator may have archived some).
+    fn recount(&mut self) {
+        self.size.store(self.live + segment_bytes(&self.path), Ordering::Relaxed);
     }
 }
 

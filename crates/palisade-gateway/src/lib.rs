@@ -80,9 +80,11 @@ pub struct GatewayOptions {
     /// The most live sandbox containers, in all and per agent.
     pub max_sandboxes: usize,
     pub max_sandboxes_per_agent: usize,
-    /// Bytes the audit log may hold before requests other than tool runs
+    /// Bytes the audit files may hold before requests other than tool runs
     /// are refused ([`audit::Budget`]).
     pub audit_budget: u64,
+    /// Size at which the live audit file becomes a segment.
+    pub audit_segment: u64,
 }
 
 struct AppState {
@@ -141,7 +143,7 @@ pub async fn serve(policy: palisade::Policy, options: GatewayOptions, on_listen:
         handle_key: handles::HandleKey::new(key),
         store: Arc::new(store),
         challenges: devices::Challenges::new(config.device_skew),
-        audit: audit::Audit::open(&state_dir.join("audit.jsonl"), audit::Budget::new(options.audit_budget))
+        audit: audit::Audit::open(&state_dir.join("audit.jsonl"), audit::Budget::new(options.audit_budget, options.audit_segment))
             .map_err(|e| store::StoreError::other(format!("audit log: {e}")))?,
         policy: reload::PolicySlot::new(in_force),
         secret,

@@ -140,10 +140,15 @@ enum Command {
         /// The most live sandbox containers of one agent.
         #[arg(long, default_value_t = palisade_gateway::sandbox::MAX_CONTAINERS_PER_AGENT)]
         max_sandboxes_per_agent: usize,
-        /// Bytes the audit log may hold; past seven eighths of it only tool
-        /// runs are served (503 `audit_full`) until it is rotated.
+        /// Bytes the audit files in the state directory may hold together;
+        /// past seven eighths of it only tool runs are served (503
+        /// `audit_full`) until segments are archived out of it.
         #[arg(long, default_value_t = palisade_gateway::audit::DEFAULT_BUDGET)]
         audit_budget: u64,
+        /// Size at which `audit.jsonl` is renamed to a segment
+        /// (`audit.jsonl.<ms>`) and a new one begins; never deleted.
+        #[arg(long, default_value_t = palisade_gateway::audit::DEFAULT_SEGMENT)]
+        audit_segment: u64,
     },
     /// Operate on the Docker sandboxes.
     #[cfg(feature = "gateway")]
@@ -227,6 +232,7 @@ fn run(command: Command, approvals: Option<&Path>) -> Result<(), Failure> {
             max_sandboxes,
             max_sandboxes_per_agent,
             audit_budget,
+            audit_segment,
         } => {
             if !socket_allow_uids.is_empty() && !matches!(listen, Some(palisade_gateway::Listen::Unix(_))) {
                 return Err(Failure::Usage("--socket-allow-uid applies to a Unix socket: add --listen unix:PATH".into()));
@@ -242,6 +248,7 @@ fn run(command: Command, approvals: Option<&Path>) -> Result<(), Failure> {
                 max_sandboxes,
                 max_sandboxes_per_agent,
                 audit_budget,
+                audit_segment,
             };
             gateway::run(&loaded(&policy)?, options)
         }

@@ -149,7 +149,7 @@ pub(crate) async fn authenticate(
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             if room == audit::Room::Tool { "audit_unavailable" } else { "audit_full" },
-            "the audit log has reached its budget; the operator rotates it (`mv`, then SIGHUP)",
+            "the audit log has reached its budget; the operator archives its segments (`audit.jsonl.*`) out of the state directory",
         );
     }
     request.extensions_mut().insert(principal);
