@@ -266,6 +266,37 @@ fn nothing_a_sandboxed_call_starts_survives_it() {
     }
 }
 
+/// Finding 3 on the host: a host command's process group was killed when
+/// it ended, and `setsid` leaves the group, so `setsid cmd &`, a double fork
+/// into a new session, a `nohup` daemon, one with a cleared environment, and
+/// one started just before the timeout all kept running as the gateway's
+/// user. Now the gateway is their subreaper and kills them when the call
+/// ends.
+#[test]
+fn nothing_a_host_call_starts_survives_it() {
+    let scratch = Scratch::new("hostescape");
+    let gw = scratch.start_with("agent main { default sandbox off tools { allow exec } }\ngateway { auth token }\n", 3);
+    let session = "agent:main:main";
+    let escapes = [
+        "setsid sleep 8871 >/dev/null 2>&1 & sleep 0.3; echo done",
+        "sh -c 'setsid sh -c \"sleep 8872\" >/dev/null 2>&1 &' ; sleep 0.3; echo done",
+        "nohup setsid sleep 8873 >/dev/null 2>&1 & echo done",
+        "env -i setsid sh -c 'setsid sleep 8874 & sleep 8875' >/dev/null 2>&1 & sleep 0.3; echo done",
+        // Past the timeout: the call is killed, its escapee must die too.
+        "setsid sleep 8876 >/dev/null 2>&1 & sleep 60",
+    ];
+    for command in escapes {
+        let (status, body) = super::gateway::invoke(&gw, "main", session, "exec", json!({"command": command}));
+        assert_eq!(status, 200, "{command}: {body}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let ps = std::process::Command::new("ps").args(["-eo", "pid,ppid,sid,args"]).output().unwrap();
+    let ps = String::from_utf8_lossy(&ps.stdout);
+    for n in 8871..=8876 {
+        assert!(!ps.lines().any(|l| l.ends_with(&format!("sleep {n}"))), "`sleep {n}` outlived its call:\n{ps}");
+    }
+}
+
 /// Finding 1: trust outlived the policy. A reload that took a sender off
 /// `allow_from` and dropped its route left that sender's handle working
 /// (its `exec` still ran, and it could still spawn), and a reload that

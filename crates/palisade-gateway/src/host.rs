@@ -3,16 +3,148 @@
 //! (only [`HOST_ENV`]), stdin from `/dev/null`, and output read as it comes,
 //! the first [`OUTPUT_CAP`] bytes of each stream kept and the rest drained
 //! and dropped. When the shell exits or the timeout passes, the whole group
-//! is killed: no background child outlives its call. A process that leaves
-//! the group on purpose (`setsid`) is outside this bound; host runs are for
-//! agents the policy trusts (see README, "Threat model").
+//! is killed, and then every process that left it: the gateway is a child
+//! subreaper (`PR_SET_CHILD_SUBREAPER`), so a process that calls `setsid`,
+//! double-forks or daemonizes is re-parented to it when its parent dies, and
+//! [`Reaper::sweep`] kills such orphans, their process groups and their
+//! sessions, round after round until none is left. What stays out of reach:
+//! work handed to another daemon (`systemd-run`, `at`, `ssh`, `docker`), and
+//! any of it where the subreaper cannot be set (not Linux); see README,
+//! "Threat model".
 
+use std::collections::HashSet;
 use std::process::Stdio;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::sandbox::{HostDirs, RunResult, OUTPUT_CAP};
+
+/// Makes the gateway the reaper of its orphaned descendants, and kills
+/// those that no running host call owns.
+#[derive(Debug)]
+pub struct Reaper {
+    /// The subreaper attribute is set: orphans come back to the gateway.
+    enabled: bool,
+    /// Shells of host calls running now (each leads its process group).
+    running: Mutex<HashSet<i32>>,
+    /// One sweep at a time.
+    sweeping: Mutex<()>,
+}
+
+/// Most rounds of one sweep (each kills the orphans found, then looks again
+/// for what their death orphaned in turn).
+const SWEEP_ROUNDS: usize = 200;
+
+impl Reaper {
+    /// Sets the subreaper attribute on the gateway's process; without it
+    /// (not Linux, or refused) host runs are bounded by their process group
+    /// only, and a warning says so.
+    pub fn new() -> Reaper {
+        let enabled = match rustix::process::set_child_subreaper(Some(rustix::process::getpid())) {
+            Ok(()) => true,
+            Err(e) => {
+                eprintln!("warning: cannot become a child subreaper ({e}): a host command that calls `setsid` can outlive its call");
+                false
+            }
+        };
+        Reaper { enabled, running: Mutex::new(HashSet::new()), sweeping: Mutex::new(()) }
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashSet<i32>> {
+        self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Kills every child of the gateway that is not the shell of a running
+    /// host call (an orphan re-parented here), with its process group and
+    /// its session, and reaps it; repeats until there is none. Returns how
+    /// many processes it killed or reaped.
+    pub fn sweep(&self) -> usize {
+        if !self.enabled {
+            return 0;
+        }
+        let _one = self.sweeping.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let me = rustix::process::getpid().as_raw_nonzero().get();
+        let my_group = rustix::process::getpgrp().as_raw_nonzero().get();
+        let my_session = rustix::process::getsid(None).map_or(0, |s| s.as_raw_nonzero().get());
+        let mut handled = 0;
+        for _ in 0..SWEEP_ROUNDS {
+            let table = processes();
+            let running = self.running().clone();
+            let orphans: Vec<&Stat> = table.iter().filter(|p| p.ppid == me && !running.contains(&p.pid)).collect();
+            if orphans.is_empty() {
+                return handled;
+            }
+            for orphan in &orphans {
+                kill(orphan.pid, false);
+                if orphan.pgrp != my_group && !running.contains(&orphan.pgrp) {
+                    kill(orphan.pgrp, true);
+                }
+                if orphan.session != my_session {
+                    // Only descendants of the orphan can be in its session.
+                    for member in table.iter().filter(|p| p.session == orphan.session) {
+                        kill(member.pid, false);
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(1));
+            for orphan in &orphans {
+                if let Some(pid) = rustix::process::Pid::from_raw(orphan.pid) {
+                    if matches!(rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::NOHANG), Ok(Some(_))) {
+                        handled += 1;
+                    }
+                }
+            }
+        }
+        eprintln!("warning: orphaned host processes were still appearing after {SWEEP_ROUNDS} rounds of killing");
+        handled
+    }
+}
+
+impl Default for Reaper {
+    fn default() -> Self {
+        Reaper::new()
+    }
+}
+
+/// The fields of `/proc/<pid>/stat` the sweep needs.
+#[derive(Debug)]
+struct Stat {
+    pid: i32,
+    ppid: i32,
+    pgrp: i32,
+    session: i32,
+}
+
+/// Every process `/proc` shows (those that vanish while it is read are left out).
+fn processes() -> Vec<Stat> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The command name is in parentheses and may hold anything: read after its last `)`.
+            let rest = text.get(text.rfind(')')? + 1..)?;
+            let mut fields = rest.split_ascii_whitespace().skip(1);
+            let ppid = fields.next()?.parse().ok()?;
+            let pgrp = fields.next()?.parse().ok()?;
+            let session = fields.next()?.parse().ok()?;
+            Some(Stat { pid, ppid, pgrp, session })
+        })
+        .collect()
+}
+
+fn kill(id: i32, group: bool) {
+    let Some(pid) = rustix::process::Pid::from_raw(id) else { return };
+    // ESRCH: already gone.
+    let _ = if group {
+        rustix::process::kill_process_group(pid, rustix::process::Signal::KILL)
+    } else {
+        rustix::process::kill_process(pid, rustix::process::Signal::KILL)
+    };
+}
 
 /// The only variables a host command sees, with `HOME`
 /// ([`super::sandbox::HostDirs`]).
@@ -48,8 +180,9 @@ fn kill_group(pgid: Option<u32>) {
     }
 }
 
-/// Runs `command` in `dirs.cwd`, killed whole after `timeout`.
-pub async fn run(dirs: &HostDirs, command: &str, timeout: Duration) -> std::io::Result<RunResult> {
+/// Runs `command` in `dirs.cwd`, killed whole after `timeout`, and then
+/// sweeps what left its process group.
+pub async fn run(reaper: &std::sync::Arc<Reaper>, dirs: &HostDirs, command: &str, timeout: Duration) -> std::io::Result<RunResult> {
     let mut child = tokio::process::Command::new("/bin/sh")
         .arg("-c")
         .arg(command)
@@ -65,6 +198,10 @@ pub async fn run(dirs: &HostDirs, command: &str, timeout: Duration) -> std::io::
         .spawn()?;
     // The shell leads its own group: its id is the group's id.
     let pgid = child.id();
+    let shell = pgid.and_then(|p| i32::try_from(p).ok());
+    if let Some(shell) = shell {
+        reaper.running().insert(shell);
+    }
     let stdout = child.stdout.take().map(|p| tokio::spawn(read_capped(p)));
     let stderr = child.stderr.take().map(|p| tokio::spawn(read_capped(p)));
     let (exit_code, timed_out) = match tokio::time::timeout(timeout, child.wait()).await {
@@ -73,6 +210,11 @@ pub async fn run(dirs: &HostDirs, command: &str, timeout: Duration) -> std::io::
     };
     kill_group(pgid);
     let _ = child.wait().await;
+    if let Some(shell) = shell {
+        reaper.running().remove(&shell);
+    }
+    let sweeper = std::sync::Arc::clone(reaper);
+    let _ = tokio::task::spawn_blocking(move || sweeper.sweep()).await;
     let collect = |reader: Option<tokio::task::JoinHandle<(Vec<u8>, bool)>>| async move {
         let Some(reader) = reader else { return (Vec::new(), false) };
         let abort = reader.abort_handle();

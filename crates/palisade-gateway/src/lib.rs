@@ -99,6 +99,7 @@ struct AppState {
     audit: audit::Audit,
     state_dir: PathBuf,
     timeout: Duration,
+    reaper: Arc<host::Reaper>,
 }
 
 /// Refuses to listen beyond loopback without authentication, whatever the
@@ -150,6 +151,7 @@ pub async fn serve(policy: palisade::Policy, options: GatewayOptions, on_listen:
         sandboxes,
         state_dir,
         timeout: options.timeout,
+        reaper: Arc::new(host::Reaper::new()),
     });
     spawn_pruner(Arc::clone(&state), options.prune_idle, options.prune_max_age);
     spawn_hangup_handler(Arc::clone(&state), options.policy_path)?;

@@ -101,7 +101,7 @@ pub(super) async fn run_invoke(state: &AppState, view: reload::PolicyView<'_>, p
         run_sandboxed(sandboxes, sandbox, &placement, &tool, arg).await
     } else {
         let dirs = sandbox::host_dirs(sandbox, &state.state_dir, agent);
-        run_on_host(&dirs, &tool, arg, state.timeout).await
+        run_on_host(&state.reaper, &dirs, &tool, arg, state.timeout).await
     };
     if let Some(map) = entry.as_object_mut() {
         map.insert("sandboxed".into(), Value::Bool(sandboxed));
@@ -192,6 +192,7 @@ pub(super) async fn run_sandboxed(
     }
 }
 pub(super) async fn run_on_host(
+    reaper: &Arc<host::Reaper>,
     dirs: &sandbox::HostDirs,
     tool: &str,
     arg: impl Fn(&str) -> Option<String>,
@@ -205,7 +206,7 @@ pub(super) async fn run_on_host(
     match tool {
         "exec" => {
             let Some(command) = arg("command") else { return Err((StatusCode::BAD_REQUEST, "bad_args", "`exec` needs args.command".into())) };
-            host::run(dirs, &command, timeout).await.map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, "spawn", e.to_string()))
+            host::run(reaper, dirs, &command, timeout).await.map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, "spawn", e.to_string()))
         }
         "read" | "write" => file_tool(&dirs.cwd, tool, false, arg).await,
         other => Err((StatusCode::NOT_IMPLEMENTED, "not_runnable", format!("the gateway does not run `{other}` (it runs exec, read and write)"))),
