@@ -64,9 +64,12 @@ pub enum Bug {
     /// Claim 16: a handle's sealed context is trusted as minted; a reload
     /// that no longer grants it is not noticed.
     TrustSealedContext = 20,
+    /// Claim 1: a Unix socket that other users may open is treated like
+    /// one of the gateway's own user, so `auth none` is accepted on it.
+    SocketOthersTrusted = 21,
 }
 
-const ALL: [Bug; 21] = [
+const ALL: [Bug; 22] = [
     Bug::None,
     Bug::FoldAllowUnion,
     Bug::FoldDenyOverride,
@@ -88,6 +91,7 @@ const ALL: [Bug; 21] = [
     Bug::JoinAndAnd,
     Bug::NoQuotesInBraces,
     Bug::TrustSealedContext,
+    Bug::SocketOthersTrusted,
 ];
 
 static BUG: AtomicU8 = AtomicU8::new(0);

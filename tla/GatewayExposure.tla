@@ -1,14 +1,17 @@
 ---- MODULE GatewayExposure ----
 \* Claim 1, gateway exposure: no sensitive call succeeds without credentials
-\* when the bind is not loopback, and the validator refuses every unsafe
-\* (bind, auth) pair.
+\* when the gateway is reachable by anyone but its own machine's loopback or
+\* its own user's Unix socket, and the validator refuses every unsafe
+\* (listener, auth) pair.
 \*
-\* Universe: every bind, auth mode, whether the secret is present at start,
-\* and what the client presents. Init ranges over all of them and computes
-\* whether the gateway starts and whether the call succeeds, as the real
-\* validator (`palisade check`), secret loader and auth check do. The
-\* stateright mirror (models/src/exposure.rs) calls exactly those functions;
-\* both count 3 x 3 x 2 x 3 = 54 states.
+\* Universe: every listener (three TCP binds; a Unix socket of the
+\* gateway's user alone, or one other users may open), auth mode, whether
+\* the secret is present at start, and what the client presents. Init ranges
+\* over all of them and computes whether the gateway starts and whether the
+\* call succeeds, as the real validator (`palisade check`), exposure check,
+\* secret loader and auth check do. The stateright mirror
+\* (models/src/exposure.rs) calls exactly those functions; both count
+\* 5 x 3 x 2 x 3 = 90 states.
 EXTENDS Naturals
 
 CONSTANTS Binds, Auths, Presented
@@ -17,10 +20,11 @@ VARIABLES bind, auth, secret, presented, started, succeeded
 
 vars == <<bind, auth, secret, presented, started, succeeded>>
 
-Loopback(b) == b = "loopback"
+\* Reachable only by the gateway's machine, or by its own user.
+Local(b) == b \in {"loopback", "socket-own"}
 
-\* The validator: an exposed bind needs a secret-based auth mode.
-Valid(b, a) == Loopback(b) \/ a # "none"
+\* The validator: an exposed listener needs a secret-based auth mode.
+Valid(b, a) == Local(b) \/ a # "none"
 
 \* Start: a valid config whose auth mode needs a secret must have one.
 Starts(b, a, s) == Valid(b, a) /\ (a = "none" \/ s)
@@ -34,7 +38,7 @@ Init == /\ bind \in Binds /\ auth \in Auths /\ secret \in BOOLEAN /\ presented \
 
 Next == UNCHANGED vars
 
-NoUnauthenticatedExposure == (succeeded /\ ~Loopback(bind)) => presented = "right"
+NoUnauthenticatedExposure == (succeeded /\ ~Local(bind)) => presented = "right"
 
-ValidatorRefusesUnsafe == started => (Loopback(bind) \/ auth # "none")
+ValidatorRefusesUnsafe == started => (Local(bind) \/ auth # "none")
 ====

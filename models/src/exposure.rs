@@ -1,9 +1,10 @@
 //! Claim 1, gateway exposure, as a stateright model over the universe of
-//! `tla/GatewayExposure.tla`: every bind, auth mode, secret present or not,
-//! and presented credential. Each state is computed by the real code: the
-//! policy compiler (the validator `palisade check` runs), the secret loader
-//! and exposure check the gateway runs at start, and the auth check it runs
-//! on every request.
+//! `tla/GatewayExposure.tla`: every listener (three TCP binds, a Unix socket
+//! of the gateway's user alone or one other users may open), auth mode,
+//! secret present or not, and presented credential. Each state is computed
+//! by the real code: the policy compiler (the validator `palisade check`
+//! runs), the secret loader and exposure check the gateway runs at start,
+//! and the auth check it runs on every request.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,10 +12,16 @@ use std::path::PathBuf;
 use palisade::seams::{with_bug, Bug};
 use palisade::Policy;
 use palisade_gateway::auth::{admits, load_secret};
-use palisade_gateway::check_exposure;
+use palisade_gateway::{check_exposure, Listen};
 use stateright::{Model, Property};
 
-pub const BINDS: [&str; 3] = ["loopback", "lan", "10.0.0.5"];
+/// The TCP binds as a policy writes them, then the two Unix sockets.
+pub const BINDS: [&str; 5] = ["loopback", "lan", "10.0.0.5", "socket-own", "socket-shared"];
+
+/// Listeners reachable only from the gateway's machine or its own user.
+pub fn local(bind: usize) -> bool {
+    matches!(BINDS.get(bind), Some(&"loopback" | &"socket-own"))
+}
 pub const AUTHS: [&str; 3] = ["none", "token", "password"];
 pub const PRESENTED: [&str; 3] = ["", "wrong", "right-secret"];
 
@@ -45,12 +52,22 @@ fn secret_file(present: bool) -> PathBuf {
 /// Runs the real validator, start checks and auth check for one configuration.
 pub fn run(bind: &str, auth: &str, secret: bool, presented: &str) -> (bool, bool) {
     let source = if auth == "none" { String::new() } else { format!(" from file \"{}\"", secret_file(secret).display()) };
-    let text = format!("agent main {{}}\ngateway {{ bind \"{bind}\"  auth {auth}{source} }}\n");
+    // A socket is given with `--listen unix:PATH`, over the policy's (loopback) bind.
+    let (policy_bind, others): (&str, &[u32]) = match bind {
+        "socket-own" => ("loopback", &[]),
+        "socket-shared" => ("loopback", &[65534]),
+        tcp => (tcp, &[]),
+    };
+    let text = format!("agent main {{}}\ngateway {{ bind \"{policy_bind}\"  auth {auth}{source} }}\n");
     let Ok(policy) = Policy::from_dsl("exposure.pal", &text) else { return (false, false) };
     let config = policy.gateway();
-    let addr = SocketAddr::new(config.bind.ip(), config.port);
+    let listen = if bind.starts_with("socket-") {
+        Listen::Unix(std::env::temp_dir().join("palisade-exposure.sock"))
+    } else {
+        Listen::Tcp(SocketAddr::new(config.bind.ip(), config.port))
+    };
     let Ok(loaded) = load_secret(&config.auth) else { return (false, false) };
-    if check_exposure(config, &palisade_gateway::Listen::Tcp(addr), &[]).is_err() {
+    if check_exposure(config, &listen, others).is_err() {
         return (false, false);
     }
     (true, admits(loaded.as_ref(), presented))
@@ -82,9 +99,9 @@ impl Model for ExposureModel {
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
             Property::always("NoUnauthenticatedExposure", |_, s: &State| {
-                !(s.succeeded && s.bind != 0) || PRESENTED.get(s.presented) == Some(&"right-secret")
+                !s.succeeded || local(s.bind) || PRESENTED.get(s.presented) == Some(&"right-secret")
             }),
-            Property::always("ValidatorRefusesUnsafe", |_, s: &State| !s.started || s.bind == 0 || s.auth != 0),
+            Property::always("ValidatorRefusesUnsafe", |_, s: &State| !s.started || local(s.bind) || s.auth != 0),
         ]
     }
 }

@@ -320,6 +320,7 @@ pub const CLAIMS: &[Claim] = &[
         [
             positive("GatewayExposure"),
             negative("validator forgets the bind", "GatewayExposure_BugNoBindCheck", Bug::NoBindCheck, "NoUnauthenticatedExposure"),
+            negative("shared socket trusted", "GatewayExposure_BugSocketOthersTrusted", Bug::SocketOthersTrusted, "NoUnauthenticatedExposure"),
         ],
         |bug| ExposureModel { bug }
     ),
