@@ -251,3 +251,39 @@ fn decide_ingress_and_route() {
         assert_eq!(v["error"], format!("the inbound message has an empty `{field}`"), "{request}");
     }
 }
+
+/// Runs `script` under `sh` in the repository, killed after ten seconds:
+/// a hang is a failure, not a stuck test.
+fn shell(script: &str) -> Output {
+    let bin = env!("CARGO_BIN_EXE_palisade");
+    Command::new("timeout").args(["10", "sh", "-c", script, "sh", bin]).current_dir(crate::root()).output().unwrap()
+}
+
+#[test]
+fn decide_refuses_a_directory_at_once() {
+    // It used to loop forever printing "Is a directory" (and with stderr closed, spun silently).
+    let out = shell(r#""$1" decide examples/multi-agent.pal --requests examples"#);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(stderr(&out).trim(), "error: cannot read examples: it is a directory; give a file of JSON lines, or - for stdin");
+    assert!(stdout(&out).is_empty());
+    let closed = shell(r#""$1" decide examples/multi-agent.pal --requests examples 2>&-"#);
+    assert_eq!(closed.status.code(), Some(2), "with stderr closed: {closed:?}");
+}
+
+#[test]
+fn decide_ends_quietly_when_nobody_reads_and_never_panics_without_stderr() {
+    // Endless input into a pipe that closes after one line: ends, exit 0, nothing on stderr.
+    let piped = shell(r#"yes '{"kind":"tool","agent":"family","tool":"read"}' | "$1" decide examples/multi-agent.pal --requests - | head -1"#);
+    assert_eq!(piped.status.code(), Some(0), "{piped:?}");
+    assert_eq!(stdout(&piped).lines().count(), 1);
+    assert!(stderr(&piped).is_empty(), "{}", stderr(&piped));
+    // Bad input with stderr closed: the usual exit code, no panic (101).
+    let closed = shell(r#"printf 'garbage\n' | "$1" decide examples/multi-agent.pal --requests - 2>&-"#);
+    assert_eq!(closed.status.code(), Some(2), "{closed:?}");
+    assert!(stdout(&closed).contains("bad request"), "{}", stdout(&closed));
+    // Diagnostics of a broken policy with stderr closed, and `check` into a closed stdout.
+    let check = shell(r#""$1" check tests/malformed/unknown-tool.pal 2>&-; echo "exit $?""#);
+    assert_eq!(stdout(&check).trim(), "exit 1", "{check:?}");
+    let head = shell(r#""$1" check examples/multi-agent.pal examples/openclaw.json | head -0; echo "exit $?""#);
+    assert_eq!(stdout(&head).trim(), "exit 0", "{head:?}");
+}

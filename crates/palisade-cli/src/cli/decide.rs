@@ -18,31 +18,45 @@ pub(super) fn run(policy: &Policy, request: Option<String>, requests: Option<Pat
         return Ok(());
     }
     let Some(path) = requests else { return Err(Failure::Usage("give --request or --requests".into())) };
+    let cannot_read = |e: &dyn std::fmt::Display| Failure::Usage(format!("cannot read {}: {e}", path.display()));
     let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
-        let file = std::fs::File::open(&path).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+        let file = std::fs::File::open(&path).map_err(|e| cannot_read(&e))?;
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(cannot_read(&"it is a directory; give a file of JSON lines, or - for stdin"));
+        }
         Box::new(std::io::BufReader::new(file))
     };
     let mut bad = 0usize;
     for (index, line) in request::bounded_lines(reader).enumerate() {
         let line_no = index + 1;
-        let result = line.map_err(|e| e.to_string()).and_then(|l| if l.trim().is_empty() { Ok(None) } else { request::parse(&l).map(Some) });
-        match result {
-            Ok(None) => {}
-            Ok(Some(req)) => {
-                let _ = writeln!(out, "{}", request::decision_json(engine, &req));
-            }
+        let result = match line {
+            Ok(l) if l.trim().is_empty() => Ok(None),
+            Ok(l) => request::parse(&l).map(Some),
+            // A line too long or not UTF-8 is one bad request; any other error ends the input.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(e.to_string()),
+            Err(e) => return Err(cannot_read(&e)),
+        };
+        let written = match result {
+            Ok(None) => Ok(()),
+            Ok(Some(req)) => writeln!(out, "{}", request::decision_json(engine, &req)),
             Err(e) => {
                 bad += 1;
                 let message = format!("{}:{line_no}: bad request: {e}", path.display());
                 eprintln!("error: {message}");
                 // Keep one output line per request so callers can zip them.
-                let _ = writeln!(out, "{}", serde_json::json!({"error": message, "line": line_no}));
+                writeln!(out, "{}", serde_json::json!({"error": message, "line": line_no}))
             }
+        };
+        // Nobody reads the answers any more (a pipe into `head` closed): stop quietly.
+        if written.is_err() {
+            return Ok(());
         }
     }
-    let _ = out.flush();
+    if out.flush().is_err() {
+        return Ok(());
+    }
     if bad > 0 {
         Err(Failure::BadRequests)
     } else {

@@ -8,13 +8,23 @@ pub use palisade::wire::{decision_json, parse, AnyRequest, MAX_LINE};
 /// Lines of at most `MAX_LINE` bytes; a longer line is an error for that
 /// line only, and reading goes on with the next.
 pub fn bounded_lines(mut reader: Box<dyn BufRead>) -> impl Iterator<Item = std::io::Result<String>> {
+    let mut failed = false;
     std::iter::from_fn(move || {
+        // A read that failed (a directory, a device error) ends the lines:
+        // reading again would fail again, forever.
+        if failed {
+            return None;
+        }
         let mut buf = Vec::new();
         let mut too_long = false;
         loop {
             let chunk = match reader.fill_buf() {
                 Ok(c) => c,
-                Err(e) => return Some(Err(e)),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    failed = true;
+                    return Some(Err(e));
+                }
             };
             if chunk.is_empty() {
                 if buf.is_empty() && !too_long {
