@@ -12,7 +12,7 @@ rounds=${3:-5}
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-token=bench-operator-secret-0123456789
+token=bench-operator-secret-0123456789-abcdefgh
 cat > "$work/policy.pal" <<'EOF'
 agent main { default sandbox off tools { allow read } }
 gateway { auth token }

@@ -23,7 +23,7 @@ pub fn local(bind: usize) -> bool {
     matches!(BINDS.get(bind), Some(&"loopback" | &"socket-own"))
 }
 pub const AUTHS: [&str; 3] = ["none", "token", "password"];
-pub const PRESENTED: [&str; 3] = ["", "wrong", "right-secret"];
+pub const PRESENTED: [&str; 3] = ["", "wrong", "right-secret-0123456789-abcdefghij"];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct State {
@@ -44,7 +44,7 @@ fn secret_file(present: bool) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("palisade-exposure-{}", std::process::id()));
     let path = dir.join(if present { "secret" } else { "missing" });
     if present && std::fs::create_dir_all(&dir).is_ok() {
-        let _ = std::fs::write(&path, "right-secret\n");
+        let _ = std::fs::write(&path, "right-secret-0123456789-abcdefghij\n");
     }
     path
 }
@@ -99,7 +99,7 @@ impl Model for ExposureModel {
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
             Property::always("NoUnauthenticatedExposure", |_, s: &State| {
-                !s.succeeded || local(s.bind) || PRESENTED.get(s.presented) == Some(&"right-secret")
+                !s.succeeded || local(s.bind) || PRESENTED.get(s.presented) == Some(&"right-secret-0123456789-abcdefghij")
             }),
             Property::always("ValidatorRefusesUnsafe", |_, s: &State| !s.started || local(s.bind) || s.auth != 0),
         ]

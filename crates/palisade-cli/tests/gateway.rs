@@ -11,7 +11,7 @@ use std::sync::Once;
 
 use serde_json::{json, Value};
 
-pub const TOKEN: &str = "test-token-0123456789";
+pub const TOKEN: &str = "test-token-0123456789-abcdefghijklmnop";
 
 pub fn docker_ready() -> bool {
     if Path::new("/var/run/docker.sock").exists() {
@@ -212,6 +212,12 @@ fn gateway_refuses_to_start_without_its_secret() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("PALISADE_GATEWAY_TOKEN is not set"), "{stderr}");
+    // A short secret (five characters were accepted) is refused, with how to make a good one.
+    let out = palisade().args(["gateway", "--listen", "127.0.0.1:0", "--policy"]).arg(&path).env("PALISADE_GATEWAY_TOKEN", "hunt2").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("palisade::weak-secret") && stderr.contains("is 5 bytes; it must be at least 32"), "{stderr}");
+    assert!(stderr.contains("head -c 24 /dev/urandom | base64") && !stderr.contains("hunt2"), "{stderr}");
 }
 
 #[test]

@@ -381,9 +381,9 @@ fn one_credential_no_longer_does_everything() {
 
     // Rotating the operator secret ends every minted token.
     drop(gw);
-    let rotated = scratch.start_as(policy, 3, "a-new-operator-secret-42");
+    let rotated = scratch.start_as(policy, 3, "a-new-operator-secret-42-abcdefghijklmnop");
     let probe = json!({"kind": "tool", "agent": "main", "tool": "read"});
-    assert_eq!(post(&rotated, "/v1/decide", "a-new-operator-secret-42", probe.clone()).0, 200);
+    assert_eq!(post(&rotated, "/v1/decide", "a-new-operator-secret-42-abcdefghijklmnop", probe.clone()).0, 200);
     assert_eq!(post(&rotated, "/v1/decide", &device_token, probe.clone()).0, 401, "a device token survived a secret rotation");
     assert_eq!(post(&rotated, "/v1/decide", &runtime, probe).0, 401, "a runtime token survived a secret rotation");
 }

@@ -68,7 +68,17 @@ pub enum SecretError {
     #[error("refusing to start: the gateway secret in {what} is empty")]
     #[diagnostic(code("palisade::missing-secret"))]
     Empty { what: String },
+    #[error("refusing to start: the gateway secret in {what} is {len} bytes; it must be at least {MIN_SECRET_BYTES}")]
+    #[diagnostic(
+        code("palisade::weak-secret"),
+        help("the operator secret opens every operator action, and guesses are only throttled; make one with `head -c 24 /dev/urandom | base64`")
+    )]
+    TooShort { what: String, len: usize },
 }
+
+/// The shortest operator secret (`auth token` or `auth password`) the
+/// gateway starts with.
+pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Reads the secret the configuration points at. `Ok(None)` for `auth none`.
 pub fn load_secret(auth: &GatewayAuth) -> Result<Option<Secret>, SecretError> {
@@ -92,6 +102,9 @@ pub fn load_secret(auth: &GatewayAuth) -> Result<Option<Secret>, SecretError> {
     let value = value.trim_end_matches(['\n', '\r']);
     if value.is_empty() {
         return Err(SecretError::Empty { what });
+    }
+    if value.len() < MIN_SECRET_BYTES {
+        return Err(SecretError::TooShort { what, len: value.len() });
     }
     Ok(Some(Secret::new(value)))
 }
