@@ -104,6 +104,8 @@ fn a_local_runtime_talks_over_a_unix_socket_named_by_its_peer_credentials() {
     let gw = start(&scratch, &socket, &[]);
     let mode = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "the socket is its user's alone");
+    // The state directory keeps itself out of git.
+    assert_eq!(std::fs::read_to_string(scratch.dir.join("state/.gitignore")).unwrap().lines().last(), Some("*"));
     assert_eq!(over_socket(&socket, "GET", "/healthz", None, &Value::Null).0, 200);
     let (status, body) = over_socket(&socket, "POST", "/v1/decide", Some(TOKEN), &json!({"kind": "tool", "agent": "main", "tool": "read"}));
     assert_eq!((status, body["outcome"].as_str()), (200, Some("allow")), "{body}");

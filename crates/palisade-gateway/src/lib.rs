@@ -180,13 +180,19 @@ pub async fn serve(policy: palisade::Policy, options: GatewayOptions, on_listen:
 
 /// The state directory as an absolute path (Docker refuses relative bind
 /// sources), created if needed and made private (0700): it holds pairing
-/// codes, credential digests and the audit log.
+/// codes, credential digests and the audit log. A `.gitignore` of `*` in it
+/// keeps it out of any repository it lies in (as Python's venvs do).
 fn private_state_dir(dir: &std::path::Path) -> Result<PathBuf, GatewayError> {
     use std::os::unix::fs::PermissionsExt;
     let fail = |e: std::io::Error| GatewayError::Serve(format!("state directory {}: {e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(fail)?;
     let dir = std::path::absolute(dir).map_err(fail)?;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(&ignore, "# Written by palisade: the gateway's state (credential digests, audit log) never belongs in git.\n*\n")
+            .map_err(fail)?;
+    }
     Ok(dir)
 }
 
