@@ -6,6 +6,7 @@ mod cli;
 mod gateway;
 mod gateway_attacks;
 mod gateway_attacks_round2;
+mod readme;
 mod unix_socket;
 
 use std::path::PathBuf;
