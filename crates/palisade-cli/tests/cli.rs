@@ -27,8 +27,11 @@ fn check_valid_and_invalid() {
     assert!(err.contains("tests/malformed/unknown-tool.pal:2:27"), "{err}");
     assert!(err.contains("agent main { tools { deny exce } }"), "{err}");
 
+    // An unreadable file is an I/O error: exit 2, as in every other command.
     let missing = palisade(&["check", "no/such/file.pal"]);
-    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(palisade(&["decide", "no/such/file.pal", "--request", "{}"]).status.code(), Some(2));
+    assert_eq!(palisade(&["check", "examples"]).status.code(), Some(2), "a directory");
     assert!(stderr(&missing).contains("cannot read no/such/file.pal"));
 }
 
@@ -286,4 +289,30 @@ fn decide_ends_quietly_when_nobody_reads_and_never_panics_without_stderr() {
     assert_eq!(stdout(&check).trim(), "exit 1", "{check:?}");
     let head = shell(r#""$1" check examples/multi-agent.pal examples/openclaw.json | head -0; echo "exit $?""#);
     assert_eq!(stdout(&head).trim(), "exit 0", "{head:?}");
+}
+
+#[test]
+fn colour_follows_no_color_and_the_flag() {
+    let escapes = |o: &Output| String::from_utf8_lossy(&o.stdout).contains('\x1b') || stderr(o).contains('\x1b');
+    let bad = "tests/malformed/unknown-tool.pal";
+    assert!(escapes(&palisade(&["check", bad, "--color", "always"])));
+    assert!(!escapes(&palisade(&["check", bad])), "not a terminal: no colour");
+    // On a terminal (`script` gives one): coloured, unless NO_COLOR or --color never.
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI has util-linux's `script`");
+        return;
+    }
+    let on_tty = |no_color: Option<&str>, flag: &str| {
+        let mut command = Command::new("script");
+        command.args(["-qec", &format!("{} check {bad} --color {flag}", env!("CARGO_BIN_EXE_palisade")), "/dev/null"]).current_dir(crate::root());
+        command.env_remove("NO_COLOR").env("TERM", "xterm");
+        if let Some(v) = no_color {
+            command.env("NO_COLOR", v);
+        }
+        escapes(&command.output().unwrap())
+    };
+    assert!(on_tty(None, "auto"));
+    assert!(!on_tty(Some("1"), "auto"), "NO_COLOR=1 on a terminal");
+    assert!(!on_tty(None, "never"));
+    assert!(on_tty(Some("1"), "always"), "an explicit --color always wins");
 }

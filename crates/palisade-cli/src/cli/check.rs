@@ -9,6 +9,7 @@ use super::{load, print_diagnostics, Failure, Format};
 
 pub(super) fn run(files: &[PathBuf], format: Format, approvals: Option<&std::path::Path>) -> Result<(), Failure> {
     let mut failed = false;
+    let mut unreadable = false;
     let mut json = Vec::new();
     for file in files {
         let (diagnostics, summary) = match load(file, approvals) {
@@ -30,6 +31,7 @@ pub(super) fn run(files: &[PathBuf], format: Format, approvals: Option<&std::pat
             }
             Err(error) => {
                 failed = true;
+                unreadable = true;
                 if format == Format::Json {
                     json.push(serde_json::json!({"file": file.display().to_string(), "severity": "error",
                         "code": Code::Io, "message": error.to_string()}));
@@ -57,7 +59,10 @@ pub(super) fn run(files: &[PathBuf], format: Format, approvals: Option<&std::pat
         let out = serde_json::json!({"ok": !failed, "diagnostics": json});
         outln!("{out}");
     }
-    if failed {
+    if unreadable {
+        // An I/O error is exit 2 wherever it happens (the table in `Failure`).
+        Err(Failure::Reported)
+    } else if failed {
         Err(Failure::Invalid)
     } else {
         Ok(())

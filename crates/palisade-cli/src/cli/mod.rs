@@ -46,6 +46,29 @@ struct Cli {
     /// read with an OpenClaw .json configuration into `exec` blocks.
     #[arg(long, global = true, value_name = "FILE")]
     exec_approvals: Option<PathBuf>,
+    /// Colour in diagnostics: `auto` colours a terminal unless `NO_COLOR`
+    /// is set (or `TERM=dumb`); `always` and `never` decide alone.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    color: ColorChoice,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Whether diagnostics are coloured, decided once from `--color`.
+static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn use_color(choice: ColorChoice) -> bool {
+    let set = |var: &str| std::env::var_os(var).is_some_and(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal() && !set("NO_COLOR") && std::env::var_os("TERM").is_none_or(|t| t != "dumb"),
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -158,8 +181,9 @@ enum Command {
     },
 }
 
-/// Why a subcommand failed. Exit codes: 1 a policy is invalid or a test
-/// failed, 2 bad usage, a bad request, or an operation that failed.
+/// Why a subcommand failed. Exit codes (README, "Exit codes"): 1 a policy
+/// is invalid or a test failed, 2 bad usage, a bad request, a file that
+/// cannot be read, or an operation that failed.
 pub(crate) enum Failure {
     /// A policy with errors: its diagnostics, then `summary`.
     Policy { diagnostics: Vec<Diagnostic>, summary: String },
@@ -171,6 +195,8 @@ pub(crate) enum Failure {
     Rendered(String),
     /// Some request lines were bad; each was reported next to its output line.
     BadRequests,
+    /// A file could not be read; already reported.
+    Reported,
 }
 
 impl From<PolicyError> for Failure {
@@ -202,7 +228,7 @@ impl Failure {
                 eprintln!("{text}");
                 ExitCode::from(2)
             }
-            Failure::BadRequests => ExitCode::from(2),
+            Failure::BadRequests | Failure::Reported => ExitCode::from(2),
         }
     }
 }
@@ -210,6 +236,7 @@ impl Failure {
 /// Exit codes: 0 ok, 1 policy invalid or a test failed, 2 bad usage or request.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    COLOR.store(use_color(cli.color), std::sync::atomic::Ordering::Relaxed);
     match run(cli.command, cli.exec_approvals.as_deref()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
@@ -276,7 +303,8 @@ fn run(command: Command, approvals: Option<&Path>) -> Result<(), Failure> {
 }
 
 fn render(diagnostic: &dyn miette::Diagnostic) -> String {
-    let theme = if std::io::stderr().is_terminal() { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let color = COLOR.load(std::sync::atomic::Ordering::Relaxed);
+    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_context_lines(1);
     let mut out = String::new();
     match handler.render_report(&mut out, diagnostic) {
