@@ -316,3 +316,19 @@ fn colour_follows_no_color_and_the_flag() {
     assert!(!on_tty(None, "never"));
     assert!(on_tty(Some("1"), "always"), "an explicit --color always wins");
 }
+
+#[test]
+fn version_help_and_options_without_effect_say_so() {
+    let version = stdout(&palisade(&["--version"]));
+    assert!(version.starts_with("palisade 0.1.0 (commit ") && version.contains(", built 20"), "{version}");
+    let help = stdout(&palisade(&["--help"]));
+    assert!(help.contains("Examples:") && help.contains("Exit codes:") && help.contains("\"kind\":\"ingress\""), "{help}");
+    let tools_help = stdout(&palisade(&["tools", "--help"]));
+    assert!(tools_help.contains("<FILE>  The policy") && tools_help.contains("--provider <PROVIDER>    The model"), "{tools_help}");
+    // `--owner` without a sender used to be dropped without a word.
+    let out = palisade(&["tools", "examples/multi-agent.pal", "--agent", "main", "--owner"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("warning: --owner has no effect here") && stderr(&out).contains("--sender"), "{}", stderr(&out));
+    let owner = palisade(&["tools", "examples/multi-agent.pal", "--agent", "main", "--owner", "--sender", "telegram:111"]);
+    assert!(stderr(&owner).is_empty(), "{}", stderr(&owner));
+}

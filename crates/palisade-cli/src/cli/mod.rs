@@ -37,8 +37,26 @@ use gateway::duration;
 #[cfg(feature = "gateway")]
 use sandbox::SandboxCommand;
 
+/// `palisade --version`: the version, the commit and the build date.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("PALISADE_COMMIT"), ", built ", env!("PALISADE_BUILD_DATE"), ")");
+
+const EXAMPLES: &str = "\
+Examples:
+  palisade check examples/multi-agent.pal
+  palisade decide examples/multi-agent.pal --request '{\"kind\":\"tool\",\"agent\":\"family\",\"tool\":\"exec\"}'
+  palisade explain examples/commands.pal --request '{\"kind\":\"tool\",\"agent\":\"coder\",\"tool\":\"exec\",\"args\":{\"command\":\"git status\"}}'
+  palisade tools examples/multi-agent.pal --agent main --provider openai/gpt-5
+  palisade import examples/openclaw.json > policy.pal
+
+Requests (JSON; a field left out is its least privileged value):
+  tool     {\"kind\":\"tool\",\"agent\":A,\"tool\":T,\"provider\"?,\"session\"?,\"sender\"?,\"owner\"?,\"subagent\"?,\"args\"?:{\"command\",\"cwd\"}}
+  ingress  {\"kind\":\"ingress\",\"channel\":C,\"sender\":S,\"chat\"?,\"chat_id\"?,\"text\"?,\"mentioned\"?,...}
+  route    {\"kind\":\"route\",\"channel\":C,\"sender\":S,\"chat\"?,\"chat_id\"?,\"account\"?,...}
+
+Exit codes: 0 done (a deny is a decision), 1 a policy is invalid or a test failed, 2 usage or I/O.";
+
 #[derive(Parser)]
-#[command(name = "palisade", version, about = "Policy engine for AI-agent runtimes")]
+#[command(name = "palisade", version = VERSION, about = "Policy engine for AI-agent runtimes", after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -81,15 +99,17 @@ enum Format {
 enum Command {
     /// Validate policies (.pal DSL or OpenClaw .json) and run their `test` blocks.
     Check {
-        #[arg(required = true)]
+        /// Policies to check: .pal (the DSL) or OpenClaw .json; `-` reads DSL from stdin.
+        #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
     /// Decide requests: one JSON decision per request.
     Decide {
+        /// The policy: .pal or OpenClaw .json.
         file: PathBuf,
-        /// One request as JSON.
+        /// One request as JSON (shapes: `palisade --help`).
         #[arg(long, conflicts_with = "requests", required_unless_present = "requests")]
         request: Option<String>,
         /// A JSONL file of requests, one per line (`-` for stdin).
@@ -98,7 +118,9 @@ enum Command {
     },
     /// Explain a decision: every layer in order, what it did and why.
     Explain {
+        /// The policy: .pal or OpenClaw .json.
         file: PathBuf,
+        /// One tool request as JSON.
         #[arg(long)]
         request: String,
         #[arg(long, value_enum, default_value = "text")]
@@ -106,15 +128,21 @@ enum Command {
     },
     /// List the tools an agent may call in a context.
     Tools {
+        /// The policy: .pal or OpenClaw .json.
         file: PathBuf,
+        /// The agent's id (`agent ID { ... }`).
         #[arg(long)]
         agent: String,
+        /// The model the agent runs, `provider/model` (left out: as strict as any provider).
         #[arg(long)]
         provider: Option<String>,
+        /// The session key, e.g. `agent:main:main` (left out: as strict as any session).
         #[arg(long)]
         session: Option<String>,
+        /// The sender, `channel:id` (left out: as strict as any sender, never an owner).
         #[arg(long)]
         sender: Option<String>,
+        /// Decide as a sub-agent.
         #[arg(long)]
         subagent: bool,
         /// Decide as an owner (left out: not an owner, as every request).
@@ -124,7 +152,10 @@ enum Command {
         format: Format,
     },
     /// Print the DSL equivalent of an OpenClaw JSON configuration.
-    Import { file: PathBuf },
+    Import {
+        /// OpenClaw's configuration (`~/.openclaw/openclaw.json`).
+        file: PathBuf,
+    },
     /// Check the bundled example policy and decide a few requests with it.
     Demo,
     /// Run the gateway: authenticated HTTP API, decisions, Docker sandboxes.

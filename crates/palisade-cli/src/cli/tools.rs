@@ -10,6 +10,13 @@ use super::{Failure, Format};
 pub(super) fn run(policy: &Policy, request: &palisade::ToolRequest<'_>, format: Format) -> Result<(), Failure> {
     let engine = policy.engine();
     let context = engine.context(request).map_err(|e| Failure::Usage(e.to_string()))?;
+    if request.owner && !context.owner() {
+        let why = match request.sender {
+            None => "owner-ness belongs to a sender the policy lists in `owners`; add --sender CHANNEL:ID of one",
+            Some(_) => "that sender is not in the policy's `owners`",
+        };
+        eprintln!("warning: --owner has no effect here: {why}");
+    }
     let palisade::ToolLists { allowed: tools, ask, by_command } = engine.tool_lists(context);
     match format {
         Format::Json => outln!(
