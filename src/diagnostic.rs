@@ -106,6 +106,7 @@ codes! {
     UnknownSetting = "palisade::unknown-setting",
     UnknownTool = "palisade::unknown-tool",
     WeakSandbox = "palisade::weak-sandbox",
+    WeakSecret = "palisade::weak-secret",
     Workspace = "palisade::workspace",
 }
 

@@ -100,7 +100,9 @@ impl SourceFile {
         let col = if self.ascii_lines.get(line_index).copied().unwrap_or(false) {
             end.saturating_sub(line_start)
         } else {
-            self.text.get(line_start..end).map_or(end - line_start, |s| s.chars().count())
+            // A byte-order mark opening the file is no column: editors hide it.
+            let counted = self.text.get(line_start..end).map_or(end - line_start, |s| s.chars().count());
+            counted - usize::from(line_start == 0 && end > 0 && self.text.starts_with('\u{feff}'))
         };
         Position { line: line_index as u32 + 1, col: col as u32 + 1 }
     }

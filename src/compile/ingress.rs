@@ -40,6 +40,15 @@ impl super::Compiler<'_> {
     pub(super) fn ingress(&mut self) -> Ingress {
         let mut ingress = Ingress::default();
         for channel in &self.policy.channels {
+            // A plugin's channel may have any name; one a letter or two from a
+            // built-in one is most likely a typo of it.
+            let name = channel.name.value.trim().to_lowercase();
+            if !crate::openclaw::builtin_channels().any(|b| b == name) {
+                if let Some(near) = crate::diagnostic::suggest(&name, crate::openclaw::builtin_channels()) {
+                    self.warning(Code::UnknownChannel, channel.name.span, format!("`{name}` is not one of OpenClaw's channels")).help =
+                        Some(format!("did you mean `{near}`? (a plugin's channel keeps its own name)"));
+                }
+            }
             let gate = self.channel_gate(channel);
             ingress.channels.insert(channel.name.value.trim().to_lowercase().into_boxed_str(), gate);
         }
@@ -265,8 +274,11 @@ impl super::Compiler<'_> {
             let channel = binding.channel.value.trim().to_lowercase();
             if !channel_names.contains(&channel) && !policy.channels.is_empty() && !warned_channels.contains(&channel) {
                 warned_channels.insert(channel.clone());
-                self.warning(Code::UnknownChannel, binding.channel.span, format!("no channel block for `{channel}`")).help =
-                    Some("the gate drops every message of a channel without a block, so this binding only affects `route`".into());
+                let near = crate::diagnostic::suggest(&channel, channel_names.iter().map(String::as_str));
+                self.warning(Code::UnknownChannel, binding.channel.span, format!("no channel block for `{channel}`")).help = Some(match near {
+                    Some(near) => format!("the policy has a `{near}` block: is one of the two names misspelt? (the gate drops every message of a channel without a block, so this binding only affects `route`)"),
+                    None => "the gate drops every message of a channel without a block, so this binding only affects `route`".into(),
+                });
             }
             let earlier = router.bindings.iter().zip(&channels_of).find(|(b, c)| **c == channel && shadows(b, &compiled));
             if let Some((earlier, _)) = earlier {

@@ -82,7 +82,9 @@ impl Reader<'_> {
     fn skip_trivia(&mut self) -> Result<(), ParseError> {
         loop {
             match self.peek() {
-                Some(b' ' | b'\t' | b'\r' | b'\n') => self.pos += 1,
+                Some(b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c) => self.pos += 1,
+                // U+FEFF, the byte-order mark some editors write: whitespace in JSON5.
+                Some(0xef) if self.bytes.get(self.pos + 1..self.pos + 3) == Some(&[0xbb, 0xbf]) => self.pos += 3,
                 Some(b'/') if self.bytes.get(self.pos + 1) == Some(&b'/') => {
                     while self.peek().is_some_and(|b| b != b'\n') {
                         self.pos += 1;

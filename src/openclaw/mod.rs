@@ -8,6 +8,7 @@ mod exec;
 mod gateway;
 pub mod json;
 mod schema;
+pub(crate) use schema::builtin_channels;
 mod session;
 mod tools;
 

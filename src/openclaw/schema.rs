@@ -4,6 +4,11 @@
 //! read from the release; `integrations/openclaw/test/schema.test.js` checks
 //! it against the installed `openclaw@2026.2.26` and fails when they differ.
 
+/// The names of OpenClaw's built-in channels.
+pub(crate) fn builtin_channels() -> impl Iterator<Item = &'static str> {
+    CHANNEL_SCHEMA.iter().map(|(name, _)| *name).filter(|name| *name != "defaults")
+}
+
 /// Each built-in channel and the keys its schema object has.
 pub(super) const CHANNEL_SCHEMA: &[(&str, &[&str])] = &[
     ("defaults", &["groupPolicy", "heartbeat"]),

@@ -10,7 +10,8 @@ fn malformed_policies() {
     let mut failures = Vec::new();
     for path in &paths {
         let text = std::fs::read_to_string(path).unwrap();
-        let header = text.lines().next().unwrap();
+        // A byte-order mark before the header is the point of one case.
+        let header = text.lines().next().unwrap().trim_start_matches('\u{feff}');
         let (spec, warning) = match (header.strip_prefix("// expect: "), header.strip_prefix("// warn: ")) {
             (Some(spec), _) => (spec, false),
             (None, Some(spec)) => (spec, true),
@@ -83,4 +84,17 @@ fn rendered_errors_show_the_line() {
     assert!(out.contains("show.pal:2:16"), "{out}");
     assert!(out.contains("tools { deny exce }"), "{out}");
     assert!(out.contains("did you mean `exec`?"), "{out}");
+}
+
+/// A byte-order mark (as Notepad writes) opens the file: read as whitespace,
+/// as JSON5 reads it, with every position the file's own.
+#[test]
+fn a_byte_order_mark_is_whitespace() {
+    let dsl = palisade::Policy::from_dsl("bom.pal", "\u{feff}agent main { tools { allow read } }\n").unwrap();
+    assert!(dsl.engine().allows_name(dsl.engine().context(&palisade::ToolRequest::new("main", "")).unwrap(), "read"));
+    let error = palisade::Policy::from_dsl("bom.pal", "\u{feff}agent main { tools { alow read } }\n").unwrap_err();
+    let d = error.errors().next().unwrap();
+    assert_eq!((d.location.line, d.location.col), (1, 22), "{}", d.short());
+    assert_eq!(d.help.as_deref(), Some("did you mean `allow`?"));
+    palisade::Policy::from_openclaw_json("bom.json", "\u{feff}{\"agents\": {\"list\": [{\"id\": \"main\"}]}}").unwrap();
 }
