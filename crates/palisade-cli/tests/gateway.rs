@@ -868,3 +868,34 @@ fn commands_run_only_when_every_segment_is_allowed() {
     assert_eq!(decided["segments"][0]["segment"], "touch a", "{decided}");
     assert_eq!(decided["segments"][1]["why"], "`rm b` matches deny pattern `rm *`", "{decided}");
 }
+
+/// A tool the policy allows but the gateway cannot run is named at start,
+/// before any call gets 501.
+#[test]
+fn tools_the_gateway_cannot_run_are_named_at_start() {
+    let scratch = Scratch::new("unrunnable");
+    let path = scratch.dir.join("policy.pal");
+    std::fs::write(&path, "agent main { default sandbox off tools { allow read, web_search } }\ngateway { auth token }\n").unwrap();
+    let mut child = palisade()
+        .args(["gateway", "--listen", "127.0.0.1:0", "--policy"])
+        .arg(&path)
+        .arg("--state-dir")
+        .arg(scratch.dir.join("state"))
+        .env("PALISADE_GATEWAY_TOKEN", TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr: SocketAddr = line.trim().rsplit("http://").next().unwrap().parse().unwrap();
+    let gw = Gateway { child, addr, dir: scratch.dir.clone(), prefix: scratch.prefix.clone() };
+    let handle = handle(&gw, "main", "agent:main:main");
+    let (status, body) = http(gw.addr, "POST", "/v1/tools/invoke", Some(TOKEN), &json!({"handle": handle, "tool": "web_search", "args": {}}));
+    assert_eq!((status, body["error"]["code"].as_str()), (501, Some("not_runnable")), "{body}");
+    let mut gw = gw;
+    let _ = gw.child.kill();
+    let mut stderr = String::new();
+    gw.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(stderr.contains("warning: agent `main` may call `web_search` in its main session, which this gateway does not run"), "{stderr}");
+}

@@ -102,6 +102,47 @@ struct AppState {
     reaper: Arc<host::Reaper>,
 }
 
+/// The tools the gateway runs; a call of any other tool that the policy
+/// allows answers 501 `not_runnable`.
+pub const RUNNABLE_TOOLS: &[&str] = &["exec", "read", "write"];
+
+/// For each agent, the tools its main session may call (allowed or asked)
+/// that the gateway does not run: said at start and after each reload, so
+/// a 501 is never the first word of it.
+pub fn unrunnable_tools(engine: &Engine) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for agent in engine.agent_ids() {
+        let Some(session) = engine.main_session(agent) else { continue };
+        let request = palisade::ToolRequest { session: Some(session), ..palisade::ToolRequest::new(agent, "") };
+        let Ok(context) = engine.context(&request) else { continue };
+        let lists = engine.tool_lists(context);
+        let mut tools: Vec<String> = lists
+            .allowed
+            .iter()
+            .chain(&lists.ask)
+            .chain(lists.by_command.as_ref().map(|(tool, _)| tool))
+            .filter(|tool| !RUNNABLE_TOOLS.contains(tool))
+            .map(|tool| (*tool).to_string())
+            .collect();
+        tools.sort();
+        tools.dedup();
+        if !tools.is_empty() {
+            out.push((agent.to_string(), tools));
+        }
+    }
+    out
+}
+
+fn warn_unrunnable(engine: &Engine) {
+    for (agent, tools) in unrunnable_tools(engine) {
+        eprintln!(
+            "warning: agent `{agent}` may call {} in its main session, which this gateway does not run (it runs {}); such calls answer 501 `not_runnable`",
+            tools.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "),
+            RUNNABLE_TOOLS.join(", ")
+        );
+    }
+}
+
 /// Refuses to listen beyond loopback without authentication, whatever the
 /// policy said (`--listen` can override its bind); likewise on a Unix
 /// socket that users other than the gateway's own may open.
@@ -125,6 +166,7 @@ pub fn check_exposure(config: &palisade::GatewayConfig, listen: &Listen, socket_
 /// Binds, then serves until ctrl-c or SIGTERM. `on_listen` hears the bound
 /// address (useful with port 0).
 pub async fn serve(policy: palisade::Policy, options: GatewayOptions, on_listen: impl FnOnce(&Listen)) -> Result<(), GatewayError> {
+    warn_unrunnable(policy.engine());
     let in_force = reload::InForce::from(policy);
     let config = (*in_force.gateway).clone();
     let secret = auth::load_secret(&config.auth)?;
@@ -223,6 +265,7 @@ fn spawn_hangup_handler(state: Arc<AppState>, policy_path: Option<PathBuf>) -> R
             let outcome = match reload::reload(&state.policy, path) {
                 Ok(reloaded) => {
                     eprintln!("palisade: reloaded {} ({} warnings)", path.display(), reloaded.warnings.len());
+                    warn_unrunnable(&state.policy.view().engine());
                     let removed = remove_dropped_agents(&state, &reloaded.old).await;
                     json!({"event": "reload", "file": path.display().to_string(), "ok": true, "warnings": reloaded.warnings.len(), "removed_containers": removed})
                 }

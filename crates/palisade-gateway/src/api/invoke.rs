@@ -188,7 +188,11 @@ pub(super) async fn run_sandboxed(
                 }
             }
         }
-        other => Err((StatusCode::NOT_IMPLEMENTED, "not_runnable", format!("the gateway does not run `{other}` (it runs exec, read and write)"))),
+        other => Err((
+            StatusCode::NOT_IMPLEMENTED,
+            "not_runnable",
+            format!("the gateway does not run `{other}` (it runs {})", crate::RUNNABLE_TOOLS.join(", ")),
+        )),
     }
 }
 pub(super) async fn run_on_host(
@@ -209,6 +213,10 @@ pub(super) async fn run_on_host(
             host::run(reaper, dirs, &command, timeout).await.map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, "spawn", e.to_string()))
         }
         "read" | "write" => file_tool(&dirs.cwd, tool, false, arg).await,
-        other => Err((StatusCode::NOT_IMPLEMENTED, "not_runnable", format!("the gateway does not run `{other}` (it runs exec, read and write)"))),
+        other => Err((
+            StatusCode::NOT_IMPLEMENTED,
+            "not_runnable",
+            format!("the gateway does not run `{other}` (it runs {})", crate::RUNNABLE_TOOLS.join(", ")),
+        )),
     }
 }
