@@ -332,3 +332,32 @@ fn version_help_and_options_without_effect_say_so() {
     let owner = palisade(&["tools", "examples/multi-agent.pal", "--agent", "main", "--owner", "--sender", "telegram:111"]);
     assert!(stderr(&owner).is_empty(), "{}", stderr(&owner));
 }
+
+#[test]
+fn import_groups_its_warnings_and_writes_a_file() {
+    let dir = std::env::temp_dir().join(format!("palisade-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Keys that decide nothing (`model`, `botToken`) beside ones that do.
+    let config = dir.join("openclaw.json");
+    std::fs::write(
+        &config,
+        r#"{"agents": {"defaults": {"model": "x", "sandbox": {"mode": "non-main"}}, "list": [{"id": "main", "default": true}]},
+            "channels": {"telegram": {"botToken": "t", "dmPolicy": "pairing", "allowFrom": ["1"]}}}"#,
+    )
+    .unwrap();
+    let out = palisade(&["import", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let listed = err.find("key(s) ignored: they decide nothing Palisade decides:").expect(&err);
+    assert!(err[listed..].contains("$.agents.defaults.model"), "{err}");
+    assert!(stdout(&out).contains("agent main"));
+    let quiet = palisade(&["import", "--quiet", config.to_str().unwrap()]);
+    assert!(stderr(&quiet).contains("drop --quiet to list them") && !stderr(&quiet).contains("$.agents.defaults.model"), "{}", stderr(&quiet));
+    let target = dir.join("policy.pal");
+    let written = palisade(&["import", config.to_str().unwrap(), "-o", target.to_str().unwrap(), "-q"]);
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    assert!(stdout(&written).is_empty());
+    assert_eq!(std::fs::read_to_string(&target).unwrap().trim_end(), stdout(&out).trim_end());
+    assert!(palisade(&["check", target.to_str().unwrap()]).status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -155,6 +155,12 @@ enum Command {
     Import {
         /// OpenClaw's configuration (`~/.openclaw/openclaw.json`).
         file: PathBuf,
+        /// Write the policy to this file instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Leave out the list of ignored keys (the warnings that change a decision still show).
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Check the bundled example policy and decide a few requests with it.
     Demo,
@@ -328,7 +334,7 @@ fn run(command: Command, approvals: Option<&Path>) -> Result<(), Failure> {
             };
             tools::run(&loaded(&file)?, &request, format)
         }
-        Command::Import { file } => import::run(&file, approvals),
+        Command::Import { file, output, quiet } => import::run(&file, approvals, output.as_deref(), quiet),
         Command::Demo => demo::run(),
     }
 }
