@@ -78,6 +78,7 @@ codes! {
     OpenWithoutStar = "palisade::open-without-star",
     PatternMatchesNothing = "palisade::pattern-matches-nothing",
     PluginTool = "palisade::plugin-tool",
+    ReadStrictly = "palisade::read-strictly",
     RedefinedGroup = "palisade::redefined-group",
     Redundant = "palisade::redundant",
     RefusedBind = "palisade::refused-bind",

@@ -55,7 +55,7 @@ impl Lowerer {
                     "guilds" if name.name == "discord" => channel.guilds = self.discord_guilds(value, &kp),
                     "dm" if name.name == "discord" => {
                         let message = format!("`{kp}` is not imported: Discord group DMs are dropped and the DM policy is `dmPolicy` (the stricter reading)");
-                        self.sink.push(Diagnostic::warning(Code::IgnoredKey, &self.source, key.span, message).with_label("read more strictly"));
+                        self.sink.push(Diagnostic::warning(Code::ReadStrictly, &self.source, key.span, message).with_label("read more strictly"));
                     }
                     "allowFrom" => channel.allow_from = self.id_list(value, &kp),
                     "groupPolicy" => channel.group_policy = self.named(value, &kp, "group policy"),
@@ -98,7 +98,7 @@ impl Lowerer {
                     let message = format!(
                         "`{p}.requireMention` false applies through `{p}.channels` entries here; with none, mention gating stays on (the stricter reading)"
                     );
-                    self.sink.push(Diagnostic::warning(Code::IgnoredKey, &self.source, mention.span, message).with_label("read more strictly"));
+                    self.sink.push(Diagnostic::warning(Code::ReadStrictly, &self.source, mention.span, message).with_label("read more strictly"));
                 }
             }
             if let Some(entries) = slack_channels {
@@ -127,6 +127,13 @@ impl Lowerer {
             for channel in self.policy.channels.iter_mut().filter(|c| c.group_policy.is_none()) {
                 channel.group_policy = Some(default.clone());
             }
+        }
+        // OpenClaw's defaults that decide who gets in, written out so that the
+        // imported DSL says them and a decision names where they come from.
+        for channel in &mut self.policy.channels {
+            let at = channel.name.span;
+            channel.dm.get_or_insert_with(|| Spanned::new(DmPolicy::Pairing, at));
+            channel.group_policy.get_or_insert_with(|| Spanned::new(GroupPolicy::Allowlist, at));
         }
         // Discord under `open` without guilds admits every guild's channels,
         // but not group DMs (no guild; `dm.groupEnabled` is not imported):
@@ -367,7 +374,7 @@ impl Lowerer {
                         Some("open") => {
                             let message =
                                 format!("`{kp}`: a group's own `open` is not imported; the channel's group policy applies (the stricter reading)");
-                            self.sink.push(Diagnostic::warning(Code::IgnoredKey, &self.source, key.span, message).with_label("read more strictly"));
+                            self.sink.push(Diagnostic::warning(Code::ReadStrictly, &self.source, key.span, message).with_label("read more strictly"));
                         }
                         Some(other) => {
                             let message = format!("`{kp}` must be \"open\", \"allowlist\" or \"disabled\", found \"{other}\"");
@@ -447,7 +454,7 @@ impl Lowerer {
                     if self.boolean(value, &p) == Some(false) {
                         let message =
                             format!("`{p}` false is not imported: commands stay limited to the senders authorised for them (the stricter reading)");
-                        self.sink.push(Diagnostic::warning(Code::IgnoredKey, &self.source, key.span, message).with_label("read more strictly"));
+                        self.sink.push(Diagnostic::warning(Code::ReadStrictly, &self.source, key.span, message).with_label("read more strictly"));
                     }
                 }
                 _ => self.ignored(key, &p, "command settings other than text, allowFrom and useAccessGroups have no gating meaning"),

@@ -253,7 +253,7 @@ impl Lowerer {
         }
         let span = config.span;
         let note = |lowerer: &mut Lowerer, span: Span, message: String| {
-            lowerer.sink.push(Diagnostic::warning(Code::IgnoredKey, &lowerer.source, span, message).with_label("read more strictly"));
+            lowerer.sink.push(Diagnostic::warning(Code::ReadStrictly, &lowerer.source, span, message).with_label("read more strictly"));
         };
         // The stricter of the two: the lower security, the higher ask.
         let security = match (config.security.as_ref().map(|s| s.value), approved.security.as_ref().map(|s| s.value)) {
@@ -279,7 +279,7 @@ impl Lowerer {
             if let Some(fallback) = fallback.as_ref().filter(|f| f.value != Security::Deny) {
                 let message =
                     format!("agent `{agent}`: `askFallback` is not imported: Palisade never turns `ask` into a run (as `askFallback: \"deny\"`)");
-                self.sink.push(Diagnostic::warning(Code::IgnoredKey, &source, fallback.span, message).with_label("read more strictly"));
+                self.sink.push(Diagnostic::warning(Code::ReadStrictly, &source, fallback.span, message).with_label("read more strictly"));
             }
         }
         if config.strict_inline_eval.as_ref().is_some_and(|s| !s.value) {
