@@ -361,3 +361,26 @@ fn import_groups_its_warnings_and_writes_a_file() {
     assert!(palisade(&["check", target.to_str().unwrap()]).status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn sandbox_explain_speaks_the_policy_language() {
+    let state = std::env::temp_dir().join(format!("palisade-explain-{}", std::process::id()));
+    let sandboxed = palisade(&[
+        "sandbox",
+        "explain",
+        "--policy",
+        "examples/multi-agent.pal",
+        "--agent",
+        "family",
+        "--session",
+        "agent:family:telegram:direct:333",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    assert_eq!(sandboxed.status.code(), Some(0), "{}", stderr(&sandboxed));
+    let text = stdout(&sandboxed);
+    assert!(text.starts_with("agent family, session agent:family:telegram:direct:333: sandbox mode all, runs sandboxed\n  scope agent,"), "{text}");
+    let host = palisade(&["sandbox", "explain", "--policy", "examples/multi-agent.pal", "--agent", "main", "--state-dir", state.to_str().unwrap()]);
+    let text = stdout(&host);
+    assert!(text.contains("sandbox mode off, runs on the host") && text.contains("working directory ") && text.contains("HOME "), "{text}");
+}

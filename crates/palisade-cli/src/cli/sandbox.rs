@@ -99,6 +99,23 @@ pub(super) fn run(command: SandboxCommand) -> Result<(), Failure> {
     })
 }
 
+/// A sandbox mode as a policy writes it (`non-main`, not `NonMain`).
+fn mode_name(mode: palisade::SandboxMode) -> &'static str {
+    match mode {
+        palisade::SandboxMode::Off => "off",
+        palisade::SandboxMode::NonMain => "non-main",
+        palisade::SandboxMode::All => "all",
+    }
+}
+
+fn scope_name(scope: palisade::SandboxScope) -> &'static str {
+    match scope {
+        palisade::SandboxScope::Session => "session",
+        palisade::SandboxScope::Agent => "agent",
+        palisade::SandboxScope::Shared => "shared",
+    }
+}
+
 /// Where an agent's call would run: scope key, container, workspace, settings.
 fn explain(policy: &Policy, agent: &str, session: Option<&str>, state_dir: &Path) -> Result<(), Failure> {
     let engine = policy.engine();
@@ -107,7 +124,11 @@ fn explain(policy: &Policy, agent: &str, session: Option<&str>, state_dir: &Path
     let session = session.map_or_else(|| palisade::main_session_key(&agent), str::to_string);
     let request = palisade::ToolRequest { session: Some(&session), ..palisade::ToolRequest::new(&agent, "") };
     let sandboxed = engine.context(&request).map(|c| c.sandboxed()).unwrap_or(true);
-    outln!("agent {agent}, session {session}: sandbox mode {:?}, {}", config.mode, if sandboxed { "runs sandboxed" } else { "runs on the host" });
+    outln!(
+        "agent {agent}, session {session}: sandbox mode {}, {}",
+        mode_name(config.mode),
+        if sandboxed { "runs sandboxed" } else { "runs on the host" }
+    );
     if !sandboxed {
         let dirs = sandbox::host_dirs(config, state_dir, &agent);
         outln!("  working directory {}", dirs.cwd.display());
@@ -115,7 +136,7 @@ fn explain(policy: &Policy, agent: &str, session: Option<&str>, state_dir: &Path
         return Ok(());
     }
     let placement = sandbox::placement(config, state_dir, &agent, &session);
-    outln!("  scope {:?}, scope key {}", config.scope, placement.scope_key);
+    outln!("  scope {}, scope key {}", scope_name(config.scope), placement.scope_key);
     outln!("  container {}", placement.container);
     match &placement.workspace {
         Some(dir) => outln!("  workspace {} at /workspace ({})", dir.display(), if placement.read_only { "read-only" } else { "read-write" }),
