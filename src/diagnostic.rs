@@ -159,7 +159,7 @@ pub struct Diagnostic {
     pub related_spans: Vec<(Span, String)>,
     /// `file:line:col` of the span's start.
     pub location: Location,
-    code_text: NamedSource<Arc<str>>,
+    code_text: Clipped,
 }
 
 impl Diagnostic {
@@ -174,7 +174,7 @@ impl Diagnostic {
             span,
             related_spans: Vec::new(),
             location: source.location(span),
-            code_text: NamedSource::new(source.name.clone(), source.shared_text()),
+            code_text: Clipped(NamedSource::new(source.name.clone(), source.shared_text())),
         }
     }
 
@@ -232,6 +232,45 @@ impl Diagnostic {
             "col": self.location.col,
             "at": self.location.to_string(),
         })
+    }
+}
+
+/// The source a snippet shows, with long lines cut to a window around the
+/// span: a 200,000-character line would otherwise be printed whole.
+#[derive(Debug, Clone)]
+struct Clipped(NamedSource<Arc<str>>);
+
+/// Widest line a snippet shows, in bytes; a longer one is cut around the span.
+const SHOWN_LINE: usize = 160;
+
+impl SourceCode for Clipped {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let contents = self.0.read_span(span, context_lines_before, context_lines_after)?;
+        if contents.data().split(|b| *b == b'\n').all(|line| line.len() <= SHOWN_LINE) {
+            return Ok(contents);
+        }
+        // Only the span's own line, cut to a window that holds the span's start.
+        let text: &'a str = self.0.inner();
+        let at = span.offset().min(text.len());
+        let line_start = text.get(..at).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+        let line_end = text.get(at..).and_then(|t| t.find('\n')).map_or(text.len(), |i| at + i);
+        let mut start = at.saturating_sub(SHOWN_LINE / 4).max(line_start);
+        let mut end = (start + SHOWN_LINE).min(line_end).max(at.min(line_end));
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let data = text.get(start..end).unwrap_or_default();
+        let line = text.get(..line_start).map_or(0, |t| t.matches('\n').count());
+        let column = text.get(line_start..start).map_or(0, |t| t.chars().count());
+        Ok(Box::new(miette::MietteSpanContents::new_named(self.0.name().to_string(), data.as_bytes(), (start, end - start).into(), line, column, 1)))
     }
 }
 

@@ -384,3 +384,22 @@ fn sandbox_explain_speaks_the_policy_language() {
     let text = stdout(&host);
     assert!(text.contains("sandbox mode off, runs on the host") && text.contains("working directory ") && text.contains("HOME "), "{text}");
 }
+
+#[test]
+fn a_long_line_is_cut_around_the_span() {
+    // A 200,000-character line was printed whole in the snippet.
+    let dir = std::env::temp_dir().join(format!("palisade-long-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("long.pal");
+    let tools: Vec<String> = (0..20_000).map(|i| format!("read{i}")).collect();
+    std::fs::write(&file, format!("plugin_tools {}\nagent main {{ tools {{ allow {}, alow }} }}\n", tools.join(", "), tools.join(", "))).unwrap();
+    let out = palisade(&["check", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let column = "agent main { tools { allow ".len() + tools.join(", ").len() + ", ".len() + 1;
+    assert!(err.contains(&format!("long.pal:2:{column}]")) && err.contains("unknown tool `alow`"), "{err}");
+    assert!(err.contains("alow } }"), "the window holds the span: {err}");
+    let widest = err.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest <= 200, "a snippet line of {widest} characters");
+    let _ = std::fs::remove_dir_all(&dir);
+}
