@@ -27,6 +27,11 @@ export declare class PolicyError extends Error {
   readonly errors: Diagnostic[]
 }
 
+/** A request for an agent the policy does not define. */
+export declare class UnknownAgentError extends Error {
+  readonly code: 'PALISADE_UNKNOWN_AGENT'
+}
+
 export interface Segment {
   segment: string
   outcome: Outcome

@@ -12,6 +12,64 @@
 const native = require('./native.js')
 
 const POLICY_ERROR = 'PALISADE_POLICY_ERROR'
+const UNKNOWN_AGENT = 'PALISADE_UNKNOWN_AGENT:'
+const IO_ERROR = 'PALISADE_IO:'
+
+/** A request for an agent the policy does not define. */
+class UnknownAgentError extends Error {
+  constructor(message) {
+    super(message)
+    this.name = 'UnknownAgentError'
+    this.code = 'PALISADE_UNKNOWN_AGENT'
+  }
+}
+
+/** The options a tool request takes, and the type of each. */
+const OPTION_TYPES = {
+  provider: 'string',
+  session: 'string',
+  sender: 'string',
+  subagent: 'boolean',
+  owner: 'boolean',
+  command: 'string',
+  cwd: 'string',
+}
+
+/** Refuses what the engine would misread: an unknown key (a typo), or a value of the wrong type. */
+function checkOptions(options) {
+  if (options === undefined || options === null) return
+  if (typeof options !== 'object') throw new TypeError(`options must be an object, not ${typeof options}`)
+  for (const key in options) {
+    const type = OPTION_TYPES[key]
+    if (type === undefined) {
+      throw new TypeError(`unknown option '${key}'; options are ${Object.keys(OPTION_TYPES).join(', ')}`)
+    }
+    const value = options[key]
+    if (value !== undefined && value !== null && typeof value !== type) {
+      throw new TypeError(`option '${key}' must be a ${type}, not ${typeof value}`)
+    }
+  }
+}
+
+/** A native error as the error a caller can tell apart. */
+function translated(error) {
+  const message = String(error && error.message)
+  if (message.startsWith(UNKNOWN_AGENT)) return new UnknownAgentError(message.slice(UNKNOWN_AGENT.length))
+  if (message.startsWith(IO_ERROR)) {
+    const [code, ...rest] = message.slice(IO_ERROR.length).split(':')
+    return Object.assign(new Error(rest.join(':')), { code })
+  }
+  return error
+}
+
+/** Calls into the engine; its errors come out as `UnknownAgentError`, an fs-style error, or as they are. */
+function engine(call) {
+  try {
+    return call()
+  } catch (error) {
+    throw translated(error)
+  }
+}
 
 /** One error or warning, where it is written and why. */
 function diagnostic(value) {
@@ -47,15 +105,16 @@ function compiled(make) {
     return make()
   } catch (error) {
     const message = String(error && error.message)
-    if (!message.startsWith(POLICY_ERROR)) throw error
+    if (!message.startsWith(POLICY_ERROR)) throw translated(error)
     const diagnostics = JSON.parse(message.slice(POLICY_ERROR.length)).map(diagnostic)
     const errors = diagnostics.filter((d) => d.severity === 'error').length
     throw new PolicyError(`the policy has ${errors} error(s)`, diagnostics)
   }
 }
 
-function toolRequest(agent, tool, options = {}) {
-  const { command, cwd, ...fields } = options
+function toolRequest(agent, tool, options) {
+  checkOptions(options)
+  const { command, cwd, ...fields } = options ?? {}
   const request = { kind: 'tool', agent, tool }
   for (const [key, value] of Object.entries(fields)) {
     if (value !== undefined && value !== null) request[key] = value
@@ -162,17 +221,23 @@ class Policy {
    * lookup; the rest go to the engine.
    */
   outcome(agent, tool, options) {
+    if (options !== undefined && options !== null && typeof options === 'object') {
+      for (const key in options) if (OPTION_TYPES[key] === undefined) checkOptions(options)
+    }
     const fields = cacheable(agent, tool, options)
-    if (fields === null) return this.native.outcome(agent, tool, options)
+    if (fields === null) {
+      checkOptions(options)
+      return engine(() => this.native.outcome(agent, tool, options))
+    }
     // Keyed level by level on the values themselves (a left-out field is
     // `undefined`, never a string), so no two contexts share a key.
     const flags = flagsIndex(fields)
     const cached = this.contexts.get(agent)?.get(fields.provider)?.get(fields.session)?.get(fields.sender)?.[flags]
     const context = cached ?? this.keep(agent, fields, flags)
-    return context === null ? this.native.outcome(agent, tool, fields) : context.outcome(tool)
+    return context === null ? engine(() => this.native.outcome(agent, tool, fields)) : context.outcome(tool)
   }
 
-  /** A new context for `outcome`, kept; `null` when the engine refuses one (an unknown agent). */
+  /** A new context for `outcome`, kept; `null` when the engine refuses one (it then says why). */
   keep(agent, fields, flags) {
     let inner
     try {
@@ -219,11 +284,8 @@ class Policy {
    * `context.outcome(tool)` is the fastest path. It follows `replace`.
    */
   context(agent, options) {
-    try {
-      return new Context(this.native.context(agent, options), this.state)
-    } catch (error) {
-      throw new Error(String(error && error.message))
-    }
+    checkOptions(options)
+    return new Context(engine(() => this.native.context(agent, options)), this.state)
   }
 
   get warnings() {
@@ -240,7 +302,7 @@ class Policy {
 
   /** The decision with its reason and the rule's `file:line:col`. */
   decide(agent, tool, options) {
-    const value = JSON.parse(this.native.decideJson(toolRequest(agent, tool, options)))
+    const value = JSON.parse(engine(() => this.native.decideJson(toolRequest(agent, tool, options))))
     return {
       outcome: value.outcome,
       allowed: value.allowed,
@@ -253,12 +315,12 @@ class Policy {
 
   /** Every layer in order, what it did and why (`palisade explain --format json`). */
   explain(agent, tool, options) {
-    return JSON.parse(this.native.explainJson(toolRequest(agent, tool, options)))
+    return JSON.parse(engine(() => this.native.explainJson(toolRequest(agent, tool, options))))
   }
 
   /** Any request `palisade decide` reads (`kind`: tool, ingress or route), its JSON answer. */
   request(request) {
-    return JSON.parse(this.native.decideJson(JSON.stringify(request)))
+    return JSON.parse(engine(() => this.native.decideJson(JSON.stringify(request))))
   }
 
   /** May this inbound message reach an agent? `{outcome, reason, at}` */
@@ -273,8 +335,9 @@ class Policy {
 
   /** What an agent may call in a context: `{allowed, ask, byCommand}`. */
   tools(agent, options) {
-    return JSON.parse(this.native.toolsJson(agent, options))
+    checkOptions(options)
+    return JSON.parse(engine(() => this.native.toolsJson(agent, options)))
   }
 }
 
-module.exports = { Policy, PolicyError, Context }
+module.exports = { Policy, PolicyError, UnknownAgentError, Context }

@@ -18,10 +18,34 @@ fn policy_error(error: palisade::PolicyError) -> Error {
     Error::new(Status::InvalidArg, format!("PALISADE_POLICY_ERROR{diagnostics}"))
 }
 
+/// A file that cannot be read: tagged with the errno name Node's own `fs`
+/// gives (`PALISADE_IO:ENOENT:...`), which `palisade.js` puts in `code`.
 fn load_error(error: palisade::LoadError) -> Error {
     match error {
         palisade::LoadError::Policy(error) => policy_error(error),
-        other => Error::new(Status::GenericFailure, other.to_string()),
+        palisade::LoadError::Io { ref source, .. } => {
+            let code = match source.kind() {
+                std::io::ErrorKind::NotFound => "ENOENT",
+                std::io::ErrorKind::PermissionDenied => "EACCES",
+                std::io::ErrorKind::IsADirectory => "EISDIR",
+                _ => "EIO",
+            };
+            Error::new(Status::GenericFailure, format!("PALISADE_IO:{code}:{error}"))
+        }
+    }
+}
+
+/// A request for an agent the policy lacks: tagged, for `UnknownAgentError`.
+fn unknown_agent(agent: &str) -> Error {
+    Error::new(Status::InvalidArg, format!("PALISADE_UNKNOWN_AGENT:unknown agent `{agent}`"))
+}
+
+/// Refuses a tool request for an agent the policy lacks (an error, never a
+/// silent deny); other requests pass.
+fn known_agent(engine: &palisade::Engine, request: &palisade::wire::AnyRequest) -> Result<()> {
+    match request {
+        palisade::wire::AnyRequest::Tool(tool) if engine.main_session(&tool.agent).is_none() => Err(unknown_agent(&tool.agent)),
+        _ => Ok(()),
     }
 }
 
@@ -202,7 +226,7 @@ impl Policy {
     pub fn context(&self, agent: String, options: Option<ToolOptions>) -> Result<Context> {
         let fields = ContextFields { agent, options };
         let policy = self.get();
-        let context = policy.engine().context(&fields.request()).map_err(|e| bad_request(e.to_string()))?;
+        let context = policy.engine().context(&fields.request()).map_err(|_| unknown_agent(&fields.agent))?;
         Ok(Context { slot: Arc::clone(&self.current), fields, resolved: RwLock::new(Resolved { policy, context: Some(context) }) })
     }
 
@@ -220,25 +244,34 @@ impl Policy {
 
     /// `allow`, `ask` or `deny`: the fast path, no reason built.
     #[napi]
-    pub fn outcome(&self, agent: String, tool: String, options: Option<ToolOptions>) -> &'static str {
+    pub fn outcome(&self, agent: String, tool: String, options: Option<ToolOptions>) -> Result<&'static str> {
         let request = ToolOptions::request(options.as_ref(), &agent, &tool);
         let policy = self.current.read().unwrap_or_else(PoisonError::into_inner);
-        policy.engine().decide_outcome(&request).name()
+        let outcome = policy.engine().decide_outcome(&request);
+        // Only a deny can hide an unknown agent: checked there, off the allow path.
+        if outcome == palisade::ToolOutcome::Deny && policy.engine().main_session(&agent).is_none() {
+            return Err(unknown_agent(&agent));
+        }
+        Ok(outcome.name())
     }
 
     /// One request line as `palisade decide` reads it; its decision as it prints it.
     #[napi]
     pub fn decide_json(&self, line: String) -> Result<String> {
         let request = palisade::wire::parse(&line).map_err(bad_request)?;
-        Ok(palisade::wire::decision_json(self.get().engine(), &request).to_string())
+        let policy = self.get();
+        known_agent(policy.engine(), &request)?;
+        Ok(palisade::wire::decision_json(policy.engine(), &request).to_string())
     }
 
     /// A tool request line; the explanation `palisade explain --format json` prints.
     #[napi]
     pub fn explain_json(&self, line: String) -> Result<String> {
-        match palisade::wire::parse(&line).map_err(bad_request)? {
+        let parsed = palisade::wire::parse(&line).map_err(bad_request)?;
+        let policy = self.get();
+        known_agent(policy.engine(), &parsed)?;
+        match parsed {
             palisade::wire::AnyRequest::Tool(request) => {
-                let policy = self.get();
                 let explanation = policy.engine().explain(&request.as_request());
                 serde_json::to_string(&palisade::wire::ExplanationJson::from(&explanation)).map_err(|e| bad_request(e.to_string()))
             }
@@ -252,7 +285,7 @@ impl Policy {
         let request = ToolOptions::request(options.as_ref(), &agent, "");
         let policy = self.get();
         let engine = policy.engine();
-        let context = engine.context(&request).map_err(|e| bad_request(e.to_string()))?;
+        let context = engine.context(&request).map_err(|_| unknown_agent(&agent))?;
         let lists = engine.tool_lists(context);
         let by_command = lists.by_command.map(|(tool, _)| tool);
         Ok(serde_json::json!({"allowed": lists.allowed, "ask": lists.ask, "byCommand": by_command}).to_string())

@@ -8,7 +8,7 @@ const assert = require('node:assert')
 const fs = require('node:fs')
 const path = require('node:path')
 
-const { Policy, PolicyError } = require('..')
+const { Policy, PolicyError, UnknownAgentError } = require('..')
 
 const ROOT = path.resolve(__dirname, '..', '..', '..')
 const CORPUS = path.join(ROOT, 'tests', 'corpus')
@@ -38,6 +38,12 @@ for (const name of fs.readdirSync(CORPUS).sort()) {
       if (kind === 'tool') {
         const options = { provider: c.provider, session: c.session, sender: c.sender, subagent: !!c.subagent, owner: !!c.owner }
         if (c.args && c.args.command !== undefined) options.command = c.args.command
+        if (!policy.agents.includes(c.agent.trim().toLowerCase())) {
+          // The engine denies an unknown agent; the binding says it is unknown.
+          if (c.expect !== 'deny') failures.push(`${where}: an unknown agent expected to ${c.expect}`)
+          assert.throws(() => policy.outcome(c.agent, c.tool, options), UnknownAgentError)
+          return
+        }
         const outcome = policy.outcome(c.agent, c.tool, options)
         const decision = policy.decide(c.agent, c.tool, options)
         if (outcome !== c.expect || decision.outcome !== c.expect || decision.allowed !== (c.expect === 'allow')) {
@@ -146,8 +152,8 @@ test("outcome's context cache keeps every distinct context apart, and the engine
   }
   assert.throws(() => policy.outcome('main', 'exec', { owner: 'yes' }))
   assert.throws(() => policy.outcome(5, 'exec'))
-  // An unknown agent is denied, as the engine denies it.
-  assert.strictEqual(policy.outcome('nobody', 'read'), 'deny')
+  // An unknown agent is an error, not a silent deny.
+  assert.throws(() => policy.outcome('nobody', 'read'), UnknownAgentError)
   // A command is decided per call.
   assert.strictEqual(policy.outcome('main', 'exec', { session: 'agent:main:main', command: 'ls' }), engine({ session: 'agent:main:main', command: 'ls' }))
 })

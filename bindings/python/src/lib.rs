@@ -13,6 +13,20 @@ use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 
 pyo3::create_exception!(_native, NativePolicyError, PyException, "A policy that does not compile: (summary, diagnostics as JSON).");
+pyo3::create_exception!(_native, UnknownAgentError, PyValueError, "A request for an agent the policy does not define.");
+
+fn unknown_agent(agent: &str) -> PyErr {
+    UnknownAgentError::new_err(format!("unknown agent `{agent}`"))
+}
+
+/// Refuses a tool request for an agent the policy lacks (an error, never a
+/// silent deny); other requests pass.
+fn known_agent(engine: &palisade::Engine, request: &palisade::wire::AnyRequest) -> PyResult<()> {
+    match request {
+        palisade::wire::AnyRequest::Tool(tool) if engine.main_session(&tool.agent).is_none() => Err(unknown_agent(&tool.agent)),
+        _ => Ok(()),
+    }
+}
 
 /// Errors and warnings as the JSON list `palisade check --format json` prints.
 fn diagnostics_json(diagnostics: &[palisade::Diagnostic]) -> String {
@@ -25,9 +39,19 @@ fn policy_error(error: palisade::PolicyError) -> PyErr {
 }
 
 fn load_error(error: palisade::LoadError) -> PyErr {
+    use pyo3::exceptions::{PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError};
     match error {
         palisade::LoadError::Policy(error) => policy_error(error),
-        other => PyValueError::new_err(other.to_string()),
+        // A file that cannot be read is the OSError Python's own `open` raises.
+        palisade::LoadError::Io { ref source, .. } => {
+            let message = error.to_string();
+            match source.kind() {
+                std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(message),
+                std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(message),
+                std::io::ErrorKind::IsADirectory => PyIsADirectoryError::new_err(message),
+                _ => PyOSError::new_err(message),
+            }
+        }
     }
 }
 
@@ -126,7 +150,7 @@ impl Policy {
         let engine = policy.engine();
         let context = match engine.context(&request(agent, "", provider, session, sender, subagent, owner, None, None)) {
             Ok(context) => Some(context),
-            Err(error) if must_exist => return Err(PyValueError::new_err(error.to_string())),
+            Err(_) if must_exist => return Err(unknown_agent(agent)),
             Err(_) => None,
         };
         let row: Vec<u8> = engine.outcome_row(context).into_iter().map(palisade::ToolOutcome::code).collect();
@@ -166,30 +190,39 @@ impl Policy {
         owner: bool,
         command: Option<&str>,
         cwd: Option<&str>,
-    ) -> Bound<'py, pyo3::types::PyString> {
+    ) -> PyResult<Bound<'py, pyo3::types::PyString>> {
         let outcome = {
             let policy = self.current.read().unwrap_or_else(PoisonError::into_inner);
-            policy.engine().decide_outcome(&request(agent, tool, provider, session, sender, subagent, owner, command, cwd))
+            let outcome = policy.engine().decide_outcome(&request(agent, tool, provider, session, sender, subagent, owner, command, cwd));
+            // Only a deny can hide an unknown agent: checked there, off the allow path.
+            if outcome == palisade::ToolOutcome::Deny && policy.engine().main_session(agent).is_none() {
+                return Err(unknown_agent(agent));
+            }
+            outcome
         };
         // Interned once: no string is made per decision.
-        match outcome {
+        Ok(match outcome {
             palisade::ToolOutcome::Allow => pyo3::intern!(py, "allow").clone(),
             palisade::ToolOutcome::Ask => pyo3::intern!(py, "ask").clone(),
             palisade::ToolOutcome::Deny => pyo3::intern!(py, "deny").clone(),
-        }
+        })
     }
 
     /// One request line as `palisade decide` reads it; its decision as `palisade decide` prints it.
     fn decide_json(&self, line: &str) -> PyResult<String> {
         let request = palisade::wire::parse(line).map_err(PyValueError::new_err)?;
-        Ok(palisade::wire::decision_json(self.get().engine(), &request).to_string())
+        let policy = self.get();
+        known_agent(policy.engine(), &request)?;
+        Ok(palisade::wire::decision_json(policy.engine(), &request).to_string())
     }
 
     /// A tool request line; the explanation `palisade explain --format json` prints.
     fn explain_json(&self, line: &str) -> PyResult<String> {
-        match palisade::wire::parse(line).map_err(PyValueError::new_err)? {
+        let parsed = palisade::wire::parse(line).map_err(PyValueError::new_err)?;
+        let policy = self.get();
+        known_agent(policy.engine(), &parsed)?;
+        match parsed {
             palisade::wire::AnyRequest::Tool(request) => {
-                let policy = self.get();
                 let explanation = policy.engine().explain(&request.as_request());
                 serde_json::to_string(&palisade::wire::ExplanationJson::from(&explanation)).map_err(|e| PyValueError::new_err(e.to_string()))
             }
@@ -211,9 +244,8 @@ impl Policy {
     ) -> PyResult<(Vec<String>, Vec<String>, Option<String>)> {
         let policy = self.get();
         let engine = policy.engine();
-        let context = engine
-            .context(&request(agent, "", provider, session, sender, subagent, owner, None, None))
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let context =
+            engine.context(&request(agent, "", provider, session, sender, subagent, owner, None, None)).map_err(|_| unknown_agent(agent))?;
         let lists = engine.tool_lists(context);
         let owned = |names: Vec<&str>| names.into_iter().map(str::to_string).collect();
         Ok((owned(lists.allowed), owned(lists.ask), lists.by_command.map(|(tool, _)| tool.to_string())))
@@ -224,5 +256,6 @@ impl Policy {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Policy>()?;
     m.add("NativePolicyError", m.py().get_type::<NativePolicyError>())?;
+    m.add("UnknownAgentError", m.py().get_type::<UnknownAgentError>())?;
     Ok(())
 }

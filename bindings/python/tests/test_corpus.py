@@ -38,6 +38,13 @@ def test_corpus(case_dir):
             fields = {k: case.get(k) for k in ("provider", "session", "sender")}
             fields.update({k: bool(case.get(k)) for k in ("subagent", "owner")})
             command = case.get("args", {}).get("command")
+            if case["agent"].strip().lower() not in policy.agents:
+                # The engine denies an unknown agent; the binding says it is unknown.
+                if expect != "deny":
+                    failures.append(f"{where}: an unknown agent expected to {expect}")
+                with pytest.raises(palisade.UnknownAgentError):
+                    policy.outcome(case["agent"], case["tool"], command=command, **fields)
+                continue
             outcome = policy.outcome(case["agent"], case["tool"], command=command, **fields)
             decision = policy.decide(case["agent"], case["tool"], command=command, **fields)
             if outcome != expect or decision.outcome != expect or decision.allowed != (expect == "allow"):

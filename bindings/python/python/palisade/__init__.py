@@ -17,7 +17,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import _native
 
-__all__ = ["Context", "Policy", "PolicyError", "Diagnostic", "Decision", "Tools"]
+__all__ = ["Context", "Policy", "PolicyError", "UnknownAgentError", "Diagnostic", "Decision", "Tools"]
+
+#: A request for an agent the policy does not define (a `ValueError`).
+UnknownAgentError = _native.UnknownAgentError
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,17 @@ def _compiled(make):
         raise PolicyError(message, [Diagnostic._from_json(d) for d in json.loads(diagnostics)]) from None
 
 
+_OPTIONS = {"provider": str, "session": str, "sender": str, "subagent": bool, "owner": bool, "command": str, "cwd": str}
+
+
 def _tool_request(agent: str, tool: str, fields: Dict[str, Any]) -> str:
+    # The same refusals `outcome`'s keyword arguments give, for every call.
+    for key, value in fields.items():
+        kind = _OPTIONS.get(key)
+        if kind is None:
+            raise TypeError(f"unknown option {key!r}; options are {', '.join(_OPTIONS)}")
+        if value is not None and not isinstance(value, kind):
+            raise TypeError(f"option {key!r} must be a {kind.__name__}, not {type(value).__name__}")
     request: Dict[str, Any] = {"kind": "tool", "agent": agent, "tool": tool}
     args = {k: fields.pop(k) for k in ("command", "cwd") if fields.get(k) is not None}
     request.update({k: v for k, v in fields.items() if v is not None and v is not False})

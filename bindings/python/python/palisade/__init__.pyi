@@ -11,6 +11,8 @@ class Diagnostic:
     column: int
     help: Optional[str]
 
+class UnknownAgentError(ValueError): ...
+
 class PolicyError(Exception):
     diagnostics: List[Diagnostic]
     @property
