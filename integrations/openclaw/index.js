@@ -38,7 +38,8 @@ function loadPolicy(config, api) {
 }
 
 function describe(error) {
-  const lines = (error && error.diagnostics ? error.errors : []).map(String)
+  // Each error with its help, so that a did-you-mean reaches the operator.
+  const lines = (error && error.diagnostics ? error.errors : []).map((d) => (d.help ? `${d} (help: ${d.help})` : String(d)))
   return lines.length > 0 ? lines.join('; ') : String((error && error.message) || error)
 }
 
@@ -104,7 +105,7 @@ function register(api) {
   } catch (error) {
     failure = `the policy does not load: ${describe(error)}`
     api.logger?.error?.(`[palisade] ${failure}`)
-    throw new Error(`Palisade ${failure}; every tool call is blocked`)
+    throw new Error(`Palisade: ${failure}; every tool call is blocked`)
   }
   for (const warning of policy.warnings) api.logger?.warn?.(`[palisade] ${String(warning)}`)
   api.logger?.info?.(`[palisade] enforcing a policy for ${policy.agents.length} agent(s)`)

@@ -52,6 +52,8 @@ function load(pluginConfig, openclawConfig = {}) {
 test(`openclaw@${version} loads the plugin and runs its before_tool_call hook`, async () => {
   const { record, call, registry } = load({ policy: commands })
   assert.equal(record.status, 'loaded', JSON.stringify(registry.diagnostics))
+  // The package's unscoped name is the manifest's id: OpenClaw warned "plugin id mismatch" on every command.
+  assert.deepEqual(registry.diagnostics.filter((d) => /mismatch/.test(d.message)), [])
   assert.equal(record.hookCount, 1)
 
   const main = 'agent:coder:main'
@@ -106,12 +108,14 @@ test('the plugin decides last and pins the parameters it decided', async () => {
 
 test('a malformed policy: the plugin refuses to start and every tool call is blocked', async () => {
   const broken = path.join(home, 'broken.pal')
-  fs.writeFileSync(broken, 'agent coder {\n  tools { allow read, }\n}\n')
+  fs.writeFileSync(broken, 'agent coder {\n  tools { allow raed }\n}\n')
   const { record, registry, call } = load({ policy: broken })
   assert.equal(record.status, 'error')
   const error = registry.diagnostics.find((d) => d.pluginId === 'palisade' && d.level === 'error')
   assert.ok(error, JSON.stringify(registry.diagnostics))
   assert.match(error.message, /broken\.pal:2:\d+: error\[/)
+  assert.match(error.message, /\(help: did you mean `read`\?\)/, 'the diagnostic keeps its help')
+  assert.doesNotMatch(error.message, /Palisade the policy/)
   const read = await call('coder', 'agent:coder:main', 'read', { path: 'README.md' })
   assert.equal(read.block, true)
   assert.match(read.blockReason, /^Palisade blocks every tool call: the policy does not load: .*broken\.pal:2:\d+/)
