@@ -222,7 +222,21 @@ class Policy {
    */
   outcome(agent, tool, options) {
     if (options !== undefined && options !== null && typeof options === 'object') {
-      for (const key in options) if (OPTION_TYPES[key] === undefined) checkOptions(options)
+      // A `switch` on the key, not a lookup in OPTION_TYPES: this runs on every call.
+      for (const key in options) {
+        switch (key) {
+          case 'provider':
+          case 'session':
+          case 'sender':
+          case 'subagent':
+          case 'owner':
+          case 'command':
+          case 'cwd':
+            break
+          default:
+            checkOptions(options)
+        }
+      }
     }
     const fields = cacheable(agent, tool, options)
     if (fields === null) {
