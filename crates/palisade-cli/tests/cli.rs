@@ -403,3 +403,22 @@ fn a_long_line_is_cut_around_the_span() {
     assert!(widest <= 200, "a snippet line of {widest} characters");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn explain_keeps_its_columns_with_a_long_layer_name() {
+    let dir = std::env::temp_dir().join(format!("palisade-columns-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sender = "telegram:a-very-long-sender-name-that-goes-on-and-on-and-on-forever";
+    let file = dir.join("long-layer.pal");
+    std::fs::write(&file, format!("agent main {{\n  tools {{ allow read  sender \"{sender}\" {{ deny read }} }}\n}}\n")).unwrap();
+    let request = format!(r#"{{"kind":"tool","agent":"main","tool":"read","sender":"{sender}"}}"#);
+    let out = palisade(&["explain", file.to_str().unwrap(), "--request", &request]);
+    let text = stdout(&out);
+    let column = |line: &str, needle: &str| line.find(needle).unwrap_or_else(|| panic!("{needle} not in {line}"));
+    let lines: Vec<&str> = text.lines().collect();
+    let short = lines.iter().find(|l| l.contains("1. pass agent main ")).unwrap();
+    let long = lines.iter().position(|l| l.contains(&format!("DENY agent main sender {sender} policy"))).unwrap();
+    // The long name's reason starts on the next line, in the same column as every other reason.
+    assert_eq!(column(short, "`read` is on"), column(lines[long + 1], "`read` is on"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -24,6 +24,9 @@ pub(super) fn run(policy: &Policy, text: &str, format: Format) -> Result<(), Fai
             if let Some(at) = &explanation.at {
                 outln!("  decided at {at}");
             }
+            // One column for every layer name of this explanation (at least 40,
+            // at most 60 characters); a longer name puts its reason on a line of its own.
+            let width = explanation.layers.iter().map(|l| l.name.chars().count()).filter(|n| *n <= 60).max().unwrap_or(0).max(40);
             for (i, layer) in explanation.layers.iter().enumerate() {
                 let mark = match layer.outcome {
                     palisade::Outcome::Pass => "pass",
@@ -32,7 +35,12 @@ pub(super) fn run(policy: &Policy, text: &str, format: Format) -> Result<(), Fai
                     palisade::Outcome::Asked => "ASK",
                 };
                 let at = layer.at.as_deref().map(|a| format!("  [{a}]")).unwrap_or_default();
-                outln!("  {:>2}. {mark:<4} {:<40} {}{at}", i + 1, layer.name, layer.why);
+                if layer.name.chars().count() > width {
+                    outln!("  {:>2}. {mark:<4} {}", i + 1, layer.name);
+                    outln!("           {:width$} {}{at}", "", layer.why);
+                } else {
+                    outln!("  {:>2}. {mark:<4} {:<width$} {}{at}", i + 1, layer.name, layer.why);
+                }
             }
             if explanation.layers.is_empty() {
                 outln!("  (no layer ran)");
