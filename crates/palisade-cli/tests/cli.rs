@@ -422,3 +422,19 @@ fn explain_keeps_its_columns_with_a_long_layer_name() {
     assert_eq!(column(short, "`read` is on"), column(lines[long + 1], "`read` is on"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn loading_that_takes_over_a_second_says_so_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI has util-linux's `script`");
+        return;
+    }
+    // A policy that arrives slowly on stdin takes over a second to load.
+    let slow = format!("(sleep 1.5; cat examples/multi-agent.pal) | {} check -", env!("CARGO_BIN_EXE_palisade"));
+    let on_tty = Command::new("script").args(["-qec", &slow, "/dev/null"]).current_dir(crate::root()).output().unwrap();
+    let text = String::from_utf8_lossy(&on_tty.stdout);
+    assert!(text.contains("palisade: reading and compiling the policy on stdin...") && text.contains("palisade: done in "), "{text}");
+    // Not a terminal: nothing but the result.
+    let piped = shell(r#"(sleep 1.5; cat examples/multi-agent.pal) | "$1" check -"#);
+    assert!(stderr(&piped).is_empty() && stdout(&piped).starts_with("ok: -"), "{piped:?}");
+}

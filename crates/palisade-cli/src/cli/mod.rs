@@ -360,6 +360,52 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 /// Reads a policy file (`-`: DSL on stdin), with the exec-approvals file
 /// when one is given (an OpenClaw .json configuration only).
 fn load(path: &Path, approvals: Option<&Path>) -> Result<Policy, LoadError> {
+    let _progress = Progress::start(path);
+    load_quietly(path, approvals)
+}
+
+/// A line on a terminal's stderr when loading takes over a second (a 4 MB
+/// policy takes seconds), and how long it took once it is done.
+struct Progress {
+    done: Option<std::sync::mpsc::Sender<()>>,
+    shown: Option<std::thread::JoinHandle<bool>>,
+    started: std::time::Instant,
+}
+
+impl Progress {
+    const AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+    fn start(path: &Path) -> Progress {
+        let started = std::time::Instant::now();
+        if !std::io::stderr().is_terminal() {
+            return Progress { done: None, shown: None, started };
+        }
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let what = match std::fs::metadata(path) {
+            Ok(meta) if path.as_os_str() != "-" => format!("{} ({:.1} MB)", path.display(), meta.len() as f64 / 1e6),
+            _ => "the policy on stdin".to_string(),
+        };
+        let shown = std::thread::spawn(move || {
+            if wait.recv_timeout(Self::AFTER) != Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+                return false;
+            }
+            eprintln!("palisade: reading and compiling {what}...");
+            true
+        });
+        Progress { done: Some(done), shown: Some(shown), started }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        drop(self.done.take());
+        if self.shown.take().is_some_and(|t| t.join().unwrap_or(false)) {
+            eprintln!("palisade: done in {:.1} s", self.started.elapsed().as_secs_f64());
+        }
+    }
+}
+
+fn load_quietly(path: &Path, approvals: Option<&Path>) -> Result<Policy, LoadError> {
     if let Some(approvals) = approvals {
         let read = |p: &Path| std::fs::read_to_string(p).map_err(|source| LoadError::Io { path: p.display().to_string(), source });
         if !palisade::unstable::is_json(path) {
