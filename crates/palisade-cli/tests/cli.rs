@@ -438,3 +438,25 @@ fn loading_that_takes_over_a_second_says_so_on_a_terminal() {
     let piped = shell(r#"(sleep 1.5; cat examples/multi-agent.pal) | "$1" check -"#);
     assert!(stderr(&piped).is_empty() && stdout(&piped).starts_with("ok: -"), "{piped:?}");
 }
+
+#[test]
+fn completions_parse_in_their_shells_and_the_man_page_renders() {
+    for (shell, checker) in [("bash", "bash"), ("zsh", "zsh"), ("fish", "fish")] {
+        let out = palisade(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let script = stdout(&out);
+        assert!(script.contains("decide") && script.contains("requests"), "{shell}: {script}");
+        // The shell itself reads the script (`-n`: parse only), where it is installed.
+        let file = std::env::temp_dir().join(format!("palisade-completion-{}.{shell}", std::process::id()));
+        std::fs::write(&file, &script).unwrap();
+        match Command::new(checker).arg("-n").arg(&file).output() {
+            Ok(parsed) => assert!(parsed.status.success(), "{shell} refuses the script: {}", String::from_utf8_lossy(&parsed.stderr)),
+            Err(_) => assert!(shell == "fish" || std::env::var_os("CI").is_none(), "CI has {shell}"),
+        }
+        let _ = std::fs::remove_file(&file);
+    }
+    let man = palisade(&["man"]);
+    let page = stdout(&man);
+    assert!(page.contains(".TH palisade 1") && page.contains("decide"), "{page}");
+    assert!(page.contains("Exit codes"), "the examples and exit codes are in the page: {page}");
+}

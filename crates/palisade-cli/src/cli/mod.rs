@@ -164,6 +164,13 @@ enum Command {
     },
     /// Check the bundled example policy and decide a few requests with it.
     Demo,
+    /// Print a shell completion script (e.g. `palisade completions bash > /etc/bash_completion.d/palisade`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, roff (e.g. `palisade man > palisade.1; man ./palisade.1`).
+    Man,
     /// Run the gateway: authenticated HTTP API, decisions, Docker sandboxes.
     /// SIGHUP re-reads the policy file (refused whole if it does not compile
     /// or changes the gateway block).
@@ -336,6 +343,21 @@ fn run(command: Command, approvals: Option<&Path>) -> Result<(), Failure> {
         }
         Command::Import { file, output, quiet } => import::run(&file, approvals, output.as_deref(), quiet),
         Command::Demo => demo::run(),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut command, "palisade", &mut out);
+            outln!("{}", String::from_utf8_lossy(&out).trim_end());
+            Ok(())
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(|e| Failure::Usage(format!("cannot render the manual page: {e}")))?;
+            outln!("{}", String::from_utf8_lossy(&out).trim_end());
+            Ok(())
+        }
     }
 }
 
