@@ -254,13 +254,19 @@ impl SourceCode for Clipped {
         if contents.data().split(|b| *b == b'\n').all(|line| line.len() <= SHOWN_LINE) {
             return Ok(contents);
         }
-        // Only the span's own line, cut to a window that holds the span's start.
+        // Only the span's own line, cut to a window that holds the whole span;
+        // a span over several lines (labels on different lines), or one wider
+        // than the window, is shown as it is.
         let text: &'a str = self.0.inner();
         let at = span.offset().min(text.len());
+        let span_end = (at + span.len()).min(text.len());
         let line_start = text.get(..at).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
         let line_end = text.get(at..).and_then(|t| t.find('\n')).map_or(text.len(), |i| at + i);
+        if span_end > line_end || span.len() > SHOWN_LINE / 2 {
+            return Ok(contents);
+        }
         let mut start = at.saturating_sub(SHOWN_LINE / 4).max(line_start);
-        let mut end = (start + SHOWN_LINE).min(line_end).max(at.min(line_end));
+        let mut end = (start + SHOWN_LINE).min(line_end).max(span_end);
         while !text.is_char_boundary(start) {
             start -= 1;
         }
