@@ -401,6 +401,11 @@ fn a_long_line_is_cut_around_the_span() {
     assert!(err.contains("alow } }"), "the window holds the span: {err}");
     let widest = err.lines().map(|l| l.chars().count()).max().unwrap();
     assert!(widest <= 200, "a snippet line of {widest} characters");
+    // Labels on two lines, one of them long: both are shown (none is lost to the cut).
+    let unclosed = dir.join("unclosed.pal");
+    std::fs::write(&unclosed, format!("agent main {{ tools {{ allow {}\n\nagent other {{ tools {{ allow read }} }}\n", tools.join(", "))).unwrap();
+    let err = stderr(&palisade(&["check", "--", unclosed.to_str().unwrap()]));
+    assert!(err.contains("this `{` is never closed") && err.contains("a new item begins here"), "{}", &err[..err.len().min(2000)]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
