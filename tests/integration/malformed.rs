@@ -98,3 +98,31 @@ fn a_byte_order_mark_is_whitespace() {
     assert_eq!(d.help.as_deref(), Some("did you mean `allow`?"));
     palisade::Policy::from_openclaw_json("bom.json", "\u{feff}{\"agents\": {\"list\": [{\"id\": \"main\"}]}}").unwrap();
 }
+
+/// Every truncation of the examples (a half-written file, a cut deploy), with
+/// a long line spliced in and a byte-order mark in front, gives diagnostics
+/// whose every label can be shown: no panic, no label outside the text.
+#[test]
+fn every_truncation_gives_showable_diagnostics() {
+    use miette::Diagnostic as _;
+    let mut checked = 0;
+    for name in ["multi-agent.pal", "commands.pal"] {
+        let full = std::fs::read_to_string(crate::root().join("examples").join(name)).unwrap();
+        let long = format!("{}\n{full}", "x".repeat(400));
+        for text in [full.clone(), format!("\u{feff}{full}"), long] {
+            let cuts: Vec<usize> = (0..=text.len()).step_by(5).filter(|i| text.is_char_boundary(*i)).collect();
+            for cut in cuts {
+                let Err(error) = palisade::Policy::from_dsl(name, &text[..cut]) else { continue };
+                for d in &error.diagnostics {
+                    let source = d.source_code().unwrap();
+                    for label in d.labels().unwrap() {
+                        assert!(label.offset() + label.len() <= cut, "{}: label past the text", d.short());
+                        source.read_span(label.inner(), 1, 1).unwrap_or_else(|e| panic!("{}: {e}", d.short()));
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} labels");
+}
