@@ -75,6 +75,7 @@ codes! {
     NoAgent = "palisade::no-agent",
     NoCallableTool = "palisade::no-callable-tool",
     NoEffect = "palisade::no-effect",
+    NotRunnable = "palisade::not-runnable",
     OpenWithoutStar = "palisade::open-without-star",
     PatternMatchesNothing = "palisade::pattern-matches-nothing",
     PluginTool = "palisade::plugin-tool",

@@ -897,5 +897,15 @@ fn tools_the_gateway_cannot_run_are_named_at_start() {
     let _ = gw.child.kill();
     let mut stderr = String::new();
     gw.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    assert!(stderr.contains("warning: agent `main` may call `web_search` in its main session, which this gateway does not run"), "{stderr}");
+    assert!(stderr.contains("warning: agent `main` may call `web_search` in its main session, which the gateway does not run"), "{stderr}");
+    // `check --gateway` says the same before any gateway runs.
+    let check = palisade().args(["check", "--gateway"]).arg(&path).output().unwrap();
+    let said = String::from_utf8_lossy(&check.stderr);
+    assert!(check.status.success() && said.contains("agent `main` may call `web_search` in its main session"), "{said}");
+    let json = palisade().args(["check", "--gateway", "--format", "json"]).arg(&path).output().unwrap();
+    let value: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        value["diagnostics"].as_array().unwrap().iter().any(|d| d["code"] == "palisade::not-runnable" && d["tools"][0] == "web_search"),
+        "{value}"
+    );
 }

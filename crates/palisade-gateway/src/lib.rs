@@ -133,13 +133,18 @@ pub fn unrunnable_tools(engine: &Engine) -> Vec<(String, Vec<String>)> {
     out
 }
 
+/// What is said of one agent's [`unrunnable_tools`], at start and by `check --gateway`.
+pub fn unrunnable_message(agent: &str, tools: &[String]) -> String {
+    format!(
+        "agent `{agent}` may call {} in its main session, which the gateway does not run (it runs {}); such calls answer 501 `not_runnable`",
+        tools.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "),
+        RUNNABLE_TOOLS.join(", ")
+    )
+}
+
 fn warn_unrunnable(engine: &Engine) {
     for (agent, tools) in unrunnable_tools(engine) {
-        eprintln!(
-            "warning: agent `{agent}` may call {} in its main session, which this gateway does not run (it runs {}); such calls answer 501 `not_runnable`",
-            tools.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "),
-            RUNNABLE_TOOLS.join(", ")
-        );
+        eprintln!("warning: {}", unrunnable_message(&agent, &tools));
     }
 }
 

@@ -7,7 +7,7 @@ use palisade::{Code, Diagnostic, LoadError};
 
 use super::{load, print_diagnostics, Failure, Format};
 
-pub(super) fn run(files: &[PathBuf], format: Format, approvals: Option<&std::path::Path>) -> Result<(), Failure> {
+pub(super) fn run(files: &[PathBuf], format: Format, approvals: Option<&std::path::Path>, gateway: bool) -> Result<(), Failure> {
     let mut failed = false;
     let mut unreadable = false;
     let mut json = Vec::new();
@@ -23,6 +23,9 @@ pub(super) fn run(files: &[PathBuf], format: Format, approvals: Option<&std::pat
                     engine.tool_names().len(),
                     policy.warnings().len()
                 );
+                if gateway {
+                    gateway_notes(&policy, file, format, &mut json);
+                }
                 (policy.warnings().to_vec(), Some(summary))
             }
             Err(LoadError::Policy(error)) => {
@@ -67,4 +70,22 @@ pub(super) fn run(files: &[PathBuf], format: Format, approvals: Option<&std::pat
     } else {
         Ok(())
     }
+}
+
+/// What `palisade gateway` would say at start about this policy: each tool
+/// an agent's main session may call that the gateway does not run.
+#[cfg(feature = "gateway")]
+fn gateway_notes(policy: &palisade::Policy, file: &std::path::Path, format: Format, json: &mut Vec<serde_json::Value>) {
+    for (agent, tools) in palisade_gateway::unrunnable_tools(policy.engine()) {
+        let message = palisade_gateway::unrunnable_message(&agent, &tools);
+        match format {
+            Format::Json => json.push(serde_json::json!({"file": file.display().to_string(), "severity": "note", "code": palisade::Code::NotRunnable, "agent": agent, "tools": tools, "message": message})),
+            Format::Text => eprintln!("note: {}: {message}", file.display()),
+        }
+    }
+}
+
+#[cfg(not(feature = "gateway"))]
+fn gateway_notes(_: &palisade::Policy, file: &std::path::Path, _: Format, _: &mut Vec<serde_json::Value>) {
+    eprintln!("note: {}: this palisade is built without the gateway, so `--gateway` has nothing to say", file.display());
 }

@@ -104,6 +104,10 @@ enum Command {
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Also say what the gateway would warn about when serving it: the
+        /// tools a policy allows that the gateway does not run.
+        #[arg(long)]
+        gateway: bool,
     },
     /// Decide requests: one JSON decision per request.
     Decide {
@@ -290,7 +294,7 @@ pub fn main() -> ExitCode {
 fn run(command: Command, approvals: Option<&Path>) -> Result<(), Failure> {
     let loaded = |path: &Path| loaded(path, approvals);
     match command {
-        Command::Check { files, format } => check::run(&files, format, approvals),
+        Command::Check { files, format, gateway } => check::run(&files, format, approvals, gateway),
         #[cfg(feature = "gateway")]
         Command::Gateway {
             policy,
