@@ -102,7 +102,14 @@ impl Scratch {
 
     /// Starts `command` (a `palisade gateway ...`) and waits for its address.
     pub fn spawn(&self, mut command: Command) -> Gateway {
-        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+        command.stderr(Stdio::inherit());
+        self.spawn_keeping_stderr(command)
+    }
+
+    /// As `spawn`, with the gateway's stderr left as `command` sets it
+    /// (piped, for a test that reads what the gateway says).
+    pub fn spawn_keeping_stderr(&self, mut command: Command) -> Gateway {
+        let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let addr = line.trim().rsplit("http://").next().unwrap().parse().unwrap_or_else(|e| panic!("{line:?}: {e}"));
@@ -876,20 +883,10 @@ fn tools_the_gateway_cannot_run_are_named_at_start() {
     let scratch = Scratch::new("unrunnable");
     let path = scratch.dir.join("policy.pal");
     std::fs::write(&path, "agent main { default sandbox off tools { allow read, web_search } }\ngateway { auth token }\n").unwrap();
-    let mut child = palisade()
-        .args(["gateway", "--listen", "127.0.0.1:0", "--policy"])
-        .arg(&path)
-        .arg("--state-dir")
-        .arg(scratch.dir.join("state"))
-        .env("PALISADE_GATEWAY_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr: SocketAddr = line.trim().rsplit("http://").next().unwrap().parse().unwrap();
-    let gw = Gateway { child, addr, dir: scratch.dir.clone(), prefix: scratch.prefix.clone() };
+    let mut command = palisade();
+    command.args(["gateway", "--listen", "127.0.0.1:0", "--policy"]).arg(&path).arg("--state-dir").arg(scratch.dir.join("state"));
+    command.env("PALISADE_GATEWAY_TOKEN", TOKEN).stderr(Stdio::piped());
+    let gw = scratch.spawn_keeping_stderr(command);
     let handle = handle(&gw, "main", "agent:main:main");
     let (status, body) = http(gw.addr, "POST", "/v1/tools/invoke", Some(TOKEN), &json!({"handle": handle, "tool": "web_search", "args": {}}));
     assert_eq!((status, body["error"]["code"].as_str()), (501, Some("not_runnable")), "{body}");
