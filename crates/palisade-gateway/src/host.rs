@@ -43,7 +43,12 @@ impl Reaper {
     /// only, and a warning says so.
     pub fn new() -> Reaper {
         let enabled = match rustix::process::set_child_subreaper(Some(rustix::process::getpid())) {
-            Ok(()) => true,
+            Ok(()) if own_stat().is_some() => true,
+            Ok(()) => {
+                // A `/proc` of another PID namespace: `kill` would misread its ids.
+                eprintln!("warning: /proc does not show this process: a host command that calls `setsid` can outlive its call");
+                false
+            }
             Err(e) => {
                 eprintln!("warning: cannot become a child subreaper ({e}): a host command that calls `setsid` can outlive its call");
                 false
@@ -65,9 +70,11 @@ impl Reaper {
             return 0;
         }
         let _one = self.sweeping.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let me = rustix::process::getpid().as_raw_nonzero().get();
-        let my_group = rustix::process::getpgrp().as_raw_nonzero().get();
-        let my_session = rustix::process::getsid(None).map_or(0, |s| s.as_raw_nonzero().get());
+        // Read from `/proc`, not `getpgrp`/`getsid`: in a PID namespace whose
+        // group or session leader lives outside, those are 0, which rustix's
+        // `Pid` cannot hold (it panics in debug builds).
+        let Some(own) = own_stat() else { return 0 };
+        let (me, my_group, my_session) = (own.pid, own.pgrp, own.session);
         let mut handled = 0;
         for _ in 0..SWEEP_ROUNDS {
             let table = processes();
@@ -78,10 +85,11 @@ impl Reaper {
             }
             for orphan in &orphans {
                 kill(orphan.pid, false);
-                if orphan.pgrp != my_group && !running.contains(&orphan.pgrp) {
+                // 0 is a group or session whose leader is outside our PID namespace: never ours to kill.
+                if orphan.pgrp > 0 && orphan.pgrp != my_group && !running.contains(&orphan.pgrp) {
                     kill(orphan.pgrp, true);
                 }
-                if orphan.session != my_session {
+                if orphan.session > 0 && orphan.session != my_session {
                     // Only descendants of the orphan can be in its session.
                     for member in table.iter().filter(|p| p.session == orphan.session) {
                         kill(member.pid, false);
@@ -120,20 +128,25 @@ struct Stat {
 /// Every process `/proc` shows (those that vanish while it is read are left out).
 fn processes() -> Vec<Stat> {
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter_map(|pid| {
-            let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // The command name is in parentheses and may hold anything: read after its last `)`.
-            let rest = text.get(text.rfind(')')? + 1..)?;
-            let mut fields = rest.split_ascii_whitespace().skip(1);
-            let ppid = fields.next()?.parse().ok()?;
-            let pgrp = fields.next()?.parse().ok()?;
-            let session = fields.next()?.parse().ok()?;
-            Some(Stat { pid, ppid, pgrp, session })
-        })
-        .collect()
+    entries.flatten().filter_map(|e| e.file_name().to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())).and_then(stat)).collect()
+}
+
+/// This process as `/proc` shows it, if `/proc` is of this PID namespace.
+fn own_stat() -> Option<Stat> {
+    stat("self").filter(|own| own.pid == rustix::process::getpid().as_raw_nonzero().get())
+}
+
+/// `/proc/<entry>/stat` (`entry` is a pid or `self`), or `None` if it vanished.
+fn stat(entry: &str) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{entry}/stat")).ok()?;
+    let pid = text.split_ascii_whitespace().next()?.parse().ok()?;
+    // The command name is in parentheses and may hold anything: read after its last `)`.
+    let rest = text.get(text.rfind(')')? + 1..)?;
+    let mut fields = rest.split_ascii_whitespace().skip(1);
+    let ppid = fields.next()?.parse().ok()?;
+    let pgrp = fields.next()?.parse().ok()?;
+    let session = fields.next()?.parse().ok()?;
+    Some(Stat { pid, ppid, pgrp, session })
 }
 
 fn kill(id: i32, group: bool) {
