@@ -164,13 +164,21 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
 }
 
 /// What an exec block's verdict on a segment means, in words.
-fn describe(verdict: SegmentVerdict<'_>, segment: &Segment) -> (String, Option<String>) {
+/// A segment is quoted as written in `command`; one that a program runs
+/// from its arguments as what was judged, with the command it is in.
+fn describe(verdict: SegmentVerdict<'_>, segment: &Segment, command: &str) -> (String, Option<String>) {
     let text = segment.text();
-    let shown = match (text.is_empty(), segment.runner.as_deref()) {
-        (true, None) => "a segment".to_string(),
-        (true, Some(runner)) => format!("what `{runner}` runs"),
-        (false, None) => format!("`{text}`"),
-        (false, Some(runner)) => format!("`{text}` (run by `{runner}`)"),
+    let written = segment.written_in(command).map(code);
+    let shown = match (text.is_empty(), segment.runner.as_deref(), written) {
+        (_, None, Some(written)) if !segment.written_around => written,
+        (true, None, None) => "a segment".to_string(),
+        (true, None, Some(written)) => format!("a command in {written}"),
+        (false, None, None) => code(&text),
+        (false, None, Some(written)) => format!("{} (in {written})", code(&text)),
+        (true, Some(runner), None) => format!("what `{runner}` runs"),
+        (true, Some(runner), Some(written)) => format!("what `{runner}` runs in {written}"),
+        (false, Some(runner), None) => format!("{} (run by `{runner}`)", code(&text)),
+        (false, Some(runner), Some(written)) => format!("{} (run by `{runner}` in {written})", code(&text)),
     };
     match verdict {
         SegmentVerdict::Rule(outcome, rule) => (format!("{shown} matches {} pattern `{}`", outcome.name(), rule.written), at(rule.at.as_ref())),
@@ -187,22 +195,31 @@ fn describe(verdict: SegmentVerdict<'_>, segment: &Segment) -> (String, Option<S
     }
 }
 
+/// Shell text as inline code: in double backticks when it holds one.
+fn code(text: &str) -> String {
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
+    }
+}
+
 /// Applies a layer's exec block to its trace and to the segment traces:
 /// the strictest segment decides the layer; each segment keeps the
 /// strictest verdict any layer gave it.
-fn trace_exec(trace: &mut LayerTrace, layer: &Layer, exec: &LayerExec, segments: Option<&[Segment]>, out: &mut [SegmentTrace]) {
+fn trace_exec(trace: &mut LayerTrace, layer: &Layer, exec: &LayerExec, command: Option<(&str, &[Segment])>, out: &mut [SegmentTrace]) {
     let block_at = at(exec.at.as_ref());
-    let (outcome, why, rule_at) = match segments {
+    let (outcome, why, rule_at) = match command {
         None => (exec.rules.on_opaque, format!("no command given: decided as an opaque command, on_opaque {}", exec.rules.on_opaque.name()), None),
-        Some([]) => (exec.rules.on_opaque, format!("an empty command is opaque: on_opaque {}", exec.rules.on_opaque.name()), None),
-        Some(segments) => {
+        Some((_, [])) => (exec.rules.on_opaque, format!("an empty command is opaque: on_opaque {}", exec.rules.on_opaque.name()), None),
+        Some((text, segments)) => {
             let mut strictest: Option<(ToolOutcome, String, Option<String>)> = None;
             for (segment, slot) in segments.iter().zip(out.iter_mut()) {
                 let verdict = exec.rules.judge(segment);
                 let outcome = verdict.outcome();
                 // An allow names the pattern that granted it, as tool grants do.
                 let grant = outcome == ToolOutcome::Allow && outcome == slot.outcome && matches!(verdict, SegmentVerdict::Rule(..));
-                let (why, rule_at) = describe(verdict, segment);
+                let (why, rule_at) = describe(verdict, segment, text);
                 if slot.layer.is_empty() || outcome > slot.outcome || grant {
                     *slot = SegmentTrace {
                         text: slot.text.clone(),
@@ -267,7 +284,10 @@ impl Engine {
             .iter()
             .flatten()
             .map(|s| SegmentTrace {
-                text: s.text(),
+                text: match (&s.runner, request.command.and_then(|command| s.written_in(command))) {
+                    (None, Some(written)) if !s.written_around => written.to_string(),
+                    _ => s.text(),
+                },
                 outcome: ToolOutcome::Allow,
                 layer: String::new(),
                 why: "no exec block applies".into(),
@@ -280,7 +300,8 @@ impl Engine {
                 let mut traced = trace(layer, &tool);
                 if let (true, Some(exec)) = (exec_call, &layer.exec) {
                     if !matches!(traced.outcome, Outcome::Denied | Outcome::NotAllowed) {
-                        trace_exec(&mut traced, layer, exec, segments.as_deref(), &mut segment_traces);
+                        let command = request.command.zip(segments.as_deref());
+                        trace_exec(&mut traced, layer, exec, command, &mut segment_traces);
                     }
                 }
                 traced

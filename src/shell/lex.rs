@@ -52,6 +52,8 @@ pub(super) struct SimpleCommand {
     /// How many of the first words are assignments (`FOO=1 cmd`).
     pub assignments: usize,
     pub opaque: Option<Opaque>,
+    /// Where it stands in the parser's text (its first token to its last).
+    pub written: Option<std::ops::Range<usize>>,
 }
 
 impl SimpleCommand {
@@ -80,6 +82,11 @@ impl SimpleCommand {
 
     fn mark(&mut self, reason: Opaque) {
         Opaque::note(&mut self.opaque, reason);
+    }
+
+    /// Counts the token at `from..to` as part of it.
+    fn cover(&mut self, from: usize, to: usize) {
+        self.written = Some(self.written.as_ref().map_or(from, |w| w.start)..to);
     }
 }
 
@@ -259,15 +266,16 @@ impl<'a> Parser<'a> {
     fn finish(&mut self, current: &mut SimpleCommand) {
         let done = std::mem::take(current);
         if !done.words.is_empty() || done.opaque.is_some() {
-            wrappers::segments(done, self.shell_depth, &mut self.out);
+            wrappers::segments(done, self.text, self.shell_depth, &mut self.out);
         }
     }
 
     /// A segment of its own that only says why: the marker of a compound
     /// command or a construct whose inner commands follow as segments.
-    fn marker(&mut self, current: &mut SimpleCommand, reason: Opaque) {
+    fn marker(&mut self, current: &mut SimpleCommand, reason: Opaque, keyword: std::ops::Range<usize>) {
         self.finish(current);
         current.mark(reason);
+        current.cover(keyword.start, keyword.end);
         self.finish(current);
     }
 
@@ -276,6 +284,7 @@ impl<'a> Parser<'a> {
         let mut current = SimpleCommand::default();
         loop {
             self.skip_blanks();
+            let token = self.pos;
             let Some(c) = self.peek() else {
                 if stop == Stop::End {
                     self.finish(&mut current);
@@ -285,7 +294,10 @@ impl<'a> Parser<'a> {
             };
             match c {
                 b'#' => self.skip_comment(),
-                b'&' if self.peek_at(1) == Some(b'>') => self.redirection(&mut current)?,
+                b'&' if self.peek_at(1) == Some(b'>') => {
+                    self.redirection(&mut current)?;
+                    current.cover(token, self.pos);
+                }
                 b';' if matches!(self.peek_at(1), Some(b';' | b'&')) => {
                     // `;;`, `;;&`, `;&` end a case item and nothing else.
                     if stop != Stop::CaseItem {
@@ -321,11 +333,16 @@ impl<'a> Parser<'a> {
                     // `<(...)` as a word of its own.
                     let word = self.word()?;
                     current.mark(Opaque::Substitution);
+                    current.cover(token, self.pos);
                     current.push(word, self.text, &mut self.scratch);
                 }
-                b'<' | b'>' => self.redirection(&mut current)?,
+                b'<' | b'>' => {
+                    self.redirection(&mut current)?;
+                    current.cover(token, self.pos);
+                }
                 _ => {
                     if let Some(text) = self.plain_word(current.at_command_position()) {
+                        current.cover(token, self.pos);
                         current.push_word(Word::Known(text.into()));
                         continue;
                     }
@@ -333,6 +350,7 @@ impl<'a> Parser<'a> {
                     let fd_prefix = !word.quoted && !word.text.is_empty() && word.text.iter().all(u8::is_ascii_digit);
                     if fd_prefix && matches!(self.peek(), Some(b'<' | b'>')) && self.peek_at(1) != Some(b'(') {
                         self.redirection(&mut current)?;
+                        current.cover(token, self.pos);
                         continue;
                     }
                     if current.at_command_position() && !word.quoted {
@@ -352,6 +370,7 @@ impl<'a> Parser<'a> {
                                 self.finish(&mut current);
                                 self.skip_blanks();
                                 let name = self.word()?;
+                                current.cover(token, self.pos);
                                 current.words = vec![
                                     Word::Known("function".into()),
                                     if name.unknown { Word::Unknown { split: false } } else { Word::Known(name.to_compact(self.text)) },
@@ -370,22 +389,22 @@ impl<'a> Parser<'a> {
                                 continue;
                             }
                             b"case" => {
-                                self.marker(&mut current, Opaque::Compound);
+                                self.marker(&mut current, Opaque::Compound, token..self.pos);
                                 self.case()?;
                                 continue;
                             }
                             b"[[" => {
-                                self.marker(&mut current, Opaque::Arithmetic);
+                                self.marker(&mut current, Opaque::Arithmetic, token..self.pos);
                                 self.double_bracket()?;
                                 continue;
                             }
                             b"coproc" => {
                                 // The command that follows runs, and is a segment.
-                                self.marker(&mut current, Opaque::CommandWord);
+                                self.marker(&mut current, Opaque::CommandWord, token..self.pos);
                                 continue;
                             }
                             text if is_compound_opener(text) => {
-                                self.marker(&mut current, Opaque::Compound);
+                                self.marker(&mut current, Opaque::Compound, token..self.pos);
                                 continue;
                             }
                             text if is_compound_keyword(text) => continue,
@@ -398,6 +417,7 @@ impl<'a> Parser<'a> {
                     if word.evaluates {
                         current.mark(Opaque::Arithmetic);
                     }
+                    current.cover(token, self.pos);
                     current.push(word, self.text, &mut self.scratch);
                 }
             }
@@ -482,7 +502,7 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             if self.peek() == Some(b'(') && self.arithmetic_closes(self.pos + 1) {
                 self.pos += 1;
-                self.marker(current, Opaque::Arithmetic);
+                self.marker(current, Opaque::Arithmetic, self.pos.saturating_sub(2)..self.pos);
                 let mut word = RawWord::default();
                 return self.arithmetic(&mut word);
             }
@@ -497,6 +517,7 @@ impl<'a> Parser<'a> {
         }
         if current.words.len() == 1 && self.bytes.get(ahead) == Some(&b')') {
             self.pos = ahead + 1;
+            current.cover(self.pos, self.pos);
             current.mark(Opaque::Function);
             self.finish(current);
             return Ok(());
@@ -652,6 +673,7 @@ impl<'a> Parser<'a> {
     /// segments.
     fn heredoc_bodies(&mut self) -> Result<(), Opaque> {
         for doc in std::mem::take(&mut self.heredocs) {
+            let start = self.pos;
             let mut body = Vec::new();
             loop {
                 let rest = self.bytes.get(self.pos..).unwrap_or_default();
@@ -674,7 +696,9 @@ impl<'a> Parser<'a> {
                 let mut nested = Parser::new(&body, self.nesting, self.shell_depth);
                 let mut word = RawWord::default();
                 nested.expanding_text(&mut word)?;
+                let before = self.out.len();
                 self.out.append(&mut nested.out);
+                super::adopt(&mut self.out, before, &body, self.text, start..self.pos);
                 self.leave();
             }
         }
@@ -899,13 +923,15 @@ impl<'a> Parser<'a> {
                 self.pos = end + 1;
                 self.enter()?;
                 let mut nested = Parser::new(inner, self.nesting, self.shell_depth);
+                let before = self.out.len();
                 match nested.list(Stop::End) {
                     Ok(_) if nested.heredocs.is_empty() => self.out.append(&mut nested.out),
                     // Bash reports the error and runs nothing of it; the
                     // command around it still runs.
-                    Ok(_) => self.out.push(Segment::opaque(Opaque::Unparsed)),
-                    Err(reason) => self.out.push(Segment::opaque(reason)),
+                    Ok(_) => self.out.push(Segment::opaque(Opaque::Unparsed, 0..0)),
+                    Err(reason) => self.out.push(Segment::opaque(reason, 0..0)),
                 }
+                super::adopt(&mut self.out, before, inner, self.text, from..end);
                 self.leave();
             }
             Some(b'(') => {
@@ -1046,6 +1072,7 @@ impl<'a> Parser<'a> {
         word.unknown = true;
         word.split |= !quoted;
         word.substitution = true;
+        let start = self.pos;
         let mut inner = Vec::new();
         loop {
             match self.bump() {
@@ -1070,7 +1097,9 @@ impl<'a> Parser<'a> {
         if !nested.heredocs.is_empty() {
             return Err(Opaque::Unparsed);
         }
+        let before = self.out.len();
         self.out.append(&mut nested.out);
+        super::adopt(&mut self.out, before, &inner, self.text, start..self.pos);
         self.leave();
         Ok(())
     }

@@ -205,11 +205,26 @@ pub struct Segment {
     /// patterns only, since the runner's own segment answers to the allow
     /// patterns.
     pub runner: Option<compact_str::CompactString>,
+    /// Where the simple command it comes from stands in the parsed text, as
+    /// written (`rm -rf ~`, where `words` hold an unknown word): what
+    /// explanations quote. For a command inside `bash -c SCRIPT`, a
+    /// backtick or a here-document, the place of its text when that text
+    /// stands verbatim in the command, else the construct's (and
+    /// `written_around` is set). Empty when unknown.
+    pub written: std::ops::Range<usize>,
+    /// `written` is the construct that holds the command, not the command.
+    pub written_around: bool,
 }
 
 impl Segment {
-    pub(crate) fn opaque(reason: Opaque) -> Segment {
-        Segment { words: Vec::new(), opaque: Some(reason), via: Vec::new(), runner: None }
+    pub(crate) fn opaque(reason: Opaque, written: std::ops::Range<usize>) -> Segment {
+        Segment { words: Vec::new(), opaque: Some(reason), via: Vec::new(), runner: None, written, written_around: false }
+    }
+
+    /// The command as written in `command`, the text it was parsed from,
+    /// if known.
+    pub fn written_in<'c>(&self, command: &'c str) -> Option<&'c str> {
+        command.get(self.written.clone()).filter(|text| !text.is_empty())
     }
 
     /// The program word, when it is known.
@@ -244,10 +259,35 @@ impl Segment {
     }
 
     /// The segment's words as shell text, after the wrappers given by path
-    /// that were looked through, opaque or not: what explanations show.
+    /// that were looked through, opaque or not, an unknown word as `…`:
+    /// what explanations show of what a pattern was matched against.
     pub fn text(&self) -> String {
         let via = self.via.iter().map(|path| quote_word(path));
-        via.chain(self.words.iter().map(render_word)).collect::<Vec<_>>().join(" ")
+        let words = self.words.iter().map(|word| match word {
+            Word::Known(text) => quote_word(text),
+            Word::Unknown { .. } => "…".into(),
+        });
+        via.chain(words).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// Takes over the segments that a parse of `inner` appended to `out` after
+/// `from`, placing them in the outer text `source`: where `inner` stands
+/// verbatim exactly once in `source[region]` their places shift there;
+/// otherwise each is given `region`, the construct that holds them.
+pub(crate) fn adopt(out: &mut [Segment], from: usize, inner: &str, source: &str, region: std::ops::Range<usize>) {
+    let offset = source.get(region.clone()).and_then(|outer| {
+        let at = outer.find(inner)?;
+        (outer.rfind(inner) == Some(at)).then_some(region.start + at)
+    });
+    for segment in out.iter_mut().skip(from) {
+        match offset {
+            Some(offset) if !segment.written.is_empty() => segment.written = offset + segment.written.start..offset + segment.written.end,
+            _ => {
+                segment.written = region.clone();
+                segment.written_around = true;
+            }
+        }
     }
 }
 
@@ -287,13 +327,14 @@ pub fn parse(text: &str) -> Vec<Segment> {
 }
 
 fn parse_at_depth(text: &str, shell_depth: usize) -> Vec<Segment> {
+    let whole = 0..text.len();
     if text.len() > MAX_COMMAND_BYTES {
-        return vec![Segment::opaque(Opaque::TooLarge)];
+        return vec![Segment::opaque(Opaque::TooLarge, whole)];
     }
     if shell_depth > MAX_SHELL_DEPTH {
-        return vec![Segment::opaque(Opaque::TooDeep)];
+        return vec![Segment::opaque(Opaque::TooDeep, whole)];
     }
-    lex::segments(text, shell_depth).unwrap_or_else(|reason| vec![Segment::opaque(reason)])
+    lex::segments(text, shell_depth).unwrap_or_else(|reason| vec![Segment::opaque(reason, whole)])
 }
 
 #[cfg(test)]

@@ -282,3 +282,34 @@ fn text_that_does_not_parse_is_one_opaque_segment() {
     check(&deep, &["!TooDeep"]);
     assert_eq!(parse(&"$(".repeat(5000)).first().and_then(|s| s.opaque), Some(Opaque::TooDeep));
 }
+
+/// Explanations quote a segment as written: its place in the text holds a
+/// command that parses to the same segment (where it is no construct
+/// around the command), and inner texts that stand verbatim are found.
+#[test]
+fn segments_know_where_they_are_written() {
+    let written = |command: &str| -> Vec<(String, bool)> {
+        parse(command).iter().map(|s| (s.written_in(command).unwrap_or("?").to_string(), s.written_around)).collect()
+    };
+    let exact = |texts: &[&str]| texts.iter().map(|t| (t.to_string(), false)).collect::<Vec<_>>();
+    assert_eq!(written("rm -rf ~; ls \"$HOME\"/x | grep 'a b'"), exact(&["rm -rf ~", "ls \"$HOME\"/x", "grep 'a b'"]));
+    assert_eq!(written("FOO=1 nice -n 5 rm -rf ~ 2>/dev/null &"), exact(&["FOO=1 nice -n 5 rm -rf ~ 2>/dev/null"]));
+    assert_eq!(written("bash -c 'ls; rm -rf ~'"), exact(&["ls", "rm -rf ~"]));
+    assert_eq!(written("echo $(rm -rf ~) `ls -l`"), exact(&["rm -rf ~", "ls -l", "echo $(rm -rf ~) `ls -l`"]));
+    assert_eq!(written("sh -c \"sh -c 'rm -rf ~'\""), exact(&["rm -rf ~"]));
+    assert_eq!(written("cat <<EOF\n$(rm -rf ~)\nEOF"), exact(&["cat <<EOF", "rm -rf ~"]));
+    assert_eq!(written("if true; then f() { rm x; }; fi"), exact(&["if", "true", "f()", "rm x"]));
+    assert_eq!(written("echo 'x"), exact(&["echo 'x"]));
+    // Not verbatim (an escape inside double quotes): the construct around it.
+    let script = "bash -c \"ls \\\"a b\\\"\"";
+    assert_eq!(written(script), vec![(script.to_string(), true)]);
+    // An inner segment keeps the command it is in.
+    assert_eq!(written("sudo rm -rf ~"), exact(&["sudo rm -rf ~", "sudo rm -rf ~"]));
+
+    for command in ["rm -rf ~", "git log --oneline | head -n 3", "a && b || c; d & e", "FOO=1 env -- ls $X > /dev/null", "echo $(rm -rf /) x"] {
+        for segment in parse(command).iter().filter(|s| s.runner.is_none() && !s.written_around) {
+            let alone = segment.written_in(command).map(parse).unwrap_or_default();
+            assert!(alone.iter().any(|s| s.words == segment.words && s.opaque == segment.opaque), "{command:?}: {segment:?} vs {alone:?}");
+        }
+    }
+}

@@ -63,13 +63,21 @@ fn is_shell(name: &str) -> bool {
 }
 
 /// Appends the segments of one simple command.
-pub(super) fn segments(command: SimpleCommand, shell_depth: usize, out: &mut Vec<Segment>) {
-    let SimpleCommand { mut words, assignments, mut opaque } = command;
+/// `source` is the text the command was read from.
+pub(super) fn segments(command: SimpleCommand, source: &str, shell_depth: usize, out: &mut Vec<Segment>) {
+    let SimpleCommand { mut words, assignments, mut opaque, written } = command;
     if assignments > 0 {
         Opaque::note(&mut opaque, Opaque::Assignment);
         words.drain(..assignments);
     }
-    look_through(words, opaque, Vec::new(), None, shell_depth, out);
+    let written = Written { source, at: written.unwrap_or(0..0) };
+    look_through(words, opaque, Vec::new(), None, &written, shell_depth, out);
+}
+
+/// The simple command being looked through, as written.
+struct Written<'s> {
+    source: &'s str,
+    at: std::ops::Range<usize>,
 }
 
 /// Looks through wrappers to the program, then appends its segment and the
@@ -80,6 +88,7 @@ fn look_through(
     mut opaque: Option<Opaque>,
     mut via: Vec<String>,
     runner: Option<&str>,
+    written: &Written<'_>,
     shell_depth: usize,
     out: &mut Vec<Segment>,
 ) {
@@ -121,7 +130,7 @@ fn look_through(
                 if slash.is_some() {
                     via.push(text.to_string());
                 }
-                script_segments(&script, opaque, &via, runner, shell_depth, out);
+                script_segments(&script, opaque, &via, runner, written, shell_depth, out);
                 return;
             }
             Step::Runs(what) => {
@@ -140,31 +149,47 @@ fn look_through(
     let canonical = if opaque.is_none() { interpreters::canonical(&words) } else { None };
     let canonical = canonical.map(|spelled| {
         let program = words.first().and_then(Word::known).unwrap_or_default().into();
-        Segment { words: spelled, opaque: None, via: via.clone(), runner: Some(program) }
+        Segment { words: spelled, opaque: None, via: via.clone(), runner: Some(program), written: written.at.clone(), written_around: false }
     });
     let own_via = if inner.is_some() { via.clone() } else { std::mem::take(&mut via) };
-    out.push(Segment { words, opaque, via: own_via, runner: runner.map(Into::into) });
+    out.push(Segment { words, opaque, via: own_via, runner: runner.map(Into::into), written: written.at.clone(), written_around: false });
     out.extend(canonical);
     if let Some((name, what)) = inner {
         // Judged again through what it runs; options it does not read
         // leave the inner command opaque.
         match what {
-            Runs::Argv(words) => look_through(words, None, via, Some(&name), shell_depth, out),
+            Runs::Argv(words) => look_through(words, None, via, Some(&name), written, shell_depth, out),
             Runs::Argvs(commands) => {
                 for words in commands {
-                    look_through(words, None, via.clone(), Some(&name), shell_depth, out);
+                    look_through(words, None, via.clone(), Some(&name), written, shell_depth, out);
                 }
             }
-            Runs::Script(script) => script_segments(&script, None, &via, Some(&name), shell_depth, out),
-            Runs::Unread(reason) => out.push(Segment { words: Vec::new(), opaque: Some(reason), via, runner: Some(name.into()) }),
+            Runs::Script(script) => script_segments(&script, None, &via, Some(&name), written, shell_depth, out),
+            Runs::Unread(reason) => out.push(Segment {
+                words: Vec::new(),
+                opaque: Some(reason),
+                via,
+                runner: Some(name.into()),
+                written: written.at.clone(),
+                written_around: false,
+            }),
         }
     }
 }
 
 /// The segments of a shell script a program runs.
-fn script_segments(script: &str, opaque: Option<Opaque>, via: &[String], runner: Option<&str>, shell_depth: usize, out: &mut Vec<Segment>) {
+fn script_segments(
+    script: &str,
+    opaque: Option<Opaque>,
+    via: &[String],
+    runner: Option<&str>,
+    written: &Written<'_>,
+    shell_depth: usize,
+    out: &mut Vec<Segment>,
+) {
     let before = out.len();
     out.extend(parse_at_depth(script, shell_depth + 1));
+    super::adopt(out, before, script, written.source, written.at.clone());
     for segment in out.iter_mut().skip(before) {
         segment.via.extend(via.iter().cloned());
         if let Some(reason) = opaque {

@@ -151,8 +151,29 @@ proptest! {
         }
     }
 
+    /// Explanations quote a segment as written: that place of the text,
+    /// parsed alone, gives the segment again.
+    #[test]
+    fn a_segment_written_alone_parses_to_itself(
+        pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..16),
+        words in proptest::collection::vec(proptest::sample::select(WORDS), 0..10),
+    ) {
+        let text = format!("{} {}", words.join(" "), pieces.concat());
+        for segment in parse(&text) {
+            prop_assert!(segment.written.end <= text.len() && (segment.written.is_empty() || segment.written_in(&text).is_some()), "{text:?}: {segment:?}");
+            let Some(written) = segment.written_in(&text) else { continue };
+            if segment.runner.is_some() || segment.written_around {
+                continue;
+            }
+            let alone = parse(written);
+            prop_assert!(alone.iter().any(|s| s.words == segment.words), "{:?}: {:?} written {:?} parses to {:?}", text, segment, written, alone);
+        }
+    }
+
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
-        let _ = parse(&text);
+        for segment in parse(&text) {
+            prop_assert!(segment.written.is_empty() || segment.written_in(&text).is_some(), "{text:?}: {segment:?}");
+        }
     }
 }
