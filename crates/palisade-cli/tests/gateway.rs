@@ -631,6 +631,31 @@ fn an_exposed_listen_address_without_auth_is_refused_at_start() {
     assert!(stderr.contains("refusing to listen on http://0.0.0.0:0 without authentication"), "{stderr}");
 }
 
+/// Two gateways on one state directory would write one audit log, one
+/// credential store and one set of workspaces, each counting the audit
+/// budget without the other's writes: the second is refused at start,
+/// naming the first, and the first goes on serving.
+#[test]
+fn a_second_gateway_on_the_same_state_directory_is_refused() {
+    let scratch = Scratch::new("twice");
+    let first = scratch.start("agent main { default tools { allow read } }\ngateway { auth token }\n");
+    // Bounded: before the fix the second gateway served, and never ended.
+    let out = Command::new("timeout")
+        .args(["5", env!("CARGO_BIN_EXE_palisade"), "gateway", "--listen", "127.0.0.1:0", "--policy"])
+        .arg(scratch.dir.join("policy.pal"))
+        .arg("--state-dir")
+        .arg(scratch.dir.join("state"))
+        .env("PALISADE_GATEWAY_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "the second gateway started: {stderr}");
+    assert!(stderr.contains("in use by another gateway") && stderr.contains(&format!("pid {}", first.child.id())), "{stderr}");
+    assert!(stderr.contains("--state-dir"), "no hint: {stderr}");
+    let (status, body) = http(first.addr, "POST", "/v1/decide", Some(TOKEN), &json!({"kind": "tool", "agent": "main", "tool": "read"}));
+    assert_eq!((status, &body["allowed"]), (200, &json!(true)), "{body}");
+}
+
 /// Polls `decide` until `want` comes back or two seconds pass.
 fn decided_within(gw: &Gateway, request: &Value, want: bool) -> bool {
     for _ in 0..40 {

@@ -37,11 +37,16 @@ fn socket_dir(scratch: &Scratch) -> PathBuf {
 }
 
 fn command(scratch: &Scratch, policy: &str, socket: &Path, extra: &[&str]) -> Command {
+    command_in(scratch, "state", policy, socket, extra)
+}
+
+/// As `command`, with the state directory `state` of the scratch folder.
+fn command_in(scratch: &Scratch, state: &str, policy: &str, socket: &Path, extra: &[&str]) -> Command {
     let path = scratch.dir.join("policy.pal");
     std::fs::write(&path, policy).unwrap();
     let mut command = palisade();
     command.args(["gateway", "--policy"]).arg(&path).arg("--listen").arg(format!("unix:{}", socket.display())).args(extra);
-    command.arg("--state-dir").arg(scratch.dir.join("state")).env("PALISADE_GATEWAY_TOKEN", TOKEN);
+    command.arg("--state-dir").arg(scratch.dir.join(state)).env("PALISADE_GATEWAY_TOKEN", TOKEN);
     command
 }
 
@@ -123,8 +128,9 @@ fn a_local_runtime_talks_over_a_unix_socket_named_by_its_peer_credentials() {
     }
     assert!(audit.contains(&me), "wanted {me} in:\n{audit}");
 
-    // A second gateway on a live socket is refused, and the socket stays.
-    let out = command(&scratch, POLICY, &socket, &[]).output().unwrap();
+    // A second gateway (with a state directory of its own) on a live
+    // socket is refused, and the socket stays.
+    let out = command_in(&scratch, "state2", POLICY, &socket, &[]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("another process is listening"), "{stderr}");
     assert_eq!(over_socket(&socket, "GET", "/healthz", None, &Value::Null).0, 200);

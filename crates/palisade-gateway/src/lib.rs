@@ -58,6 +58,12 @@ pub enum GatewayError {
     #[error("server error: {0}")]
     #[diagnostic(code("palisade::serve"))]
     Serve(String),
+    #[error("state directory {dir} is in use by another gateway ({holder})")]
+    #[diagnostic(
+        code("palisade::state-in-use"),
+        help("two gateways on one directory would share its audit log, credentials and workspaces: stop the other one, or give this one its own `--state-dir`")
+    )]
+    StateInUse { dir: String, holder: String },
 }
 
 /// How to run the gateway, beyond what the policy says.
@@ -178,6 +184,8 @@ pub async fn serve(policy: palisade::Policy, options: GatewayOptions, on_listen:
     let addr = options.listen.clone().unwrap_or_else(|| Listen::Tcp(SocketAddr::new(config.bind.ip(), config.port)));
     check_exposure(&config, &addr, &options.socket_allow_uids)?;
     let state_dir = private_state_dir(&options.state_dir)?;
+    // Held until `serve` returns; the kernel lets go of it if the process dies.
+    let _only_gateway = lock_state_dir(&state_dir)?;
     let sandboxes = match Sandboxes::connect(state_dir.clone(), options.timeout).await {
         Ok(s) => Some(s.with_caps(options.max_sandboxes, options.max_sandboxes_per_agent)),
         Err(e) => {
@@ -241,6 +249,33 @@ fn private_state_dir(dir: &std::path::Path) -> Result<PathBuf, GatewayError> {
             .map_err(fail)?;
     }
     Ok(dir)
+}
+
+/// Takes `<state>/gateway.lock` for this process alone (`flock`, released
+/// when the file closes, however the process ends) and writes its pid there.
+fn lock_state_dir(dir: &std::path::Path) -> Result<std::fs::File, GatewayError> {
+    use std::io::{Read, Seek, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join("gateway.lock");
+    let fail = |e: std::io::Error| GatewayError::Serve(format!("{}: {e}", path.display()));
+    let mut file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(&path).map_err(fail)?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => {}
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = match holder.trim().parse::<u32>() {
+                Ok(pid) => format!("pid {pid}"),
+                Err(_) => "pid unknown".to_string(),
+            };
+            return Err(GatewayError::StateInUse { dir: dir.display().to_string(), holder });
+        }
+        Err(e) => return Err(fail(e.into())),
+    }
+    file.set_len(0).map_err(fail)?;
+    file.rewind().map_err(fail)?;
+    writeln!(file, "{}", std::process::id()).map_err(fail)?;
+    Ok(file)
 }
 
 /// Files of the state directory readable by the gateway's user only (0600).

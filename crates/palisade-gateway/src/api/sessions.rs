@@ -24,7 +24,8 @@ pub(super) fn mint(state: &AppState, claims: &Claims, gate: Option<Value>) -> Re
         Some(handle) => Json(json!({
             "gate": gate,
             "handle": handle,
-            "expires_in_s": claims.expires_ms.saturating_sub(store::now_ms()) / 1000,
+            // To the nearest second: a handle minted for an hour says 3600, not 3599.
+            "expires_in_s": claims.expires_ms.saturating_sub(store::now_ms()).saturating_add(500) / 1000,
             "session": {"agent": claims.agent, "session_key": claims.session, "sender": claims.sender, "owner": claims.owner, "subagent": claims.subagent},
         }))
         .into_response(),
