@@ -95,6 +95,7 @@ codes! {
     SharedSession = "palisade::shared-session",
     SharedWithHost = "palisade::shared-with-host",
     SharedWorkspace = "palisade::shared-workspace",
+    StateInUse = "palisade::state-in-use",
     Store = "palisade::store",
     Syntax = "palisade::syntax",
     TestFailed = "palisade::test-failed",
