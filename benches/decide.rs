@@ -23,7 +23,7 @@ pub fn generated_policy(agents: usize) -> String {
 fn decide(c: &mut Criterion) {
     let policy = Policy::from_dsl("multi-agent.pal", EXAMPLE).unwrap();
     let engine = policy.engine();
-    let request = ToolRequest { provider: Some("openai/gpt-5"), ..ToolRequest::new("family", "read") };
+    let request = ToolRequest::new("family", "read").with_provider("openai/gpt-5");
     let context = engine.context(&request).unwrap();
     let id = engine.tool_id("read").unwrap();
     assert!(engine.allows(context, id));

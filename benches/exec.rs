@@ -80,7 +80,7 @@ fn exec(c: &mut Criterion) {
     for n in [10, 1_000, 10_000] {
         let policy = policy(n);
         let engine = policy.engine();
-        let request = ToolRequest { session: Some("agent:a:main"), ..ToolRequest::new("a", "exec") }.with_command(command);
+        let request = ToolRequest::new("a", "exec").with_session("agent:a:main").with_command(command);
         assert_eq!(engine.decide_outcome(&request), palisade::ToolOutcome::Allow);
         group.bench_function(format!("engine_80b_3_segments_{n}_patterns"), |b| b.iter(|| engine.decide_outcome(black_box(&request))));
     }
@@ -88,7 +88,7 @@ fn exec(c: &mut Criterion) {
     let (allow, deny) = same_program(10_000);
     let text = policy_text(allow, deny);
     let same = Policy::from_dsl("bench.pal", &text).unwrap();
-    let request = ToolRequest { session: Some("agent:a:main"), ..ToolRequest::new("a", "exec") }.with_command(command);
+    let request = ToolRequest::new("a", "exec").with_session("agent:a:main").with_command(command);
     assert_eq!(same.engine().decide_outcome(&request), palisade::ToolOutcome::Allow);
     group.bench_function("engine_80b_3_segments_10000_patterns_one_program", |b| b.iter(|| same.engine().decide_outcome(black_box(&request))));
     // Loading: parse, compile (shadowing checks included) and index.

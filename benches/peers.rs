@@ -31,17 +31,11 @@ struct Owned {
 
 impl Owned {
     fn request(&self) -> ToolRequest<'_> {
-        ToolRequest {
-            agent: &self.agent,
-            tool: self.tool,
-            provider: self.provider,
-            session: Some(&self.session),
-            subagent: self.subagent,
-            owner: self.owner,
-            sender: None,
-            command: None,
-            cwd: None,
-        }
+        ToolRequest::new(&self.agent, self.tool)
+            .with_provider(self.provider)
+            .with_session(&self.session)
+            .with_subagent(self.subagent)
+            .with_owner(self.owner)
     }
 }
 
@@ -139,7 +133,7 @@ fn growth(c: &mut Criterion) {
         eprintln!("engine size {label}: {bytes} bytes ({} policy text bytes)", text.len());
         // The last generated agent, a tool in the middle of its allow list.
         let last = agents.last().unwrap().id.clone();
-        let request = ToolRequest { provider: Some("openai/gpt-5"), ..ToolRequest::new(&last, "read") };
+        let request = ToolRequest::new(&last, "read").with_provider("openai/gpt-5");
         let context = engine.context(&request).unwrap();
         group.bench_function(BenchmarkId::new("decide_by_name", &label), |b| b.iter(|| engine.allows_name(black_box(context), black_box("read"))));
         group.bench_function(BenchmarkId::new("decide_full_request", &label), |b| b.iter(|| engine.decide(black_box(&request))));

@@ -89,8 +89,9 @@ use std::sync::Arc;
 
 pub use diagnostic::{Code, Diagnostic, PolicyError, Severity};
 pub use engine::{
-    main_session_key, subagent_session_key, Context, DockerConfig, Engine, Explanation, Inbound, IngressDecision, IngressOutcome, LayerKind,
-    LayerTrace, MatchedBy, Outcome, RequestError, Route, RouteError, SandboxConfig, SegmentTrace, Tier, ToolId, ToolLists, ToolRequest,
+    main_session_key, subagent_session_key, Arg, Args, Context, DockerConfig, Engine, Explanation, Inbound, IngressDecision, IngressOutcome,
+    LayerKind, LayerTrace, MatchedBy, OptionalText, Outcome, RequestError, Route, RouteError, SandboxConfig, SegmentTrace, Tier, ToolId, ToolLists,
+    ToolRequest,
 };
 pub use gateway_config::{Bind, GatewayAuth, GatewayConfig, RateLimit, SecretRef};
 pub use source::{Location, Position, SourceFile, Span};

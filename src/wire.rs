@@ -46,22 +46,16 @@ pub struct OwnedRequest {
 impl OwnedRequest {
     /// The borrowed form the engine decides.
     pub fn as_request(&self) -> ToolRequest<'_> {
-        ToolRequest {
-            agent: &self.agent,
-            tool: &self.tool,
-            provider: self.provider.as_deref(),
-            session: self.session.as_deref(),
-            subagent: self.subagent,
-            owner: self.owner,
-            sender: self.sender.as_deref(),
-            command: self.arg("command"),
-            cwd: self.arg("cwd"),
+        let request = ToolRequest::new(&self.agent, &self.tool)
+            .with_provider(self.provider.as_deref())
+            .with_session(self.session.as_deref())
+            .with_subagent(self.subagent)
+            .with_owner(self.owner)
+            .with_sender(self.sender.as_deref());
+        match &self.args {
+            Some(args) => request.with_args(crate::Args::json(args)),
+            None => request,
         }
-    }
-
-    /// A string argument (checked to be a string, when given, by `parse`).
-    fn arg(&self, name: &str) -> Option<&str> {
-        self.args.as_ref()?.get(name)?.as_str()
     }
 
     /// An `exec` argument that is given but is no string would be read as

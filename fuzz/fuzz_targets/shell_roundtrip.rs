@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let rendered = render(&parse(text));
     let engine = policy().engine();
     for agent in ["strict", "open", "trusting"] {
-        let request = ToolRequest { session: Some("agent:x:main"), ..ToolRequest::new(agent, "exec") };
+        let request = ToolRequest::new(agent, "exec").with_session("agent:x:main");
         let before = engine.decide_outcome(&request.with_command(text));
         let after = engine.decide_outcome(&request.with_command(&rendered));
         assert_eq!(before, after, "{agent}: {text:?} -> {rendered:?}");

@@ -230,7 +230,7 @@ pub struct ExecCommandsModel {
 
 /// Decides `text` for agent `a` in its main session.
 pub fn decide(policy: &Policy, text: &str) -> ToolOutcome {
-    let request = ToolRequest { session: Some("agent:a:main"), ..ToolRequest::new("a", "exec") }.with_command(text);
+    let request = ToolRequest::new("a", "exec").with_session("agent:a:main").with_command(text);
     policy.engine().decide_outcome(&request)
 }
 

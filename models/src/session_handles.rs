@@ -116,30 +116,24 @@ pub fn claims(policy: &Policy, h: Handle) -> Claims {
 
 /// Where and how the engine decides and places a call with `claims`.
 pub fn place(policy: &Policy, claims: &Claims) -> Option<Placed> {
-    let request = palisade::ToolRequest {
-        agent: &claims.agent,
-        tool: "cron",
-        provider: None,
-        session: Some(&claims.session),
-        subagent: claims.subagent,
-        owner: claims.owner,
-        sender: Some(&claims.sender),
-        command: None,
-        cwd: None,
-    };
+    let request = palisade::ToolRequest::new(&claims.agent, "cron")
+        .with_session(claims.session.as_str())
+        .with_subagent(claims.subagent)
+        .with_owner(claims.owner)
+        .with_sender(claims.sender.as_str());
     place_request(policy, &request)
 }
 
 fn place_request(policy: &Policy, request: &palisade::ToolRequest<'_>) -> Option<Placed> {
     let engine = policy.engine();
     let context = engine.context(request).ok()?;
-    let config = engine.sandbox(request.agent)?;
-    let session = request.session.unwrap_or("");
-    let placement = sandbox::placement(config, std::path::Path::new("/state"), request.agent, session);
+    let config = engine.sandbox(request.agent())?;
+    let session = request.session().unwrap_or("");
+    let placement = sandbox::placement(config, std::path::Path::new("/state"), request.agent(), session);
     Some(Placed {
-        agent: request.agent.to_string(),
+        agent: request.agent().to_string(),
         session: session.to_string(),
-        sender: request.sender.unwrap_or("").to_string(),
+        sender: request.sender().unwrap_or("").to_string(),
         owner: context.owner(),
         allowed: engine.decide(request),
         sandboxed: context.sandboxed(),

@@ -60,7 +60,7 @@ pub fn decide(layers: &[LayerSpec; LAYERS]) -> Option<u8> {
     let engine = policy.engine();
     let mut allowed = 0u8;
     for (i, tool) in TOOLS.iter().enumerate() {
-        let request = ToolRequest { provider: Some("openai"), ..ToolRequest::new("a", tool) };
+        let request = ToolRequest::new("a", tool).with_provider("openai");
         if engine.decide(&request) {
             allowed |= 1 << i;
         }

@@ -21,17 +21,15 @@ pub(super) fn run(policy: &Policy, engine: &Engine, sink: &mut Sink) {
                 sink.push(d);
                 continue;
             }
-            let request = ToolRequest {
-                agent: &agent,
-                tool: &e.tool.text,
-                provider: e.provider.as_deref(),
-                session: e.session.as_deref(),
-                subagent: e.subagent,
-                owner: !e.non_owner,
-                sender: e.sender.as_deref(),
-                command: e.command.as_deref(),
-                cwd: None,
-            };
+            let mut request = ToolRequest::new(&agent, &e.tool.text)
+                .with_provider(e.provider.as_deref())
+                .with_session(e.session.as_deref())
+                .with_subagent(e.subagent)
+                .with_owner(!e.non_owner)
+                .with_sender(e.sender.as_deref());
+            if let Some(command) = &e.command {
+                request = request.with_command(command);
+            }
             let explanation = engine.explain(&request);
             if explanation.outcome != e.outcome {
                 let (want, got) = (e.outcome.name(), explanation.outcome.name());

@@ -250,16 +250,16 @@ fn trace_exec(trace: &mut LayerTrace, layer: &Layer, exec: &LayerExec, command: 
 /// that is why: the field is decided as strictly as any value of it.
 fn left_out_note(request: &ToolRequest<'_>, kind: LayerKind) -> Option<&'static str> {
     match kind {
-        LayerKind::ProviderProfile | LayerKind::GlobalProvider | LayerKind::AgentProvider if request.provider.is_none() => {
+        LayerKind::ProviderProfile | LayerKind::GlobalProvider | LayerKind::AgentProvider if request.provider().is_none() => {
             Some("no provider given: every provider entry applies")
         }
-        LayerKind::Sender if request.sender.is_none() => Some("no sender given: every sender entry applies"),
-        LayerKind::Group if request.session.is_none() => Some("no session given: every group entry applies"),
-        LayerKind::SubagentFixed | LayerKind::Subagent if request.session.is_none() && !request.subagent => {
+        LayerKind::Sender if request.sender().is_none() => Some("no sender given: every sender entry applies"),
+        LayerKind::Group if request.session().is_none() => Some("no session given: every group entry applies"),
+        LayerKind::SubagentFixed | LayerKind::Subagent if request.session().is_none() && !request.subagent() => {
             Some("no session given: decided as a sub-agent's session")
         }
-        LayerKind::Sandbox | LayerKind::SandboxWorkspace if request.session.is_none() => Some("no session given: decided as a sandboxed session"),
-        LayerKind::OwnerOnly if request.owner && request.sender.is_none() => Some("no sender given: `owner` needs a sender listed in `owners`"),
+        LayerKind::Sandbox | LayerKind::SandboxWorkspace if request.session().is_none() => Some("no session given: decided as a sandboxed session"),
+        LayerKind::OwnerOnly if request.owner() && request.sender().is_none() => Some("no sender given: `owner` needs a sender listed in `owners`"),
         _ => None,
     }
 }
@@ -268,7 +268,7 @@ impl Engine {
     /// Explains a request: each layer in order, the deciding one, and where
     /// in the policy it was written. Agrees with [`Engine::decide`].
     pub fn explain(&self, request: &ToolRequest<'_>) -> Explanation {
-        let tool = normalize_tool(request.tool).into_owned();
+        let tool = normalize_tool(request.tool()).into_owned();
         let context = match self.context(request) {
             Ok(context) => context,
             Err(error) => {
@@ -279,12 +279,12 @@ impl Engine {
             return Explanation::denied(tool, "empty tool name".into());
         }
         let exec_call = self.exec_tool.is_some() && self.tool_id(&tool) == self.exec_tool;
-        let segments = if exec_call { request.command.map(crate::shell::parse) } else { None };
+        let segments = if exec_call { request.command().map(crate::shell::parse) } else { None };
         let mut segment_traces: Vec<SegmentTrace> = segments
             .iter()
             .flatten()
             .map(|s| SegmentTrace {
-                text: match (&s.runner, request.command.and_then(|command| s.written_in(command))) {
+                text: match (&s.runner, request.command().and_then(|command| s.written_in(command))) {
                     (None, Some(written)) if !s.written_around => written.to_string(),
                     _ => s.text(),
                 },
@@ -300,7 +300,7 @@ impl Engine {
                 let mut traced = trace(layer, &tool);
                 if let (true, Some(exec)) = (exec_call, &layer.exec) {
                     if !matches!(traced.outcome, Outcome::Denied | Outcome::NotAllowed) {
-                        let command = request.command.zip(segments.as_deref());
+                        let command = request.command().zip(segments.as_deref());
                         trace_exec(&mut traced, layer, exec, command, &mut segment_traces);
                     }
                 }

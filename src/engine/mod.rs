@@ -21,7 +21,7 @@ use crate::vocab::{SandboxMode, SandboxScope, ToolOutcome, WorkspaceAccess};
 
 pub use explain::{Explanation, LayerTrace, Outcome, SegmentTrace};
 pub use ingress::{Inbound, IngressDecision, IngressOutcome};
-pub use request::{RequestError, ToolRequest};
+pub use request::{Arg, Args, OptionalText, RequestError, ToolRequest};
 pub use route::{main_session_key, subagent_session_key, MatchedBy, Route, RouteError, Tier};
 
 pub(crate) type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -709,11 +709,11 @@ impl Engine {
     /// agents and malformed requests are denied (fail closed).
     #[inline]
     pub fn decide(&self, request: &ToolRequest<'_>) -> bool {
-        if request.command.is_some() {
+        if request.command().is_some() {
             return self.decide_outcome(request) == ToolOutcome::Allow;
         }
         match self.context(request) {
-            Ok(context) => self.allows_name(context, request.tool),
+            Ok(context) => self.allows_name(context, request.tool()),
             Err(_) => false,
         }
     }
@@ -725,7 +725,7 @@ impl Engine {
         match self.context(request) {
             Ok(context) => match self.command_of(request) {
                 Some(command) => self.command_outcome(context, command),
-                None => self.outcome_name(context, request.tool),
+                None => self.outcome_name(context, request.tool()),
             },
             Err(_) => ToolOutcome::Deny,
         }
@@ -734,9 +734,9 @@ impl Engine {
     /// The command a request's outcome depends on: its `command`, when the
     /// tool is `exec` and some layer has command rules.
     fn command_of<'r>(&self, request: &ToolRequest<'r>) -> Option<&'r str> {
-        let command = request.command?;
+        let command = request.command()?;
         let exec = self.exec_tool?;
-        (self.tool_id(request.tool) == Some(exec)).then_some(command)
+        (self.tool_id(request.tool()) == Some(exec)).then_some(command)
     }
 
     /// The tool whose outcome in a context depends on its command (`exec`,

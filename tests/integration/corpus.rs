@@ -43,16 +43,15 @@ fn corpus() {
                 }
                 _ => {}
             }
-            let request = ToolRequest {
-                agent: s("agent").unwrap(),
-                tool: s("tool").unwrap(),
-                provider: s("provider"),
-                session: s("session"),
-                subagent: v.get("subagent").and_then(Value::as_bool).unwrap_or(false),
-                owner: v.get("owner").and_then(Value::as_bool).unwrap_or(false),
-                sender: s("sender"),
-                command: v.get("args").and_then(|a| a.get("command")).and_then(Value::as_str),
-                cwd: None,
+            let request = ToolRequest::new(s("agent").unwrap(), s("tool").unwrap())
+                .with_provider(s("provider"))
+                .with_session(s("session"))
+                .with_subagent(v.get("subagent").and_then(Value::as_bool).unwrap_or(false))
+                .with_owner(v.get("owner").and_then(Value::as_bool).unwrap_or(false))
+                .with_sender(s("sender"));
+            let request = match v.get("args").and_then(Value::as_object) {
+                Some(args) => request.with_args(palisade::Args::json(args)),
+                None => request,
             };
             let want = match s("expect") {
                 Some("allow") => ToolOutcome::Allow,

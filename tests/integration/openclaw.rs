@@ -40,7 +40,7 @@ fn assert_same_decisions(a: &Policy, b: &Policy) {
             for provider in [None, Some("openai"), Some("openai/gpt-5-mini"), Some("anthropic/claude")] {
                 for session in [None, Some(other_session.as_str()), Some(group_session.as_str())] {
                     for (subagent, owner) in [(false, true), (true, true), (false, false)] {
-                        let r = ToolRequest { agent, tool, provider, session, subagent, owner, sender: None, command: None, cwd: None };
+                        let r = ToolRequest::new(agent, tool).with_provider(provider).with_session(session).with_subagent(subagent).with_owner(owner);
                         assert_eq!(a.engine().decide(&r), b.engine().decide(&r), "{r:?}");
                         compared += 1;
                     }
@@ -149,7 +149,7 @@ fn unknown_keys_are_warnings_with_their_path() {
 fn openclaw_defaults_to_no_sandbox_and_says_so() {
     let policy = Policy::from_openclaw_json("c.json", r#"{ "agents": { "list": [ { "id": "main" } ] } }"#).unwrap();
     assert!(policy.warnings().iter().any(|w| w.code == "palisade::sandbox-off"));
-    let r = ToolRequest { session: Some("agent:main:direct:x"), ..ToolRequest::new("main", "browser") };
+    let r = ToolRequest::new("main", "browser").with_session("agent:main:direct:x");
     assert!(policy.engine().decide(&r));
 }
 
@@ -200,7 +200,7 @@ fn exec_settings_and_approvals_warn_where_they_are_read_more_strictly() {
     let printed = palisade::unstable::to_dsl(policy.ast(), policy.warnings());
     let reread = Policy::from_dsl("printed.pal", &printed).unwrap();
     for (agent, command) in [("main", "/usr/bin/git log"), ("main", "head -n 1"), ("ops", "/usr/bin/make"), ("locked", "ls"), ("careful", "head")] {
-        let request = ToolRequest { session: Some("agent:x:main"), ..ToolRequest::new(agent, "exec") }.with_command(command);
+        let request = ToolRequest::new(agent, "exec").with_session("agent:x:main").with_command(command);
         assert_eq!(policy.engine().decide_outcome(&request), reread.engine().decide_outcome(&request), "{agent}: {command}");
     }
     // An approvals file must be JSON; its errors cite it.
@@ -263,7 +263,7 @@ fn later_release_tool_names_are_said_and_denied_as_meant() {
     let said: Vec<&str> = policy.warnings().iter().map(|w| w.message.as_str()).collect();
     assert!(said.iter().any(|m| m.contains("`view_image` is what OpenClaw releases after 2026.2 call `image`")), "{said:?}");
     assert!(said.iter().any(|m| m.contains("`automations`")), "{said:?}");
-    let allows = |tool: &str| policy.engine().decide(&ToolRequest { owner: true, ..ToolRequest::new("main", tool) });
+    let allows = |tool: &str| policy.engine().decide(&ToolRequest::new("main", tool).with_owner(true));
     assert!(!allows("image"), "denied under its later name, denied");
     assert!(!allows("view_image"));
     assert!(!allows("cron"), "allowed under its later name only: cron itself is not granted");

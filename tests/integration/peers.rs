@@ -13,17 +13,8 @@ fn agree(generated: usize, plugin_tools: usize) -> usize {
     let mut allowed = 0;
     for r in &stream {
         let session = r.session();
-        let request = ToolRequest {
-            agent: &r.agent,
-            tool: r.tool,
-            provider: r.provider,
-            session: Some(&session),
-            subagent: r.subagent,
-            owner: r.owner,
-            sender: None,
-            command: None,
-            cwd: None,
-        };
+        let request =
+            ToolRequest::new(&r.agent, r.tool).with_provider(r.provider).with_session(&session).with_subagent(r.subagent).with_owner(r.owner);
         let ours = policy.engine().decide(&request);
         let theirs = cedar.allows(&CedarPolicy::request(r));
         assert_eq!(ours, theirs, "{r:?}: palisade {ours}, cedar {theirs}\n{}", policy.engine().explain(&request).reason);

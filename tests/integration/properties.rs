@@ -88,9 +88,9 @@ proptest! {
             let r = request(&id, tool, provider, &key, subagent, owner);
             let allowed = engine.decide(&r);
             let left_out = [
-                palisade::ToolRequest { provider: None, ..r },
-                palisade::ToolRequest { session: None, ..r },
-                palisade::ToolRequest { owner: palisade::ToolRequest::new(&id, tool).owner, ..r },
+                r.with_provider(None),
+                r.with_session(None),
+                r.with_owner(palisade::ToolRequest::new(&id, tool).owner()),
             ];
             for without in left_out {
                 assert!(allowed || !engine.decide(&without), "{without:?} allowed, {r:?} denied\n{}", render(&p));

@@ -93,16 +93,13 @@ impl ToolOptions {
     /// out, a field is as strict as any value of it (`ToolRequest::new`).
     fn request<'a>(options: Option<&'a ToolOptions>, agent: &'a str, tool: &'a str) -> palisade::ToolRequest<'a> {
         let Some(o) = options else { return palisade::ToolRequest::new(agent, tool) };
-        palisade::ToolRequest {
-            provider: o.provider.as_deref(),
-            session: o.session.as_deref(),
-            sender: o.sender.as_deref(),
-            subagent: o.subagent.unwrap_or(false),
-            owner: o.owner.unwrap_or(false),
-            command: o.command.as_deref(),
-            cwd: o.cwd.as_deref(),
-            ..palisade::ToolRequest::new(agent, tool)
-        }
+        palisade::ToolRequest::new(agent, tool)
+            .with_provider(o.provider.as_deref())
+            .with_session(o.session.as_deref())
+            .with_sender(o.sender.as_deref())
+            .with_subagent(o.subagent.unwrap_or(false))
+            .with_owner(o.owner.unwrap_or(false))
+            .with_args(palisade::Args::exec(o.command.as_deref(), o.cwd.as_deref()))
     }
 }
 

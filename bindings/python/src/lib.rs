@@ -91,7 +91,13 @@ fn request<'a>(
     command: Option<&'a str>,
     cwd: Option<&'a str>,
 ) -> palisade::ToolRequest<'a> {
-    palisade::ToolRequest { agent, tool, provider, session, sender, subagent, owner, command, cwd }
+    palisade::ToolRequest::new(agent, tool)
+        .with_provider(provider)
+        .with_session(session)
+        .with_sender(sender)
+        .with_subagent(subagent)
+        .with_owner(owner)
+        .with_args(palisade::Args::exec(command, cwd))
 }
 
 #[pymethods]

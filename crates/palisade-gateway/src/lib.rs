@@ -119,7 +119,7 @@ pub fn unrunnable_tools(engine: &Engine) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     for agent in engine.agent_ids() {
         let Some(session) = engine.main_session(agent) else { continue };
-        let request = palisade::ToolRequest { session: Some(session), ..palisade::ToolRequest::new(agent, "") };
+        let request = palisade::ToolRequest::new(agent, "").with_session(session);
         let Ok(context) = engine.context(&request) else { continue };
         let lists = engine.tool_lists(context);
         let mut tools: Vec<String> = lists

@@ -89,7 +89,7 @@ pub fn decide_call(view: &PolicyView<'_>, request: &ToolRequest<'_>) -> Explanat
 pub fn place_call(view: &PolicyView<'_>, request: &ToolRequest<'_>) -> Option<Placement> {
     let engine = view.engine();
     let sandboxed = engine.context(request).ok()?.sandboxed();
-    let sandbox = engine.sandbox(request.agent)?.clone();
+    let sandbox = engine.sandbox(request.agent())?.clone();
     Some(Placement { sandboxed, sandbox })
 }
 

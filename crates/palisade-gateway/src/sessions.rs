@@ -101,23 +101,17 @@ impl Call {
     /// The request the engine decides: every context field from the handle.
     /// The command decided is the one that runs: both read `args.command`.
     pub fn tool_request(&self) -> ToolRequest<'_> {
-        let arg = |name: &str| self.args.get(name).and_then(Value::as_str);
-        ToolRequest { command: arg("command"), cwd: arg("cwd"), ..tool_request(&self.claims, &self.tool, self.provider.as_deref()) }
+        tool_request(&self.claims, &self.tool, self.provider.as_deref()).with_args(palisade::Args::json(&self.args))
     }
 }
 
 fn tool_request<'a>(claims: &'a Claims, tool: &'a str, provider: Option<&'a str>) -> ToolRequest<'a> {
-    ToolRequest {
-        agent: &claims.agent,
-        tool,
-        provider,
-        session: Some(&claims.session),
-        subagent: claims.subagent,
-        owner: claims.owner,
-        sender: Some(claims.sender.as_str()).filter(|s| !s.is_empty()),
-        command: None,
-        cwd: None,
-    }
+    ToolRequest::new(&claims.agent, tool)
+        .with_provider(provider)
+        .with_session(claims.session.as_str())
+        .with_subagent(claims.subagent)
+        .with_owner(claims.owner)
+        .with_sender(Some(claims.sender.as_str()).filter(|s| !s.is_empty()))
 }
 
 /// Reads a `/v1/tools/invoke` body and opens its handle for `principal`.

@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     for r in bench_policy::stream(&agents) {
         let session = r.session();
         let request =
-            ToolRequest { provider: r.provider, session: Some(&session), subagent: r.subagent, owner: r.owner, ..ToolRequest::new(&r.agent, r.tool) };
+            ToolRequest::new(&r.agent, r.tool).with_provider(r.provider).with_session(&session).with_subagent(r.subagent).with_owner(r.owner);
         let line = serde_json::json!({
             "agent": r.agent,
             "tool": r.tool,

@@ -331,7 +331,7 @@ pub fn passes(layer: &RefLayer, tool: &str) -> bool {
 }
 
 pub fn request<'a>(agent: &'a str, tool: &'a str, provider: Option<&'a str>, session: &'a str, subagent: bool, owner: bool) -> ToolRequest<'a> {
-    ToolRequest { agent, tool, provider, session: Some(session), subagent, owner, sender: None, command: None, cwd: None }
+    ToolRequest::new(agent, tool).with_provider(provider).with_session(session).with_subagent(subagent).with_owner(owner)
 }
 
 pub fn all_requests(p: &GenPolicy, mut check: impl FnMut(usize, &str, Option<&str>, bool, bool, bool)) {

@@ -332,17 +332,12 @@ fn run(command: Command, approvals: Option<&Path>) -> Result<(), Failure> {
         Command::Decide { file, request, requests } => decide::run(&loaded(&file)?, request, requests),
         Command::Explain { file, request, format } => explain::run(&loaded(&file)?, &request, format),
         Command::Tools { file, agent, provider, session, sender, subagent, owner, format } => {
-            let request = palisade::ToolRequest {
-                agent: &agent,
-                tool: "",
-                provider: provider.as_deref(),
-                session: session.as_deref(),
-                subagent,
-                owner,
-                sender: sender.as_deref(),
-                command: None,
-                cwd: None,
-            };
+            let request = palisade::ToolRequest::new(&agent, "")
+                .with_provider(provider.as_deref())
+                .with_session(session.as_deref())
+                .with_subagent(subagent)
+                .with_owner(owner)
+                .with_sender(sender.as_deref());
             tools::run(&loaded(&file)?, &request, format)
         }
         Command::Import { file, output, quiet } => import::run(&file, approvals, output.as_deref(), quiet),

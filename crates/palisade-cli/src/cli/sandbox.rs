@@ -122,7 +122,7 @@ fn explain(policy: &Policy, agent: &str, session: Option<&str>, state_dir: &Path
     let config = engine.sandbox(agent).ok_or_else(|| Failure::Usage(format!("unknown agent `{agent}`")))?;
     let agent = agent.trim().to_lowercase();
     let session = session.map_or_else(|| palisade::main_session_key(&agent), str::to_string);
-    let request = palisade::ToolRequest { session: Some(&session), ..palisade::ToolRequest::new(&agent, "") };
+    let request = palisade::ToolRequest::new(&agent, "").with_session(&session);
     let sandboxed = engine.context(&request).map(|c| c.sandboxed()).unwrap_or(true);
     outln!(
         "agent {agent}, session {session}: sandbox mode {}, {}",

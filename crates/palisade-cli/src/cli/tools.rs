@@ -10,8 +10,8 @@ use super::{Failure, Format};
 pub(super) fn run(policy: &Policy, request: &palisade::ToolRequest<'_>, format: Format) -> Result<(), Failure> {
     let engine = policy.engine();
     let context = engine.context(request).map_err(|e| Failure::Usage(e.to_string()))?;
-    if request.owner && !context.owner() {
-        let why = match request.sender {
+    if request.owner() && !context.owner() {
+        let why = match request.sender() {
             None => "owner-ness belongs to a sender the policy lists in `owners`; add --sender CHANNEL:ID of one",
             Some(_) => "that sender is not in the policy's `owners`",
         };
@@ -21,14 +21,14 @@ pub(super) fn run(policy: &Policy, request: &palisade::ToolRequest<'_>, format: 
     match format {
         Format::Json => outln!(
             "{}",
-            serde_json::json!({"agent": request.agent, "sandboxed": context.sandboxed(), "subagent": context.subagent(),
+            serde_json::json!({"agent": request.agent(), "sandboxed": context.sandboxed(), "subagent": context.subagent(),
                 "owner": context.owner(), "tools": tools, "ask": ask,
                 "by_command": by_command.map(|(tool, listed)| serde_json::json!({"tool": tool, "at_most": listed.name()}))})
         ),
         Format::Text => {
             outln!(
                 "# agent {} ({}sandboxed{}{})",
-                request.agent.to_lowercase(),
+                request.agent().to_lowercase(),
                 if context.sandboxed() { "" } else { "not " },
                 if context.subagent() { ", sub-agent" } else { "" },
                 if context.owner() { "" } else { ", non-owner" }
