@@ -44,7 +44,12 @@ fn same_program(n: usize) -> (Vec<String>, Vec<String>) {
 fn layer(n: usize) -> ExecLayer {
     let rule = |text: &String| ExecRule { pattern: CommandPattern::new(pattern_words(text).unwrap()).unwrap(), written: text.clone(), at: None };
     let (allow, deny) = patterns(n);
-    ExecLayer::new(allow.iter().map(rule).collect(), vec![rule(&"git push *".to_string())], deny.iter().map(rule).collect(), None, None, None)
+    let rules = palisade::ByOutcome {
+        allow: allow.iter().map(rule).collect(),
+        ask: vec![rule(&"git push *".to_string())],
+        deny: deny.iter().map(rule).collect(),
+    };
+    ExecLayer::new(rules, None, None, None)
 }
 
 fn policy_text(allow: Vec<String>, deny: Vec<String>) -> String {

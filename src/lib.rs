@@ -95,7 +95,9 @@ pub use engine::{
 };
 pub use gateway_config::{Bind, GatewayAuth, GatewayConfig, RateLimit, SecretRef};
 pub use source::{Location, Position, SourceFile, Span};
-pub use vocab::{AuthMode, ChatKind, DmPolicy, DmScope, GroupPolicy, SandboxMode, SandboxScope, SessionScope, ToolOutcome, WorkspaceAccess};
+pub use vocab::{
+    AuthMode, ByOutcome, ChatKind, DmPolicy, DmScope, GroupPolicy, SandboxMode, SandboxScope, SessionScope, ToolOutcome, WorkspaceAccess,
+};
 
 pub(crate) use syntax::ast;
 

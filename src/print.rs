@@ -132,8 +132,7 @@ fn rules(out: &mut String, r: &Rules, indent: usize) {
 fn exec(out: &mut String, e: &ExecBlock, indent: usize) {
     let pad = " ".repeat(indent);
     let _ = writeln!(out, "{pad}exec {{");
-    for outcome in [ToolOutcome::Allow, ToolOutcome::Ask, ToolOutcome::Deny] {
-        let patterns = e.patterns(outcome);
+    for (outcome, patterns) in e.patterns.iter() {
         if !patterns.is_empty() {
             let _ = writeln!(out, "{pad}  {} {}", outcome.name(), quoted_list(patterns));
         }

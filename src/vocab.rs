@@ -221,6 +221,49 @@ impl ToolOutcome {
     }
 }
 
+/// One value per outcome a rule can give: what a block allows, asks about
+/// and denies. The one home of the allow/ask/deny triple, from the syntax
+/// tree through compiled layers to their indexes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ByOutcome<T> {
+    /// What `allow` says.
+    pub allow: T,
+    /// What `ask` says.
+    pub ask: T,
+    /// What `deny` says.
+    pub deny: T,
+}
+
+impl<T> ByOutcome<T> {
+    /// The value for `outcome`.
+    pub fn get(&self, outcome: ToolOutcome) -> &T {
+        match outcome {
+            ToolOutcome::Allow => &self.allow,
+            ToolOutcome::Ask => &self.ask,
+            ToolOutcome::Deny => &self.deny,
+        }
+    }
+
+    /// The value for `outcome`, to change.
+    pub fn get_mut(&mut self, outcome: ToolOutcome) -> &mut T {
+        match outcome {
+            ToolOutcome::Allow => &mut self.allow,
+            ToolOutcome::Ask => &mut self.ask,
+            ToolOutcome::Deny => &mut self.deny,
+        }
+    }
+
+    /// Each outcome with its value, in strictness order (allow, ask, deny).
+    pub fn iter(&self) -> impl Iterator<Item = (ToolOutcome, &T)> {
+        [(ToolOutcome::Allow, &self.allow), (ToolOutcome::Ask, &self.ask), (ToolOutcome::Deny, &self.deny)].into_iter()
+    }
+
+    /// The same triple with `f` applied to each value.
+    pub fn map<U>(self, mut f: impl FnMut(ToolOutcome, T) -> U) -> ByOutcome<U> {
+        ByOutcome { allow: f(ToolOutcome::Allow, self.allow), ask: f(ToolOutcome::Ask, self.ask), deny: f(ToolOutcome::Deny, self.deny) }
+    }
+}
+
 impl Named for ToolOutcome {
     const NAMES: &'static [(&'static str, Self)] = &[("allow", Self::Allow), ("ask", Self::Ask), ("deny", Self::Deny)];
 }

@@ -7,6 +7,7 @@ use crate::ast::{ExecBlock, Spanned};
 use crate::diagnostic::Code;
 use crate::engine::exec::{CommandPattern, ExecLayer, ExecRule};
 use crate::engine::{AgentEntry, GlobalLayers, LayerExec, LayerId};
+use crate::vocab::ByOutcome;
 
 /// Pattern pairs compared per program before the shadowing warnings stop
 /// (they are advice; a 10,000-pattern block must still compile quickly).
@@ -15,11 +16,13 @@ const SHADOW_BUDGET: usize = 1 << 20;
 impl Compiler<'_> {
     /// Compiles one `exec` block; a bad pattern is an error at its string.
     pub(super) fn exec_block(&mut self, block: &ExecBlock) -> LayerExec {
-        let allow = self.exec_rules(&block.allow, None);
-        let ask = self.exec_rules(&block.ask, Some("asked about"));
-        let deny = self.exec_rules(&block.deny, Some("denied"));
+        let patterns = ByOutcome {
+            allow: self.exec_rules(&block.patterns.allow, None),
+            ask: self.exec_rules(&block.patterns.ask, Some("asked about")),
+            deny: self.exec_rules(&block.patterns.deny, Some("denied")),
+        };
         let trusted = block.trusted_dirs.as_ref().map(|dirs| dirs.iter().map(|d| d.value.clone()).collect());
-        let rules = ExecLayer::new(allow, ask, deny, block.on_miss.as_ref().map(|o| o.value), block.on_opaque.as_ref().map(|o| o.value), trusted);
+        let rules = ExecLayer::new(patterns, block.on_miss.as_ref().map(|o| o.value), block.on_opaque.as_ref().map(|o| o.value), trusted);
         self.check_shadowed(&rules, &rules, "in the same block");
         let mut tool_bits = vec![0u64; self.tool_names.len().div_ceil(64)];
         if let Some(id) = self.tool_index.get(crate::builtins::EXEC_TOOL) {
@@ -71,9 +74,9 @@ impl Compiler<'_> {
     /// deny or an ask, an ask under a deny.
     fn check_shadowed(&mut self, earlier: &ExecLayer, later: &ExecLayer, where_: &str) {
         let pairs = [
-            (&later.allow, &earlier.deny, "allow", "deny"),
-            (&later.allow, &earlier.ask, "allow", "ask"),
-            (&later.ask, &earlier.deny, "ask", "deny"),
+            (&later.rules.allow, &earlier.rules.deny, "allow", "deny"),
+            (&later.rules.allow, &earlier.rules.ask, "allow", "ask"),
+            (&later.rules.ask, &earlier.rules.deny, "ask", "deny"),
         ];
         let mut budget = SHADOW_BUDGET;
         for (shadowed, stricter, what, by) in pairs {

@@ -326,11 +326,7 @@ impl Lowerer {
                 }
                 let on_miss = if ask == Ask::Off { ToolOutcome::Deny } else { ToolOutcome::Ask };
                 block.on_miss = Some(Spanned::new(on_miss, span));
-                if ask == Ask::Always {
-                    block.ask = patterns;
-                } else {
-                    block.allow = patterns;
-                }
+                *block.patterns.get_mut(if ask == Ask::Always { ToolOutcome::Ask } else { ToolOutcome::Allow }) = patterns;
                 let extra = config.trusted_dirs.clone().unwrap_or_default();
                 let dirs = SAFE_BIN_DIRS.iter().map(|d| Spanned::new((*d).to_string(), span)).chain(extra).collect();
                 block.trusted_dirs = Some(dirs);

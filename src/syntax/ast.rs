@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::source::{SourceFile, Span};
+use crate::vocab::ByOutcome;
 pub use crate::vocab::{
     AuthMode, ChatKind, DmPolicy, DmScope, GroupPolicy, Named, SandboxMode, SandboxScope, SessionScope, ToolOutcome, WorkspaceAccess,
 };
@@ -121,9 +122,7 @@ pub struct Rules {
 pub struct ExecBlock {
     pub span: Span,
     /// Patterns as written (DSL escapes removed, shell quoting kept).
-    pub allow: Vec<Spanned<String>>,
-    pub ask: Vec<Spanned<String>>,
-    pub deny: Vec<Spanned<String>>,
+    pub patterns: ByOutcome<Vec<Spanned<String>>>,
     pub on_miss: Option<Spanned<ToolOutcome>>,
     /// `Ask` or `Deny`; the lowering refuses `allow`.
     pub on_opaque: Option<Spanned<ToolOutcome>>,
@@ -132,16 +131,7 @@ pub struct ExecBlock {
 
 impl ExecBlock {
     pub fn new(span: Span) -> Self {
-        ExecBlock { span, allow: Vec::new(), ask: Vec::new(), deny: Vec::new(), on_miss: None, on_opaque: None, trusted_dirs: None }
-    }
-
-    /// The pattern list of one outcome.
-    pub fn patterns(&self, outcome: ToolOutcome) -> &[Spanned<String>] {
-        match outcome {
-            ToolOutcome::Allow => &self.allow,
-            ToolOutcome::Ask => &self.ask,
-            ToolOutcome::Deny => &self.deny,
-        }
+        ExecBlock { span, patterns: ByOutcome::default(), on_miss: None, on_opaque: None, trusted_dirs: None }
     }
 }
 

@@ -307,11 +307,8 @@ impl Lowerer<'_> {
                 Rule::exec_patterns => {
                     let (Some(verdict), Some(list)) = (parts.next(), parts.next()) else { continue };
                     let strings = self.string_list(list);
-                    match verdict.as_str() {
-                        "allow" => block.allow.extend(strings),
-                        "ask" => block.ask.extend(strings),
-                        _ => block.deny.extend(strings),
-                    }
+                    let outcome = ToolOutcome::from_name(verdict.as_str()).unwrap_or(ToolOutcome::Deny);
+                    block.patterns.get_mut(outcome).extend(strings);
                 }
                 Rule::on_miss_stmt | Rule::on_opaque_stmt => {
                     let Some(value) = parts.next() else { continue };

@@ -27,14 +27,12 @@ fn fewest_allocations(f: impl Fn()) -> usize {
 #[test]
 fn an_exec_layer_decides_a_parsed_command_without_allocating() {
     let rule = |text: &str| ExecRule { pattern: CommandPattern::new(pattern_words(text).unwrap()).unwrap(), written: text.into(), at: None };
-    let layer = ExecLayer::new(
-        vec![rule("git status"), rule("git log *"), rule("ls * *"), rule("/opt/bin/tool *")],
-        vec![rule("git push *")],
-        vec![rule("rm -rf *"), rule("rm * /")],
-        None,
-        None,
-        None,
-    );
+    let rules = palisade::ByOutcome {
+        allow: vec![rule("git status"), rule("git log *"), rule("ls * *"), rule("/opt/bin/tool *")],
+        ask: vec![rule("git push *")],
+        deny: vec![rule("rm -rf *"), rule("rm * /")],
+    };
+    let layer = ExecLayer::new(rules, None, None, None);
     for command in [
         "git status && git log --oneline -n 5 ; ls -la src",
         "git $SUB origin; rm \"$FLAGS\" /",

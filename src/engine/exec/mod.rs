@@ -7,7 +7,7 @@
 use crate::shell::options::{self, Letters, ProgramOptions};
 use crate::shell::{Interpreter, Segment, Word};
 use crate::source::Location;
-use crate::vocab::ToolOutcome;
+use crate::vocab::{ByOutcome, ToolOutcome};
 
 use super::Map;
 
@@ -355,12 +355,9 @@ pub struct ExecRule {
 /// One `exec` block, compiled.
 #[derive(Debug, Clone)]
 pub struct ExecLayer {
-    /// Allow patterns (must match).
-    pub allow: Vec<ExecRule>,
-    /// Ask patterns (may match).
-    pub ask: Vec<ExecRule>,
-    /// Deny patterns (may match).
-    pub deny: Vec<ExecRule>,
+    /// The patterns of each outcome, in block order: allow patterns decide
+    /// when they must match, ask and deny patterns when they may.
+    pub rules: ByOutcome<Vec<ExecRule>>,
     /// The outcome when no pattern decides.
     pub on_miss: ToolOutcome,
     /// `Ask` or `Deny`, never `Allow`.
@@ -383,38 +380,8 @@ struct ProgramRules {
     other: KindLists,
 }
 
-/// Rule indexes of one kind each, in block order.
-#[derive(Debug, Clone, Default)]
-struct KindLists {
-    allow: Vec<usize>,
-    ask: Vec<usize>,
-    deny: Vec<usize>,
-}
-
-impl KindLists {
-    fn of(&self, kind: Kind) -> &[usize] {
-        match kind {
-            Kind::Allow => &self.allow,
-            Kind::Ask => &self.ask,
-            Kind::Deny => &self.deny,
-        }
-    }
-
-    fn push(&mut self, kind: Kind, i: usize) {
-        match kind {
-            Kind::Allow => self.allow.push(i),
-            Kind::Ask => self.ask.push(i),
-            Kind::Deny => self.deny.push(i),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Allow,
-    Ask,
-    Deny,
-}
+/// Rule indexes of each outcome, in block order.
+type KindLists = ByOutcome<Vec<usize>>;
 
 /// The rule lists that may hold a rule matching one segment, looked up
 /// once: per name the program is matched under, the rules whose first
@@ -428,8 +395,8 @@ struct Candidates<'l> {
 
 impl<'l> Candidates<'l> {
     /// The first rule of `kind`, in that order, whose pattern passes `test`.
-    fn find(&self, layer: &'l ExecLayer, kind: Kind, test: &dyn Fn(&CommandPattern) -> bool) -> Option<&'l ExecRule> {
-        let scan = |list: &KindLists| list.of(kind).iter().filter_map(|i| layer.rule(kind, *i)).find(|rule| test(&rule.pattern));
+    fn find(&self, layer: &'l ExecLayer, kind: ToolOutcome, test: &dyn Fn(&CommandPattern) -> bool) -> Option<&'l ExecRule> {
+        let scan = |list: &KindLists| list.get(kind).iter().filter_map(|i| layer.rules.get(kind).get(*i)).find(|rule| test(&rule.pattern));
         for (program, narrow) in self.programs.iter().zip(self.narrow) {
             let Some(program) = program else { continue };
             if let Some(rule) = narrow.and_then(scan) {
@@ -475,14 +442,12 @@ impl ExecLayer {
     /// A layer; `on_miss` defaults as the tool layers do: deny when the block
     /// has an allow pattern, allow when it has none.
     pub fn new(
-        allow: Vec<ExecRule>,
-        ask: Vec<ExecRule>,
-        deny: Vec<ExecRule>,
+        rules: ByOutcome<Vec<ExecRule>>,
         on_miss: Option<ToolOutcome>,
         on_opaque: Option<ToolOutcome>,
         trusted_dirs: Option<Vec<String>>,
     ) -> ExecLayer {
-        let on_miss = on_miss.unwrap_or(if allow.is_empty() { ToolOutcome::Allow } else { ToolOutcome::Deny });
+        let on_miss = on_miss.unwrap_or(if rules.allow.is_empty() { ToolOutcome::Allow } else { ToolOutcome::Deny });
         let on_opaque = match on_opaque {
             Some(ToolOutcome::Ask) => ToolOutcome::Ask,
             _ => ToolOutcome::Deny,
@@ -493,8 +458,8 @@ impl ExecLayer {
             .map(|d| crate::settings::lexical_normalize(d).trim_end_matches('/').to_string())
             .collect();
         let mut index: Map<String, ProgramRules> = Map::default();
-        for (kind, rules) in [(Kind::Allow, &allow), (Kind::Ask, &ask), (Kind::Deny, &deny)] {
-            for (i, rule) in rules.iter().enumerate() {
+        for (kind, list) in rules.iter() {
+            for (i, rule) in list.iter().enumerate() {
                 // Keys are copied only when they are new: most rules share them.
                 let name = rule.pattern.program.as_str();
                 if !index.contains_key(name) {
@@ -503,22 +468,14 @@ impl ExecLayer {
                 let Some(program) = index.get_mut(name) else { continue };
                 match rule.pattern.first_literal() {
                     Some(first) => match program.by_first.get_mut(first) {
-                        Some(lists) => lists.push(kind, i),
-                        None => program.by_first.entry(first.to_string()).or_default().push(kind, i),
+                        Some(lists) => lists.get_mut(kind).push(i),
+                        None => program.by_first.entry(first.to_string()).or_default().get_mut(kind).push(i),
                     },
-                    None => program.other.push(kind, i),
+                    None => program.other.get_mut(kind).push(i),
                 }
             }
         }
-        ExecLayer { allow, ask, deny, on_miss, on_opaque, trusted_dirs, index }
-    }
-
-    fn rule(&self, kind: Kind, i: usize) -> Option<&ExecRule> {
-        match kind {
-            Kind::Allow => self.allow.get(i),
-            Kind::Ask => self.ask.get(i),
-            Kind::Deny => self.deny.get(i),
-        }
+        ExecLayer { rules, on_miss, on_opaque, trusted_dirs, index }
     }
 
     fn trusted(&self, path: &str) -> bool {
@@ -561,26 +518,26 @@ impl ExecLayer {
         let unknown_first = !args.is_empty() && first.is_none();
         let narrow = programs.map(|p| p.zip(first).and_then(|(p, first)| p.by_first.get(first)));
         let candidates = Candidates { programs, narrow, unknown_first };
-        let rules = |kind: Kind, test: &dyn Fn(&CommandPattern) -> bool| candidates.find(self, kind, test);
-        if let Some(rule) = rules(Kind::Deny, &|p| p.may_match(args)) {
+        let rules = |kind: ToolOutcome, test: &dyn Fn(&CommandPattern) -> bool| candidates.find(self, kind, test);
+        if let Some(rule) = rules(ToolOutcome::Deny, &|p| p.may_match(args)) {
             return SegmentVerdict::Rule(ToolOutcome::Deny, rule);
         }
         if segment.is_inner() {
             // Deny and ask only: the runner's segment met the allow patterns.
-            return match rules(Kind::Ask, &|p| p.may_match(args)) {
+            return match rules(ToolOutcome::Ask, &|p| p.may_match(args)) {
                 Some(rule) => SegmentVerdict::Rule(ToolOutcome::Ask, rule),
                 None => SegmentVerdict::Inner,
             };
         }
         // Every value of the unknown words hits an ask pattern: ask.
-        if let Some(rule) = rules(Kind::Ask, &|p| p.must_match(args)) {
+        if let Some(rule) = rules(ToolOutcome::Ask, &|p| p.must_match(args)) {
             return SegmentVerdict::Rule(ToolOutcome::Ask, rule);
         }
         // Some value may hit an ask pattern, and the others are decided by
         // the allow patterns or `on_miss`: the stricter of the two, so that
         // no value is decided more strictly than the command.
-        let asked = rules(Kind::Ask, &|p| p.may_match(args));
-        let allowed = rules(Kind::Allow, &|p| p.must_match(args));
+        let asked = rules(ToolOutcome::Ask, &|p| p.may_match(args));
+        let allowed = rules(ToolOutcome::Allow, &|p| p.must_match(args));
         match (asked, allowed) {
             (Some(rule), _) if allowed.is_some() || self.on_miss <= ToolOutcome::Ask => SegmentVerdict::Rule(ToolOutcome::Ask, rule),
             (_, Some(rule)) => SegmentVerdict::Rule(ToolOutcome::Allow, rule),

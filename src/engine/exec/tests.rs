@@ -9,7 +9,7 @@ fn rules(patterns: &[&str]) -> Vec<ExecRule> {
 }
 
 fn layer(allow: &[&str], ask: &[&str], deny: &[&str]) -> ExecLayer {
-    ExecLayer::new(rules(allow), rules(ask), rules(deny), None, None, None)
+    ExecLayer::new(ByOutcome { allow: rules(allow), ask: rules(ask), deny: rules(deny) }, None, None, None)
 }
 
 #[track_caller]
@@ -118,13 +118,13 @@ fn opaque_segments_take_on_opaque_and_never_allow() {
     expect(&l, "", ToolOutcome::Deny);
     l.on_opaque = ToolOutcome::Ask;
     expect(&l, "ls > out", ToolOutcome::Ask);
-    let never = ExecLayer::new(rules(&["ls *"]), vec![], vec![], None, Some(ToolOutcome::Allow), None);
+    let never = ExecLayer::new(ByOutcome { allow: rules(&["ls *"]), ..ByOutcome::default() }, None, Some(ToolOutcome::Allow), None);
     expect(&never, "ls > out", ToolOutcome::Deny);
 }
 
 #[test]
 fn trusted_dirs_are_the_blocks_own() {
-    let l = ExecLayer::new(rules(&["git *"]), vec![], vec![], None, None, Some(vec!["/opt/bin/".into()]));
+    let l = ExecLayer::new(ByOutcome { allow: rules(&["git *"]), ..ByOutcome::default() }, None, None, Some(vec!["/opt/bin/".into()]));
     expect(&l, "/opt/bin/git x", ToolOutcome::Allow);
     expect(&l, "/usr/bin/git x", ToolOutcome::Deny);
     expect(&l, "git x", ToolOutcome::Allow);
