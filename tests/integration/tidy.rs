@@ -132,3 +132,52 @@ fn readme_opaque_table_is_generated() {
     let want = palisade::unstable::shell::Opaque::table();
     assert!(readme[start..stop] == want, "README.md's opaque table is out of date; between the markers it should read:\n{want}");
 }
+
+/// The lines of `text` where bash would run a command substitution of
+/// backticks: a `` ` `` outside single quotes, comments and escapes
+/// (quotes span lines, as in bash). In double quotes it runs too, which is
+/// how `"... `rm -rf ~`"` in a CI script once wiped a home directory.
+fn backtick_substitutions(text: &str) -> Vec<usize> {
+    let mut found = Vec::new();
+    let (mut single, mut double, mut escaped, mut comment) = (false, false, false, false);
+    let mut line = 1;
+    let mut previous = '\n';
+    for c in text.chars() {
+        if c == '\n' {
+            line += 1;
+            comment = false;
+        }
+        if comment || escaped {
+            escaped = false;
+            previous = c;
+            continue;
+        }
+        match c {
+            '\\' if !single => escaped = true,
+            '\'' if !double => single = !single,
+            '"' if !single => double = !double,
+            '#' if !single && !double && previous.is_whitespace() => comment = true,
+            '`' if !single && found.last() != Some(&line) => found.push(line),
+            _ => {}
+        }
+        previous = c;
+    }
+    found
+}
+
+/// Every shell script of the repository, read as bash reads it.
+#[test]
+fn no_script_runs_backticks() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scripts = [".ci/run", ".ci/readme-examples", "fuzz/run.sh", "benches/gateway_wrk.sh"];
+    for script in scripts {
+        let text = std::fs::read_to_string(root.join(script)).unwrap();
+        let lines = backtick_substitutions(&text);
+        assert!(lines.is_empty(), "{script}: lines {lines:?} hold backticks that bash runs as a command; quote them with '...' or escape them");
+    }
+    // The check itself: the line that ran, and the spellings that do not run.
+    assert_eq!(backtick_substitutions("expect f 2 \"denied: `rm -rf ~`\""), [1]);
+    assert_eq!(backtick_substitutions("x=`date`"), [1]);
+    assert!(backtick_substitutions("expect f 2 'denied: `rm -rf ~`'\necho \"a \\`b\\`\"\n# `c`\necho x # `d`\nawk '\n/`/ { print }\n'").is_empty());
+    assert_eq!(backtick_substitutions(include_str!("tidy/readme-examples-that-ran-rm.txt")), [35]);
+}
