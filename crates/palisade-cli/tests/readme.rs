@@ -176,6 +176,8 @@ fn every_palisade_command_in_the_readme_works_as_shown() {
             .args(["20", "bash", "-c", &step.command])
             .current_dir(&folder)
             .env("PATH", &path)
+            // A command the README gets wrong can reach no one's home but this folder.
+            .env("HOME", &folder)
             .env("NO_COLOR", "1")
             .output()
             .unwrap();
@@ -210,6 +212,7 @@ impl Session {
         let mut child = Command::new("bash")
             .current_dir(folder)
             .env("PATH", path)
+            .env("HOME", folder)
             .env("NO_COLOR", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
