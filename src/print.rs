@@ -92,16 +92,16 @@ fn rules(out: &mut String, r: &Rules, indent: usize) {
     if let Some(p) = &r.profile {
         let _ = writeln!(out, "{pad}profile {}", ident(&p.value));
     }
-    if let Some(a) = &r.allow {
+    if let Some(a) = &r.lists.allow {
         let _ = writeln!(out, "{pad}allow {}", list(&a.entries));
     }
     if let Some(a) = &r.also_allow {
         let _ = writeln!(out, "{pad}also_allow {}", list(&a.entries));
     }
-    if let Some(a) = &r.ask {
+    if let Some(a) = &r.lists.ask {
         let _ = writeln!(out, "{pad}ask {}", list(&a.entries));
     }
-    if let Some(d) = &r.deny {
+    if let Some(d) = &r.lists.deny {
         let _ = writeln!(out, "{pad}deny {}", list(&d.entries));
     }
     if let Some(e) = &r.exec {

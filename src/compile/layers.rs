@@ -106,9 +106,9 @@ impl Compiler<'_> {
     /// nothing. `name` is built only when there is a layer to name.
     pub(super) fn rules_layer(&mut self, rules: Option<&Rules>, kind: LayerKind, name: impl FnOnce() -> String) -> Option<LayerId> {
         let rules = rules?;
-        let allow = rules.allow.as_ref().filter(|a| !a.entries.is_empty()).map(|a| self.entries(a));
-        let ask = rules.ask.as_ref().map(|a| self.entries(a)).unwrap_or_default();
-        let deny = rules.deny.as_ref().map(|d| self.entries(d)).unwrap_or_default();
+        let allow = rules.lists.allow.as_ref().filter(|a| !a.entries.is_empty()).map(|a| self.entries(a));
+        let ask = rules.lists.ask.as_ref().map(|a| self.entries(a)).unwrap_or_default();
+        let deny = rules.lists.deny.as_ref().map(|d| self.entries(d)).unwrap_or_default();
         if allow.is_none() && ask.entries.is_empty() && deny.entries.is_empty() && rules.exec.is_none() {
             return None;
         }
@@ -155,10 +155,10 @@ impl Compiler<'_> {
                 (None, None) => (None, "default"),
             }
         };
-        let (allow_list, allow_from) = pick(|r| r.allow.as_ref().filter(|a| !a.entries.is_empty()));
-        let (deny_list, deny_from) = pick(|r| r.deny.as_ref());
+        let (allow_list, allow_from) = pick(|r| r.lists.allow.as_ref().filter(|a| !a.entries.is_empty()));
+        let (deny_list, deny_from) = pick(|r| r.lists.deny.as_ref());
         // Asks are never defaulted: the built-in sandbox policy asks for nothing.
-        let (ask_list, _) = pick(|r| r.ask.as_ref());
+        let (ask_list, _) = pick(|r| r.lists.ask.as_ref());
         // Command rules are inherited as a whole block; the default has none.
         let exec_block = agent.and_then(|r| r.exec.as_ref()).or_else(|| global.and_then(|r| r.exec.as_ref()));
         let source = |from: &str| match from {

@@ -161,7 +161,7 @@ impl Compiler<'_> {
         }
         if let Some(subagents) = &rules.subagents {
             self.check_block(subagents, &|| format!("{label} subagent policy"));
-            if let Some(allow) = &subagents.allow {
+            if let Some(allow) = &subagents.lists.allow {
                 for tool in &allow.entries {
                     let name = builtins::normalize_tool(&tool.text);
                     if builtins::SUBAGENT_DENY.contains(&&*name) {
@@ -174,7 +174,7 @@ impl Compiler<'_> {
 
     /// `label` names the block in messages; built only when there is one.
     pub(super) fn check_block(&mut self, rules: &Rules, label: &dyn Fn() -> String) {
-        if let (Some(allow), Some(also)) = (&rules.allow, &rules.also_allow) {
+        if let (Some(allow), Some(also)) = (&rules.lists.allow, &rules.also_allow) {
             self.error(Code::AllowAndAlsoAllow, also.span, format!("`allow` and `also_allow` together in {}", label()))
                 .related_spans
                 .push((allow.span, "`allow` here".into()));
@@ -184,7 +184,7 @@ impl Compiler<'_> {
                 .into_iter()
                 .for_each(|d| d.help = Some("`allow` replaces the profile's list; `also_allow` adds to it. Keep one.".into()));
         }
-        if let Some(allow) = rules.allow.as_ref().filter(|a| a.entries.is_empty()) {
+        if let Some(allow) = rules.lists.allow.as_ref().filter(|a| a.entries.is_empty()) {
             self.error(Code::EmptyAllow, allow.span, format!("empty allow list in {}", label())).help = Some(
                 "OpenClaw reads `allow: []` as allow-all; Palisade refuses to guess. Remove the line to allow \
                  everything the other layers allow, or add `deny *` to allow nothing"
@@ -195,17 +195,17 @@ impl Compiler<'_> {
             self.warning(Code::NoEffect, also.span, format!("empty also_allow list in {}: it adds nothing", label())).help =
                 Some("in an agent without its own profile it still replaces the global also_allow".into());
         }
-        if let Some(deny) = rules.deny.as_ref().filter(|a| a.entries.is_empty()) {
+        if let Some(deny) = rules.lists.deny.as_ref().filter(|a| a.entries.is_empty()) {
             self.warning(Code::NoEffect, deny.span, format!("empty deny list in {}", label()));
         }
-        if let Some(ask) = rules.ask.as_ref().filter(|a| a.entries.is_empty()) {
+        if let Some(ask) = rules.lists.ask.as_ref().filter(|a| a.entries.is_empty()) {
             self.warning(Code::NoEffect, ask.span, format!("empty ask list in {}", label()));
         }
         // The same name in two lists of one block: the stricter list wins.
         let pairs = [
-            (&rules.allow, &rules.deny, "allowed", "denied", "deny"),
-            (&rules.allow, &rules.ask, "allowed", "asked", "ask"),
-            (&rules.ask, &rules.deny, "asked", "denied", "deny"),
+            (&rules.lists.allow, &rules.lists.deny, "allowed", "denied", "deny"),
+            (&rules.lists.allow, &rules.lists.ask, "allowed", "asked", "ask"),
+            (&rules.lists.ask, &rules.lists.deny, "asked", "denied", "deny"),
         ];
         for (weaker, stricter, weaker_word, stricter_word, wins) in pairs {
             let (Some(weaker), Some(stricter)) = (weaker, stricter) else { continue };

@@ -110,9 +110,9 @@ impl Lowerer {
             }
             match key.name.as_str() {
                 "profile" => rules.profile = self.string(value, &p),
-                "allow" => rules.allow = self.tool_list(value, &p),
+                "allow" => rules.lists.allow = self.tool_list(value, &p),
                 "alsoAllow" => rules.also_allow = self.tool_list(value, &p),
-                "deny" => rules.deny = self.tool_list(value, &p).map(with_seed_names),
+                "deny" => rules.lists.deny = self.tool_list(value, &p).map(with_seed_names),
                 "byProvider" => {
                     let Some(entries) = self.object(value, &p) else { continue };
                     for (provider, body) in entries {

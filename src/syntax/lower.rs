@@ -237,10 +237,10 @@ impl Lowerer<'_> {
                     let Some(list) = inner.next() else { continue };
                     let list = self.tool_list(list);
                     let slot = match rule {
-                        Rule::allow_stmt => &mut rules.allow,
+                        Rule::allow_stmt => &mut rules.lists.allow,
                         Rule::also_allow_stmt => &mut rules.also_allow,
-                        Rule::ask_stmt => &mut rules.ask,
-                        _ => &mut rules.deny,
+                        Rule::ask_stmt => &mut rules.lists.ask,
+                        _ => &mut rules.lists.deny,
                     };
                     // Repeated statements add up: `deny exec` then `deny write`
                     // deny both. An empty list stays visible to validation.
