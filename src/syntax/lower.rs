@@ -344,15 +344,8 @@ impl Lowerer<'_> {
                 }
                 _ => {
                     let name = parts.next().map_or("", |p| p.as_str());
-                    let message = match name {
-                        "allow" | "ask" | "deny" | "trusted_dirs" => {
-                            format!("`{name}` in an `exec` block takes quoted patterns, e.g. {name} \"git status\"")
-                        }
-                        "on_miss" | "on_opaque" => format!("`{name}` takes an outcome word, e.g. {name} ask"),
-                        _ => format!("unknown exec setting `{name}`"),
-                    };
-                    self.error(Code::UnknownSetting, at, message).help =
-                        Some("an `exec` block holds `allow`, `ask`, `deny`, `on_miss`, `on_opaque` and `trusted_dirs`".into());
+                    let (message, help) = super::blocks::EXEC.misread(name);
+                    self.error(Code::UnknownSetting, at, message).help = Some(help);
                 }
             }
         }

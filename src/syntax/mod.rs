@@ -4,6 +4,7 @@
 
 #[doc(hidden)]
 pub mod ast;
+pub mod blocks;
 #[doc(hidden)]
 pub mod limits;
 mod lower;
