@@ -12,6 +12,10 @@
 //!
 //! The gateway's walk-through (a block that starts `palisade gateway`)
 //! runs in one shell session, as a reader types it, against a real dockerd.
+//!
+//! The other `sh` blocks (building, installing, the bindings, fuzzing) are
+//! run as written by `.ci/run`, which finds each by its `readme-run` tag;
+//! `every_command_block_is_run_somewhere` holds the two sides together.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -312,4 +316,58 @@ fn the_gateway_walk_through_works_as_shown() {
     let _ = std::fs::remove_dir_all(&folder);
     assert!(failures.is_empty(), "the gateway walk-through does not work as shown:\n\n{}", failures.join("\n\n"));
     assert!(ran >= 10 && bound.len() >= 2, "ran {ran} commands, bound {bound:?}");
+}
+
+/// Every `sh` block of the README is run by one side: the tests above (it
+/// runs `palisade`), or `.ci/run` (it is tagged `<!-- readme-run: NAME ... -->`
+/// and `.ci/run` calls `readme_run NAME`). Neither side may claim a block
+/// the other runs, and no tag names a block that is not there.
+#[test]
+fn every_command_block_is_run_somewhere() {
+    let root = crate::root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    let ran_by_ci = |name: &str| ci.lines().any(|line| line.split_whitespace().skip_while(|w| *w != "readme_run").nth(1) == Some(name));
+    let lines: Vec<&str> = readme.lines().collect();
+    let mut problems = Vec::new();
+    let mut tags = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        if let Some(rest) = line.strip_prefix("<!-- readme-run: ") {
+            let name = rest.split_whitespace().next().unwrap_or_default().to_string();
+            if lines.get(index + 1).map(|l| l.trim_end()) != Some("```sh") {
+                problems.push(format!("README.md:{}: the tag `{name}` is not right above a ```sh block", index + 1));
+            }
+            tags.push(name);
+        }
+        if line.trim_end() != "```sh" {
+            continue;
+        }
+        let body: Vec<&str> = lines[index + 1..].iter().take_while(|l| l.trim_end() != "```").copied().collect();
+        let runs_palisade = body.iter().any(|l| l.starts_with("palisade "));
+        let tag = index.checked_sub(1).and_then(|i| lines[i].strip_prefix("<!-- readme-run: ")).and_then(|rest| rest.split_whitespace().next());
+        match (tag, runs_palisade) {
+            (Some(name), true) => problems.push(format!("README.md:{}: block `{name}` runs `palisade`, so the README tests run it; .ci/run must not run it again", index + 1)),
+            (Some(name), false) if !ran_by_ci(name) => problems.push(format!("README.md:{}: block `{name}` is tagged for .ci/run, which never calls `readme_run {name}`", index + 1)),
+            (None, false) => problems.push(format!("README.md:{}: this `sh` block is run by neither the README tests nor .ci/run; tag it `<!-- readme-run: NAME -->` and call `readme_run NAME` in .ci/run", index + 1)),
+            _ => {}
+        }
+    }
+    let mut unique = tags.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), tags.len(), "a readme-run tag is used twice: {tags:?}");
+    for line in ci.lines() {
+        let mut words = line.split_whitespace().skip_while(|w| *w != "readme_run");
+        if let (Some(_), Some(name)) = (words.next(), words.next()) {
+            let a_call = !line.trim_start().starts_with('#') && name.chars().all(|c| c.is_ascii_lowercase() || c == '-');
+            if !a_call {
+                continue;
+            }
+            if !tags.iter().any(|t| t == name) {
+                problems.push(format!(".ci/run calls `readme_run {name}`, and README.md has no block tagged `{name}`"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(tags.len() >= 6, "found only {} tagged blocks: {tags:?}", tags.len());
 }
