@@ -11,7 +11,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(dsl dsl_structured openclaw_json decide_request gateway_bodies device_connect pairing workspace_paths differential mention handles shell shell_roundtrip shell_oracle)
+  targets=(dsl dsl_structured openclaw_json decide_request gateway_bodies device_connect pairing workspace_paths differential mention handles shell shell_roundtrip shell_oracle paths)
 fi
 export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked

@@ -44,6 +44,7 @@ codes! {
     BadInbound = "palisade::bad-inbound",
     BadMentionPattern = "palisade::bad-mention-pattern",
     BadOwner = "palisade::bad-owner",
+    BadPath = "palisade::bad-path",
     BadPairingCap = "palisade::bad-pairing-cap",
     BadPort = "palisade::bad-port",
     BadProvider = "palisade::bad-provider",

@@ -73,6 +73,7 @@ mod diagnostic;
 mod engine;
 mod gateway_config;
 mod openclaw;
+mod paths;
 mod print;
 #[cfg(feature = "seams")]
 #[doc(hidden)]
@@ -94,6 +95,7 @@ pub use engine::{
     ToolRequest,
 };
 pub use gateway_config::{Bind, GatewayAuth, GatewayConfig, RateLimit, SecretRef};
+pub use paths::{normalize as normalize_path, normalize_absolute, Anchor, AnchoredPath, GlobError, PathError, PathGlob, COMPONENT_CAP, PATH_CAP};
 pub use source::{Location, Position, SourceFile, Span};
 pub use vocab::{
     AuthMode, ByOutcome, ChatKind, DmPolicy, DmScope, GroupPolicy, SandboxMode, SandboxScope, SessionScope, ToolOutcome, WorkspaceAccess,

@@ -25,7 +25,7 @@ pub fn check_bind(bind: &str) -> Result<(), String> {
     if !host.starts_with('/') || !container.starts_with('/') {
         return Err("both paths must be absolute".into());
     }
-    refused_host_path(&lexical_normalize(host)).map_or(Ok(()), Err)
+    refused_host_path(&crate::paths::normalize_absolute(host)).map_or(Ok(()), Err)
 }
 
 /// Why a normalized absolute host path may not be mounted, if it may not.
@@ -39,21 +39,6 @@ pub fn refused_host_path(host: &str) -> Option<String> {
         return Some(format!("{prefix} is a system path"));
     }
     host.split('/').find(|part| REFUSED_BIND_PARTS.contains(part)).map(|part| format!("it exposes `{part}`"))
-}
-
-/// Resolves `.` and `..` without touching the filesystem.
-pub fn lexical_normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
 }
 
 /// A size such as `512m`, `2g` or `1048576`, in bytes.

@@ -5,8 +5,9 @@
 use super::Compiler;
 use crate::ast::{ExecBlock, Spanned};
 use crate::diagnostic::Code;
+use crate::engine::args::{ArgBlock, KindRules};
 use crate::engine::exec::{CommandPattern, ExecLayer, ExecRule};
-use crate::engine::{AgentEntry, GlobalLayers, LayerExec, LayerId};
+use crate::engine::{AgentEntry, ArgKind, GlobalLayers, LayerId};
 use crate::vocab::ByOutcome;
 
 /// Pattern pairs compared per program before the shadowing warnings stop
@@ -15,7 +16,7 @@ const SHADOW_BUDGET: usize = 1 << 20;
 
 impl Compiler<'_> {
     /// Compiles one `exec` block; a bad pattern is an error at its string.
-    pub(super) fn exec_block(&mut self, block: &ExecBlock) -> LayerExec {
+    pub(super) fn exec_block(&mut self, block: &ExecBlock) -> ArgBlock {
         let patterns = ByOutcome {
             allow: self.exec_rules(&block.patterns.allow, None),
             ask: self.exec_rules(&block.patterns.ask, Some("asked about")),
@@ -24,13 +25,8 @@ impl Compiler<'_> {
         let trusted = block.trusted_dirs.as_ref().map(|dirs| dirs.iter().map(|d| d.value.clone()).collect());
         let rules = ExecLayer::new(patterns, block.on_miss.as_ref().map(|o| o.value), block.on_opaque.as_ref().map(|o| o.value), trusted);
         self.check_shadowed(&rules, &rules, "in the same block");
-        let mut tool_bits = vec![0u64; self.tool_names.len().div_ceil(64)];
-        if let Some(id) = self.tool_index.get(crate::builtins::EXEC_TOOL) {
-            if let Some(word) = tool_bits.get_mut(*id as usize / 64) {
-                *word |= 1 << (id % 64);
-            }
-        }
-        LayerExec { rules, at: Some(self.source.location(block.span)), tool_bits }
+        let tool_bits = self.kind_tool_bits(ArgKind::Exec);
+        ArgBlock { rules: KindRules::Exec(rules), at: Some(self.source.location(block.span)), tool_bits }
     }
 
     /// The block's patterns of one kind; `literal_warning`: what a deny or
@@ -117,7 +113,7 @@ impl Compiler<'_> {
     /// denied by the exec block of a layer that applies before it in every
     /// context of the agent: the global `tools` block, then the agent's.
     pub(super) fn check_exec_layers(&mut self, global: &GlobalLayers, agents: &[AgentEntry]) {
-        let has_exec = |layers: &[crate::engine::Layer], id: &LayerId| layers.get(*id as usize).is_some_and(|l| l.exec.is_some());
+        let has_exec = |layers: &[crate::engine::Layer], id: &LayerId| layers.get(*id as usize).is_some_and(|l| l.block(ArgKind::Exec).is_some());
         let mut pairs: Vec<(LayerId, LayerId)> = Vec::new();
         for agent in agents {
             let chain: Vec<LayerId> = [global.rules, agent.rules]
@@ -137,7 +133,7 @@ impl Compiler<'_> {
         pairs.sort_unstable();
         pairs.dedup();
         for (earlier, later) in pairs {
-            let exec_of = |id: LayerId| self.layers.get(id as usize).and_then(|l| l.exec.as_ref()).map(|e| e.rules.clone());
+            let exec_of = |id: LayerId| self.layers.get(id as usize).and_then(|l| l.block(ArgKind::Exec)).and_then(|b| b.exec()).cloned();
             if let (Some(earlier), Some(later)) = (exec_of(earlier), exec_of(later)) {
                 self.check_shadowed(&earlier, &later, "in an earlier layer");
             }

@@ -8,7 +8,8 @@ use super::{Compiler, Scope};
 use crate::ast::{ExecBlock, Keyed, Rules, ToolList, ToolRef};
 use crate::builtins;
 use crate::diagnostic::Code;
-use crate::engine::{Entry, GlobalLayers, Layer, LayerId, LayerKind, Matcher, RuleSet};
+use crate::engine::args::ArgBlock;
+use crate::engine::{ArgKind, Entry, GlobalLayers, Layer, LayerId, LayerKind, Matcher, RuleSet};
 
 /// What a shared layer is built from: its kind, its name, and which AST
 /// nodes (by address: the AST is borrowed, unmoved, for the whole compile).
@@ -71,7 +72,7 @@ impl Compiler<'_> {
         let allow_bits = allow.as_ref().map(|a| self.matching_bits(a));
         let ask_bits = self.matching_bits(&ask);
         let deny_bits = self.matching_bits(&deny);
-        self.layers.push(Layer { kind, name, allow, ask, deny, deny_reason, allow_bits, ask_bits, deny_bits, exec: None });
+        self.layers.push(Layer { kind, name, allow, ask, deny, deny_reason, allow_bits, ask_bits, deny_bits, args: Vec::new() });
         (self.layers.len() - 1) as LayerId
     }
 
@@ -121,9 +122,27 @@ impl Compiler<'_> {
     fn attach_exec(&mut self, id: LayerId, block: Option<&ExecBlock>) {
         let Some(block) = block else { return };
         let exec = self.exec_block(block);
+        self.attach_args(id, exec);
+    }
+
+    /// Gives a layer an argument block, in kind order (one of each kind).
+    fn attach_args(&mut self, id: LayerId, block: ArgBlock) {
         if let Some(layer) = self.layers.get_mut(id as usize) {
-            layer.exec = Some(exec);
+            layer.args.retain(|b| b.kind() != block.kind());
+            let at = layer.args.partition_point(|b| b.kind() < block.kind());
+            layer.args.insert(at, block);
         }
+    }
+
+    /// The bits of the interned tools `kind` reads.
+    pub(super) fn kind_tool_bits(&self, kind: ArgKind) -> Vec<u64> {
+        let mut bits = vec![0u64; self.tool_names.len().div_ceil(64)];
+        for id in kind.tools().iter().filter_map(|name| self.tool_index.get(*name)) {
+            if let Some(word) = bits.get_mut(*id as usize / 64) {
+                *word |= 1 << (id % 64);
+            }
+        }
+        bits
     }
 
     /// A built-in list of plain tool names (never groups or patterns).

@@ -2,8 +2,10 @@
 //! Computed on demand from the layers' rule entries; the decision it reports
 //! is checked against the fast path's bit.
 
+use super::args::ArgBlock;
+use super::exec::ExecLayer;
 use super::exec::SegmentVerdict;
-use super::{Engine, Layer, LayerExec, LayerKind, ToolRequest};
+use super::{Engine, Layer, LayerKind, ToolRequest};
 use crate::builtins::normalize_tool;
 use crate::shell::Segment;
 use crate::source::Location;
@@ -207,15 +209,22 @@ fn code(text: &str) -> String {
 /// Applies a layer's exec block to its trace and to the segment traces:
 /// the strictest segment decides the layer; each segment keeps the
 /// strictest verdict any layer gave it.
-fn trace_exec(trace: &mut LayerTrace, layer: &Layer, exec: &LayerExec, command: Option<(&str, &[Segment])>, out: &mut [SegmentTrace]) {
-    let block_at = at(exec.at.as_ref());
+fn trace_exec(
+    trace: &mut LayerTrace,
+    layer: &Layer,
+    block: &ArgBlock,
+    rules: &ExecLayer,
+    command: Option<(&str, &[Segment])>,
+    out: &mut [SegmentTrace],
+) {
+    let block_at = at(block.at.as_ref());
     let (outcome, why, rule_at) = match command {
-        None => (exec.rules.on_opaque, format!("no command given: decided as an opaque command, on_opaque {}", exec.rules.on_opaque.name()), None),
-        Some((_, [])) => (exec.rules.on_opaque, format!("an empty command is opaque: on_opaque {}", exec.rules.on_opaque.name()), None),
+        None => (rules.on_opaque, format!("no command given: decided as an opaque command, on_opaque {}", rules.on_opaque.name()), None),
+        Some((_, [])) => (rules.on_opaque, format!("an empty command is opaque: on_opaque {}", rules.on_opaque.name()), None),
         Some((text, segments)) => {
             let mut strictest: Option<(ToolOutcome, String, Option<String>)> = None;
             for (segment, slot) in segments.iter().zip(out.iter_mut()) {
-                let verdict = exec.rules.judge(segment);
+                let verdict = rules.judge(segment);
                 let outcome = verdict.outcome();
                 // An allow names the pattern that granted it, as tool grants do.
                 let grant = outcome == ToolOutcome::Allow && outcome == slot.outcome && matches!(verdict, SegmentVerdict::Rule(..));
@@ -233,7 +242,7 @@ fn trace_exec(trace: &mut LayerTrace, layer: &Layer, exec: &LayerExec, command: 
                     strictest = Some((outcome, why, rule_at));
                 }
             }
-            strictest.unwrap_or((exec.rules.on_opaque, String::new(), None))
+            strictest.unwrap_or((rules.on_opaque, String::new(), None))
         }
     };
     let listed = if trace.outcome == Outcome::Asked { ToolOutcome::Ask } else { ToolOutcome::Allow };
@@ -278,11 +287,12 @@ impl Engine {
         if tool.is_empty() {
             return Explanation::denied(tool, "empty tool name".into());
         }
-        let exec_call = self.exec_tool.is_some() && self.tool_id(&tool) == self.exec_tool;
-        let segments = if exec_call { request.command().map(crate::shell::parse) } else { None };
-        let mut segment_traces: Vec<SegmentTrace> = segments
+        let tool_id = self.tool_id(&tool);
+        let read = self.read_args(request);
+        let command = read.as_ref().and_then(|(_, readings)| readings.command());
+        let mut segment_traces: Vec<SegmentTrace> = command
             .iter()
-            .flatten()
+            .flat_map(|c| &c.segments)
             .map(|s| SegmentTrace {
                 text: match (&s.runner, request.command().and_then(|command| s.written_in(command))) {
                     (None, Some(written)) if !s.written_around => written.to_string(),
@@ -298,17 +308,21 @@ impl Engine {
             .layers_of(context)
             .map(|layer| {
                 let mut traced = trace(layer, &tool);
-                if let (true, Some(exec)) = (exec_call, &layer.exec) {
-                    if !matches!(traced.outcome, Outcome::Denied | Outcome::NotAllowed) {
-                        let command = request.command().zip(segments.as_deref());
-                        trace_exec(&mut traced, layer, exec, command, &mut segment_traces);
+                let blocks = layer.args.iter().filter(|b| tool_id.is_some_and(|t| b.reads(t.index())));
+                for block in blocks {
+                    if matches!(traced.outcome, Outcome::Denied | Outcome::NotAllowed) {
+                        break;
+                    }
+                    if let Some(rules) = block.exec() {
+                        let command = command.map(|c| (c.text, c.segments.as_slice()));
+                        trace_exec(&mut traced, layer, block, rules, command, &mut segment_traces);
                     }
                 }
                 traced
             })
             .collect();
-        let outcome = match self.command_of(request) {
-            Some(command) => self.command_outcome(context, command),
+        let outcome = match &read {
+            Some((tool, readings)) => self.call_outcome(context, *tool, readings),
             None => self.outcome_name(context, &tool),
         };
         let blocking = layers.iter().find(|l| matches!(l.outcome, Outcome::Denied | Outcome::NotAllowed));

@@ -4,6 +4,7 @@
 //! decision is one name lookup plus one bit test. Explanations re-walk the
 //! layers, off the fast path.
 
+pub(crate) mod args;
 pub(crate) mod exec;
 mod explain;
 #[doc(hidden)]
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use crate::source::Location;
 use crate::vocab::{SandboxMode, SandboxScope, ToolOutcome, WorkspaceAccess};
 
+pub(crate) use args::ArgKind;
 pub use explain::{Explanation, LayerTrace, Outcome, SegmentTrace};
 pub use ingress::{Inbound, IngressDecision, IngressOutcome};
 pub use request::{Arg, Args, OptionalText, RequestError, ToolRequest};
@@ -194,34 +196,33 @@ pub(crate) struct Layer {
     pub ask_bits: Vec<u64>,
     /// Interned tools its deny list names.
     pub deny_bits: Vec<u64>,
-    /// The block's command rules, when it has an `exec` block.
-    pub exec: Option<LayerExec>,
-}
-
-/// A layer's `exec` block: its compiled rules, where it is written, and the
-/// `exec` tool's bit, which the block restricts.
-#[derive(Debug, Clone)]
-pub(crate) struct LayerExec {
-    pub rules: exec::ExecLayer,
-    pub at: Option<Location>,
-    pub tool_bits: Vec<u64>,
+    /// The block's argument rules, at most one block of each kind, in
+    /// `ArgKind` order.
+    pub args: Vec<args::ArgBlock>,
 }
 
 impl Layer {
     /// This layer restricted to word `w` of the interned tools, as it decides
-    /// calls that carry no command: an `exec` call without a command is an
-    /// opaque command, so its outcome is at least `on_opaque`.
+    /// calls by tool alone: a call that leaves out what an argument block
+    /// reads (an `exec` call without a command) is decided as strictly as
+    /// any value of it, the block's `left_out`.
     pub(crate) fn word(&self, w: usize) -> fold::LayerWord {
         let mut word = self.tool_word(w);
-        if let Some(exec) = &self.exec {
-            let bit = exec.tool_bits.get(w).copied().unwrap_or(0);
-            match exec.rules.on_opaque {
+        for block in &self.args {
+            let bit = block.tool_bits.get(w).copied().unwrap_or(0);
+            match block.left_out() {
                 ToolOutcome::Deny => word.deny |= bit,
                 // Asked only where admitted: an ask entry would also admit.
-                _ => word.ask |= bit & word.admits(),
+                ToolOutcome::Ask => word.ask |= bit & word.admits(),
+                ToolOutcome::Allow => {}
             }
         }
         word
+    }
+
+    /// The block of `kind`, if the layer has one.
+    pub(crate) fn block(&self, kind: ArgKind) -> Option<&args::ArgBlock> {
+        self.args.iter().find(|b| b.kind() == kind)
     }
 
     /// This layer's tool lists alone, restricted to word `w`.
@@ -230,13 +231,14 @@ impl Layer {
         fold::LayerWord { allow: self.allow_bits.as_deref().map(at), ask: at(&self.ask_bits), deny: at(&self.deny_bits) }
     }
 
-    /// This layer's outcome for `exec` running the parsed command.
-    pub(crate) fn command_outcome(&self, exec: ToolId, segments: &[crate::shell::Segment]) -> ToolOutcome {
-        let listed = self.tool_outcome(exec);
-        match &self.exec {
-            Some(rules) if listed != ToolOutcome::Deny => listed.max(rules.rules.decide(segments)),
-            _ => listed,
+    /// This layer's outcome for a call of `tool` whose arguments read as
+    /// `readings`: its tool lists, then each of its blocks that reads the tool.
+    pub(crate) fn call_outcome(&self, tool: ToolId, readings: &args::Readings<'_>) -> ToolOutcome {
+        let listed = self.tool_outcome(tool);
+        if listed == ToolOutcome::Deny {
+            return listed;
         }
+        self.args.iter().filter(|b| b.reads(tool.index())).map(|b| b.decide(readings)).fold(listed, ToolOutcome::max)
     }
 
     /// This layer's tool lists' outcome for an interned tool.
@@ -386,8 +388,9 @@ pub struct Engine {
     /// Per context, the interned tools it asks for; empty when no layer of
     /// the policy asks for anything, so such policies pay nothing for `ask`.
     asks: Bitsets,
-    /// The `exec` tool, when some layer has command rules for it.
-    exec_tool: Option<ToolId>,
+    /// The kinds of argument block the policy has, each with the interned
+    /// tools it reads: a call of any other tool is decided by its bits.
+    arg_kinds: Vec<(ArgKind, Vec<u64>)>,
     ingress: ingress::Ingress,
     router: route::Router,
 }
@@ -464,7 +467,13 @@ impl Engine {
                 tool_index.insert((*alias).into(), id);
             }
         }
-        let exec_tool = if layers.iter().any(|l| l.exec.is_some()) { tool_index.get(crate::builtins::EXEC_TOOL).copied() } else { None };
+        let mut arg_kinds: Vec<(ArgKind, Vec<u64>)> = Vec::new();
+        for block in layers.iter().flat_map(|l| &l.args) {
+            if !arg_kinds.iter().any(|(kind, _)| *kind == block.kind()) {
+                arg_kinds.push((block.kind(), block.tool_bits.clone()));
+            }
+        }
+        arg_kinds.sort_unstable_by_key(|(kind, _)| *kind);
         let index_of = |names: &[String]| names.iter().enumerate().map(|(i, n)| (n.clone().into_boxed_str(), i as u32 + 1)).collect();
         let mut engine = Engine {
             file,
@@ -484,7 +493,7 @@ impl Engine {
             global,
             contexts: Box::new([]),
             asks: Box::new([]),
-            exec_tool,
+            arg_kinds,
             ingress,
             router,
             tool_names,
@@ -510,8 +519,7 @@ impl Engine {
             .filter(|t| *t <= MAX_CONTEXT_WORDS)
             .ok_or_else(too_many)?;
         let all = self.all_tools();
-        let any_ask =
-            self.layers.iter().any(|l| l.ask_bits.iter().any(|w| *w != 0) || l.exec.as_ref().is_some_and(|e| e.rules.on_opaque == ToolOutcome::Ask));
+        let any_ask = self.layers.iter().any(|l| l.ask_bits.iter().any(|w| *w != 0) || l.args.iter().any(|b| b.left_out() == ToolOutcome::Ask));
         let mut contexts = Vec::with_capacity(total);
         let mut asks = Vec::with_capacity(if any_ask { total } else { 0 });
         let mut layer_words = Vec::new();
@@ -709,7 +717,7 @@ impl Engine {
     /// agents and malformed requests are denied (fail closed).
     #[inline]
     pub fn decide(&self, request: &ToolRequest<'_>) -> bool {
-        if request.command().is_some() {
+        if !request.args().is_none() {
             return self.decide_outcome(request) == ToolOutcome::Allow;
         }
         match self.context(request) {
@@ -723,20 +731,37 @@ impl Engine {
     #[inline]
     pub fn decide_outcome(&self, request: &ToolRequest<'_>) -> ToolOutcome {
         match self.context(request) {
-            Ok(context) => match self.command_of(request) {
-                Some(command) => self.command_outcome(context, command),
+            Ok(context) => match self.read_args(request) {
+                Some((tool, readings)) => self.call_outcome(context, tool, &readings),
                 None => self.outcome_name(context, request.tool()),
             },
             Err(_) => ToolOutcome::Deny,
         }
     }
 
-    /// The command a request's outcome depends on: its `command`, when the
-    /// tool is `exec` and some layer has command rules.
-    fn command_of<'r>(&self, request: &ToolRequest<'r>) -> Option<&'r str> {
-        let command = request.command()?;
-        let exec = self.exec_tool?;
-        (self.tool_id(request.tool()) == Some(exec)).then_some(command)
+    /// What the policy's argument blocks read of a request, with its tool:
+    /// `None` when no block reads its tool or it gives nothing they read,
+    /// so that its bits decide it (each block's `left_out` folded in).
+    pub(crate) fn read_args<'r>(&self, request: &ToolRequest<'r>) -> Option<(ToolId, args::Readings<'r>)> {
+        if self.arg_kinds.is_empty() || request.args().is_none() {
+            return None;
+        }
+        let tool = self.tool_id(request.tool())?;
+        let (word, bit) = (tool.index() >> 6, 1u64 << (tool.0 & 63));
+        let mut readings = args::Readings::default();
+        let mut given = false;
+        for (kind, tools) in &self.arg_kinds {
+            if tools.get(word).is_some_and(|w| w & bit != 0) {
+                given |= readings.read(*kind, &request.args());
+            }
+        }
+        given.then_some((tool, readings))
+    }
+
+    /// The outcome of a call of `tool` whose arguments read as `readings`:
+    /// the strictest over the layers' tool lists and their argument blocks.
+    pub(crate) fn call_outcome(&self, context: Context, tool: ToolId, readings: &args::Readings<'_>) -> ToolOutcome {
+        self.layers_of(context).map(|layer| layer.call_outcome(tool, readings)).max().unwrap_or(ToolOutcome::Allow)
     }
 
     /// The tool whose outcome in a context depends on its command (`exec`,
@@ -745,18 +770,20 @@ impl Engine {
     /// as an opaque command, so `effective_tools` may leave it out although
     /// the allowed commands run.
     pub fn command_tool(&self, context: Context) -> Option<(&str, ToolOutcome)> {
-        let exec = self.exec_tool?;
+        let exec = self.tool_id(crate::builtins::EXEC_TOOL)?;
+        let ruled = self.layers_of(context).any(|layer| layer.block(ArgKind::Exec).is_some());
         let listed = self.layers_of(context).map(|layer| layer.tool_outcome(exec)).max().unwrap_or(ToolOutcome::Allow);
-        let ruled = self.layers_of(context).any(|layer| layer.exec.is_some());
         (ruled && listed != ToolOutcome::Deny).then(|| (self.tool_name(exec).unwrap_or(crate::builtins::EXEC_TOOL), listed))
     }
 
     /// The outcome of an `exec` call running `command` in a context: the
     /// strictest over the layers' tool lists and their exec blocks.
     pub fn command_outcome(&self, context: Context, command: &str) -> ToolOutcome {
-        let Some(exec) = self.exec_tool else { return self.outcome_name(context, crate::builtins::EXEC_TOOL) };
-        let segments = crate::shell::parse(command);
-        self.layers_of(context).map(|layer| layer.command_outcome(exec, &segments)).max().unwrap_or(ToolOutcome::Allow)
+        let request = ToolRequest::new("", crate::builtins::EXEC_TOOL).with_command(command);
+        match self.read_args(&request) {
+            Some((tool, readings)) => self.call_outcome(context, tool, &readings),
+            None => self.outcome_name(context, crate::builtins::EXEC_TOOL),
+        }
     }
 
     /// The tools an agent may call in a context without asking, in id order

@@ -220,6 +220,16 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// Whether it holds no argument at all (what [`ToolRequest::new`] starts with).
+    pub fn is_none(&self) -> bool {
+        match self.0 {
+            ArgsRepr::None => true,
+            ArgsRepr::Exec { command, cwd } => command.is_none() && cwd.is_none(),
+            ArgsRepr::Pairs(pairs) => pairs.is_empty(),
+            ArgsRepr::Json(object) => object.is_empty(),
+        }
+    }
+
     /// The argument `name` when it is text.
     pub fn text(&self, name: &str) -> Option<&'a str> {
         match self.get(name) {

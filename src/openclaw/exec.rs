@@ -351,7 +351,7 @@ fn approved_path(pattern: &str) -> Result<String, &'static str> {
     if pattern.contains(['*', '?', '[']) {
         return Err("Palisade matches a program by one exact path, not a glob");
     }
-    let normal = crate::settings::lexical_normalize(pattern);
+    let normal = crate::paths::normalize_absolute(pattern);
     if normal != pattern {
         return Err("the path is not normalised");
     }

@@ -330,7 +330,7 @@ impl Lowerer<'_> {
                     let Some(list) = parts.next() else { continue };
                     let dirs = self.string_list(list);
                     for dir in &dirs {
-                        let normal = crate::settings::lexical_normalize(&dir.value);
+                        let normal = crate::paths::normalize_absolute(&dir.value);
                         if !dir.value.starts_with('/') || normal != dir.value.trim_end_matches('/') && normal != dir.value {
                             self.error(Code::BadValue, dir.span, format!("`{}` is not a normalised absolute directory", dir.value)).help =
                                 Some("write trusted directories as absolute paths without `.` or `..`, e.g. \"/usr/bin\"".into());

@@ -7,6 +7,7 @@ mod ingress_properties;
 mod limits;
 mod malformed;
 mod openclaw;
+mod path_oracle;
 mod peers;
 mod properties;
 mod shell;

@@ -6,7 +6,10 @@
 //! `O_NOFOLLOW | O_NONBLOCK`, then checks the *opened* file with `fstat`.
 //! A symlink anywhere fails the open (`ELOOP`), a FIFO or device is refused
 //! after an open that cannot block, and a read never loads more than the cap.
-//! Absolute paths and `..` are refused before any system call.
+//! Paths are read by the core's one normaliser (`palisade::normalize_path`)
+//! before any system call: `..` resolved lexically and never above the
+//! workspace, absolute and `~/` paths refused, so what is opened is the
+//! path that was decided.
 
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
@@ -17,10 +20,7 @@ use rustix::io::Errno;
 
 /// Largest file `read` returns and `write` accepts.
 pub const FILE_CAP: usize = 1 << 20;
-/// Longest path accepted, in bytes (Linux's `PATH_MAX`).
-pub const PATH_CAP: usize = 4096;
-/// Most components a path may have.
-pub const COMPONENT_CAP: usize = 64;
+pub use palisade::{COMPONENT_CAP, PATH_CAP};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PathError {
@@ -42,34 +42,22 @@ pub enum PathError {
     Io(String),
 }
 
-/// The components of `relative`, checked lexically: no root, no `..`, not
-/// empty, within the caps. `.` components are dropped.
+/// The components of `relative` as the core reads it: in the workspace,
+/// lexically normalised, naming something beneath the workspace itself.
 pub fn components(relative: &str) -> Result<Vec<&str>, PathError> {
-    let count = relative.split('/').count();
-    if relative.len() > PATH_CAP || count > COMPONENT_CAP {
-        return Err(PathError::TooLong(relative.len(), count));
-    }
-    if relative.trim().is_empty() {
-        return Err(PathError::Empty(relative.to_string()));
-    }
-    if relative.starts_with('/') {
+    let path = palisade::normalize_path(relative).map_err(|e| match e {
+        palisade::PathError::Empty(_) => PathError::Empty(relative.to_string()),
+        palisade::PathError::Escapes(..) => PathError::Parent(relative.to_string()),
+        palisade::PathError::Nul(_) => PathError::Io(format!("path `{}` contains a NUL byte", relative.escape_debug())),
+        palisade::PathError::TooLong(bytes, count) => PathError::TooLong(bytes, count),
+    })?;
+    if path.anchor() != palisade::Anchor::Workspace {
         return Err(PathError::Absolute(relative.to_string()));
     }
-    if relative.contains('\0') {
-        return Err(PathError::Io(format!("path `{}` contains a NUL byte", relative.escape_debug())));
-    }
-    let mut parts = Vec::with_capacity(count);
-    for part in relative.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => return Err(PathError::Parent(relative.to_string())),
-            part => parts.push(part),
-        }
-    }
-    if parts.is_empty() {
+    if path.components().is_empty() {
         return Err(PathError::Empty(relative.to_string()));
     }
-    Ok(parts)
+    Ok(path.components().to_vec())
 }
 
 fn io_error(relative: &str, errno: Errno) -> PathError {
@@ -179,6 +167,8 @@ mod tests {
         assert!(matches!(read(&dir, "/etc/passwd"), Err(PathError::Absolute(_))));
         assert!(matches!(read(&dir, "../x"), Err(PathError::Parent(_))));
         assert!(matches!(read(&dir, "sub/../../x"), Err(PathError::Parent(_))));
+        assert!(matches!(read(&dir, "~/x"), Err(PathError::Absolute(_))));
+        assert!(matches!(read(&dir, "a/.."), Err(PathError::Empty(_))));
         assert!(matches!(read(&dir, "link/passwd"), Err(PathError::Symlink(_))));
         assert!(matches!(read(&dir, "file-link"), Err(PathError::Symlink(_))));
         assert!(matches!(write(&dir, "dangling", "x"), Err(PathError::Symlink(_))));

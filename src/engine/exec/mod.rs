@@ -83,7 +83,7 @@ fn normalized(path: &str) -> std::borrow::Cow<'_, str> {
     if path.starts_with('/') && path.split('/').skip(1).all(|p| !p.is_empty() && p != "." && p != "..") {
         std::borrow::Cow::Borrowed(path)
     } else {
-        std::borrow::Cow::Owned(crate::settings::lexical_normalize(path))
+        std::borrow::Cow::Owned(crate::paths::normalize_absolute(path))
     }
 }
 
@@ -124,7 +124,7 @@ impl CommandPattern {
         let program = words.next().ok_or(PatternError::Empty)?;
         let mut tokens: Vec<String> = words.collect();
         let bare = !program.contains('/') && !program.contains(['*', '?']) && !program.is_empty();
-        let absolute = program.starts_with('/') && !program.contains(['*', '?']) && crate::settings::lexical_normalize(&program) == program;
+        let absolute = program.starts_with('/') && !program.contains(['*', '?']) && crate::paths::normalize_absolute(&program) == program;
         if !bare && !absolute {
             return Err(PatternError::BadProgram(program));
         }
@@ -455,7 +455,7 @@ impl ExecLayer {
         let trusted_dirs = trusted_dirs
             .unwrap_or_else(|| DEFAULT_TRUSTED_DIRS.iter().map(|d| d.to_string()).collect())
             .iter()
-            .map(|d| crate::settings::lexical_normalize(d).trim_end_matches('/').to_string())
+            .map(|d| crate::paths::normalize_absolute(d).trim_end_matches('/').to_string())
             .collect();
         let mut index: Map<String, ProgramRules> = Map::default();
         for (kind, list) in rules.iter() {
