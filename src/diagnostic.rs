@@ -45,6 +45,7 @@ codes! {
     BadMentionPattern = "palisade::bad-mention-pattern",
     BadOwner = "palisade::bad-owner",
     BadPath = "palisade::bad-path",
+    BadPathPattern = "palisade::bad-path-pattern",
     BadPairingCap = "palisade::bad-pairing-cap",
     BadPort = "palisade::bad-port",
     BadProvider = "palisade::bad-provider",

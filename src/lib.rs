@@ -98,7 +98,7 @@ pub use gateway_config::{Bind, GatewayAuth, GatewayConfig, RateLimit, SecretRef}
 pub use paths::{normalize as normalize_path, normalize_absolute, Anchor, AnchoredPath, GlobError, PathError, PathGlob, COMPONENT_CAP, PATH_CAP};
 pub use source::{Location, Position, SourceFile, Span};
 pub use vocab::{
-    AuthMode, ByOutcome, ChatKind, DmPolicy, DmScope, GroupPolicy, SandboxMode, SandboxScope, SessionScope, ToolOutcome, WorkspaceAccess,
+    AuthMode, ByOutcome, ChatKind, DmPolicy, DmScope, GroupPolicy, PathOp, SandboxMode, SandboxScope, SessionScope, ToolOutcome, WorkspaceAccess,
 };
 
 pub(crate) use syntax::ast;

@@ -107,6 +107,9 @@ fn rules(out: &mut String, r: &Rules, indent: usize) {
     if let Some(e) = &r.exec {
         exec(out, e, indent);
     }
+    if let Some(p) = &r.paths {
+        paths(out, p, indent);
+    }
     for p in &r.providers {
         let _ = writeln!(out, "{pad}provider {} {{", key(&p.key.value));
         rules(out, &p.rules, indent + 2);
@@ -145,6 +148,23 @@ fn exec(out: &mut String, e: &ExecBlock, indent: usize) {
     }
     if let Some(dirs) = &e.trusted_dirs {
         let _ = writeln!(out, "{pad}  trusted_dirs {}", quoted_list(dirs));
+    }
+    let _ = writeln!(out, "{pad}}}");
+}
+
+/// One line per rule: a rule is its operations and one pattern.
+fn paths(out: &mut String, p: &PathsBlock, indent: usize) {
+    let pad = " ".repeat(indent);
+    let _ = writeln!(out, "{pad}paths {{");
+    for (outcome, rules) in p.rules.iter() {
+        for rule in rules {
+            let ops: Vec<&str> = rule.ops.iter().map(|op| op.value.name()).collect();
+            let ops = if ops.is_empty() { String::new() } else { format!("{} ", ops.join(", ")) };
+            let _ = writeln!(out, "{pad}  {} {ops}{}", outcome.name(), quoted_list(std::slice::from_ref(&rule.pattern)));
+        }
+    }
+    if let Some(o) = &p.on_miss {
+        let _ = writeln!(out, "{pad}  on_miss {}", o.value.name());
     }
     let _ = writeln!(out, "{pad}}}");
 }

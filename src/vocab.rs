@@ -221,6 +221,38 @@ impl ToolOutcome {
     }
 }
 
+/// What a file call does to a path, as path rules name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PathOp {
+    /// `read`: the `read` tool.
+    Read,
+    /// `write`: `write`, `edit` and every path `apply_patch` touches.
+    Write,
+}
+
+impl PathOp {
+    /// Every operation.
+    pub const ALL: [PathOp; 2] = [PathOp::Read, PathOp::Write];
+
+    /// `read` or `write`, as the DSL spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PathOp::Read => "read",
+            PathOp::Write => "write",
+        }
+    }
+
+    /// The operation a DSL word names.
+    pub fn from_name(name: &str) -> Option<PathOp> {
+        PathOp::ALL.into_iter().find(|op| op.name() == name)
+    }
+
+    /// Its bit in a set of operations.
+    pub fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
 /// One value per outcome a rule can give: what a block allows, asks about
 /// and denies. The one home of the allow/ask/deny triple, from the syntax
 /// tree through compiled layers to their indexes.

@@ -240,6 +240,9 @@ pub struct ToolDecisionJson<'e> {
     /// For an `exec` command under command rules: each segment (left out otherwise).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub segments: Vec<SegmentJson<'e>>,
+    /// For a file call under path rules: each path it touches (left out otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<PathJson<'e>>,
 }
 
 impl<'e> From<&'e Explanation> for ToolDecisionJson<'e> {
@@ -251,7 +254,29 @@ impl<'e> From<&'e Explanation> for ToolDecisionJson<'e> {
             reason: &e.reason,
             at: e.at.as_deref(),
             segments: e.segments.iter().map(SegmentJson::from).collect(),
+            paths: e.paths.iter().map(PathJson::from).collect(),
         }
+    }
+}
+
+/// One path of a file call: `{"path", "outcome", "layer", "why", "at"}`.
+#[derive(Debug, Serialize)]
+pub struct PathJson<'e> {
+    /// The path as written in the call (its first 200 bytes and its length when longer).
+    pub path: &'e str,
+    /// `allow`, `ask` or `deny`.
+    pub outcome: &'static str,
+    /// The layer whose paths block decided it.
+    pub layer: &'e str,
+    /// Why.
+    pub why: &'e str,
+    /// Where the deciding pattern (or the paths block) is written.
+    pub at: Option<&'e str>,
+}
+
+impl<'e> From<&'e SegmentTrace> for PathJson<'e> {
+    fn from(s: &'e SegmentTrace) -> Self {
+        PathJson { path: &s.text, outcome: s.outcome.name(), layer: &s.layer, why: &s.why, at: s.at.as_deref() }
     }
 }
 
@@ -310,6 +335,9 @@ pub struct LayerJson<'e> {
     /// The layer's exec block decided (present only when it did).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub command: bool,
+    /// The layer's paths block decided (present only when it did).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub paths: bool,
 }
 
 impl<'e> From<&'e LayerTrace> for LayerJson<'e> {
@@ -322,6 +350,7 @@ impl<'e> From<&'e LayerTrace> for LayerJson<'e> {
             at: t.at.as_deref(),
             granted: t.granted,
             command: t.command,
+            paths: t.paths,
         }
     }
 }

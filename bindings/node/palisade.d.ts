@@ -10,6 +10,8 @@ export interface ToolOptions {
   command?: string
   /** For `exec`: the working directory (recorded, never used to resolve a program). */
   cwd?: string
+  /** For `read`, `write` and `edit`: the path, decided by `paths` rules. */
+  path?: string
 }
 
 export interface Diagnostic {
@@ -40,6 +42,15 @@ export interface Segment {
   at: string | null
 }
 
+/** One path of a file call and what the path rules made of it. */
+export interface PathVerdict {
+  path: string
+  outcome: Outcome
+  layer: string
+  why: string
+  at: string | null
+}
+
 export interface Decision {
   outcome: Outcome
   allowed: boolean
@@ -47,6 +58,7 @@ export interface Decision {
   reason: string
   at: string | null
   segments: Segment[]
+  paths: PathVerdict[]
 }
 
 export interface Tools {
@@ -67,7 +79,7 @@ export declare class Policy {
   static load(path: string): Policy
   replace(other: Policy): void
   /** Resolves a context once (per session) for many `context.outcome(tool)` calls. */
-  context(agent: string, options?: Omit<ToolOptions, 'command' | 'cwd'>): Context
+  context(agent: string, options?: Omit<ToolOptions, 'command' | 'cwd' | 'path'>): Context
   readonly warnings: Diagnostic[]
   readonly agents: string[]
   /** No reason built; a context is kept per distinct options (without `command`/`cwd`). */

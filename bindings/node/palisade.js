@@ -33,6 +33,7 @@ const OPTION_TYPES = {
   owner: 'boolean',
   command: 'string',
   cwd: 'string',
+  path: 'string',
 }
 
 /** Refuses what the engine would misread: an unknown key (a typo), or a value of the wrong type. */
@@ -114,7 +115,7 @@ function compiled(make) {
 
 function toolRequest(agent, tool, options) {
   checkOptions(options)
-  const { command, cwd, ...fields } = options ?? {}
+  const { command, cwd, path, ...fields } = options ?? {}
   const request = { kind: 'tool', agent, tool }
   for (const [key, value] of Object.entries(fields)) {
     if (value !== undefined && value !== null) request[key] = value
@@ -122,6 +123,7 @@ function toolRequest(agent, tool, options) {
   const args = {}
   if (command !== undefined && command !== null) args.command = command
   if (cwd !== undefined && cwd !== null) args.cwd = cwd
+  if (path !== undefined && path !== null) args.path = path
   if (Object.keys(args).length > 0) request.args = args
   return JSON.stringify(request)
 }
@@ -144,8 +146,9 @@ function cacheable(agent, tool, options) {
   if (typeof agent !== 'string' || typeof tool !== 'string') return null
   if (options === undefined || options === null) return NO_OPTIONS
   if (typeof options !== 'object') return null
-  const { provider, session, sender, subagent, owner, command, cwd } = options
-  if ((command !== undefined && command !== null) || (cwd !== undefined && cwd !== null)) return null
+  const { provider, session, sender, subagent, owner, command, cwd, path } = options
+  const given = (v) => v !== undefined && v !== null
+  if (given(command) || given(cwd) || given(path)) return null
   const text = (v) => v === undefined || typeof v === 'string'
   const flag = (v) => v === undefined || typeof v === 'boolean'
   if (!text(provider) || !text(session) || !text(sender) || !flag(subagent) || !flag(owner)) return null
@@ -232,6 +235,7 @@ class Policy {
           case 'owner':
           case 'command':
           case 'cwd':
+          case 'path':
             break
           default:
             checkOptions(options)
@@ -324,6 +328,7 @@ class Policy {
       reason: value.reason,
       at: value.at ?? null,
       segments: value.segments ?? [],
+      paths: value.paths ?? [],
     }
   }
 

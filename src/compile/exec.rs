@@ -25,8 +25,7 @@ impl Compiler<'_> {
         let trusted = block.trusted_dirs.as_ref().map(|dirs| dirs.iter().map(|d| d.value.clone()).collect());
         let rules = ExecLayer::new(patterns, block.on_miss.as_ref().map(|o| o.value), block.on_opaque.as_ref().map(|o| o.value), trusted);
         self.check_shadowed(&rules, &rules, "in the same block");
-        let tool_bits = self.kind_tool_bits(ArgKind::Exec);
-        ArgBlock { rules: KindRules::Exec(rules), at: Some(self.source.location(block.span)), tool_bits }
+        self.arg_block(KindRules::Exec(rules), Some(self.source.location(block.span)))
     }
 
     /// The block's patterns of one kind; `literal_warning`: what a deny or

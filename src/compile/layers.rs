@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use super::{Compiler, Scope};
-use crate::ast::{ExecBlock, Keyed, Rules, ToolList, ToolRef};
+use crate::ast::{ExecBlock, Keyed, PathsBlock, Rules, ToolList, ToolRef};
 use crate::builtins;
 use crate::diagnostic::Code;
-use crate::engine::args::ArgBlock;
-use crate::engine::{ArgKind, Entry, GlobalLayers, Layer, LayerId, LayerKind, Matcher, RuleSet};
+use crate::engine::args::{ArgBlock, KindRules};
+use crate::engine::{Entry, GlobalLayers, Layer, LayerId, LayerKind, Matcher, RuleSet};
 
 /// What a shared layer is built from: its kind, its name, and which AST
 /// nodes (by address: the AST is borrowed, unmoved, for the whole compile).
@@ -49,6 +49,9 @@ impl Compiler<'_> {
         let global_sender = self.sender_layers(global.rules, sender_names, "global");
         let owner_only =
             self.fixed_layer(LayerKind::OwnerOnly, "owner-only", builtins::OWNER_ONLY, "`{tool}` is owner-only and the sender is not an owner");
+        let protected_paths = self.push_layer(LayerKind::ProtectedPaths, "built-in".into(), None, RuleSet::default(), RuleSet::default(), None);
+        let protected = self.protected_paths();
+        self.attach_args(protected_paths, protected);
         GlobalLayers {
             rules: global_rules,
             provider_rules: global_provider_rules,
@@ -57,6 +60,7 @@ impl Compiler<'_> {
             sender: global_sender,
             group,
             owner_only,
+            protected_paths,
         }
     }
 
@@ -110,12 +114,20 @@ impl Compiler<'_> {
         let allow = rules.lists.allow.as_ref().filter(|a| !a.entries.is_empty()).map(|a| self.entries(a));
         let ask = rules.lists.ask.as_ref().map(|a| self.entries(a)).unwrap_or_default();
         let deny = rules.lists.deny.as_ref().map(|d| self.entries(d)).unwrap_or_default();
-        if allow.is_none() && ask.entries.is_empty() && deny.entries.is_empty() && rules.exec.is_none() {
+        if allow.is_none() && ask.entries.is_empty() && deny.entries.is_empty() && rules.exec.is_none() && rules.paths.is_none() {
             return None;
         }
         let id = self.push_layer(kind, name(), allow, ask, deny, None);
         self.attach_exec(id, rules.exec.as_ref());
+        self.attach_paths(id, rules.paths.as_ref());
         Some(id)
+    }
+
+    /// Gives a layer the path rules of its block's `paths` block.
+    fn attach_paths(&mut self, id: LayerId, block: Option<&PathsBlock>) {
+        let Some(block) = block else { return };
+        let paths = self.paths_block(block);
+        self.attach_args(id, paths);
     }
 
     /// Gives a layer the command rules of its block's `exec` block.
@@ -134,15 +146,10 @@ impl Compiler<'_> {
         }
     }
 
-    /// The bits of the interned tools `kind` reads.
-    pub(super) fn kind_tool_bits(&self, kind: ArgKind) -> Vec<u64> {
-        let mut bits = vec![0u64; self.tool_names.len().div_ceil(64)];
-        for id in kind.tools().iter().filter_map(|name| self.tool_index.get(*name)) {
-            if let Some(word) = bits.get_mut(*id as usize / 64) {
-                *word |= 1 << (id % 64);
-            }
-        }
-        bits
+    /// An argument block of `rules` over the interned tools its kind reads.
+    pub(super) fn arg_block(&self, rules: KindRules, at: Option<crate::source::Location>) -> ArgBlock {
+        let tools: Vec<(&str, u32)> = self.tool_names.iter().enumerate().map(|(id, name)| (&**name, id as u32)).collect();
+        ArgBlock::new(rules, at, &tools, self.tool_names.len().div_ceil(64))
     }
 
     /// A built-in list of plain tool names (never groups or patterns).
@@ -178,8 +185,9 @@ impl Compiler<'_> {
         let (deny_list, deny_from) = pick(|r| r.lists.deny.as_ref());
         // Asks are never defaulted: the built-in sandbox policy asks for nothing.
         let (ask_list, _) = pick(|r| r.lists.ask.as_ref());
-        // Command rules are inherited as a whole block; the default has none.
+        // Command and path rules are inherited as a whole block; the default has none.
         let exec_block = agent.and_then(|r| r.exec.as_ref()).or_else(|| global.and_then(|r| r.exec.as_ref()));
+        let paths_block = agent.and_then(|r| r.paths.as_ref()).or_else(|| global.and_then(|r| r.paths.as_ref()));
         let source = |from: &str| match from {
             "agent" => format!("{label} sandbox tool policy"),
             "global" => "global sandbox tool policy".to_string(),
@@ -193,7 +201,13 @@ impl Compiler<'_> {
         let key = SharedLayerKey {
             kind: LayerKind::Sandbox,
             name: name.clone(),
-            sources: vec![node_address(allow_list), node_address(ask_list), node_address(deny_list), node_address(exec_block)],
+            sources: vec![
+                node_address(allow_list),
+                node_address(ask_list),
+                node_address(deny_list),
+                node_address(exec_block),
+                node_address(paths_block),
+            ],
         };
         if let Some(id) = self.shared_layers.get(&key) {
             return *id;
@@ -209,6 +223,7 @@ impl Compiler<'_> {
         let ask = ask_list.map(|list| self.entries(list)).unwrap_or_default();
         let id = self.push_layer(LayerKind::Sandbox, name, Some(allow), ask, deny, None);
         self.attach_exec(id, exec_block);
+        self.attach_paths(id, paths_block);
         self.shared_layers.insert(key, id);
         id
     }

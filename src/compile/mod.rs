@@ -12,6 +12,7 @@ pub(crate) mod gateway;
 mod ingress;
 mod layers;
 mod names;
+mod paths;
 mod sandbox;
 mod tests_run;
 

@@ -9,16 +9,19 @@
 //! folds into the bits that decide calls by tool alone.
 
 use super::exec::ExecLayer;
-use super::request::Args;
+use super::paths::{PathLayer, PathsReading};
+use super::request::{Arg, Args};
 use crate::shell::Segment;
 use crate::source::Location;
-use crate::vocab::ToolOutcome;
+use crate::vocab::{ByOutcome, ToolOutcome};
 
 /// A kind of argument rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum ArgKind {
     /// `exec` blocks: the command an `exec` call runs, segment by segment.
     Exec,
+    /// `paths` blocks: the paths a file call reads or writes.
+    Paths,
 }
 
 /// How many kinds there are.
@@ -26,12 +29,13 @@ const KINDS: usize = ArgKind::ALL.len();
 
 impl ArgKind {
     /// Every kind, in the order layers hold their blocks.
-    pub(crate) const ALL: [ArgKind; 1] = [ArgKind::Exec];
+    pub(crate) const ALL: [ArgKind; 2] = [ArgKind::Exec, ArgKind::Paths];
 
     /// The tools whose calls this kind reads (canonical names).
     pub(crate) fn tools(self) -> &'static [&'static str] {
         match self {
             ArgKind::Exec => &[crate::builtins::EXEC_TOOL],
+            ArgKind::Paths => &["read", "write", "edit", "apply_patch"],
         }
     }
 }
@@ -42,12 +46,12 @@ impl ArgKind {
 pub(crate) trait ArgMatcher {
     /// What a call's arguments read as.
     type Reading<'r>;
-    /// What `args` read as, or `None` when the call leaves the argument
-    /// out (or gives it as something other than text).
-    fn read<'r>(args: &Args<'r>) -> Option<Self::Reading<'r>>;
-    /// The outcome for a call that leaves the argument out: as strict as
-    /// any value of it, never `Allow` where some value would not be.
-    fn left_out(&self) -> ToolOutcome;
+    /// What the arguments of a call of `tool` (canonical) read as, or
+    /// `None` when the call leaves out what this kind reads.
+    fn read<'r>(tool: &str, args: &Args<'r>) -> Option<Self::Reading<'r>>;
+    /// The outcome for a call of `tool` that leaves the argument out: as
+    /// strict as any value of it, never `Allow` where some value would not be.
+    fn left_out(&self, tool: &str) -> ToolOutcome;
     /// This layer's outcome on a reading.
     fn decide(&self, reading: &Self::Reading<'_>) -> ToolOutcome;
 }
@@ -62,12 +66,12 @@ pub(crate) struct CommandReading<'r> {
 impl ArgMatcher for ExecLayer {
     type Reading<'r> = CommandReading<'r>;
 
-    fn read<'r>(args: &Args<'r>) -> Option<CommandReading<'r>> {
+    fn read<'r>(_tool: &str, args: &Args<'r>) -> Option<CommandReading<'r>> {
         let text = args.text("command")?;
         Some(CommandReading { text, segments: crate::shell::parse(text) })
     }
 
-    fn left_out(&self) -> ToolOutcome {
+    fn left_out(&self, _tool: &str) -> ToolOutcome {
         self.on_opaque
     }
 
@@ -76,17 +80,60 @@ impl ArgMatcher for ExecLayer {
     }
 }
 
+impl ArgMatcher for PathLayer {
+    type Reading<'r> = PathsReading<'r>;
+
+    /// `path` and `file_path` for `read`, `write` and `edit`; each file
+    /// header of `input` (or `patch`) for `apply_patch`. A value that is not
+    /// text is a path that cannot be read.
+    fn read<'r>(tool: &str, args: &Args<'r>) -> Option<PathsReading<'r>> {
+        let op = super::paths::op_of(tool)?;
+        // `None`: given, but not as text.
+        let mut texts: Vec<Option<&'r str>> = Vec::new();
+        let names: &[&str] = if tool == "apply_patch" { &["input", "patch"] } else { &["path", "file_path"] };
+        for name in names {
+            match args.get(name) {
+                Arg::Missing => {}
+                Arg::Other => texts.push(None),
+                Arg::Text(text) if tool == "apply_patch" => texts.extend(super::paths::patch_paths(text).map(Some)),
+                Arg::Text(text) => texts.push(Some(text)),
+            }
+        }
+        if texts.is_empty() {
+            return None;
+        }
+        let paths = texts
+            .into_iter()
+            .map(|text| match text {
+                Some(text) => (text, crate::paths::normalize(text)),
+                None => ("(not text)", Err(crate::paths::PathError::NotText)),
+            })
+            .collect();
+        Some(PathsReading { op, paths })
+    }
+
+    fn left_out(&self, tool: &str) -> ToolOutcome {
+        super::paths::op_of(tool).map_or(ToolOutcome::Allow, |op| PathLayer::left_out(self, op))
+    }
+
+    fn decide(&self, reading: &PathsReading<'_>) -> ToolOutcome {
+        PathLayer::decide(self, reading)
+    }
+}
+
 /// A call's arguments as one kind read them.
 #[derive(Debug, Clone)]
 pub(crate) enum Reading<'r> {
     Exec(CommandReading<'r>),
+    Paths(PathsReading<'r>),
 }
 
 impl<'r> Reading<'r> {
-    /// What `kind` reads from `args`, or `None` when the call leaves it out.
-    pub(crate) fn of(kind: ArgKind, args: &Args<'r>) -> Option<Reading<'r>> {
+    /// What `kind` reads from a call of `tool`, or `None` when it leaves it out.
+    pub(crate) fn of(kind: ArgKind, tool: &str, args: &Args<'r>) -> Option<Reading<'r>> {
         match kind {
-            ArgKind::Exec => <ExecLayer as ArgMatcher>::read(args).map(Reading::Exec),
+            ArgKind::Exec => <ExecLayer as ArgMatcher>::read(tool, args).map(Reading::Exec),
+            ArgKind::Paths => <PathLayer as ArgMatcher>::read(tool, args).map(Reading::Paths),
         }
     }
 }
@@ -101,9 +148,9 @@ impl<'r> Readings<'r> {
         self.0.get(kind as usize).and_then(Option::as_ref)
     }
 
-    /// Reads `args` for `kind`; whether the call gave what it reads.
-    pub(crate) fn read(&mut self, kind: ArgKind, args: &Args<'r>) -> bool {
-        let reading = Reading::of(kind, args);
+    /// Reads a call of `tool` for `kind`; whether the call gave what it reads.
+    pub(crate) fn read(&mut self, kind: ArgKind, tool: &str, args: &Args<'r>) -> bool {
+        let reading = Reading::of(kind, tool, args);
         let given = reading.is_some();
         if let Some(slot) = self.0.get_mut(kind as usize) {
             *slot = reading;
@@ -115,7 +162,15 @@ impl<'r> Readings<'r> {
     pub(crate) fn command(&self) -> Option<&CommandReading<'r>> {
         match self.get(ArgKind::Exec) {
             Some(Reading::Exec(command)) => Some(command),
-            None => None,
+            _ => None,
+        }
+    }
+
+    /// The paths a file call touches, if any were read.
+    pub(crate) fn paths(&self) -> Option<&PathsReading<'r>> {
+        match self.get(ArgKind::Paths) {
+            Some(Reading::Paths(paths)) => Some(paths),
+            _ => None,
         }
     }
 }
@@ -124,29 +179,54 @@ impl<'r> Readings<'r> {
 #[derive(Debug, Clone)]
 pub(crate) enum KindRules {
     Exec(ExecLayer),
+    Paths(PathLayer),
 }
 
-/// One argument block of a layer: its rules, where it is written, and the
-/// bits of the interned tools its kind reads.
+impl KindRules {
+    fn kind(&self) -> ArgKind {
+        match self {
+            KindRules::Exec(_) => ArgKind::Exec,
+            KindRules::Paths(_) => ArgKind::Paths,
+        }
+    }
+
+    fn left_out(&self, tool: &str) -> ToolOutcome {
+        match self {
+            KindRules::Exec(rules) => ArgMatcher::left_out(rules, tool),
+            KindRules::Paths(rules) => ArgMatcher::left_out(rules, tool),
+        }
+    }
+}
+
+/// One argument block of a layer: its rules, where it is written, the bits
+/// of the interned tools its kind reads, and of those, which a call that
+/// leaves the argument out asks about or is denied.
 #[derive(Debug, Clone)]
 pub(crate) struct ArgBlock {
     pub rules: KindRules,
     pub at: Option<Location>,
     pub tool_bits: Vec<u64>,
+    pub left_out: ByOutcome<Vec<u64>>,
 }
 
 impl ArgBlock {
-    pub(crate) fn kind(&self) -> ArgKind {
-        match self.rules {
-            KindRules::Exec(_) => ArgKind::Exec,
+    /// A block over the interned tools `tools` (canonical name, id).
+    pub(crate) fn new(rules: KindRules, at: Option<Location>, tools: &[(&str, u32)], words: usize) -> ArgBlock {
+        let mut tool_bits = vec![0u64; words];
+        let mut left_out: ByOutcome<Vec<u64>> = ByOutcome { allow: vec![0; words], ask: vec![0; words], deny: vec![0; words] };
+        for (name, id) in tools.iter().filter(|(name, _)| rules.kind().tools().contains(name)) {
+            let (word, bit) = (*id as usize / 64, 1u64 << (id % 64));
+            for bits in [&mut tool_bits, left_out.get_mut(rules.left_out(name))] {
+                if let Some(w) = bits.get_mut(word) {
+                    *w |= bit;
+                }
+            }
         }
+        ArgBlock { rules, at, tool_bits, left_out }
     }
 
-    /// The outcome for a call of one of its tools that leaves the argument out.
-    pub(crate) fn left_out(&self) -> ToolOutcome {
-        match &self.rules {
-            KindRules::Exec(rules) => rules.left_out(),
-        }
+    pub(crate) fn kind(&self) -> ArgKind {
+        self.rules.kind()
     }
 
     /// Whether its kind reads calls of the interned tool `index`.
@@ -154,12 +234,30 @@ impl ArgBlock {
         self.tool_bits.get(index >> 6).is_some_and(|w| w & (1u64 << (index & 63)) != 0)
     }
 
-    /// The block's outcome for a call, given what each kind read of it:
-    /// its own kind's reading, or `left_out` when there is none.
-    pub(crate) fn decide(&self, readings: &Readings<'_>) -> ToolOutcome {
+    /// Whether some call of its tools that leaves the argument out is asked about.
+    pub(crate) fn asks(&self) -> bool {
+        self.left_out.ask.iter().any(|w| *w != 0)
+    }
+
+    /// The outcome for a call of the interned tool `index` that leaves the argument out.
+    pub(crate) fn left_out_of(&self, index: usize) -> ToolOutcome {
+        let has = |bits: &[u64]| bits.get(index >> 6).is_some_and(|w| w & (1u64 << (index & 63)) != 0);
+        if has(&self.left_out.deny) {
+            ToolOutcome::Deny
+        } else if has(&self.left_out.ask) {
+            ToolOutcome::Ask
+        } else {
+            ToolOutcome::Allow
+        }
+    }
+
+    /// The block's outcome for a call of the interned tool `index`, given
+    /// what each kind read of it: its own kind's reading, or `left_out`.
+    pub(crate) fn decide(&self, index: usize, readings: &Readings<'_>) -> ToolOutcome {
         match (&self.rules, readings.get(self.kind())) {
             (KindRules::Exec(rules), Some(Reading::Exec(command))) => ArgMatcher::decide(rules, command),
-            (_, None) => self.left_out(),
+            (KindRules::Paths(rules), Some(Reading::Paths(paths))) => ArgMatcher::decide(rules, paths),
+            _ => self.left_out_of(index),
         }
     }
 
@@ -167,6 +265,15 @@ impl ArgBlock {
     pub(crate) fn exec(&self) -> Option<&ExecLayer> {
         match &self.rules {
             KindRules::Exec(rules) => Some(rules),
+            KindRules::Paths(_) => None,
+        }
+    }
+
+    /// The path rules, when this is a `paths` block.
+    pub(crate) fn paths(&self) -> Option<&PathLayer> {
+        match &self.rules {
+            KindRules::Paths(rules) => Some(rules),
+            KindRules::Exec(_) => None,
         }
     }
 }

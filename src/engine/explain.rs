@@ -5,6 +5,7 @@
 use super::args::ArgBlock;
 use super::exec::ExecLayer;
 use super::exec::SegmentVerdict;
+use super::paths::{PathLayer, PathVerdict, PathsReading};
 use super::{Engine, Layer, LayerKind, ToolRequest};
 use crate::builtins::normalize_tool;
 use crate::shell::Segment;
@@ -53,6 +54,8 @@ pub struct LayerTrace {
     pub granted: bool,
     /// The layer's `exec` block decided (the tool lists let `exec` through).
     pub command: bool,
+    /// The layer's `paths` block decided (the tool lists let the tool through).
+    pub paths: bool,
 }
 
 /// One segment of an `exec` command and what the command rules made of it.
@@ -89,6 +92,9 @@ pub struct Explanation {
     /// For an `exec` call under command rules, each segment of the command
     /// (empty otherwise, and for a call that gave no command).
     pub segments: Vec<SegmentTrace>,
+    /// For a file call under path rules, each path it touches, as written
+    /// (empty otherwise, and for a call that gave no path).
+    pub paths: Vec<SegmentTrace>,
 }
 
 fn at(location: Option<&Location>) -> Option<String> {
@@ -110,6 +116,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
             at: at(entry.at.as_ref().or(layer.deny.at.as_ref())),
             granted: false,
             command: false,
+            paths: false,
         };
     }
     if let Some(entry) = layer.ask.find(tool) {
@@ -126,6 +133,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
             at: at(entry.at.as_ref().or(layer.ask.at.as_ref())),
             granted: false,
             command: false,
+            paths: false,
         };
     }
     match &layer.allow {
@@ -137,6 +145,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
             at: None,
             granted: false,
             command: false,
+            paths: false,
         },
         Some(allow) => match allow.find(tool) {
             Some(entry) => LayerTrace {
@@ -151,6 +160,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
                 at: at(entry.at.as_ref().or(allow.at.as_ref())),
                 granted: true,
                 command: false,
+                paths: false,
             },
             None => LayerTrace {
                 layer: layer.kind,
@@ -160,6 +170,7 @@ fn trace(layer: &Layer, tool: &str) -> LayerTrace {
                 at: at(allow.at.as_ref()),
                 granted: false,
                 command: false,
+                paths: false,
             },
         },
     }
@@ -206,29 +217,30 @@ fn code(text: &str) -> String {
     }
 }
 
-/// Applies a layer's exec block to its trace and to the segment traces:
-/// the strictest segment decides the layer; each segment keeps the
-/// strictest verdict any layer gave it.
-fn trace_exec(
+/// One argument's verdict in one layer: its outcome, why, where the rule
+/// is written, and whether a rule granted it.
+type Verdict = (ToolOutcome, String, Option<String>, bool);
+
+/// Applies one layer's argument block to its trace and to the argument
+/// traces (segments, paths), the same for every kind: each argument keeps
+/// the strictest verdict any layer gave it (an allow names the rule that
+/// granted it, as tool grants do), and the strictest argument decides the
+/// layer. `left_out` is the verdict for a call that gave none.
+fn settle(
     trace: &mut LayerTrace,
     layer: &Layer,
     block: &ArgBlock,
-    rules: &ExecLayer,
-    command: Option<(&str, &[Segment])>,
+    verdicts: Option<Vec<Verdict>>,
+    left_out: (ToolOutcome, String),
     out: &mut [SegmentTrace],
-) {
+) -> bool {
     let block_at = at(block.at.as_ref());
-    let (outcome, why, rule_at) = match command {
-        None => (rules.on_opaque, format!("no command given: decided as an opaque command, on_opaque {}", rules.on_opaque.name()), None),
-        Some((_, [])) => (rules.on_opaque, format!("an empty command is opaque: on_opaque {}", rules.on_opaque.name()), None),
-        Some((text, segments)) => {
+    let (outcome, why, rule_at) = match verdicts {
+        None => (left_out.0, left_out.1, None),
+        Some(verdicts) => {
             let mut strictest: Option<(ToolOutcome, String, Option<String>)> = None;
-            for (segment, slot) in segments.iter().zip(out.iter_mut()) {
-                let verdict = rules.judge(segment);
-                let outcome = verdict.outcome();
-                // An allow names the pattern that granted it, as tool grants do.
-                let grant = outcome == ToolOutcome::Allow && outcome == slot.outcome && matches!(verdict, SegmentVerdict::Rule(..));
-                let (why, rule_at) = describe(verdict, segment, text);
+            for ((outcome, why, rule_at, granted), slot) in verdicts.into_iter().zip(out.iter_mut()) {
+                let grant = outcome == ToolOutcome::Allow && outcome == slot.outcome && granted;
                 if slot.layer.is_empty() || outcome > slot.outcome || grant {
                     *slot = SegmentTrace {
                         text: slot.text.clone(),
@@ -242,17 +254,78 @@ fn trace_exec(
                     strictest = Some((outcome, why, rule_at));
                 }
             }
-            strictest.unwrap_or((rules.on_opaque, String::new(), None))
+            strictest.unwrap_or((left_out.0, left_out.1, None))
         }
     };
     let listed = if trace.outcome == Outcome::Asked { ToolOutcome::Ask } else { ToolOutcome::Allow };
-    if outcome > listed {
-        trace.outcome = if outcome == ToolOutcome::Deny { Outcome::Denied } else { Outcome::Asked };
-        trace.why = why;
-        trace.at = rule_at.or(block_at);
-        trace.granted = false;
-        trace.command = true;
+    if outcome <= listed {
+        return false;
     }
+    trace.outcome = if outcome == ToolOutcome::Deny { Outcome::Denied } else { Outcome::Asked };
+    trace.why = why;
+    trace.at = rule_at.or(block_at);
+    trace.granted = false;
+    true
+}
+
+/// A layer's exec block on a command's segments.
+fn trace_exec(
+    trace: &mut LayerTrace,
+    layer: &Layer,
+    block: &ArgBlock,
+    rules: &ExecLayer,
+    command: Option<(&str, &[Segment])>,
+    out: &mut [SegmentTrace],
+) {
+    let opaque = rules.on_opaque;
+    let (verdicts, left_out) = match command {
+        None => (None, (opaque, format!("no command given: decided as an opaque command, on_opaque {}", opaque.name()))),
+        Some((_, [])) => (None, (opaque, format!("an empty command is opaque: on_opaque {}", opaque.name()))),
+        Some((text, segments)) => {
+            let verdicts = segments
+                .iter()
+                .map(|segment| {
+                    let verdict = rules.judge(segment);
+                    let (why, rule_at) = describe(verdict, segment, text);
+                    (verdict.outcome(), why, rule_at, matches!(verdict, SegmentVerdict::Rule(..)))
+                })
+                .collect();
+            (Some(verdicts), (opaque, String::new()))
+        }
+    };
+    trace.command |= settle(trace, layer, block, verdicts, left_out, out);
+}
+
+/// A layer's paths block on the paths of a file call.
+fn trace_paths(
+    trace: &mut LayerTrace,
+    layer: &Layer,
+    block: &ArgBlock,
+    rules: &PathLayer,
+    tool: &str,
+    reading: Option<&PathsReading<'_>>,
+    out: &mut [SegmentTrace],
+) {
+    let outcome = super::paths::op_of(tool).map_or(ToolOutcome::Allow, |op| rules.left_out(op));
+    let left_out = (outcome, format!("no path given: decided as strictly as any path, {}", outcome.name()));
+    let verdicts = reading.map(|reading| {
+        reading
+            .paths
+            .iter()
+            .map(|(text, path)| {
+                let verdict = rules.judge(reading.op, path);
+                let shown = code(&crate::paths::quoted(text));
+                let (why, rule_at) = match (verdict, path) {
+                    (PathVerdict::Rule(o, rule), _) => (format!("{shown} matches {} pattern `{}`", o.name(), rule.written), at(rule.at.as_ref())),
+                    (PathVerdict::Miss(o), _) => (format!("{shown} matches no pattern: on_miss {}", o.name()), None),
+                    (PathVerdict::Unreadable, Err(error)) => (format!("{shown} cannot be read: {error}"), None),
+                    (PathVerdict::Unreadable, Ok(_)) => (format!("{shown} cannot be read"), None),
+                };
+                (verdict.outcome(), why, rule_at, matches!(verdict, PathVerdict::Rule(..)))
+            })
+            .collect()
+    });
+    trace.paths |= settle(trace, layer, block, verdicts, left_out, out);
 }
 
 /// Why a layer of `kind` applied to a request that left a field out, if
@@ -290,6 +363,18 @@ impl Engine {
         let tool_id = self.tool_id(&tool);
         let read = self.read_args(request);
         let command = read.as_ref().and_then(|(_, readings)| readings.command());
+        let paths = read.as_ref().and_then(|(_, readings)| readings.paths());
+        let mut path_traces: Vec<SegmentTrace> = paths
+            .iter()
+            .flat_map(|p| &p.paths)
+            .map(|(text, _)| SegmentTrace {
+                text: crate::paths::quoted(text).into_owned(),
+                outcome: ToolOutcome::Allow,
+                layer: String::new(),
+                why: "no paths block applies".into(),
+                at: None,
+            })
+            .collect();
         let mut segment_traces: Vec<SegmentTrace> = command
             .iter()
             .flat_map(|c| &c.segments)
@@ -304,8 +389,19 @@ impl Engine {
                 at: None,
             })
             .collect();
+        // A layer with no tool list is shown only where one of its blocks reads the call.
+        let shown = |layer: &&Layer| {
+            layer.allow.is_some()
+                || !layer.ask.entries.is_empty()
+                || !layer.deny.entries.is_empty()
+                || layer
+                    .args
+                    .iter()
+                    .any(|b| tool_id.is_some_and(|t| b.reads(t.index())) && (b.paths().is_none_or(|p| !p.only_given) || paths.is_some()))
+        };
         let layers: Vec<LayerTrace> = self
             .layers_of(context)
+            .filter(shown)
             .map(|layer| {
                 let mut traced = trace(layer, &tool);
                 let blocks = layer.args.iter().filter(|b| tool_id.is_some_and(|t| b.reads(t.index())));
@@ -316,6 +412,12 @@ impl Engine {
                     if let Some(rules) = block.exec() {
                         let command = command.map(|c| (c.text, c.segments.as_slice()));
                         trace_exec(&mut traced, layer, block, rules, command, &mut segment_traces);
+                    }
+                    if let Some(rules) = block.paths() {
+                        // The built-in protected paths judge only paths given.
+                        if paths.is_some() || !rules.only_given {
+                            trace_paths(&mut traced, layer, block, rules, &tool, paths, &mut path_traces);
+                        }
                     }
                 }
                 traced
@@ -329,6 +431,7 @@ impl Engine {
         let asking = layers.iter().find(|l| l.outcome == Outcome::Asked);
         let (reason, at) = match (blocking, asking) {
             (Some(l), _) if l.command => (format!("denied by {} exec rules: {}", l.name, l.why), l.at.clone()),
+            (Some(l), _) if l.paths => (format!("denied by {} path rules: {}", l.name, l.why), l.at.clone()),
             (Some(l), _) if l.outcome == Outcome::Denied => {
                 let layer = self.layers_of(context).find(|x| x.kind == l.layer && x.name == l.name);
                 let reason = match layer.and_then(|x| x.deny_reason.as_ref()) {
@@ -339,11 +442,16 @@ impl Engine {
             }
             (Some(l), _) => (format!("not in {} allow list", l.name), l.at.clone()),
             (None, Some(l)) if l.command => (format!("needs approval: asked by {} exec rules: {}", l.name, l.why), l.at.clone()),
+            (None, Some(l)) if l.paths => (format!("needs approval: asked by {} path rules: {}", l.name, l.why), l.at.clone()),
             (None, Some(l)) => (format!("needs approval: asked by {} ask list", l.name), l.at.clone()),
             (None, None) => {
                 // The most specific allow list that named the tool is the grant.
                 let grant = layers.iter().rev().find(|l| l.granted);
-                let commands = if segment_traces.is_empty() { "" } else { "; every command segment is allowed by its exec rules" };
+                let commands = match (segment_traces.is_empty(), path_traces.is_empty()) {
+                    (false, _) => "; every command segment is allowed by its exec rules",
+                    (true, false) => "; every path is allowed by its path rules",
+                    (true, true) => "",
+                };
                 match grant {
                     Some(l) => (format!("allowed by {} allow list{commands}", l.name), l.at.clone()),
                     None => (format!("allowed: no layer restricts it{commands}"), None),
@@ -364,12 +472,21 @@ impl Engine {
         };
         let reason =
             if outcome == traced { reason } else { format!("internal inconsistency: explanation says {reason}, decision is {}", outcome.name()) };
-        Explanation { outcome, allowed: outcome == ToolOutcome::Allow, tool, reason, at, layers, segments: segment_traces }
+        Explanation { outcome, allowed: outcome == ToolOutcome::Allow, tool, reason, at, layers, segments: segment_traces, paths: path_traces }
     }
 }
 
 impl Explanation {
     fn denied(tool: String, reason: String) -> Self {
-        Explanation { outcome: ToolOutcome::Deny, allowed: false, tool, reason, at: None, layers: Vec::new(), segments: Vec::new() }
+        Explanation {
+            outcome: ToolOutcome::Deny,
+            allowed: false,
+            tool,
+            reason,
+            at: None,
+            layers: Vec::new(),
+            segments: Vec::new(),
+            paths: Vec::new(),
+        }
     }
 }

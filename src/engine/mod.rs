@@ -11,6 +11,7 @@ mod explain;
 pub mod fold;
 pub(crate) mod ingress;
 pub(crate) mod mention;
+pub(crate) mod paths;
 mod request;
 pub(crate) mod route;
 
@@ -154,6 +155,8 @@ pub enum LayerKind {
     Group,
     /// Owner-only tools, for senders who are not owners.
     OwnerOnly,
+    /// The built-in protected paths, which no rule can lift.
+    ProtectedPaths,
 }
 
 impl LayerKind {
@@ -173,6 +176,7 @@ impl LayerKind {
             LayerKind::Sender => "sender",
             LayerKind::Group => "group",
             LayerKind::OwnerOnly => "owner_only",
+            LayerKind::ProtectedPaths => "protected_paths",
         }
     }
 }
@@ -209,13 +213,10 @@ impl Layer {
     pub(crate) fn word(&self, w: usize) -> fold::LayerWord {
         let mut word = self.tool_word(w);
         for block in &self.args {
-            let bit = block.tool_bits.get(w).copied().unwrap_or(0);
-            match block.left_out() {
-                ToolOutcome::Deny => word.deny |= bit,
-                // Asked only where admitted: an ask entry would also admit.
-                ToolOutcome::Ask => word.ask |= bit & word.admits(),
-                ToolOutcome::Allow => {}
-            }
+            let at = |bits: &[u64]| bits.get(w).copied().unwrap_or(0);
+            word.deny |= at(&block.left_out.deny);
+            // Asked only where admitted: an ask entry would also admit.
+            word.ask |= at(&block.left_out.ask) & word.admits();
         }
         word
     }
@@ -238,7 +239,7 @@ impl Layer {
         if listed == ToolOutcome::Deny {
             return listed;
         }
-        self.args.iter().filter(|b| b.reads(tool.index())).map(|b| b.decide(readings)).fold(listed, ToolOutcome::max)
+        self.args.iter().filter(|b| b.reads(tool.index())).map(|b| b.decide(tool.index(), readings)).fold(listed, ToolOutcome::max)
     }
 
     /// This layer's tool lists' outcome for an interned tool.
@@ -358,6 +359,8 @@ pub(crate) struct GlobalLayers {
     /// Indexed by group class.
     pub group: Vec<Option<LayerId>>,
     pub owner_only: LayerId,
+    /// The built-in protected paths: every context's last layer.
+    pub protected_paths: LayerId,
 }
 
 /// The compiled policy. Immutable, `Send + Sync`, no reference counts.
@@ -519,7 +522,7 @@ impl Engine {
             .filter(|t| *t <= MAX_CONTEXT_WORDS)
             .ok_or_else(too_many)?;
         let all = self.all_tools();
-        let any_ask = self.layers.iter().any(|l| l.ask_bits.iter().any(|w| *w != 0) || l.args.iter().any(|b| b.left_out() == ToolOutcome::Ask));
+        let any_ask = self.layers.iter().any(|l| l.ask_bits.iter().any(|w| *w != 0) || l.args.iter().any(args::ArgBlock::asks));
         let mut contexts = Vec::with_capacity(total);
         let mut asks = Vec::with_capacity(if any_ask { total } else { 0 });
         let mut layer_words = Vec::new();
@@ -748,11 +751,12 @@ impl Engine {
         }
         let tool = self.tool_id(request.tool())?;
         let (word, bit) = (tool.index() >> 6, 1u64 << (tool.0 & 63));
+        let name = self.tool_name(tool)?;
         let mut readings = args::Readings::default();
         let mut given = false;
         for (kind, tools) in &self.arg_kinds {
             if tools.get(word).is_some_and(|w| w & bit != 0) {
-                given |= readings.read(*kind, &request.args());
+                given |= readings.read(*kind, name, &request.args());
             }
         }
         given.then_some((tool, readings))
@@ -929,5 +933,6 @@ pub(crate) fn layer_ids<'a>(
             .chain(of(&classes.senders, &agent.sender))
             .chain(of(&classes.groups, &global.group))
             .chain([when(!context.owner(), Some(global.owner_only))].into_iter().flatten())
+            .chain([global.protected_paths])
     })
 }

@@ -159,7 +159,7 @@ pub struct Args<'a>(ArgsRepr<'a>);
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum ArgsRepr<'a> {
     None,
-    Exec { command: Option<&'a str>, cwd: Option<&'a str> },
+    Named { command: Option<&'a str>, cwd: Option<&'a str>, path: Option<&'a str> },
     Pairs(&'a [(&'a str, &'a str)]),
     Json(&'a serde_json::Map<String, serde_json::Value>),
 }
@@ -186,7 +186,13 @@ impl<'a> Args<'a> {
 
     /// `exec`'s `command` and `cwd`, each when given.
     pub fn exec(command: Option<&'a str>, cwd: Option<&'a str>) -> Self {
-        Args(ArgsRepr::Exec { command, cwd })
+        Args::named(command, cwd, None)
+    }
+
+    /// The arguments the bindings take by name: `command` and `cwd` (for
+    /// `exec`) and `path` (for the file tools), each when given.
+    pub fn named(command: Option<&'a str>, cwd: Option<&'a str>, path: Option<&'a str>) -> Self {
+        Args(ArgsRepr::Named { command, cwd, path })
     }
 
     /// Named text arguments; the first of a repeated name counts.
@@ -203,10 +209,11 @@ impl<'a> Args<'a> {
     pub fn get(&self, name: &str) -> Arg<'a> {
         match self.0 {
             ArgsRepr::None => Arg::Missing,
-            ArgsRepr::Exec { command, cwd } => {
+            ArgsRepr::Named { command, cwd, path } => {
                 let value = match name {
                     "command" => command,
                     "cwd" => cwd,
+                    "path" => path,
                     _ => None,
                 };
                 value.map_or(Arg::Missing, Arg::Text)
@@ -224,7 +231,7 @@ impl<'a> Args<'a> {
     pub fn is_none(&self) -> bool {
         match self.0 {
             ArgsRepr::None => true,
-            ArgsRepr::Exec { command, cwd } => command.is_none() && cwd.is_none(),
+            ArgsRepr::Named { command, cwd, path } => command.is_none() && cwd.is_none() && path.is_none(),
             ArgsRepr::Pairs(pairs) => pairs.is_empty(),
             ArgsRepr::Json(object) => object.is_empty(),
         }

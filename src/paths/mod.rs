@@ -88,24 +88,44 @@ pub enum PathError {
     #[error("path `{0}` contains a NUL byte")]
     #[diagnostic(code("palisade::bad-path"))]
     Nul(String),
+    /// Given as something other than text (a number, a list, an object).
+    #[error("a path must be text")]
+    #[diagnostic(code("palisade::bad-path"))]
+    NotText,
     /// Over the caps.
     #[error("path of {0} bytes or {1} components is over the limit ({PATH_CAP} bytes, {COMPONENT_CAP} components)")]
     #[diagnostic(code("palisade::bad-path"))]
     TooLong(usize, usize),
 }
 
+/// At most this many bytes of a path are quoted in an error or a reason.
+const QUOTED: usize = 200;
+
+/// `text` as errors and reasons quote it: whole up to [`QUOTED`] bytes,
+/// else its start and its length, so no answer grows with a hostile path.
+pub fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= QUOTED {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = QUOTED;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}… ({} bytes)", text.get(..end).unwrap_or_default(), text.len()))
+}
+
 /// The path `text` means: relative to the workspace, `~/` (or `~` alone)
 /// in the home directory, `/` from the root; lexically normalised.
 pub fn normalize(text: &str) -> Result<AnchoredPath<'_>, PathError> {
     if text.trim().is_empty() {
-        return Err(PathError::Empty(text.to_string()));
+        return Err(PathError::Empty(quoted(text).into_owned()));
     }
     let count = text.split('/').count();
     if text.len() > PATH_CAP || count > COMPONENT_CAP {
         return Err(PathError::TooLong(text.len(), count));
     }
     if text.contains('\0') {
-        return Err(PathError::Nul(text.escape_debug().to_string()));
+        return Err(PathError::Nul(quoted(&text.escape_debug().to_string()).into_owned()));
     }
     let (anchor, rest) = if let Some(rest) = text.strip_prefix('/') {
         (Anchor::Root, rest)
@@ -123,7 +143,7 @@ pub fn normalize(text: &str) -> Result<AnchoredPath<'_>, PathError> {
             ".." => {
                 if components.pop().is_none() && anchor != Anchor::Root {
                     let what = if anchor == Anchor::Home { "home directory" } else { "workspace" };
-                    return Err(PathError::Escapes(text.to_string(), what));
+                    return Err(PathError::Escapes(quoted(text).into_owned(), what));
                 }
             }
             part => components.push(part),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::source::{SourceFile, Span};
 use crate::vocab::ByOutcome;
 pub use crate::vocab::{
-    AuthMode, ChatKind, DmPolicy, DmScope, GroupPolicy, Named, SandboxMode, SandboxScope, SessionScope, ToolOutcome, WorkspaceAccess,
+    AuthMode, ChatKind, DmPolicy, DmScope, GroupPolicy, Named, PathOp, SandboxMode, SandboxScope, SessionScope, ToolOutcome, WorkspaceAccess,
 };
 
 /// A value with the place it was written.
@@ -112,6 +112,25 @@ pub struct Rules {
     pub senders: Vec<Keyed>,
     /// Command rules for `exec` calls in this block's scope.
     pub exec: Option<ExecBlock>,
+    /// Path rules for file calls in this block's scope.
+    pub paths: Option<PathsBlock>,
+}
+
+/// `paths { allow read "src/**"  deny read, write "**/.env"  on_miss ask }`:
+/// path rules, one layer where the enclosing rules block applies.
+#[derive(Debug, Clone)]
+pub struct PathsBlock {
+    pub span: Span,
+    pub rules: ByOutcome<Vec<PathRule>>,
+    pub on_miss: Option<Spanned<ToolOutcome>>,
+}
+
+/// One path pattern of a `paths` rule and the operations it covers.
+#[derive(Debug, Clone)]
+pub struct PathRule {
+    /// The operations as written; empty: every operation.
+    pub ops: Vec<Spanned<PathOp>>,
+    pub pattern: Spanned<String>,
 }
 
 /// `exec { allow "git status"  deny "rm -rf *"  on_miss ask }`: command
@@ -146,6 +165,7 @@ impl Rules {
             subagents: None,
             senders: Vec::new(),
             exec: None,
+            paths: None,
         }
     }
 }

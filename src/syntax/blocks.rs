@@ -8,6 +8,8 @@
 pub enum Takes {
     /// Quoted patterns (`allow "git status", "ls *"`).
     Patterns,
+    /// Operations, then quoted patterns (`deny read, write "**/.env"`).
+    OpsAndPatterns,
     /// An outcome word (`on_miss ask`).
     Outcome,
     /// Quoted absolute directories (`trusted_dirs "/usr/bin"`).
@@ -43,11 +45,28 @@ pub const EXEC: Block = Block {
     ],
 };
 
-/// Every argument block (the test below walks them; paths and domains join).
+/// `paths { ... }`: path rules for file calls (issue 28).
+pub const PATHS: Block = Block {
+    name: "paths",
+    statements: &[
+        Statement { keyword: "allow", takes: Takes::OpsAndPatterns, example: "allow read \"src/**\"" },
+        Statement { keyword: "ask", takes: Takes::OpsAndPatterns, example: "ask write \"**/*.lock\"" },
+        Statement { keyword: "deny", takes: Takes::OpsAndPatterns, example: "deny read, write \"**/.env\", \"~/.ssh/**\"" },
+        Statement { keyword: "on_miss", takes: Takes::Outcome, example: "on_miss ask" },
+    ],
+};
+
+/// Every argument block (the test below walks them; domains join).
 #[cfg(test)]
-const ALL: &[Block] = &[EXEC];
+const ALL: &[Block] = &[EXEC, PATHS];
 
 impl Block {
+    /// "an `exec`", "a `paths`".
+    fn called(&self) -> String {
+        let article = if self.name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        format!("{article} `{}`", self.name)
+    }
+
     /// "an `exec` block holds `allow`, `ask`, ... and `trusted_dirs`".
     pub fn holds(&self) -> String {
         let names: Vec<String> = self.statements.iter().map(|s| format!("`{}`", s.keyword)).collect();
@@ -55,7 +74,7 @@ impl Block {
             Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
             _ => names.join(""),
         };
-        format!("an `{}` block holds {list}", self.name)
+        format!("{} block holds {list}", self.called())
     }
 
     /// The error for a statement the grammar did not read as one of the
@@ -67,10 +86,11 @@ impl Block {
             Some(statement) => {
                 let what = match statement.takes {
                     Takes::Patterns => "quoted patterns",
+                    Takes::OpsAndPatterns => "operations (`read`, `write`; none for both) and quoted patterns",
                     Takes::Outcome => "an outcome word",
                     Takes::Directories => "quoted absolute directories",
                 };
-                (format!("`{word}` in an `{}` block takes {what}, e.g. {}", self.name, statement.example), self.holds())
+                (format!("`{word}` in {} block takes {what}, e.g. {}", self.called(), statement.example), self.holds())
             }
             None => {
                 let message = format!("unknown {} setting `{word}`", self.name);
@@ -104,7 +124,7 @@ mod tests {
                 assert!(crate::Policy::from_dsl("t.pal", &text).is_ok(), "{text}");
                 // The wrong kind of value is the table's message, not a parse error.
                 let wrong = match statement.takes {
-                    Takes::Patterns | Takes::Directories => format!("{} ask", statement.keyword),
+                    Takes::Patterns | Takes::OpsAndPatterns | Takes::Directories => format!("{} ask", statement.keyword),
                     Takes::Outcome => format!("{} \"x\"", statement.keyword),
                 };
                 let text = format!("agent a {{ tools {{ allow exec  {} {{ {wrong} }} }} }}", block.name);

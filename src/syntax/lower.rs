@@ -10,6 +10,7 @@ use super::Rule;
 use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Sink};
 use crate::source::{SourceFile, Span};
+use crate::vocab::ByOutcome;
 
 struct Lowerer<'s> {
     source: Arc<SourceFile>,
@@ -209,7 +210,7 @@ impl Lowerer<'_> {
             let rule = stmt.as_rule();
             let allowed = match rule {
                 Rule::profile_stmt | Rule::also_allow_stmt => matches!(kind, RulesKind::Scope | RulesKind::Provider),
-                Rule::allow_stmt | Rule::ask_stmt | Rule::deny_stmt | Rule::exec_rules => true,
+                Rule::allow_stmt | Rule::ask_stmt | Rule::deny_stmt | Rule::exec_rules | Rule::paths_rules => true,
                 Rule::provider_rules | Rule::sandbox_rules | Rule::subagents_rules | Rule::sender_rules => kind == RulesKind::Scope,
                 _ => false,
             };
@@ -217,9 +218,9 @@ impl Lowerer<'_> {
             if !allowed {
                 let help = match kind {
                     RulesKind::Sandbox | RulesKind::Subagents | RulesKind::Sender | RulesKind::Group => {
-                        "this block may hold only `allow`, `ask`, `deny` and `exec`"
+                        "this block may hold only `allow`, `ask`, `deny`, `exec` and `paths`"
                     }
-                    RulesKind::Provider => "a provider block may hold `profile`, `allow`, `also_allow`, `ask`, `deny` and `exec`",
+                    RulesKind::Provider => "a provider block may hold `profile`, `allow`, `also_allow`, `ask`, `deny`, `exec` and `paths`",
                     RulesKind::Scope => "",
                 };
                 self.error(Code::Misplaced, stmt_span, format!("`{keyword}` is not allowed in {where_}")).help = Some(help.to_string());
@@ -290,6 +291,17 @@ impl Lowerer<'_> {
                     }
                     rules.exec = Some(block);
                 }
+                Rule::paths_rules => {
+                    let block = self.paths_block(inner, stmt_span);
+                    if let Some(first) = &rules.paths {
+                        let first = first.span;
+                        self.error(Code::Duplicate, stmt_span, "a second `paths` block in this scope")
+                            .related_spans
+                            .push((first, "first one here".into()));
+                        continue;
+                    }
+                    rules.paths = Some(block);
+                }
                 _ => {}
             }
         }
@@ -345,6 +357,60 @@ impl Lowerer<'_> {
                 _ => {
                     let name = parts.next().map_or("", |p| p.as_str());
                     let (message, help) = super::blocks::EXEC.misread(name);
+                    self.error(Code::UnknownSetting, at, message).help = Some(help);
+                }
+            }
+        }
+        block
+    }
+
+    /// `paths { ... }`: rules add up; `on_miss` is given once.
+    fn paths_block<'i>(&mut self, statements: impl Iterator<Item = Pair<'i, Rule>>, whole: Span) -> PathsBlock {
+        let mut block = PathsBlock { span: whole, rules: ByOutcome::default(), on_miss: None };
+        for stmt in statements {
+            let at = span(&stmt);
+            let rule = stmt.as_rule();
+            let mut parts = stmt.into_inner().peekable();
+            match rule {
+                Rule::paths_patterns => {
+                    let Some(verdict) = parts.next() else { continue };
+                    let outcome = ToolOutcome::from_name(verdict.as_str()).unwrap_or(ToolOutcome::Deny);
+                    let mut ops = Vec::new();
+                    if let Some(list) = parts.next_if(|p| p.as_rule() == Rule::path_ops) {
+                        for word in list.into_inner() {
+                            match PathOp::from_name(word.as_str()) {
+                                Some(op) => ops.push(Spanned::new(op, span(&word))),
+                                None => {
+                                    let names = PathOp::ALL.map(PathOp::name);
+                                    let close = crate::diagnostic::suggest(word.as_str(), names.iter().copied());
+                                    let help = match close {
+                                        Some(close) => {
+                                            format!("did you mean `{close}`? a path rule covers `read`, `write`, or both when it names neither")
+                                        }
+                                        None => "a path rule covers `read`, `write`, or both when it names neither".to_string(),
+                                    };
+                                    self.error(Code::BadValue, span(&word), format!("`{}` is not a file operation", word.as_str())).help = Some(help);
+                                }
+                            }
+                        }
+                    }
+                    let Some(list) = parts.next() else { continue };
+                    for pattern in self.string_list(list) {
+                        block.rules.get_mut(outcome).push(PathRule { ops: ops.clone(), pattern });
+                    }
+                }
+                Rule::on_miss_stmt => {
+                    let Some(value) = parts.next() else { continue };
+                    let Some(outcome) = ToolOutcome::from_name(value.as_str()) else {
+                        self.error(Code::BadValue, span(&value), format!("`{}` is not an outcome", value.as_str())).help =
+                            Some("`on_miss` takes `allow`, `ask` or `deny`".into());
+                        continue;
+                    };
+                    self.set_once(&mut block.on_miss, Spanned::new(outcome, span(&value)), at, "on_miss");
+                }
+                _ => {
+                    let name = parts.next().map_or("", |p| p.as_str());
+                    let (message, help) = super::blocks::PATHS.misread(name);
                     self.error(Code::UnknownSetting, at, message).help = Some(help);
                 }
             }

@@ -26,6 +26,10 @@ fn corpus() {
             crate::load(&policy_path)
         };
         let engine = policy.engine();
+        // The policy printed as DSL decides every case as its source does.
+        let printed = palisade::unstable::to_dsl(policy.ast(), policy.warnings());
+        let reprinted = palisade::Policy::from_dsl("printed.pal", &printed)
+            .unwrap_or_else(|e| panic!("{}: printed policy: {e:?}\n{printed}", case_dir.display()));
         let table = std::fs::read_to_string(case_dir.join("cases.jsonl")).unwrap();
         for (i, line) in table.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             cases += 1;
@@ -60,6 +64,10 @@ fn corpus() {
                 other => panic!("{where_}: expect must be allow, ask or deny, got {other:?}"),
             };
             let fast = engine.decide_outcome(&request);
+            let printed_outcome = reprinted.engine().decide_outcome(&request);
+            if printed_outcome != fast {
+                failures.push(format!("{where_}: printed as DSL the policy decides {}, its source {}", printed_outcome.name(), fast.name()));
+            }
             let allowed = engine.decide(&request);
             let explained = engine.explain(&request);
             if fast != want || explained.outcome != want || allowed != (want == ToolOutcome::Allow) || explained.allowed != allowed {
@@ -82,6 +90,13 @@ fn corpus() {
                 let got: Vec<&str> = explained.segments.iter().map(|s| s.outcome.name()).collect();
                 if want != got {
                     failures.push(format!("{where_}: segments {got:?}, expected {want:?}"));
+                }
+            }
+            if let Some(paths) = v.get("paths").and_then(Value::as_array) {
+                let want: Vec<&str> = paths.iter().filter_map(Value::as_str).collect();
+                let got: Vec<&str> = explained.paths.iter().map(|p| p.outcome.name()).collect();
+                if want != got {
+                    failures.push(format!("{where_}: paths {got:?}, expected {want:?}"));
                 }
             }
             if let Some(at) = s("at") {

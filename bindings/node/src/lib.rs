@@ -63,6 +63,7 @@ pub struct ToolOptions {
     pub owner: Option<bool>,
     pub command: Option<String>,
     pub cwd: Option<String>,
+    pub path: Option<String>,
 }
 
 /// The compiled policy a `Policy` object and its contexts share; `replace` writes it.
@@ -99,7 +100,7 @@ impl ToolOptions {
             .with_sender(o.sender.as_deref())
             .with_subagent(o.subagent.unwrap_or(false))
             .with_owner(o.owner.unwrap_or(false))
-            .with_args(palisade::Args::exec(o.command.as_deref(), o.cwd.as_deref()))
+            .with_args(palisade::Args::named(o.command.as_deref(), o.cwd.as_deref(), o.path.as_deref()))
     }
 }
 

@@ -37,7 +37,12 @@ for (const name of fs.readdirSync(CORPUS).sort()) {
       const kind = c.kind ?? 'tool'
       if (kind === 'tool') {
         const options = { provider: c.provider, session: c.session, sender: c.sender, subagent: !!c.subagent, owner: !!c.owner }
-        if (c.args && c.args.command !== undefined) options.command = c.args.command
+        // The bindings name `command`, `cwd` and `path`; a case with any other
+        // argument, or one that is not text, is the Rust corpus's.
+        const args = c.args ?? {}
+        if (Object.entries(args).some(([k, v]) => !['command', 'cwd', 'path'].includes(k) || typeof v !== 'string')) return
+        if (args.command !== undefined) options.command = args.command
+        if (args.path !== undefined) options.path = args.path
         if (!policy.agents.includes(c.agent.trim().toLowerCase())) {
           // The engine denies an unknown agent; the binding says it is unknown.
           if (c.expect !== 'deny') failures.push(`${where}: an unknown agent expected to ${c.expect}`)
@@ -52,6 +57,9 @@ for (const name of fs.readdirSync(CORPUS).sort()) {
         if (c.reason !== undefined && !decision.reason.includes(c.reason)) failures.push(`${where}: reason ${decision.reason}`)
         if (c.segments !== undefined && JSON.stringify(decision.segments.map((s) => s.outcome)) !== JSON.stringify(c.segments)) {
           failures.push(`${where}: segments ${JSON.stringify(decision.segments)}`)
+        }
+        if (c.paths !== undefined && JSON.stringify(decision.paths.map((p) => p.outcome)) !== JSON.stringify(c.paths)) {
+          failures.push(`${where}: paths ${JSON.stringify(decision.paths)}`)
         }
       } else if (kind === 'ingress') {
         const { expect, reason, at, kind: _, ...inbound } = c

@@ -90,6 +90,7 @@ fn request<'a>(
     owner: bool,
     command: Option<&'a str>,
     cwd: Option<&'a str>,
+    path: Option<&'a str>,
 ) -> palisade::ToolRequest<'a> {
     palisade::ToolRequest::new(agent, tool)
         .with_provider(provider)
@@ -97,7 +98,7 @@ fn request<'a>(
         .with_sender(sender)
         .with_subagent(subagent)
         .with_owner(owner)
-        .with_args(palisade::Args::exec(command, cwd))
+        .with_args(palisade::Args::named(command, cwd, path))
 }
 
 #[pymethods]
@@ -154,7 +155,7 @@ impl Policy {
         let policy = self.current.read().unwrap_or_else(PoisonError::into_inner);
         let serial = self.serial.load(Ordering::Relaxed);
         let engine = policy.engine();
-        let context = match engine.context(&request(agent, "", provider, session, sender, subagent, owner, None, None)) {
+        let context = match engine.context(&request(agent, "", provider, session, sender, subagent, owner, None, None, None)) {
             Ok(context) => Some(context),
             Err(_) if must_exist => return Err(unknown_agent(agent)),
             Err(_) => None,
@@ -182,7 +183,7 @@ impl Policy {
     }
 
     /// `allow`, `ask` or `deny`: the fast path, no reason built.
-    #[pyo3(signature = (agent, tool, *, provider = None, session = None, sender = None, subagent = false, owner = false, command = None, cwd = None))]
+    #[pyo3(signature = (agent, tool, *, provider = None, session = None, sender = None, subagent = false, owner = false, command = None, cwd = None, path = None))]
     #[allow(clippy::too_many_arguments)]
     fn outcome<'py>(
         &self,
@@ -196,10 +197,11 @@ impl Policy {
         owner: bool,
         command: Option<&str>,
         cwd: Option<&str>,
+        path: Option<&str>,
     ) -> PyResult<Bound<'py, pyo3::types::PyString>> {
         let outcome = {
             let policy = self.current.read().unwrap_or_else(PoisonError::into_inner);
-            let outcome = policy.engine().decide_outcome(&request(agent, tool, provider, session, sender, subagent, owner, command, cwd));
+            let outcome = policy.engine().decide_outcome(&request(agent, tool, provider, session, sender, subagent, owner, command, cwd, path));
             // Only a deny can hide an unknown agent: checked there, off the allow path.
             if outcome == palisade::ToolOutcome::Deny && policy.engine().main_session(agent).is_none() {
                 return Err(unknown_agent(agent));
@@ -251,7 +253,7 @@ impl Policy {
         let policy = self.get();
         let engine = policy.engine();
         let context =
-            engine.context(&request(agent, "", provider, session, sender, subagent, owner, None, None)).map_err(|_| unknown_agent(agent))?;
+            engine.context(&request(agent, "", provider, session, sender, subagent, owner, None, None, None)).map_err(|_| unknown_agent(agent))?;
         let lists = engine.tool_lists(context);
         let owned = |names: Vec<&str>| names.into_iter().map(str::to_string).collect();
         Ok((owned(lists.allowed), owned(lists.ask), lists.by_command.map(|(tool, _)| tool.to_string())))

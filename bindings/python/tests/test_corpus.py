@@ -37,7 +37,13 @@ def test_corpus(case_dir):
             expect = case["expect"]
             fields = {k: case.get(k) for k in ("provider", "session", "sender")}
             fields.update({k: bool(case.get(k)) for k in ("subagent", "owner")})
-            command = case.get("args", {}).get("command")
+            args = case.get("args", {})
+            # The bindings name `command`, `cwd` and `path`; a case with any
+            # other argument, or one that is not text, is the Rust corpus's.
+            if any(k not in ("command", "cwd", "path") or not isinstance(v, str) for k, v in args.items()):
+                continue
+            command = args.get("command")
+            fields["path"] = args.get("path")
             if case["agent"].strip().lower() not in policy.agents:
                 # The engine denies an unknown agent; the binding says it is unknown.
                 if expect != "deny":
@@ -53,6 +59,8 @@ def test_corpus(case_dir):
                 failures.append(f"{where}: reason {decision.reason!r} lacks {case['reason']!r}")
             if "segments" in case and [s["outcome"] for s in decision.segments] != case["segments"]:
                 failures.append(f"{where}: segments {decision.segments}")
+            if "paths" in case and [p["outcome"] for p in decision.paths] != case["paths"]:
+                failures.append(f"{where}: paths {decision.paths}")
         elif kind == "ingress":
             request = {k: v for k, v in case.items() if k not in ("kind", "expect", "reason", "at")}
             gate = policy.gate(**request)

@@ -6,6 +6,7 @@ mod cli;
 mod gateway;
 mod gateway_attacks;
 mod gateway_attacks_round2;
+mod gateway_paths;
 mod readme;
 mod unix_socket;
 

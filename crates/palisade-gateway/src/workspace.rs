@@ -46,7 +46,7 @@ pub enum PathError {
 /// lexically normalised, naming something beneath the workspace itself.
 pub fn components(relative: &str) -> Result<Vec<&str>, PathError> {
     let path = palisade::normalize_path(relative).map_err(|e| match e {
-        palisade::PathError::Empty(_) => PathError::Empty(relative.to_string()),
+        palisade::PathError::Empty(_) | palisade::PathError::NotText => PathError::Empty(relative.to_string()),
         palisade::PathError::Escapes(..) => PathError::Parent(relative.to_string()),
         palisade::PathError::Nul(_) => PathError::Io(format!("path `{}` contains a NUL byte", relative.escape_debug())),
         palisade::PathError::TooLong(bytes, count) => PathError::TooLong(bytes, count),

@@ -73,6 +73,7 @@ class Decision:
     reason: str
     at: Optional[str]
     segments: List[Dict[str, Any]]
+    paths: List[Dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _compiled(make):
         raise PolicyError(message, [Diagnostic._from_json(d) for d in json.loads(diagnostics)]) from None
 
 
-_OPTIONS = {"provider": str, "session": str, "sender": str, "subagent": bool, "owner": bool, "command": str, "cwd": str}
+_OPTIONS = {"provider": str, "session": str, "sender": str, "subagent": bool, "owner": bool, "command": str, "cwd": str, "path": str}
 
 
 def _tool_request(agent: str, tool: str, fields: Dict[str, Any]) -> str:
@@ -105,7 +106,7 @@ def _tool_request(agent: str, tool: str, fields: Dict[str, Any]) -> str:
         if value is not None and not isinstance(value, kind):
             raise TypeError(f"option {key!r} must be a {kind.__name__}, not {type(value).__name__}")
     request: Dict[str, Any] = {"kind": "tool", "agent": agent, "tool": tool}
-    args = {k: fields.pop(k) for k in ("command", "cwd") if fields.get(k) is not None}
+    args = {k: fields.pop(k) for k in ("command", "cwd", "path") if fields.get(k) is not None}
     request.update({k: v for k, v in fields.items() if v is not None and v is not False})
     if args:
         request["args"] = args
@@ -169,7 +170,7 @@ class Policy:
         # Bumped by `replace`: contexts fetch their decision row again.
         self._generation = 0
         # `outcome(agent, tool, *, provider, session, sender, subagent, owner,
-        # command, cwd)` -> "allow" | "ask" | "deny": the fast path, bound to
+        # command, cwd, path)` -> "allow" | "ask" | "deny": the fast path, bound to
         # the native method so that no Python frame runs per decision.
         self.outcome = native.outcome
 
@@ -218,6 +219,7 @@ class Policy:
             reason=value["reason"],
             at=value.get("at"),
             segments=value.get("segments", []),
+            paths=value.get("paths", []),
         )
 
     def explain(self, agent: str, tool: str, **fields: Any) -> Dict[str, Any]:

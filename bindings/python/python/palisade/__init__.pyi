@@ -25,6 +25,7 @@ class Decision:
     reason: str
     at: Optional[str]
     segments: List[Dict[str, Any]]
+    paths: List[Dict[str, Any]]
 
 class Tools:
     allowed: List[str]
@@ -68,6 +69,7 @@ class Policy:
         owner: bool = ...,
         command: Optional[str] = ...,
         cwd: Optional[str] = ...,
+        path: Optional[str] = ...,
     ) -> str: ...
     def allows(self, agent: str, tool: str, **fields: Any) -> bool: ...
     def decide(self, agent: str, tool: str, **fields: Any) -> Decision: ...

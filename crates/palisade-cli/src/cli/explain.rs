@@ -45,12 +45,14 @@ pub(super) fn run(policy: &Policy, text: &str, format: Format) -> Result<(), Fai
             if explanation.layers.is_empty() {
                 outln!("  (no layer ran)");
             }
-            if !explanation.segments.is_empty() {
-                outln!("  command segments:");
-            }
-            for (i, segment) in explanation.segments.iter().enumerate() {
-                let at = segment.at.as_deref().map(|a| format!("  [{a}]")).unwrap_or_default();
-                outln!("  {:>2}. {:<5} {}{at}", i + 1, segment.outcome.name().to_uppercase(), segment.why);
+            for (title, items) in [("command segments", &explanation.segments), ("paths", &explanation.paths)] {
+                if !items.is_empty() {
+                    outln!("  {title}:");
+                }
+                for (i, item) in items.iter().enumerate() {
+                    let at = item.at.as_deref().map(|a| format!("  [{a}]")).unwrap_or_default();
+                    outln!("  {:>2}. {:<5} {}{at}", i + 1, item.outcome.name().to_uppercase(), item.why);
+                }
             }
         }
     }
