@@ -67,9 +67,15 @@ pub enum Bug {
     /// Claim 1: a Unix socket that other users may open is treated like
     /// one of the gateway's own user, so `auth none` is accepted on it.
     SocketOthersTrusted = 21,
+    /// Claim 17: paths are matched as written, `.` and `..` taken as
+    /// components rather than resolved.
+    PathsNotNormalised = 22,
+    /// Claim 17: a deny (or ask) rule matches only paths of its own anchor,
+    /// so an absolute spelling passes a rule written for home.
+    DenyOnlyOwnAnchor = 23,
 }
 
-const ALL: [Bug; 22] = [
+const ALL: [Bug; 24] = [
     Bug::None,
     Bug::FoldAllowUnion,
     Bug::FoldDenyOverride,
@@ -92,6 +98,8 @@ const ALL: [Bug; 22] = [
     Bug::NoQuotesInBraces,
     Bug::TrustSealedContext,
     Bug::SocketOthersTrusted,
+    Bug::PathsNotNormalised,
+    Bug::DenyOnlyOwnAnchor,
 ];
 
 static BUG: AtomicU8 = AtomicU8::new(0);

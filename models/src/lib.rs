@@ -28,6 +28,7 @@ pub mod ingress;
 pub mod nodes;
 pub mod pairing_cap;
 pub mod pairing_ttl;
+pub mod path_rules;
 pub mod routing;
 pub mod routing_precedence;
 pub mod sandbox_scope;

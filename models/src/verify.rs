@@ -23,6 +23,7 @@ use crate::ingress::IngressModel;
 use crate::nodes::NodesModel;
 use crate::pairing_cap::PairingCapModel;
 use crate::pairing_ttl::PairingTtlModel;
+use crate::path_rules::PathRulesModel;
 use crate::routing::RoutingModel;
 use crate::routing_precedence::RoutingPrecedenceModel;
 use crate::sandbox_scope::SandboxScopeModel;
@@ -435,6 +436,15 @@ pub const CLAIMS: &[Claim] = &[
             negative("quotes inside ${...} not read", "ExecCommands_BugNoQuotesInBraces", Bug::NoQuotesInBraces, "OnlyIfEverySegment"),
         ],
         |bug| ExecCommandsModel { bug }
+    ),
+    claim!(
+        "PathRules",
+        [
+            positive("PathRules"),
+            negative("paths matched as written", "PathRules_BugNotNormalised", Bug::PathsNotNormalised, "AllowedOnlyIfMatched"),
+            negative("a deny rule sees only its own anchor", "PathRules_BugDenyOwnAnchor", Bug::DenyOnlyOwnAnchor, "AllowedOnlyIfMatched"),
+        ],
+        |bug| PathRulesModel { bug }
     ),
 ];
 

@@ -141,6 +141,9 @@ impl PathGlob {
     /// another anchor at any depth; a floating one matches anywhere; case
     /// is folded (a case-insensitive filesystem opens `.ENV` for `.env`).
     pub fn may_match(&self, path: &AnchoredPath<'_>) -> bool {
+        if crate::seam!(DenyOnlyOwnAnchor) && self.anchor.is_some_and(|a| a != path.anchor()) {
+            return false;
+        }
         match self.anchor {
             Some(anchor) if anchor == path.anchor() => self.matches_from_start(path.components(), true),
             Some(Anchor::Root) => false,

@@ -137,9 +137,12 @@ pub fn normalize(text: &str) -> Result<AnchoredPath<'_>, PathError> {
         (Anchor::Workspace, text)
     };
     let mut components = Vec::with_capacity(count);
+    let resolve = !crate::seam!(PathsNotNormalised);
     for part in rest.split('/') {
         match part {
-            "" | "." => {}
+            "" => {}
+            "." | ".." if !resolve => components.push(part),
+            "." => {}
             ".." => {
                 if components.pop().is_none() && anchor != Anchor::Root {
                     let what = if anchor == Anchor::Home { "home directory" } else { "workspace" };
