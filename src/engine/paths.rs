@@ -24,6 +24,15 @@ pub struct PathRule {
 #[derive(Debug, Clone)]
 pub struct PathLayer {
     pub rules: ByOutcome<Vec<PathRule>>,
+    /// Every rule's pattern in one automaton over the encoded path (deny
+    /// rules, then ask, then allow; deny and ask by their may reading, allow
+    /// by its must reading), so a path is read once whatever the number of
+    /// rules; `None` if it was too large to build, and the rules are tried
+    /// one by one.
+    set: Option<regex::RegexSet>,
+    /// The operations some rule covers: a call of another is decided by
+    /// `on_miss` without reading its path against any pattern.
+    ops: u8,
     /// The outcome when no rule decides.
     pub on_miss: ToolOutcome,
     /// A call that gives no path is left to the other blocks (the built-in
@@ -61,25 +70,46 @@ impl PathLayer {
     /// has an allow rule, allow when it has none.
     pub fn new(rules: ByOutcome<Vec<PathRule>>, on_miss: Option<ToolOutcome>) -> PathLayer {
         let on_miss = on_miss.unwrap_or(if rules.allow.is_empty() { ToolOutcome::Allow } else { ToolOutcome::Deny });
-        PathLayer { rules, on_miss, only_given: false }
+        let sources = rules.deny.iter().chain(&rules.ask).map(|r| r.glob.may_source()).chain(rules.allow.iter().map(|r| r.glob.must_source()));
+        let set = regex::RegexSet::new(sources).ok();
+        let ops = rules.iter().flat_map(|(_, list)| list.iter()).fold(0, |ops, rule| ops | rule.ops);
+        PathLayer { rules, set, ops, on_miss, only_given: false }
     }
 
-    /// The first rule of `outcome` covering `op` whose pattern passes `test`.
-    fn find(&self, outcome: ToolOutcome, op: PathOp, test: impl Fn(&PathGlob) -> bool) -> Option<&PathRule> {
-        self.rules.get(outcome).iter().find(|rule| rule.ops & op.bit() != 0 && test(&rule.glob))
+    /// The strictest rule covering `op` that matches `path` (deny and ask:
+    /// may match; allow: must), the first in block order of its outcome.
+    fn find(&self, op: PathOp, path: &AnchoredPath<'_>) -> Option<(ToolOutcome, &PathRule)> {
+        let covers = |rule: &PathRule| rule.ops & op.bit() != 0 && sees(rule, path);
+        let order = [ToolOutcome::Deny, ToolOutcome::Ask, ToolOutcome::Allow];
+        match &self.set {
+            Some(set) => {
+                let (deny, ask) = (self.rules.deny.len(), self.rules.ask.len());
+                set.matches(&path.encoded()).iter().find_map(|i| {
+                    let (outcome, rule) = match i.checked_sub(deny) {
+                        None => (ToolOutcome::Deny, self.rules.deny.get(i)),
+                        Some(j) => match j.checked_sub(ask) {
+                            None => (ToolOutcome::Ask, self.rules.ask.get(j)),
+                            Some(k) => (ToolOutcome::Allow, self.rules.allow.get(k)),
+                        },
+                    };
+                    rule.filter(|r| covers(r)).map(|r| (outcome, r))
+                })
+            }
+            None => order.into_iter().find_map(|outcome| {
+                let matches = |rule: &&PathRule| if outcome == ToolOutcome::Allow { rule.glob.must_match(path) } else { rule.glob.may_match(path) };
+                self.rules.get(outcome).iter().filter(|r| covers(r)).find(matches).map(|r| (outcome, r))
+            }),
+        }
     }
 
     /// This layer's verdict on one path.
     pub(crate) fn judge(&self, op: PathOp, path: &Result<AnchoredPath<'_>, PathError>) -> PathVerdict<'_> {
         let Ok(path) = path else { return PathVerdict::Unreadable };
-        if let Some(rule) = self.find(ToolOutcome::Deny, op, |g| g.may_match(path)) {
-            return PathVerdict::Rule(ToolOutcome::Deny, rule);
+        if self.ops & op.bit() == 0 {
+            return PathVerdict::Miss(self.on_miss);
         }
-        if let Some(rule) = self.find(ToolOutcome::Ask, op, |g| g.may_match(path)) {
-            return PathVerdict::Rule(ToolOutcome::Ask, rule);
-        }
-        match self.find(ToolOutcome::Allow, op, |g| g.must_match(path)) {
-            Some(rule) => PathVerdict::Rule(ToolOutcome::Allow, rule),
+        match self.find(op, path) {
+            Some((outcome, rule)) => PathVerdict::Rule(outcome, rule),
             None => PathVerdict::Miss(self.on_miss),
         }
     }
@@ -99,6 +129,12 @@ impl PathLayer {
         let listed = [ToolOutcome::Deny, ToolOutcome::Ask].into_iter().find(|o| covers(*o)).unwrap_or(ToolOutcome::Allow);
         listed.max(self.on_miss)
     }
+}
+
+/// Whether a rule is let see `path` at all: always, but for the bug claim
+/// 17 injects (feature `seams`), where a rule sees only its own anchor.
+fn sees(rule: &PathRule, path: &AnchoredPath<'_>) -> bool {
+    !(crate::seam!(DenyOnlyOwnAnchor) && rule.glob.anchor().is_some_and(|a| a != path.anchor()))
 }
 
 /// The operation a file tool performs, if it is one (canonical names).

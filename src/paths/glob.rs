@@ -54,7 +54,7 @@ enum Part {
 }
 
 /// A compiled path pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PathGlob {
     /// `None`: it floats (matches at any depth, under any anchor for deny).
     anchor: Option<Anchor>,
@@ -64,7 +64,17 @@ pub struct PathGlob {
     /// (at least one component), as git reads them of files: `build/` is
     /// not a file named `build`, and `a/**/` needs a directory inside `a`.
     beneath: usize,
+    /// `must_match` and `may_match` as regexes, compiled on first use.
+    compiled: std::sync::OnceLock<Option<(regex::Regex, regex::Regex)>>,
 }
+
+impl PartialEq for PathGlob {
+    fn eq(&self, other: &PathGlob) -> bool {
+        (self.anchor, &self.parts, self.beneath) == (other.anchor, &other.parts, other.beneath)
+    }
+}
+
+impl Eq for PathGlob {}
 
 impl PathGlob {
     /// A pattern from its text (quotes already removed).
@@ -117,7 +127,7 @@ impl PathGlob {
             parts.pop();
             beneath += 1;
         }
-        Ok(PathGlob { anchor, parts, beneath })
+        Ok(PathGlob { anchor, parts, beneath, compiled: std::sync::OnceLock::new() })
     }
 
     /// Where it is anchored; `None` when it floats.
@@ -129,10 +139,7 @@ impl PathGlob {
     /// The path's own anchor only (a floating pattern: in the workspace),
     /// and case as written.
     pub fn must_match(&self, path: &AnchoredPath<'_>) -> bool {
-        match self.anchor {
-            Some(anchor) => anchor == path.anchor() && self.matches_from_start(path.components(), false),
-            None => path.anchor() == Anchor::Workspace && self.matches_anywhere(path.components(), false),
-        }
+        self.matchers().is_some_and(|(must, _)| must.is_match(&path.encoded()))
     }
 
     /// Some value the path may stand for makes it match: for deny and ask
@@ -141,25 +148,108 @@ impl PathGlob {
     /// another anchor at any depth; a floating one matches anywhere; case
     /// is folded (a case-insensitive filesystem opens `.ENV` for `.env`).
     pub fn may_match(&self, path: &AnchoredPath<'_>) -> bool {
-        if crate::seam!(DenyOnlyOwnAnchor) && self.anchor.is_some_and(|a| a != path.anchor()) {
-            return false;
-        }
-        match self.anchor {
-            Some(anchor) if anchor == path.anchor() => self.matches_from_start(path.components(), true),
-            Some(Anchor::Root) => false,
-            Some(_) | None => self.matches_anywhere(path.components(), true),
-        }
+        self.matchers().is_none_or(|(_, may)| may.is_match(&path.encoded()))
     }
 
-    /// The parts match the components from the first, or a first run of
-    /// them (a directory holds what is under it).
-    fn matches_from_start(&self, components: &[&str], fold: bool) -> bool {
-        matches_prefix(&self.parts, components, fold, self.beneath)
+    /// The two regexes; `None` if one did not compile (the sources are
+    /// built from parsed parts with every literal escaped, so only a size
+    /// limit could refuse them), which allows nothing and denies everything.
+    fn matchers(&self) -> Option<&(regex::Regex, regex::Regex)> {
+        self.compiled
+            .get_or_init(|| match (regex::Regex::new(&self.must_source()), regex::Regex::new(&self.may_source())) {
+                (Ok(must), Ok(may)) => Some((must, may)),
+                _ => None,
+            })
+            .as_ref()
     }
 
-    /// The parts match from some component on.
-    fn matches_anywhere(&self, components: &[&str], fold: bool) -> bool {
-        (0..=components.len()).any(|start| matches_prefix(&self.parts, components.get(start..).unwrap_or_default(), fold, self.beneath))
+    /// The regex over an encoded path (`AnchoredPath::encoded`) that
+    /// `must_match` is: the pattern's own anchor (a floating one: the
+    /// workspace, at any depth), case as written.
+    pub(crate) fn must_source(&self) -> String {
+        let start = match self.anchor {
+            Some(anchor) => anchor_letter(anchor).to_string(),
+            None => format!("{}{ANY_COMPONENTS}", anchor_letter(Anchor::Workspace)),
+        };
+        format!("(?s)^{start}{}$", self.parts_source())
+    }
+
+    /// The regex that `may_match` is: from the start of a path of the
+    /// pattern's own anchor, or at any depth of a path of another anchor
+    /// (never of a root pattern: the root is known), case folded.
+    pub(crate) fn may_source(&self) -> String {
+        let start = match self.anchor {
+            Some(Anchor::Root) => "R".to_string(),
+            Some(Anchor::Workspace) => format!("(?:W|[HR]{ANY_COMPONENTS})"),
+            Some(Anchor::Home) => format!("(?:H|[WR]{ANY_COMPONENTS})"),
+            None => format!("[WHR]{ANY_COMPONENTS}"),
+        };
+        format!("(?si)^{start}{}$", self.parts_source())
+    }
+
+    /// The parts, then what may follow a match: everything beneath it, or
+    /// at least `beneath` components.
+    fn parts_source(&self) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Any => out.push_str(ANY_COMPONENTS),
+                Part::Literal(text) => {
+                    out.push('/');
+                    out.push_str(&regex::escape(text));
+                }
+                Part::Glob(tokens) => {
+                    out.push('/');
+                    for token in tokens {
+                        out.push_str(&token_source(token));
+                    }
+                }
+            }
+        }
+        match self.beneath {
+            0 => out.push_str(ANY_COMPONENTS),
+            n => out.push_str(&format!("(?:/[^/]+){{{n},}}")),
+        }
+        out
+    }
+}
+
+/// Any number of components, none included.
+const ANY_COMPONENTS: &str = "(?:/[^/]+)*";
+/// A class that matches nothing.
+const NOTHING: &str = "[^\\s\\S]";
+
+fn anchor_letter(anchor: Anchor) -> char {
+    match anchor {
+        Anchor::Workspace => 'W',
+        Anchor::Home => 'H',
+        Anchor::Root => 'R',
+    }
+}
+
+/// One character matcher as regex: never `/`, which no component holds.
+fn token_source(token: &Token) -> String {
+    match token {
+        Token::Char(c) => regex::escape(&c.to_string()),
+        Token::One => "[^/]".into(),
+        Token::Star => "[^/]*".into(),
+        Token::Class { negated, ranges } => {
+            let mut class = String::new();
+            for (lo, hi) in ranges {
+                let escape = |c: char| if c.is_alphanumeric() { c.to_string() } else { format!("\\x{{{:x}}}", c as u32) };
+                class.push_str(&escape(*lo));
+                if lo != hi {
+                    class.push('-');
+                    class.push_str(&escape(*hi));
+                }
+            }
+            match (negated, class.is_empty()) {
+                (true, true) => "[^/]".into(),
+                (false, true) => NOTHING.into(),
+                (true, false) => format!("[^/{class}]"),
+                (false, false) => format!("[[{class}]&&[^/]]"),
+            }
+        }
     }
 }
 
@@ -210,108 +300,4 @@ fn component_part(text: &str) -> Result<Part, GlobError> {
         tokens.push(token);
     }
     Ok(Part::Glob(tokens))
-}
-
-/// Whether `parts` match `components` from the first, consuming the parts
-/// and a first run of the components (what follows is under a match);
-/// `beneath`: how many components must follow.
-fn matches_prefix(parts: &[Part], components: &[&str], fold: bool, beneath: usize) -> bool {
-    // reach[j]: the parts so far can match exactly components[..j]. Paths
-    // have at most COMPONENT_CAP components, so this stays on the stack.
-    let n = components.len();
-    let mut reach = [false; COMPONENT_CAP + 2];
-    let mut next = [false; COMPONENT_CAP + 2];
-    if n > COMPONENT_CAP {
-        return false;
-    }
-    if let Some(slot) = reach.get_mut(0) {
-        *slot = true;
-    }
-    for part in parts {
-        next.iter_mut().for_each(|s| *s = false);
-        match part {
-            Part::Any => {
-                let mut seen = false;
-                for j in 0..=n {
-                    seen |= reach.get(j).copied().unwrap_or(false);
-                    if let Some(slot) = next.get_mut(j) {
-                        *slot = seen;
-                    }
-                }
-            }
-            part => {
-                for j in 0..n {
-                    let here = reach.get(j).copied().unwrap_or(false);
-                    let fits = here && components.get(j).is_some_and(|c| part_matches(part, c, fold));
-                    if let Some(slot) = next.get_mut(j + 1) {
-                        *slot = fits;
-                    }
-                }
-            }
-        }
-        std::mem::swap(&mut reach, &mut next);
-        if !reach.iter().take(n + 1).any(|r| *r) {
-            return false;
-        }
-    }
-    reach.iter().take((n + 1).saturating_sub(beneath)).any(|r| *r)
-}
-
-fn part_matches(part: &Part, component: &str, fold: bool) -> bool {
-    match part {
-        Part::Any => true,
-        Part::Literal(text) if fold => {
-            text.eq_ignore_ascii_case(component) || (!(text.is_ascii() && component.is_ascii()) && text.to_lowercase() == component.to_lowercase())
-        }
-        Part::Literal(text) => text == component,
-        Part::Glob(tokens) => glob_matches(tokens, component, fold),
-    }
-}
-
-fn same(a: char, b: char, fold: bool) -> bool {
-    a == b || (fold && a.to_lowercase().eq(b.to_lowercase()))
-}
-
-fn token_matches(token: &Token, c: char, fold: bool) -> bool {
-    match token {
-        Token::Char(want) => same(*want, c, fold),
-        Token::One => true,
-        Token::Star => true,
-        Token::Class { negated, ranges } => {
-            let within = |c: char| ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi);
-            let hit = within(c) || (fold && c.to_lowercase().chain(c.to_uppercase()).any(within));
-            hit != *negated
-        }
-    }
-}
-
-/// `*` any run, the other tokens one character each; the classic greedy
-/// match that backs up to the last `*`, exact for these tokens. Positions
-/// are byte offsets into `text`, so nothing is copied.
-fn glob_matches(tokens: &[Token], text: &str, fold: bool) -> bool {
-    let at = |c: usize| text.get(c..).and_then(|rest| rest.chars().next());
-    let (mut t, mut c) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while let Some(here) = at(c) {
-        match tokens.get(t) {
-            Some(Token::Star) => {
-                star = Some((t, c));
-                t += 1;
-            }
-            Some(token) if token_matches(token, here, fold) => {
-                t += 1;
-                c += here.len_utf8();
-            }
-            _ => match star {
-                Some((st, sc)) => {
-                    let skipped = at(sc).map_or(1, char::len_utf8);
-                    t = st + 1;
-                    c = sc + skipped;
-                    star = Some((st, sc + skipped));
-                }
-                None => return false,
-            },
-        }
-    }
-    tokens.get(t..).unwrap_or_default().iter().all(|tok| *tok == Token::Star)
 }

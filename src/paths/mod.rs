@@ -59,6 +59,22 @@ impl<'p> AnchoredPath<'p> {
     pub fn components(&self) -> &[&'p str] {
         &self.components
     }
+
+    /// The form path patterns match: the anchor's letter (`W`, `H`, `R`),
+    /// then `/` and each component (`W/src/main.rs`).
+    pub(crate) fn encoded(&self) -> String {
+        let mut out = String::with_capacity(1 + self.components.iter().map(|c| c.len() + 1).sum::<usize>());
+        out.push(match self.anchor {
+            Anchor::Workspace => 'W',
+            Anchor::Home => 'H',
+            Anchor::Root => 'R',
+        });
+        for component in &self.components {
+            out.push('/');
+            out.push_str(component);
+        }
+        out
+    }
 }
 
 impl std::fmt::Display for AnchoredPath<'_> {
