@@ -27,9 +27,7 @@ pub(super) fn run(policy: &Policy, engine: &Engine, sink: &mut Sink) {
                 .with_subagent(e.subagent)
                 .with_owner(!e.non_owner)
                 .with_sender(e.sender.as_deref());
-            if let Some(command) = &e.command {
-                request = request.with_command(command);
-            }
+            request = request.with_args(crate::Args::named(e.command.as_deref(), None, e.path.as_deref()));
             let explanation = engine.explain(&request);
             if explanation.outcome != e.outcome {
                 let (want, got) = (e.outcome.name(), explanation.outcome.name());

@@ -224,6 +224,8 @@ pub struct Expectation {
     pub non_owner: bool,
     /// `command "git status"`: the command an `exec` call runs.
     pub command: Option<String>,
+    /// `path "src/main.rs"`: the path a file call names.
+    pub path: Option<String>,
     pub span: Span,
 }
 

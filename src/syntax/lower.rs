@@ -905,12 +905,18 @@ impl Lowerer<'_> {
             subagent: false,
             non_owner: false,
             command: None,
+            path: None,
             span: whole,
         };
         for m in parts {
             let rule = m.as_rule();
-            if rule == Rule::command_mod {
-                e.command = m.into_inner().find(|p| p.as_rule() == Rule::string).map(|s| self.string(s).value);
+            if rule == Rule::command_mod || rule == Rule::path_mod {
+                let value = m.into_inner().find(|p| p.as_rule() == Rule::string).map(|s| self.string(s).value);
+                if rule == Rule::command_mod {
+                    e.command = value;
+                } else {
+                    e.path = value;
+                }
                 continue;
             }
             let value = m.into_inner().find(|p| p.as_rule() == Rule::key).map(|k| self.key(k).value);
