@@ -361,9 +361,10 @@ impl Engine {
             return Explanation::denied(tool, "empty tool name".into());
         }
         let tool_id = self.tool_id(&tool);
-        let read = self.read_args(request);
-        let command = read.as_ref().and_then(|(_, readings)| readings.command());
-        let paths = read.as_ref().and_then(|(_, readings)| readings.paths());
+        let mut readings = super::args::Readings::default();
+        let read = self.read_args(request, &mut readings);
+        let command = read.and(readings.command());
+        let paths = read.and(readings.paths());
         let mut path_traces: Vec<SegmentTrace> = paths
             .iter()
             .flat_map(|p| &p.paths)
@@ -423,8 +424,8 @@ impl Engine {
                 traced
             })
             .collect();
-        let outcome = match &read {
-            Some((tool, readings)) => self.call_outcome(context, *tool, readings),
+        let outcome = match read {
+            Some(id) => self.call_outcome(context, id, &readings),
             None => self.outcome_name(context, &tool),
         };
         let blocking = layers.iter().find(|l| matches!(l.outcome, Outcome::Denied | Outcome::NotAllowed));

@@ -734,32 +734,39 @@ impl Engine {
     #[inline]
     pub fn decide_outcome(&self, request: &ToolRequest<'_>) -> ToolOutcome {
         match self.context(request) {
-            Ok(context) => match self.read_args(request) {
-                Some((tool, readings)) => self.call_outcome(context, tool, &readings),
-                None => self.outcome_name(context, request.tool()),
-            },
+            Ok(context) => {
+                let mut readings = args::Readings::default();
+                match self.read_args(request, &mut readings) {
+                    Some(tool) => self.call_outcome(context, tool, &readings),
+                    None => self.outcome_name(context, request.tool()),
+                }
+            }
             Err(_) => ToolOutcome::Deny,
         }
     }
 
-    /// What the policy's argument blocks read of a request, with its tool:
-    /// `None` when no block reads its tool or it gives nothing they read,
-    /// so that its bits decide it (each block's `left_out` folded in).
-    pub(crate) fn read_args<'r>(&self, request: &ToolRequest<'r>) -> Option<(ToolId, args::Readings<'r>)> {
-        if self.arg_kinds.is_empty() || request.args().is_none() {
+    /// Reads into `readings` what the policy's argument blocks read of a
+    /// request, and gives its tool: `None` when no block reads its tool or
+    /// it gives nothing they read, so that its bits decide it (each block's
+    /// `left_out` folded in). The readings stay in the caller's frame.
+    pub(crate) fn read_args<'r>(&self, request: &ToolRequest<'r>, readings: &mut args::Readings<'r>) -> Option<ToolId> {
+        if self.arg_kinds.is_empty() {
+            return None;
+        }
+        let args = request.args();
+        if args.is_none() {
             return None;
         }
         let tool = self.tool_id(request.tool())?;
         let (word, bit) = (tool.index() >> 6, 1u64 << (tool.0 & 63));
         let name = self.tool_name(tool)?;
-        let mut readings = args::Readings::default();
         let mut given = false;
         for (kind, tools) in &self.arg_kinds {
             if tools.get(word).is_some_and(|w| w & bit != 0) {
-                given |= readings.read(*kind, name, &request.args());
+                given |= readings.read(*kind, name, &args);
             }
         }
-        given.then_some((tool, readings))
+        given.then_some(tool)
     }
 
     /// The outcome of a call of `tool` whose arguments read as `readings`:
@@ -784,8 +791,9 @@ impl Engine {
     /// strictest over the layers' tool lists and their exec blocks.
     pub fn command_outcome(&self, context: Context, command: &str) -> ToolOutcome {
         let request = ToolRequest::new("", crate::builtins::EXEC_TOOL).with_command(command);
-        match self.read_args(&request) {
-            Some((tool, readings)) => self.call_outcome(context, tool, &readings),
+        let mut readings = args::Readings::default();
+        match self.read_args(&request, &mut readings) {
+            Some(tool) => self.call_outcome(context, tool, &readings),
             None => self.outcome_name(context, crate::builtins::EXEC_TOOL),
         }
     }
