@@ -171,7 +171,7 @@ impl PathGlob {
             Some(anchor) => anchor_letter(anchor).to_string(),
             None => format!("{}{ANY_COMPONENTS}", anchor_letter(Anchor::Workspace)),
         };
-        format!("(?s)^{start}{}$", self.parts_source())
+        format!("(?s)^{start}{}$", self.parts_source(false))
     }
 
     /// The regex that `may_match` is: from the start of a path of the
@@ -184,12 +184,12 @@ impl PathGlob {
             Some(Anchor::Home) => format!("(?:H|[WR]{ANY_COMPONENTS})"),
             None => format!("[WHR]{ANY_COMPONENTS}"),
         };
-        format!("(?si)^{start}{}$", self.parts_source())
+        format!("(?si)^{start}{}$", self.parts_source(true))
     }
 
     /// The parts, then what may follow a match: everything beneath it, or
-    /// at least `beneath` components.
-    fn parts_source(&self) -> String {
+    /// at least `beneath` components. `fold`: for the case-folded reading.
+    fn parts_source(&self, fold: bool) -> String {
         let mut out = String::new();
         for part in &self.parts {
             match part {
@@ -201,7 +201,7 @@ impl PathGlob {
                 Part::Glob(tokens) => {
                     out.push('/');
                     for token in tokens {
-                        out.push_str(&token_source(token));
+                        out.push_str(&token_source(token, fold));
                     }
                 }
             }
@@ -228,7 +228,9 @@ fn anchor_letter(anchor: Anchor) -> char {
 }
 
 /// One character matcher as regex: never `/`, which no component holds.
-fn token_source(token: &Token) -> String {
+/// Folded, a negated class also takes every letter: some case of it may be
+/// outside the class (`[!a]` and `A`), and a may reading must not miss that.
+fn token_source(token: &Token, fold: bool) -> String {
     match token {
         Token::Char(c) => regex::escape(&c.to_string()),
         Token::One => "[^/]".into(),
@@ -245,6 +247,7 @@ fn token_source(token: &Token) -> String {
             }
             match (negated, class.is_empty()) {
                 (true, true) => "[^/]".into(),
+                (true, false) if fold => format!("(?:(?-i:[^/{class}])|\\p{{L}})"),
                 (false, true) => NOTHING.into(),
                 (true, false) => format!("[^/{class}]"),
                 (false, false) => format!("[[{class}]&&[^/]]"),

@@ -88,6 +88,10 @@ fn globs_match_as_gitignore_does() {
         ("log[0-9].txt", "log7.txt", true, true),
         ("log[!0-9].txt", "log7.txt", false, false),
         ("log[!0-9].txt", "logx.txt", true, true),
+        // Folded, a negated class may take any case of a letter: `A` is not `a`.
+        ("[!a]", "A", true, true),
+        ("[!a]", "a", false, true),
+        ("[!0-9]", "7", false, false),
         ("a?c", "abc", true, true),
         ("a?c", "abbc", false, false),
         ("é*", "éclair", true, true),
@@ -115,7 +119,7 @@ proptest::proptest! {
     /// Must implies may: no path is allowed by a pattern that, read as a
     /// deny, would not also deny it.
     #[test]
-    fn must_implies_may(pattern in "(//|~/|/|\\./)?([a-c.*?]{1,3}|\\*\\*)(/([a-c.*?]{1,3}|\\*\\*)){0,3}/?",
+    fn must_implies_may(pattern in "(//|~/|/|\\./)?([a-cA.*?]{1,3}|\\[!?[a-bA]{1,2}\\]|\\*\\*)(/([a-c.*?]{1,3}|\\[!?[aB]\\]|\\*\\*)){0,3}/?",
                         text in "(~/|/)?[a-cA-C.]{1,3}(/[a-cA-C.]{1,3}){0,4}") {
         if let (Ok(g), Ok(p)) = (PathGlob::new(&pattern), normalize(&text)) {
             proptest::prop_assert!(!g.must_match(&p) || g.may_match(&p), "`{pattern}` on `{text}`");
