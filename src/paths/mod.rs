@@ -133,8 +133,10 @@ pub fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
 /// The path `text` means: relative to the workspace, `~/` (or `~` alone)
 /// in the home directory, `/` from the root; lexically normalised.
 pub fn normalize(text: &str) -> Result<AnchoredPath<'_>, PathError> {
-    if text.trim().is_empty() {
-        return Err(PathError::Empty(quoted(text).into_owned()));
+    // Only the empty text: a name of spaces is a name (the gateway's file
+    // tools refuse one of their own accord).
+    if text.is_empty() {
+        return Err(PathError::Empty(String::new()));
     }
     let count = text.split('/').count();
     if text.len() > PATH_CAP || count > COMPONENT_CAP {

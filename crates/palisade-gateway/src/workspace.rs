@@ -54,7 +54,7 @@ pub fn components(relative: &str) -> Result<Vec<&str>, PathError> {
     if path.anchor() != palisade::Anchor::Workspace {
         return Err(PathError::Absolute(relative.to_string()));
     }
-    if path.components().is_empty() {
+    if path.components().is_empty() || relative.trim().is_empty() {
         return Err(PathError::Empty(relative.to_string()));
     }
     Ok(path.components().to_vec())
