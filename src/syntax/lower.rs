@@ -282,25 +282,17 @@ impl Lowerer<'_> {
                 }
                 Rule::exec_rules => {
                     let block = self.exec_block(inner, stmt_span);
-                    if let Some(first) = &rules.exec {
-                        let first = first.span;
-                        self.error(Code::Duplicate, stmt_span, "a second `exec` block in this scope")
-                            .related_spans
-                            .push((first, "first one here".into()));
-                        continue;
+                    match &rules.exec {
+                        Some(first) => self.second_block("exec", stmt_span, first.span),
+                        None => rules.exec = Some(block),
                     }
-                    rules.exec = Some(block);
                 }
                 Rule::paths_rules => {
                     let block = self.paths_block(inner, stmt_span);
-                    if let Some(first) = &rules.paths {
-                        let first = first.span;
-                        self.error(Code::Duplicate, stmt_span, "a second `paths` block in this scope")
-                            .related_spans
-                            .push((first, "first one here".into()));
-                        continue;
+                    match &rules.paths {
+                        Some(first) => self.second_block("paths", stmt_span, first.span),
+                        None => rules.paths = Some(block),
                     }
-                    rules.paths = Some(block);
                 }
                 _ => {}
             }
@@ -416,6 +408,12 @@ impl Lowerer<'_> {
             }
         }
         block
+    }
+
+    /// A second argument block of one kind in a rules block: an error at it,
+    /// pointing at the first.
+    fn second_block(&mut self, keyword: &str, at: Span, first: Span) {
+        self.error(Code::Duplicate, at, format!("a second `{keyword}` block in this scope")).related_spans.push((first, "first one here".into()));
     }
 
     fn string_list(&mut self, list: Pair<'_, Rule>) -> Vec<Spanned<String>> {
